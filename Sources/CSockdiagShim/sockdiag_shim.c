@@ -1,0 +1,5 @@
+#include "sockdiag_events.h"
+
+/* The Swift reader copies events out of the ring buffer by these sizes; a change to the header
+ * that shifts a field must be a deliberate change here too. */
+_Static_assert(sizeof(struct sockdiag_sock_addr_event) == 88, "sock_addr event layout changed");

@@ -1,0 +1,1 @@
+public let systemPlaceholder = 0

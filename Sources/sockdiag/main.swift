@@ -1,0 +1,3 @@
+import SockdiagBPF
+import SockdiagCapture
+print(embeddedSize(), pcapVersion())
