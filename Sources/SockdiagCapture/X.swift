@@ -1,2 +1,0 @@
-internal import CPcap
-public func pcapVersion() -> String { String(cString: pcap_lib_version()) }

@@ -1,0 +1,25 @@
+public enum BindCheckCommand {
+    public static let tcp = OptionSpec("tcp", short: "t", help: "Check a TCP bind (the default).")
+    public static let udp = OptionSpec("udp", short: "u", help: "Check a UDP bind.")
+    public static let json = OptionSpec("json", short: "j", help: "Print one JSON document instead of text.")
+    public static let all = OptionSpec("all", short: "a", help: "Check every listening port on the host at once.")
+    public static let netns = OptionSpec("netns", .value(placeholder: "NAME|PATH"),
+                                         help: "Look inside another network namespace (a name from 'ip netns', or a path such as /proc/PID/ns/net).")
+
+    public static let spec = CommandSpec(
+        name: "bind-check",
+        abstract: "Explain what binding ADDRESS PORT does and who gets the clients.",
+        summary: "Explain what binding ADDRESS PORT would do: the sysctls that decide it, every socket already on the port with its owning process, real trial binds, and which socket each kind of client would reach.",
+        usage: ["[options] ADDRESS PORT", "[options] ADDRESS:PORT", "--all [options]"],
+        positionals: [
+            PositionalSpec("ADDRESS", help: "IPv4 or IPv6 address to bind (:: and 0.0.0.0 are the wildcards), or ADDRESS:PORT / [IPV6]:PORT."),
+            PositionalSpec("PORT", optional: true, help: "Port 0-65535; 0 means an ephemeral port chosen by the kernel."),
+        ],
+        options: [tcp, udp, json, all, netns],
+        examples: [
+            CommandExample("sockdiag bind-check :: 45000", "What a dual-stack listener on [::]:45000 would get, and who holds the port now."),
+            CommandExample("sockdiag bind-check '[::]:45000' --udp --json", "The same for UDP, as JSON."),
+            CommandExample("sockdiag bind-check --all", "Every listening port whose IPv4 and IPv6 clients reach different processes."),
+        ]
+    )
+}

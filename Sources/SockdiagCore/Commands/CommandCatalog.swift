@@ -1,0 +1,34 @@
+/// Every subcommand, in the order `sockdiag --help` lists them.
+public enum CommandCatalog {
+    public static let version = "0.1.0"
+
+    public static let subcommands: [CommandSpec] = [BindCheckCommand.spec, TraceCommand.spec, CompareWireCommand.spec]
+
+    public static func spec(named name: String) -> CommandSpec? { subcommands.first { $0.name == name } }
+
+    public static var topLevelHelp: String {
+        var lines = [
+            "sockdiag \(version): diagnose dual-stack (IPv4/IPv6) socket problems on Linux.",
+            "",
+            "Usage: sockdiag <subcommand> [options] [arguments] [-- CMD [ARGS...]]",
+            "       sockdiag help <subcommand>",
+            "",
+            "Subcommands:",
+        ]
+        let width = subcommands.map(\.name.count).max() ?? 0
+        for spec in subcommands {
+            lines.append("  " + spec.name.padding(to: width + 2) + spec.abstract)
+        }
+        lines.append("  " + "help".padding(to: width + 2) + "Show the help of a subcommand.")
+        lines += [
+            "",
+            "Options:",
+            "  -h, --help     Show this help and exit.",
+            "      --version  Print the version and exit.",
+            "",
+            "Run 'sockdiag <subcommand> --help' for its options and examples.",
+            ExitStatus.legend,
+        ]
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,36 @@
+/// A Linux errno value with its symbolic name, as a trial bind reports it (`EADDRINUSE`).
+public struct Errno: Error, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: Int32
+
+    public init(_ rawValue: Int32) { self.rawValue = rawValue }
+
+    public static let permissionDenied = Errno(1)       // EPERM
+    public static let noSuchFile = Errno(2)             // ENOENT
+    public static let noSuchProcess = Errno(3)          // ESRCH
+    public static let interrupted = Errno(4)            // EINTR
+    public static let accessDenied = Errno(13)          // EACCES
+    public static let busy = Errno(16)                  // EBUSY
+    public static let invalidArgument = Errno(22)       // EINVAL
+    public static let addressFamilyNotSupported = Errno(97) // EAFNOSUPPORT
+    public static let addressInUse = Errno(98)          // EADDRINUSE
+    public static let addressNotAvailable = Errno(99)   // EADDRNOTAVAIL
+    public static let connectionRefused = Errno(111)    // ECONNREFUSED
+
+    private static let names: [Int32: String] = [
+        1: "EPERM", 2: "ENOENT", 3: "ESRCH", 4: "EINTR", 5: "EIO", 7: "E2BIG", 9: "EBADF",
+        11: "EAGAIN", 12: "ENOMEM", 13: "EACCES", 14: "EFAULT", 16: "EBUSY", 17: "EEXIST",
+        19: "ENODEV", 20: "ENOTDIR", 21: "EISDIR", 22: "EINVAL", 23: "ENFILE", 24: "EMFILE",
+        28: "ENOSPC", 30: "EROFS", 32: "EPIPE", 36: "ENAMETOOLONG", 38: "ENOSYS", 39: "ENOTEMPTY",
+        40: "ELOOP", 71: "EPROTO", 88: "ENOTSOCK", 92: "ENOPROTOOPT", 93: "EPROTONOSUPPORT",
+        94: "ESOCKTNOSUPPORT", 95: "EOPNOTSUPP", 97: "EAFNOSUPPORT", 98: "EADDRINUSE",
+        99: "EADDRNOTAVAIL", 100: "ENETDOWN", 101: "ENETUNREACH", 103: "ECONNABORTED",
+        104: "ECONNRESET", 105: "ENOBUFS", 106: "EISCONN", 107: "ENOTCONN", 110: "ETIMEDOUT",
+        111: "ECONNREFUSED", 113: "EHOSTUNREACH", 114: "EALREADY", 115: "EINPROGRESS",
+        524: "ENOTSUPP",
+    ]
+
+    /// `EADDRINUSE`, or `E<number>` for a value without a name here.
+    public var name: String { Errno.names[rawValue] ?? "E\(rawValue)" }
+
+    public var description: String { name }
+}

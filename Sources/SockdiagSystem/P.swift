@@ -1,1 +1,0 @@
-public let systemPlaceholder = 0

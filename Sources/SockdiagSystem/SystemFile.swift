@@ -1,0 +1,52 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SockdiagCore
+
+/// Small reads of /proc and /sys files, without Foundation.
+public enum SystemFile {
+    /// The whole file as bytes, or the errno of the failing call. /proc files report size 0, so
+    /// this reads until end of file instead of trusting stat.
+    public static func readBytes(_ path: String, limit: Int = 64 << 20) -> Result<[UInt8], Errno> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(Errno(errno)) }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var chunk = 1 << 16
+        while out.count < limit {
+            let start = out.count
+            out.append(contentsOf: repeatElement(0, count: chunk))
+            let n = out.withUnsafeMutableBufferPointer { buffer in
+                read(fd, buffer.baseAddress! + start, chunk)
+            }
+            if n < 0 {
+                if errno == EINTR { out.removeLast(chunk); continue }
+                return .failure(Errno(errno))
+            }
+            out.removeLast(chunk - n)
+            if n == 0 { break }
+            chunk = min(chunk * 2, 1 << 22)
+        }
+        return .success(out)
+    }
+
+    public static func readString(_ path: String) -> String? {
+        guard case let .success(bytes) = readBytes(path) else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The first line of a sysctl-style file, trimmed: `/proc/sys/net/ipv6/bindv6only` -> "0".
+    public static func readValue(_ path: String) -> String? {
+        guard let text = readString(path) else { return nil }
+        return String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
+            .trimmingCharacters(in: [" ", "\t"])
+    }
+
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+}
+
+extension String {
+    func trimmingCharacters(in set: Set<Character>) -> String {
+        String(drop(while: { set.contains($0) }).reversed().drop(while: { set.contains($0) }).reversed())
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import XCTest
+
+/// Privileged tests need root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN). Without it they skip with
+/// the reason; under CI=true a skip is a failure, because these tests are the suite's point.
+func requirePrivileges(_ what: String = "real sockets, BPF, cgroups and namespaces",
+                       file: StaticString = #filePath, line: UInt = #line) throws {
+    guard geteuid() != 0 else { return }
+    let reason = "needs root for \(what)"
+    if ProcessInfo.processInfo.environment["CI"] == "true" {
+        XCTFail("CI=true forbids skipping: \(reason)", file: file, line: line)
+    }
+    throw XCTSkip(reason)
+}
+
+/// The result of running the sockdiag binary.
+struct CommandResult {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+
+    var json: Any? { try? JSONSerialization.jsonObject(with: Data(stdout.utf8)) }
+
+    /// JSON Lines output, one object per line.
+    var jsonLines: [[String: Any]] {
+        stdout.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+        }
+    }
+}
+
+enum Sockdiag {
+    /// The `sockdiag` built beside this test bundle (`swift build --build-tests` builds both).
+    static var executable: URL {
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = bundle.deletingLastPathComponent()
+        while !directory.path.isEmpty && directory.path != "/" {
+            let candidate = directory.appendingPathComponent("sockdiag")
+            if FileManager.default.isExecutableFile(atPath: candidate.path),
+               !candidate.path.hasSuffix(".xctest") { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: ".build/debug/sockdiag")
+    }
+
+    /// Runs sockdiag with the arguments and waits, giving up (and failing) after `timeout` seconds.
+    static func run(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60) throws -> CommandResult {
+        try runProgram(executable.path, arguments, environment: environment, timeout: timeout)
+    }
+}
+
+func runProgram(_ path: String, _ arguments: [String], environment: [String: String] = [:],
+                timeout: TimeInterval = 60) throws -> CommandResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env["NO_COLOR"] = "1"
+    for (k, v) in environment { env[k] = v }
+    process.environment = env
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    // Drain both pipes while the child runs so a large output cannot block it.
+    var outData = Data(), errData = Data()
+    let group = DispatchGroup()
+    group.enter()
+    DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    group.enter()
+    DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning && Date() < deadline { usleep(10_000) }
+    if process.isRunning {
+        process.terminate()
+        process.waitUntilExit()
+        XCTFail("\(path) \(arguments.joined(separator: " ")) did not finish within \(timeout) s")
+    }
+    process.waitUntilExit()
+    group.wait()
+    return CommandResult(status: process.terminationStatus,
+                         stdout: String(decoding: outData, as: UTF8.self),
+                         stderr: String(decoding: errData, as: UTF8.self))
+}
