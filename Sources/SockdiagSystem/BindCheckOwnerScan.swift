@@ -8,7 +8,7 @@ import SockdiagCore
 /// owner; after that only children of found owners (forked workers sharing a listener) are read.
 public enum BindCheckOwnerScan {
     public struct Result: Sendable {
-        public var owners: [UInt64: [BindCheckOwner]] = [:]
+        public var pids: [UInt64: [Int32]] = [:]
         /// Some process's fd table could not be read (another user's, without root).
         public var someHidden = false
     }
@@ -49,16 +49,7 @@ public enum BindCheckOwnerScan {
                 }
             }
         }
-        var identities: [Int32: BindCheckOwner] = [:]
-        for (inode, list) in owners {
-            result.owners[inode] = list.compactMap { pid in
-                if let known = identities[pid] { return known }
-                guard let identity = ProcessIdentity.read(pid: pid, procRoot: procRoot) else { return nil }
-                let owner = BindCheckOwner(pid: pid, comm: identity.comm, cmdline: identity.cmdline)
-                identities[pid] = owner
-                return owner
-            }
-        }
+        result.pids = owners
         return result
     }
 

@@ -18,23 +18,45 @@ public enum BindCheckProbe {
         return (viaProc, .proc)
     }
 
-    /// Fills in each socket's owning processes.
-    public static func attachOwners(_ sockets: inout [BindCheckSocket]) {
+    /// Given socket inodes, the pids holding each one.
+    public typealias OwnerLookup = (Set<UInt64>) -> [UInt64: [Int32]]
+    /// Prepares a one-pass owner lookup (a BPF iterator); nil when unavailable.
+    public typealias OwnerTable = () -> OwnerLookup?
+
+    /// Fills in each socket's owning processes: from `table` when there is one, else from /proc/PID/fd.
+    @discardableResult
+    public static func attachOwners(_ sockets: inout [BindCheckSocket], table: OwnerLookup? = nil) -> BindCheckOwnerSource {
         let wanted = Set(sockets.map(\.inode).filter { $0 != 0 })
-        let scan = BindCheckOwnerScan.find(wanted)
+        var pids: [UInt64: [Int32]]
+        var someHidden = false
+        var source = BindCheckOwnerSource.bpfIterator
+        if let table {
+            pids = table(wanted)
+        } else {
+            let scan = BindCheckOwnerScan.find(wanted)
+            (pids, someHidden, source) = (scan.pids, scan.someHidden, .procFd)
+        }
+        var identities: [Int32: BindCheckOwner?] = [:]
+        func identity(_ pid: Int32) -> BindCheckOwner? {
+            if let known = identities[pid] { return known }
+            let owner = ProcessIdentity.read(pid: pid).map { BindCheckOwner(pid: pid, comm: $0.comm, cmdline: $0.cmdline) }
+            identities[pid] = owner
+            return owner
+        }
         for i in sockets.indices {
             let inode = sockets[i].inode
-            if let owners = scan.owners[inode], !owners.isEmpty {
-                sockets[i].ownership = .owners(owners.sorted { $0.pid < $1.pid })
-            } else if inode == 0 {
-                sockets[i].ownership = .kernel
+            let owners = (pids[inode] ?? []).sorted().compactMap(identity)
+            if !owners.isEmpty {
+                sockets[i].ownership = .owners(owners)
             } else {
-                sockets[i].ownership = scan.someHidden ? .hidden : .kernel
+                sockets[i].ownership = someHidden && inode != 0 ? .hidden : .kernel
             }
         }
+        return source
     }
 
-    public static func observe(_ query: BindCheckQuery, netns: String?) throws(SockdiagError) -> BindCheckObservation {
+    public static func observe(_ query: BindCheckQuery, netns: String?, ownerTable: OwnerTable? = nil) throws(SockdiagError) -> BindCheckObservation {
+        let pendingOwners = ownerTable.map { BindCheckBackground($0) }
         let system = BindCheckSystemReader.read()
         let filter: BindCheckPortFilter
         var listeningOnly = false
@@ -47,10 +69,10 @@ public enum BindCheckProbe {
         }
         var (sockets, source) = try sockets(query.transport, filter: filter, listeningOnly: listeningOnly)
         sockets.sort(by: BindCheckProbe.order)
-        attachOwners(&sockets)
+        let ownerSource = attachOwners(&sockets, table: pendingOwners?.wait())
         let trials = BindCheckTrialRequest.all(for: query).map(BindCheckTrialBinder.run)
         return BindCheckObservation(query: query, system: system, source: source, sockets: sockets, trials: trials,
-                                    trialUID: UInt32(geteuid()), netns: netns)
+                                    trialUID: UInt32(geteuid()), netns: netns, ownerSource: ownerSource)
     }
 
     /// Listeners first, then by family, address and port.

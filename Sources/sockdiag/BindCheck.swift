@@ -1,5 +1,6 @@
 import SockdiagCore
 import SockdiagSystem
+import SockdiagBPF
 
 func runBindCheck(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> ExitStatus {
     if arguments.isSet(BindCheckCommand.tcp) && arguments.isSet(BindCheckCommand.udp) {
@@ -17,15 +18,22 @@ func runBindCheck(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> 
     let json = arguments.isSet(BindCheckCommand.json)
 
     guard let query else {
+        let owners = BindCheckBackground(ownerLookup)
         let system = BindCheckSystemReader.read()
         var (listeners, source) = try BindCheckProbe.sockets(transport, filter: .any, listeningOnly: true)
-        BindCheckProbe.attachOwners(&listeners)
+        BindCheckProbe.attachOwners(&listeners, table: owners.wait())
         let report = BindCheckAllReport.analyze(listeners: listeners, transport: transport, system: system,
                                                 source: source, netns: netns)
         terminal.out(json ? report.json.pretty + "\n" : report.text(style: terminal.style))
         return report.exitStatus
     }
-    let report = BindCheckReport.analyze(try BindCheckProbe.observe(query, netns: netns))
+    let report = BindCheckReport.analyze(try BindCheckProbe.observe(query, netns: netns, ownerTable: ownerLookup))
     terminal.out(json ? report.json.pretty + "\n" : report.text(style: terminal.style))
     return report.exitStatus
+}
+
+/// One BPF iterator pass over every file table, looked up by inode afterwards.
+private func ownerLookup() -> BindCheckProbe.OwnerLookup? {
+    guard let records = SocketOwnerIterator.allSocketOwners() else { return nil }
+    return records.owners(of:)
 }

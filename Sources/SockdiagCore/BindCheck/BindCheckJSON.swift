@@ -8,6 +8,7 @@ extension BindCheckReport {
             ("netns", .optional(observation.netns)),
             ("system", observation.system.json),
             ("source", .string(observation.source.rawValue)),
+            ("owners_source", .string(observation.ownerSource.rawValue)),
             ("sockets", .array(observation.sockets.map(\.json))),
             ("trials", .array(trials.map(\.json))),
             ("receivers", .array(receivers.map(receiverJSON))),

@@ -6,6 +6,14 @@ public enum BindCheckSource: String, Hashable, Sendable {
     case proc
 }
 
+/// How socket owners were found.
+public enum BindCheckOwnerSource: String, Hashable, Sendable {
+    /// One BPF task-file iterator pass over every process's file table.
+    case bpfIterator = "bpf_iter"
+    /// readlink() of /proc/PID/fd/N, stopping once every socket has an owner.
+    case procFd = "proc"
+}
+
 /// Whose clients a receivers table describes: the sockets that exist, or those plus the socket
 /// about to be bound with a given IPV6_V6ONLY (nil for an IPv4 address).
 public enum BindCheckScenario: Hashable, Sendable {
@@ -69,9 +77,11 @@ public struct BindCheckObservation: Sendable {
     /// The uid the trials ran as (SO_REUSEPORT shares only within one uid).
     public var trialUID: UInt32
     public var netns: String?
+    public var ownerSource: BindCheckOwnerSource
 
     public init(query: BindCheckQuery, system: BindCheckSystem, source: BindCheckSource, sockets: [BindCheckSocket],
-                trials: [BindCheckTrialOutcome], trialUID: UInt32, netns: String?) {
+                trials: [BindCheckTrialOutcome], trialUID: UInt32, netns: String?, ownerSource: BindCheckOwnerSource = .procFd) {
+        self.ownerSource = ownerSource
         self.query = query
         self.system = system
         self.source = source
