@@ -24,7 +24,9 @@ public enum BindCheckProcScanner {
             }
             sockets += parsed.sockets
         }
-        return sockets
+        // A socket that moves in the hash table while the file is read can appear twice.
+        var seen: Set<BindCheckSocket> = []
+        return sockets.filter { seen.insert($0).inserted }
     }
 }
 
