@@ -18,7 +18,6 @@ public enum BindCheckOwnerScan {
         guard !inodes.isEmpty, let proc = opendir(procRoot) else { return result }
         defer { closedir(proc) }
         var pids: [Int32] = []
-        let me = getpid()
         while let entry = readdir(proc) {
             let pid = withUnsafeBytes(of: entry.pointee.d_name) { raw -> Int32? in
                 var v: Int32 = 0
@@ -29,7 +28,7 @@ public enum BindCheckOwnerScan {
                 }
                 return v > 0 ? v : nil
             }
-            if let pid, pid != me { pids.append(pid) }
+            if let pid { pids.append(pid) }
         }
         var pidsFound: Set<Int32> = []
         var missing = inodes
