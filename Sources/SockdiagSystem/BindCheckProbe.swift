@@ -49,7 +49,7 @@ public enum BindCheckProbe {
             if !owners.isEmpty {
                 sockets[i].ownership = .owners(owners)
             } else {
-                sockets[i].ownership = someHidden && inode != 0 ? .hidden : .kernel
+                sockets[i].ownership = inode == 0 ? .kernel : someHidden ? .hidden : .notFound
             }
         }
         return source
@@ -70,9 +70,25 @@ public enum BindCheckProbe {
         var (sockets, source) = try sockets(query.transport, filter: filter, listeningOnly: listeningOnly)
         sockets.sort(by: BindCheckProbe.order)
         let ownerSource = attachOwners(&sockets, table: pendingOwners?.wait())
-        let trials = BindCheckTrialRequest.all(for: query).map(BindCheckTrialBinder.run)
+        let trials = runTrials(for: query)
         return BindCheckObservation(query: query, system: system, source: source, sockets: sockets, trials: trials,
                                     trialUID: UInt32(geteuid()), netns: netns, ownerSource: ownerSource)
+    }
+
+    /// Every trial, in an order that keeps them from changing each other's results. A successful
+    /// SO_REUSEPORT bind leaves the port's bind bucket marked for fast reuse (`tb->fastreuseport`
+    /// with the trial's address), and a later SO_REUSEPORT bind that matches it skips the conflict
+    /// check entirely, even after the trial socket is gone. So the SO_REUSEPORT trials run last, and
+    /// a plain bind that works afterwards clears the mark again.
+    static func runTrials(for query: BindCheckQuery) -> [BindCheckTrialOutcome] {
+        let requests = BindCheckTrialRequest.all(for: query)
+        let ordered = requests.filter { !$0.reuseport } + requests.filter(\.reuseport)
+        let outcomes = ordered.map(BindCheckTrialBinder.run)
+        if query.port.value != 0, outcomes.contains(where: { $0.request.reuseport && $0.succeeded }),
+           let clearing = outcomes.first(where: { !$0.request.reuseport && !$0.request.reuseaddr && $0.succeeded }) {
+            _ = BindCheckTrialBinder.run(clearing.request)
+        }
+        return requests.compactMap { request in outcomes.first { $0.request == request } }
     }
 
     /// Listeners first, then by family, address and port.

@@ -155,6 +155,19 @@ final class BindCheckTests: XCTestCase {
         XCTAssertEqual(trial(doc, v6only: nil, reuseaddr: true)?["result"] as? String, "EADDRINUSE")
     }
 
+    /// A successful SO_REUSEPORT trial must not make the next run's trials succeed where they
+    /// conflict (the kernel's bind bucket remembers the last SO_REUSEPORT socket's address).
+    func testTrialsDoNotChangeTheNextRunsResults() throws {
+        try requirePrivileges()
+        let holder = try BindCheckHolder("127.0.0.1", 46107)
+        defer { holder.stop() }
+        for run in 1...3 {
+            let (_, doc) = try json(["::", "46107"])
+            XCTAssertEqual(trial(doc, v6only: false, reuseport: true)?["result"] as? String, "EADDRINUSE", "run \(run)")
+            XCTAssertEqual(trial(doc, v6only: true, reuseport: true)?["result"] as? String, "ok", "run \(run)")
+        }
+    }
+
     func testUDPHolder() throws {
         try requirePrivileges()
         let holder = try BindCheckHolder("127.0.0.1", 46104, udp: true)

@@ -82,7 +82,7 @@ extension BindCheckSocket {
             ("uid", .number(uid)),
             ("inode", .number(inode)),
             ("owners", .array(ownership.owners.map { .object([("pid", .number($0.pid)), ("comm", .string($0.comm)), ("cmdline", .string($0.cmdline))]) })),
-            ("owners_visible", .bool(ownership != .hidden)),
+            ("owners_visible", .bool(ownership != .hidden && ownership != .notFound)),
         ])
     }
 }

@@ -57,6 +57,9 @@ public enum BindCheckOwnership: Hashable, Sendable {
     case kernel
     /// Some processes could not be inspected (another user's, without root), so its owner is unknown.
     case hidden
+    /// Every visible process was inspected and none holds it (its owner lives outside this pid
+    /// namespace, or closed it meanwhile).
+    case notFound
     /// Owners were not looked up.
     case notLooked
 
@@ -113,6 +116,7 @@ public struct BindCheckSocket: Hashable, Sendable {
         case let .owners(list) where !list.isEmpty: return list.map(\.label).joined(separator: ", ")
         case .owners, .kernel: return "kernel (no process)"
         case .hidden: return "unknown (not visible without root)"
+        case .notFound: return "no visible process"
         case .notLooked: return "-"
         }
     }
