@@ -41,6 +41,7 @@ public struct BindCheckAllReport: Sendable {
         .object([
             ("query", .object([("all", .bool(true)), ("protocol", .string(transport.rawValue))])),
             ("netns", .optional(netns)),
+            ("kernel", .string(system.kernel)),
             ("system", system.json),
             ("source", .string(source.rawValue)),
             ("ports", .array(groups.map { group in
