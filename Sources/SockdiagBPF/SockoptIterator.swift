@@ -4,14 +4,13 @@ import Glibc
 internal import CLibBPF
 import SockdiagCore
 
-/// Runs the iterators of bpf/sockopts.bpf.c: who holds every open socket (iter/task_file), and
-/// each TCP or UDP socket's SO_REUSEADDR, SO_REUSEPORT, bound device and IPV6_V6ONLY
-/// (iter/tcp with bpf_getsockopt, iter/udp from the socket's fields). One object, so the kernel's
-/// BTF is parsed once.
+/// Runs bpf/sockopts.bpf.c: one pass over every task's file table that gives, for each open
+/// socket, the processes holding it and its SO_REUSEADDR, SO_REUSEPORT, bound device and
+/// IPV6_V6ONLY.
 public enum SockoptIterator {
     /// nil when BPF iterators cannot be used here (no privilege, an old kernel, no BTF), so the
     /// caller falls back to /proc for owners and goes without the flags.
-    public static func inventory(_ transport: TransportProtocol) -> SocketInventory? {
+    public static func inventory() -> SocketInventory? {
         guard let object = Base64.decode(EmbeddedBPFObjects.sockoptsBase64) else { return nil }
         let previous = libbpf_set_print(nil) // a failure here means "fall back", not noise on stderr
         defer { libbpf_set_print(previous) }
@@ -20,13 +19,8 @@ public enum SockoptIterator {
             options.sz = MemoryLayout<bpf_object_open_opts>.size
             guard let obj = bpf_object__open_mem(raw.baseAddress, raw.count, &options) else { return nil }
             defer { bpf_object__close(obj) }
-            let flagsProgram = transport == .tcp ? "tcp_sockopts" : "udp_sockopts"
-            let unused = transport == .tcp ? "udp_sockopts" : "tcp_sockopts"
-            if let program = bpf_object__find_program_by_name(obj, unused) { bpf_program__set_autoload(program, false) }
-            guard bpf_object__load(obj) == 0, let owners = run(obj, "socket_owners") else { return nil }
-            // Flags are a bonus: an older kernel without bpf_getsockopt in iterators still gives owners.
-            let flags = run(obj, flagsProgram) ?? []
-            return SocketInventory(ownerRecords: owners, optionRecords: flags)
+            guard bpf_object__load(obj) == 0, let records = run(obj, "socket_owners") else { return nil }
+            return SocketInventory(records: records)
         }
     }
 
@@ -54,46 +48,47 @@ public enum SockoptIterator {
     }
 }
 
-/// The iterators' output, kept raw: only the few inodes a report needs are looked up, so no
-/// table of every socket on the host is built.
+/// The iterator's output, kept raw: only the few inodes a report needs are looked up, so no
+/// table of every socket on the host is built. Records are
+/// {u64 inode, u32 tgid, u32 fd, s32 bound_dev_if, u16 family, u8 reuse, u8 flags}.
 public struct SocketInventory: Sendable {
-    let ownerRecords: [UInt8]
-    let optionRecords: [UInt8]
+    static let recordSize = 24
+    let records: [UInt8]
 
-    /// The pids holding each of `inodes` ({u64 inode, u32 tgid, u32 fd} records).
+    /// The pids holding each of `inodes`.
     public func owners(of inodes: Set<UInt64>) -> [UInt64: [Int32]] {
         var owners: [UInt64: [Int32]] = [:]
-        ownerRecords.withUnsafeBytes { raw in
-            var i = 0
-            while i + 16 <= raw.count {
-                let inode = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                if inodes.contains(inode) {
-                    let pid = Int32(bitPattern: raw.loadUnaligned(fromByteOffset: i + 8, as: UInt32.self))
-                    if !(owners[inode]?.contains(pid) ?? false) { owners[inode, default: []].append(pid) }
-                }
-                i += 16
-            }
+        forEach(of: inodes) { inode, raw, i in
+            let pid = Int32(bitPattern: raw.loadUnaligned(fromByteOffset: i + 8, as: UInt32.self))
+            if !(owners[inode]?.contains(pid) ?? false) { owners[inode, default: []].append(pid) }
         }
         return owners
     }
 
-    /// The options of each of `inodes` ({u64 inode, s32 ifindex, u8 reuseaddr, reuseport, v6only, how}).
+    /// The options of each of `inodes` that is an AF_INET or AF_INET6 socket.
     public func options(of inodes: Set<UInt64>) -> [UInt64: BindCheckSocketOptions] {
         var found: [UInt64: BindCheckSocketOptions] = [:]
-        optionRecords.withUnsafeBytes { raw in
-            var i = 0
-            while i + 16 <= raw.count {
-                let inode = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                if inodes.contains(inode) {
-                    let ifindex = raw.loadUnaligned(fromByteOffset: i + 8, as: Int32.self)
-                    found[inode] = BindCheckSocketOptions(
-                        reuseaddr: raw[i + 12] != 0, reuseport: raw[i + 13] != 0, v6only: raw[i + 14] != 0,
-                        boundDeviceIndex: ifindex, boundDevice: ifindex > 0 ? interfaceName(ifindex) : nil)
-                }
-                i += 16
-            }
+        forEach(of: inodes) { inode, raw, i in
+            let family = raw.loadUnaligned(fromByteOffset: i + 20, as: UInt16.self)
+            guard family == UInt16(AF_INET) || family == UInt16(AF_INET6), found[inode] == nil else { return }
+            let ifindex = raw.loadUnaligned(fromByteOffset: i + 16, as: Int32.self)
+            let flags = raw[i + 23]
+            found[inode] = BindCheckSocketOptions(
+                reuseaddr: raw[i + 22] != 0, reuseport: flags & 1 != 0, v6only: flags & 2 != 0,
+                boundDeviceIndex: ifindex, boundDevice: ifindex > 0 ? interfaceName(ifindex) : nil)
         }
         return found
+    }
+
+    private func forEach(of inodes: Set<UInt64>, _ body: (UInt64, UnsafeRawBufferPointer, Int) -> Void) {
+        records.withUnsafeBytes { raw in
+            var i = 0
+            while i + SocketInventory.recordSize <= raw.count {
+                let inode = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                if inodes.contains(inode) { body(inode, raw, i) }
+                i += SocketInventory.recordSize
+            }
+        }
     }
 
     private func interfaceName(_ index: Int32) -> String {

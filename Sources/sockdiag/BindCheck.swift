@@ -18,7 +18,7 @@ func runBindCheck(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> 
     let json = arguments.isSet(BindCheckCommand.json)
 
     guard let query else {
-        let owners = BindCheckBackground { inventory(transport) }
+        let owners = BindCheckBackground(inventory)
         let system = BindCheckSystemReader.read()
         var (listeners, source) = try BindCheckProbe.sockets(transport, filter: .any, listeningOnly: true)
         BindCheckProbe.attachOwners(&listeners, table: owners.wait())
@@ -27,13 +27,13 @@ func runBindCheck(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> 
         terminal.out(json ? report.json.pretty + "\n" : report.text(style: terminal.style))
         return report.exitStatus
     }
-    let report = BindCheckReport.analyze(try BindCheckProbe.observe(query, netns: netns, inventory: { inventory(transport) }))
+    let report = BindCheckReport.analyze(try BindCheckProbe.observe(query, netns: netns, inventory: inventory))
     terminal.out(json ? report.json.pretty + "\n" : report.text(style: terminal.style))
     return report.exitStatus
 }
 
 /// Owners and socket options from the BPF iterators, looked up by inode afterwards.
-private func inventory(_ transport: TransportProtocol) -> BindCheckInventory? {
-    guard let found = SockoptIterator.inventory(transport) else { return nil }
+private func inventory() -> BindCheckInventory? {
+    guard let found = SockoptIterator.inventory() else { return nil }
     return BindCheckInventory(owners: found.owners(of:), options: found.options(of:))
 }
