@@ -112,7 +112,11 @@ final class BindCheckTests: XCTestCase {
         let text = try Sockdiag.run(["bind-check", "::", "46101"])
         XCTAssertEqual(text.status, 1)
         XCTAssertTrue(text.stdout.contains("perl (pid \(holder.pid))"), text.stdout)
-        XCTAssertTrue(text.stdout.contains("Verdict: Binding [::]:46101"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("Verdict (Linux "), text.stdout)
+        XCTAssertTrue(text.stdout.contains("): Binding [::]:46101"), text.stdout)
+        let findings = (doc["findings"] as? [[String: Any]] ?? []).compactMap { $0["message"] as? String }
+        XCTAssertTrue(findings.contains { $0.hasPrefix("On macOS") && $0.contains("pid \(holder.pid)") }, "\(findings)")
+        XCTAssertFalse((doc["kernel"] as? String ?? "").isEmpty)
     }
 
     func testV6onlyHolderLeavesIPv4FreeAndRefusesIPv4Clients() throws {

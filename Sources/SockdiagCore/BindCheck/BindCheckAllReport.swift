@@ -86,7 +86,7 @@ public struct BindCheckAllReport: Sendable {
                           r6.map { BindCheckExistingRules.label($0, group.sockets) } ?? "-", problem])
         }
         out += groups.isEmpty ? "  none\n" : table.render(style: style)
-        out += "\n" + BindCheckReport.verdictText(verdict: verdict, findings: findings, style: style)
+        out += "\n" + BindCheckReport.verdictText(verdict: verdict, findings: findings, kernel: system.kernel, style: style)
         return out
     }
 }
