@@ -24,6 +24,21 @@ public enum SockoptIterator {
         }
     }
 
+    /// The ids of the sk_lookup BPF programs attached to the current network namespace; they pick
+    /// a socket for each new connection before the kernel's listener lookup runs. nil when the
+    /// query is not possible here.
+    public static func socketLookupPrograms() -> [UInt32]? {
+        let fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var ids = [UInt32](repeating: 0, count: 64)
+        var count = UInt32(ids.count)
+        var flags: UInt32 = 0
+        let rc = ids.withUnsafeMutableBufferPointer { bpf_prog_query(fd, BPF_SK_LOOKUP, 0, &flags, $0.baseAddress, &count) }
+        guard rc == 0 else { return nil }
+        return Array(ids.prefix(Int(count)))
+    }
+
     private static func run(_ obj: OpaquePointer, _ name: String) -> [UInt8]? {
         guard let program = bpf_object__find_program_by_name(obj, name),
               let link = bpf_program__attach_iter(program, nil) else { return nil }

@@ -36,7 +36,9 @@ func runBindCheck(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> 
         terminal.out(json ? report.json.pretty + "\n" : report.text(style: terminal.style))
         return report.exitStatus
     }
-    let report = BindCheckReport.analyze(try BindCheckProbe.observe(query, netns: netns, inventory: inventory))
+    var observation = try BindCheckProbe.observe(query, netns: netns, inventory: inventory)
+    observation.socketLookupPrograms = SockoptIterator.socketLookupPrograms()
+    let report = BindCheckReport.analyze(observation)
     terminal.out(json ? report.json.pretty + "\n" : report.text(style: terminal.style))
     return report.exitStatus
 }
