@@ -50,6 +50,37 @@ final class DocsCommandTests: XCTestCase {
         XCTAssertEqual(try Sockdiag.run(["help", "completion"]).stdout, result.stdout)
     }
 
+    /// `--cgroup system.sl<TAB>` completes below the cgroup2 mount, wherever it is mounted.
+    func testRelativeCgroupCompletesBelowTheCgroup2Mount() throws {
+        try requirePrivileges("creating a cgroup")
+        let mounts = try String(contentsOfFile: "/proc/mounts", encoding: .utf8)
+        var cgroup2: String?
+        for line in mounts.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            if fields.count > 2 && fields[2] == "cgroup2" { cgroup2 = String(fields[1]); break }
+        }
+        let root = try XCTUnwrap(cgroup2, "no cgroup2 mount")
+        let name = "sockdiag-completion-\(getpid())"
+        try FileManager.default.createDirectory(atPath: "\(root)/\(name)/child", withIntermediateDirectories: true)
+        defer {
+            rmdir("\(root)/\(name)/child")
+            rmdir("\(root)/\(name)")
+        }
+        let script = """
+        source <("$1" completion bash)
+        for words in "trace --cgroup sockdiag-completion-$2" "compare-wire -c sockdiag-completion-$2/c"; do
+            read -ra rest <<<"$words"
+            COMP_WORDS=(sockdiag "${rest[@]}"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+            _sockdiag sockdiag "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+            printf '%s\\n' "${COMPREPLY[@]}"
+        done
+        """
+        let result = try runProgram("/bin/bash", ["--norc", "--noprofile", "-c", script, "bash",
+                                                  Sockdiag.executable.path, String(getpid())])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout, "\(name)/\n\(name)/child/\n")
+    }
+
     /// The installed script works in a real interactive-style bash: loaded, registered, completing.
     func testScriptFromTheBinaryCompletesInBash() throws {
         let script = """

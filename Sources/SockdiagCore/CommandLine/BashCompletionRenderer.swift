@@ -6,11 +6,17 @@ public enum BashCompletionRenderer {
     enum ValueCompletion: Equatable {
         case files
         case directories
+        case cgroups
         case interfaces
         case networkNamespaces
         case nothing
 
-        init(placeholder: String) {
+        init(_ option: OptionSpec, placeholder: String) {
+            // --cgroup takes paths relative to the cgroup2 mount as well as absolute ones.
+            if option.long == "cgroup" {
+                self = .cgroups
+                return
+            }
             switch placeholder {
             case "FILE": self = .files
             case "PATH": self = .directories
@@ -24,6 +30,7 @@ public enum BashCompletionRenderer {
             switch self {
             case .files: return "_sockdiag_files"
             case .directories: return "_sockdiag_directories"
+            case .cgroups: return "_sockdiag_cgroups"
             case .interfaces: return "_sockdiag_interfaces"
             case .networkNamespaces: return "_sockdiag_netns"
             case .nothing: return "_sockdiag_nothing"
@@ -51,6 +58,25 @@ public enum BashCompletionRenderer {
         _sockdiag_directories() {
             compopt -o filenames 2>/dev/null
             _sockdiag_reply -d -- "$1"
+        }
+
+        # A cgroup v2 directory: absolute, or relative to the cgroup2 mount.
+        _sockdiag_cgroups() {
+            if [[ $1 == /* || $1 == .* ]]; then
+                _sockdiag_directories "$1"
+                return 0
+            fi
+            local device mountpoint type rest root=
+            while read -r device mountpoint type rest; do
+                if [[ $type == cgroup2 ]]; then
+                    root=$mountpoint
+                    break
+                fi
+            done </proc/mounts
+            [[ -n $root ]] || return 0
+            mapfile -t COMPREPLY < <(cd "$root" 2>/dev/null && compgen -d -S / -- "$1")
+            compopt -o nospace 2>/dev/null
+            return 0
         }
 
         _sockdiag_interfaces() {
@@ -141,7 +167,7 @@ public enum BashCompletionRenderer {
                 guard case let .value(placeholder) = option.kind else { continue }
                 let spellings = (option.short.map { ["-\($0)"] } ?? []) + ["--\(option.long)"]
                 lines.append("                \(spellings.joined(separator: " | ")))")
-                lines.append("                    \(ValueCompletion(placeholder: placeholder).function) \"$cur\"")
+                lines.append("                    \(ValueCompletion(option, placeholder: placeholder).function) \"$cur\"")
                 lines.append("                    return 0")
                 lines.append("                    ;;")
             }
