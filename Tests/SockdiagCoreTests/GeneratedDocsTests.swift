@@ -147,3 +147,28 @@ final class GeneratedDocsTests: XCTestCase {
                       stderr: try String(contentsOfFile: out.path + ".err", encoding: .utf8))
     }
 }
+
+/// Text from the tables reaches roff escaped: it can never turn into a request or a font change.
+final class ManPageEscapingTests: XCTestCase {
+    func testTableTextIsEscapedForRoff() {
+        let option = OptionSpec("path-prefix", short: "p", .value(placeholder: "DIR"), repeatable: true,
+                                help: "Strip C:\\temp from paths.")
+        let spec = CommandSpec(
+            name: "odd-one", abstract: "a", summary: ".Starts with a dot, has a \\fB font escape and a 'quote'.",
+            usage: ["[--path-prefix DIR] -- CMD"], discussion: "'Leading quote and dual-stack --flags -- here.",
+            options: [option], examples: [CommandExample("sockdiag odd-one -p /x -- ls", "Run ls.")])
+        let page = ManPageRenderer.render([spec], version: "9.9")
+        let lines = page.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        XCTAssertTrue(lines.contains("\\&.Starts with a dot, has a \\efB font escape and a 'quote'."), page)
+        XCTAssertTrue(lines.contains("\\&'Leading quote and dual-stack \\-\\-flags \\-\\- here."), page)
+        XCTAssertTrue(lines.contains("\\fB\\-p\\fR, \\fB\\-\\-path\\-prefix\\fR \\fIDIR\\fR"), page)
+        XCTAssertTrue(lines.contains("Strip C:\\etemp from paths. May be given more than once."), page)
+        XCTAssertTrue(lines.contains("\\fBsockdiag odd\\-one\\fR [\\-\\-path\\-prefix DIR] \\-\\- CMD"), page)
+        XCTAssertTrue(lines.contains(".TH SOCKDIAG 1 \"\" \"sockdiag 9.9\" \"User Commands\""), page)
+        // No text line may start with a control character unless it is one of ours.
+        for line in lines where line.hasPrefix(".") || line.hasPrefix("'") {
+            XCTAssertTrue(line.hasPrefix(".\\\"") || line.range(of: #"^\.[A-Za-z]{1,2}( |$)"#, options: .regularExpression) != nil,
+                          "stray control line: \(line)")
+        }
+    }
+}
