@@ -13,6 +13,7 @@ let subcommands: [Subcommand] = [
     Subcommand(spec: BindCheckCommand.spec, run: runBindCheck),
     Subcommand(spec: TraceCommand.spec, run: runTrace),
     Subcommand(spec: CompareWireCommand.spec, run: runCompareWire),
+    Subcommand(spec: CompletionCommand.spec, run: runCompletion),
 ]
 
 func main(_ arguments: [String]) -> ExitStatus {
@@ -30,6 +31,10 @@ func main(_ arguments: [String]) -> ExitStatus {
         return .ok
     case "help":
         guard arguments.count > 1 else { terminal.out(CatalogHelp.topLevel); return .ok }
+        if arguments[1] == "--man" {
+            terminal.out(ManPageRenderer.render())
+            return .ok
+        }
         guard let sub = subcommands.first(where: { $0.spec.name == arguments[1] }) else {
             return terminal.fail(unknownSubcommand(arguments[1]))
         }
