@@ -19,3 +19,58 @@ public enum TraceCommand {
         ]
     )
 }
+
+/// `sockdiag trace`'s command line, typed.
+public struct TraceOptions: Equatable, Sendable {
+    public enum Target: Equatable, Sendable {
+        /// An existing cgroup: absolute, or relative to the cgroup v2 mount.
+        case cgroup(String)
+        /// A command to start in a transient cgroup.
+        case command([String])
+    }
+
+    public let target: Target
+    public let json: Bool
+    /// Seconds; nil traces until stopped (or until the command exits).
+    public let duration: Double?
+    /// Connect/sendmsg/bind events after which to stop.
+    public let count: Int?
+
+    public init(target: Target, json: Bool = false, duration: Double? = nil, count: Int? = nil) {
+        self.target = target
+        self.json = json
+        self.duration = duration
+        self.count = count
+    }
+
+    public init(_ arguments: ParsedArguments) throws(UsageError) {
+        switch (arguments.value(TraceCommand.cgroup), arguments.trailingCommand) {
+        case let (path?, nil):
+            guard !path.isEmpty else { throw UsageError("--cgroup needs a path") }
+            target = .cgroup(path)
+        case let (nil, command?):
+            target = .command(command)
+        case (.some, .some):
+            throw UsageError("give either --cgroup PATH or -- CMD, not both")
+        case (nil, nil):
+            throw UsageError("nothing to trace: give --cgroup PATH or -- CMD [ARGS...]")
+        }
+        json = arguments.isSet(TraceCommand.json)
+        if let text = arguments.value(TraceCommand.duration) {
+            guard let seconds = Double(text), seconds.isFinite, seconds > 0 else {
+                throw UsageError("--duration must be a positive number of seconds, got '\(text)'")
+            }
+            duration = seconds
+        } else {
+            duration = nil
+        }
+        if let text = arguments.value(TraceCommand.count) {
+            guard let number = Int(text), number > 0 else {
+                throw UsageError("--count must be a positive whole number, got '\(text)'")
+            }
+            count = number
+        } else {
+            count = nil
+        }
+    }
+}
