@@ -17,13 +17,14 @@ char LICENSE[] SEC("license") = "GPL";
 #define IPPROTO_UDP 17
 #define ALLOW 1
 
-/* Past this much unread data the producer wakes the reader; below it the reader polls on a
- * short timer. Waking the reader on every event costs a context switch per connect. */
-#define WAKEUP_THRESHOLD (256 * 1024)
+/* The reader polls the ring on a short timer and is woken only when half of it is pending:
+ * waking it per event costs an inter-processor interrupt per connect, more than the hook. */
+#define RING_SIZE (16 << 20)
+#define WAKEUP_THRESHOLD (RING_SIZE / 2)
 
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
-    __uint(max_entries, 16 << 20);
+    __uint(max_entries, RING_SIZE);
 } events SEC(".maps");
 
 /* socket cookie -> that socket's egress so far. LRU so a long trace keeps the newest sockets. */
@@ -188,16 +189,15 @@ static __always_inline int read_wire_view(struct __sk_buff *skb, struct sockdiag
     return 0;
 }
 
+static __always_inline void count_packet(struct sockdiag_egress_event *seen, struct __sk_buff *skb)
+{
+    __sync_fetch_and_add(&seen->packets, 1);
+    __sync_fetch_and_add(&seen->bytes, skb->len);
+}
+
 SEC("cgroup_skb/egress")
 int trace_egress(struct __sk_buff *skb)
 {
-    __u64 cookie = bpf_get_socket_cookie(skb);
-    struct sockdiag_egress_event *seen = bpf_map_lookup_elem(&egress, &cookie);
-    if (seen) {
-        __sync_fetch_and_add(&seen->packets, 1);
-        __sync_fetch_and_add(&seen->bytes, skb->len);
-        return ALLOW;
-    }
     struct bpf_sock *sk = skb->sk;
     if (!sk)
         return ALLOW;
@@ -206,6 +206,12 @@ int trace_egress(struct __sk_buff *skb)
         struct sockdiag_trace_stats *s = local_stats();
         if (s)
             s->egress_unattributed++;
+        return ALLOW;
+    }
+    __u64 cookie = bpf_get_socket_cookie(skb);
+    struct sockdiag_egress_event *seen = bpf_map_lookup_elem(&egress, &cookie);
+    if (seen) {
+        count_packet(seen, skb);
         return ALLOW;
     }
     __u16 protocol = bpf_ntohs((__u16)skb->protocol);
@@ -227,8 +233,7 @@ int trace_egress(struct __sk_buff *skb)
         /* Another CPU inserted the same socket first: count the packet there. */
         seen = bpf_map_lookup_elem(&egress, &cookie);
         if (seen) {
-            __sync_fetch_and_add(&seen->packets, 1);
-            __sync_fetch_and_add(&seen->bytes, skb->len);
+            count_packet(seen, skb);
         } else {
             struct sockdiag_trace_stats *s = local_stats();
             if (s)

@@ -8,7 +8,7 @@ import SockdiagSystem
 func runTrace(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> ExitStatus {
     let options = try TraceOptions(arguments)
     if let missing = CgroupBPFCapabilities.missing() {
-        throw SockdiagError.missingPrivilege("trace needs root: attaching eBPF programs to a cgroup requires \(missing); run it with sudo")
+        throw SockdiagError.missingPrivilege("needs root: attaching eBPF programs to a cgroup requires \(missing); run it with sudo")
     }
     TerminationSignals.install()
     let hierarchy = try CgroupHierarchy.locate()
@@ -40,6 +40,7 @@ func runTrace(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> Exit
     try run.loop(tracer, command: command)
 
     for total in tracer.egressTotals() { run.show(.egress(total)) }
+    run.flush()
     run.session.setCounters(tracer.counters())
     tracer.detach()
     let result = command?.result
@@ -58,6 +59,7 @@ struct TraceRun {
     let terminal: Terminal
     let renderer: TraceRenderer
     var session = TraceSession()
+    var output = TraceOutputBuffer()
     let startNs = monotonicNs()
 
     init(options: TraceOptions, terminal: Terminal) {
@@ -75,10 +77,18 @@ struct TraceRun {
         if case .socketCall = event, let count = options.count, session.summary.events >= count { return }
         let (event, lesson) = session.process(event)
         if options.json {
-            terminal.out(event.json(lesson: lesson).compact + "\n")
+            event.appendJSONLine(lesson: lesson, to: &output)
         } else if let line = renderer.render(event, lesson: lesson) {
-            terminal.out(line)
+            output.append(line)
         }
+    }
+
+    /// One write per batch of events keeps the reader's cost per event small.
+    mutating func flush() {
+        guard !output.isEmpty else { return }
+        output.bytes.withUnsafeBytes { _ = fwrite($0.baseAddress, 1, $0.count, stdout) }
+        output.removeAll()
+        terminal.flush()
     }
 
     /// Reads events until a stop condition: the command exited, --duration, --count, or a signal.
@@ -88,7 +98,7 @@ struct TraceRun {
         while true {
             let exited = command?.poll() ?? false
             try tracer.poll(timeoutMilliseconds: exited ? 0 : 50) { show($0) }
-            terminal.flush()
+            flush()
             if exited { break }
             if let count = options.count, session.summary.events >= count { break }
             if let deadline, monotonicNs() >= deadline { break }
@@ -105,6 +115,7 @@ struct TraceRun {
         }
         // The last records written before the stop.
         try tracer.poll(timeoutMilliseconds: 0) { show($0) }
+        flush()
     }
 }
 

@@ -139,5 +139,26 @@ final class TraceModelTests: XCTestCase {
         XCTAssertThrowsError(try parse(["--cgroup", "x", "--count", "-2"]))
         XCTAssertThrowsError(try parse(["--cgroup", "x", "--count", "many"]))
     }
-}
 
+    func testFastJSONLinesAreByteForByteTheJSONValue() {
+        var odd = call(.connect6, .inet6, "2001:db8::1", cookie: 1 << 63, transport: nil)
+        odd = TraceSocketCall(hook: odd.hook, timeNs: UInt64.max, pid: -1, tid: 0, comm: "we\"ird\tname", uid: UInt32.max,
+                              cgroupID: 0, cookie: odd.cookie, socketFamily: .inet6, transport: nil,
+                              hookAddress: odd.hookAddress, port: Port(0))
+        var named = egress(final: true)
+        named.pid = 42
+        named.comm = "curl"
+        let events: [(TraceEvent, TraceLesson?)] = [
+            (.socketCall(call(.sendmsg4, .inet6, "127.0.0.1")), .mappedSend),
+            (.socketCall(call(.postBind6, .inet6, "::")), nil),
+            (.socketCall(odd), nil),
+            (.egress(egress()), .familyDiffersFromWire),
+            (.egress(named), nil),
+        ]
+        for (event, lesson) in events {
+            var buffer = TraceOutputBuffer()
+            event.appendJSONLine(lesson: lesson, to: &buffer)
+            XCTAssertEqual(String(decoding: buffer.bytes, as: UTF8.self), event.json(lesson: lesson).compact + "\n")
+        }
+    }
+}

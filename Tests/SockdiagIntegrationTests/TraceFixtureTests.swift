@@ -13,8 +13,30 @@ enum TraceFixture {
         return "/sys/fs/cgroup"
     }()
 
-    /// A port in 47000-47999 per test and process, so parallel runs do not collide.
-    static func port(_ offset: Int) -> Int { 47000 + (Int(getpid()) % 90) * 10 + offset }
+    /// A port in 47000-47999 that is free for TCP and UDP on [::] right now (other suites use the
+    /// same range), starting from a spot that differs per test and process.
+    static func port(_ offset: Int) -> Int {
+        let start = (Int(getpid()) % 90) * 10 + offset
+        for step in 0..<1000 {
+            let candidate = 47000 + (start + step * 7) % 1000
+            if isFree(candidate, Int32(SOCK_STREAM.rawValue)) && isFree(candidate, Int32(SOCK_DGRAM.rawValue)) { return candidate }
+        }
+        return 47000 + start
+    }
+
+    private static func isFree(_ port: Int, _ type: Int32) -> Bool {
+        let fd = socket(AF_INET6, type, 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var off: Int32 = 0
+        setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &off, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in6()
+        address.sin6_family = sa_family_t(AF_INET6)
+        address.sin6_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) == 0 }
+        }
+    }
 
     /// A client that listens dual-stack on [::]:PORT (TCP and UDP), then connects through AF_INET6 to
     /// ::ffff:127.0.0.1, through AF_INET to 127.0.0.1 and through AF_INET6 to ::1, and sends UDP from an

@@ -109,4 +109,37 @@ final class TraceTests: XCTestCase {
         TraceFixture.assertDualStackStory(result.jsonLines, pid: clientPid, port: port)
         XCTAssertEqual(try leftoverMounts(), before, "the private cgroup2 mount point was left in /tmp")
     }
+
+    func testSigtermStopsTheCommandAndReportsIt() throws {
+        try requirePrivileges()
+        let before = try TraceFixture.snapshot()
+        let tracer = try TraceFixture.startTrace(["trace", "--json", "--", "sleep", "30"])
+        let cgroup = "\(TraceFixture.cgroupRoot)/sockdiag-trace-\(tracer.processIdentifier)"
+        try TraceFixture.waitUntilAttached(cgroup, programs: 7)
+        let result = try TraceFixture.stop(tracer, signal: SIGTERM)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let command = try XCTUnwrap(result.jsonLines.last?["command"] as? [String: Any], result.stdout)
+        XCTAssertEqual(command["signal"] as? String, "SIGTERM")
+        XCTAssertTrue(command["exit_status"] is NSNull)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: cgroup), "the transient cgroup was left behind")
+        XCTAssertEqual(try TraceFixture.snapshot(), before)
+    }
+
+    func testBackgroundChildrenOutliveTheTraceOutsideTheRemovedCgroup() throws {
+        try requirePrivileges()
+        let before = try TraceFixture.snapshot()
+        let pidFile = NSTemporaryDirectory() + "sockdiag-trace-background-\(getpid())"
+        // Python's Popen closes every inherited descriptor, so the child does not hold the test's pipes open.
+        let script = "import subprocess; p = subprocess.Popen(['sleep', '30'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); open('\(pidFile)', 'w').write(str(p.pid))"
+        let result = try Sockdiag.run(["trace", "--json", "--", "python3", "-c", script])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let text = try String(contentsOfFile: pidFile, encoding: .utf8)
+        try? FileManager.default.removeItem(atPath: pidFile)
+        let child = try XCTUnwrap(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+        defer { kill(child, SIGKILL) }
+        XCTAssertEqual(kill(child, 0), 0, "the background child was killed")
+        let membership = try String(contentsOfFile: "/proc/\(child)/cgroup", encoding: .utf8)
+        XCTAssertFalse(membership.contains("sockdiag-trace-"), membership)
+        XCTAssertEqual(try TraceFixture.snapshot(), before)
+    }
 }
