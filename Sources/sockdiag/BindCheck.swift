@@ -33,7 +33,7 @@ func runBindCheck(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> 
 }
 
 /// One BPF iterator pass over every file table, looked up by inode afterwards.
-private func ownerLookup() -> BindCheckProbe.OwnerLookup? {
+func ownerLookup() -> BindCheckProbe.OwnerLookup? {
     guard let records = SocketOwnerIterator.allSocketOwners() else { return nil }
     return records.owners(of:)
 }

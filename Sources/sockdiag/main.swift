@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import SockdiagCore
+import SockdiagSystem
 
 /// Each subcommand's entry: the table it parses with and the function that runs it.
 struct Subcommand {
@@ -10,6 +11,7 @@ struct Subcommand {
 }
 
 let subcommands: [Subcommand] = [
+    Subcommand(spec: DemoCommand.spec, run: runDemo),
     Subcommand(spec: BindCheckCommand.spec, run: runBindCheck),
     Subcommand(spec: TraceCommand.spec, run: runTrace),
     Subcommand(spec: CompareWireCommand.spec, run: runCompareWire),
@@ -23,6 +25,9 @@ func main(_ arguments: [String]) -> ExitStatus {
         return .failure
     }
     switch first {
+    case DemoCommand.holderEntry:
+        SocketHolderProcess.holdUntilStdinCloses()
+        return .ok
     case "-h", "--help":
         terminal.out(CatalogHelp.topLevel)
         return .ok
