@@ -20,6 +20,9 @@ func runTrace(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> Exit
     switch options.target {
     case let .cgroup(path):
         cgroup = try CgroupDirectory.open(hierarchy.resolve(path))
+        if !options.policy.isEmpty && !options.force && hierarchy.isRoot(cgroup) {
+            throw SockdiagError.invalidInput("refusing to enforce --redirect/--block-ipv6 on the root cgroup (every process on the host); give a narrower cgroup, or --force")
+        }
     case let .command(command):
         _ = try SpawnedCommand.resolveExecutable(command[0])
         let made = try TransientCgroup.create(named: "sockdiag-trace-\(getpid())", under: hierarchy.mountPoint)
@@ -27,6 +30,10 @@ func runTrace(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> Exit
         cgroup = made.directory
     }
 
+    // The policy goes first, so the tracer sees the destinations the kernel really uses.
+    let enforcer = options.policy.isEmpty ? nil : try PolicyEnforcer(options.policy)
+    defer { enforcer?.detach() }
+    try enforcer?.attach(to: cgroup)
     let tracer = try Tracer()
     defer { tracer.detach() }
     try tracer.attach(to: cgroup)
@@ -37,12 +44,16 @@ func runTrace(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> Exit
     if case let .command(arguments) = options.target, let transient {
         command = try SpawnedCommand.start(arguments, in: transient, stdoutToStderr: options.json)
     }
-    try run.loop(tracer, command: command)
+    try run.loop(tracer, enforcer, command: command)
 
+    for total in enforcer?.blockedTotals() ?? [] { run.show(total) }
     for total in tracer.egressTotals() { run.show(.egress(total)) }
     run.flush()
-    run.session.setCounters(tracer.counters())
+    var counters = tracer.counters()
+    counters.lostEvents += enforcer?.lostEvents() ?? 0
+    run.session.setCounters(counters)
     tracer.detach()
+    enforcer?.detach()
     let result = command?.result
     if options.json {
         terminal.out(run.session.summary.json(command: result, durationNs: run.elapsedNs).compact + "\n")
@@ -83,6 +94,16 @@ struct TraceRun {
         }
     }
 
+    mutating func show(_ event: TracePolicyEvent) {
+        let event = session.process(event)
+        let rule = options.policy.blockRule
+        if options.json {
+            output.append(event.json(blockRule: rule).compact + "\n")
+        } else if let line = event.render(renderer, blockRule: rule) {
+            output.append(line)
+        }
+    }
+
     /// One write per batch of events keeps the reader's cost per event small.
     mutating func flush() {
         guard !output.isEmpty else { return }
@@ -92,12 +113,12 @@ struct TraceRun {
     }
 
     /// Reads events until a stop condition: the command exited, --duration, --count, or a signal.
-    mutating func loop(_ tracer: Tracer, command: SpawnedCommand?) throws {
+    mutating func loop(_ tracer: Tracer, _ enforcer: PolicyEnforcer?, command: SpawnedCommand?) throws {
         let deadline = options.duration.map { startNs + UInt64($0 * 1e9) }
         var signalledAt: UInt64? = nil
         while true {
             let exited = command?.poll() ?? false
-            try tracer.poll(timeoutMilliseconds: exited ? 0 : 50) { show($0) }
+            try read(tracer, enforcer, timeoutMilliseconds: exited ? 0 : 50)
             flush()
             if exited { break }
             if let count = options.count, session.summary.events >= count { break }
@@ -114,8 +135,34 @@ struct TraceRun {
             }
         }
         // The last records written before the stop.
-        try tracer.poll(timeoutMilliseconds: 0) { show($0) }
+        try read(tracer, enforcer, timeoutMilliseconds: 0)
         flush()
+    }
+
+    /// One batch from the tracer, merged in time order with the policy's redirects and blocks.
+    mutating func read(_ tracer: Tracer, _ enforcer: PolicyEnforcer?, timeoutMilliseconds: Int32) throws {
+        guard let enforcer else {
+            try tracer.poll(timeoutMilliseconds: timeoutMilliseconds) { show($0) }
+            return
+        }
+        var batch: [(time: UInt64, show: (inout TraceRun) -> Void)] = []
+        try tracer.poll(timeoutMilliseconds: timeoutMilliseconds) { event in
+            let time: UInt64
+            switch event {
+            case let .socketCall(call): time = call.timeNs
+            case let .egress(egress): time = egress.timeNs
+            }
+            batch.append((time, { $0.show(event) }))
+        }
+        try enforcer.poll(timeoutMilliseconds: 0) { event in
+            let time: UInt64
+            switch event {
+            case let .redirect(redirect): time = redirect.timeNs
+            case let .blocked(blocked): time = blocked.timeNs
+            }
+            batch.append((time, { $0.show(event) }))
+        }
+        for entry in batch.sorted(by: { $0.time < $1.time }) { entry.show(&self) }
     }
 }
 

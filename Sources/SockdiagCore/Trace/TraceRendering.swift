@@ -50,6 +50,9 @@ public struct TraceRenderer: Sendable {
         for (lesson, sockets) in summary.lessons.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             lines.append(style.yellow("  ! \(lesson.text) (\(sockets) socket\(sockets == 1 ? "" : "s"))"))
         }
+        if summary.redirects > 0 || summary.blockedSockets > 0 {
+            lines.append("  policy:          \(summary.redirects) redirected, \(summary.blockedSockets) sockets blocked")
+        }
         var lost = "  lost events:     \(summary.counters.lostEvents)"
         if summary.counters.egressUntracked > 0 { lost += ", \(summary.counters.egressUntracked) sockets untracked (egress map full)" }
         lines.append(summary.counters.lostEvents > 0 ? style.red(lost) : lost)
@@ -63,7 +66,7 @@ public struct TraceRenderer: Sendable {
 
     private static let widths = [15, 7, 15, 10, 9, 32]
 
-    private func line(_ cells: [String]) -> String {
+    func line(_ cells: [String]) -> String {
         var out = ""
         for (index, cell) in cells.enumerated() {
             if index > 0 { out += "  " }
