@@ -40,8 +40,8 @@ extension TracePolicyEvent {
             guard !b.isFinal else { return nil }
             return renderer.line([renderer.clock(b.timeNs), b.pid.map { String($0) } ?? "-", b.comm ?? "-", "egress",
                                   "\(b.socketFamily.rawValue)/\(b.transport?.rawValue ?? "other")",
-                                  "\(b.wireProtocol.rawValue) \(b.local) -> \(b.remote)",
-                                  renderer.style.red("blocked (\(blockRule))")]) + "\n"
+                                  "\(b.local) -> \(b.remote)",
+                                  renderer.style.red("\(b.wireProtocol.rawValue) blocked (\(blockRule))")]) + "\n"
         }
     }
 }

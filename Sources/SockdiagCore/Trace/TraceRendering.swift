@@ -28,10 +28,10 @@ public struct TraceRenderer: Sendable {
                          SocketAddress(call.address, call.port).description, classText])
         case let .egress(egress):
             guard !egress.isFinal else { return nil }
-            var wire = "\(egress.wireProtocol.rawValue) \(egress.local) -> \(egress.remote)"
-            if egress.familyDiffersFromWire { wire = style.yellow(wire) }
+            var packets = "\(egress.wireProtocol.rawValue) packets"
+            if egress.familyDiffersFromWire { packets = style.yellow(packets) }
             text = line([clock(egress.timeNs), egress.pid.map { String($0) } ?? "-", egress.comm ?? "-", "egress",
-                         socketText(egress.socketFamily, egress.transport), wire, "on the wire"])
+                         socketText(egress.socketFamily, egress.transport), "\(egress.local) -> \(egress.remote)", packets])
         }
         text += "\n"
         if let lesson { text += style.yellow("  ! " + lesson.text) + "\n" }
