@@ -24,13 +24,18 @@ final class TracePolicyTests: XCTestCase {
             tcp.bind(("127.0.0.1", \(port))); tcp.listen(16)
             native = socket.socket(socket.AF_INET6, socket.SOCK_STREAM); native.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             native.bind(("::1", \(nativePort))); native.listen(16)
+            udp6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); udp6.bind(("::1", \(nativePort)))
             def answer():
                 while True:
                     data, peer = udp.recvfrom(512); log.write("udp %s\\n" % data.decode()); udp.sendto(b"answer:" + data, peer)
             def accept(listener, kind):
                 while True:
                     c, _ = listener.accept(); data = c.recv(512); log.write("%s %s\\n" % (kind, data.decode())); c.close()
+            def answer6():
+                while True:
+                    data, peer = udp6.recvfrom(512); log.write("udp6 %s\\n" % data.decode()); udp6.sendto(b"answer6:" + data, peer)
             threading.Thread(target=answer, daemon=True).start()
+            threading.Thread(target=answer6, daemon=True).start()
             threading.Thread(target=accept, args=(tcp, "tcp"), daemon=True).start()
             threading.Thread(target=accept, args=(native, "native"), daemon=True).start()
             print("ready", flush=True)
@@ -175,6 +180,37 @@ final class TracePolicyTests: XCTestCase {
         XCTAssertEqual(proxy.received.filter { $0 == "native native" }.count, 1, "only the outside client reaches [::1]")
         XCTAssertEqual(result.jsonLines.filter { $0["event"] as? String == "redirect" }.count, 4, "only the inside client's four sends are redirected")
         XCTAssertEqual(try TraceFixture.attachedPrograms(cgroup), 0)
+    }
+
+    func testNativeIPv6GoesToTheIPv6Target() throws {
+        try requirePrivileges()
+        let proxy = try Proxy()
+        defer { proxy.stop() }
+        let dnsPort = TraceFixture.port(12)
+        let script = """
+        import socket
+        u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.settimeout(1)
+        u.sendto(b"six", ("::1", \(dnsPort)))
+        data, source = u.recvfrom(512)
+        print("udp6 reply %s %d %s" % (source[0], source[1], data.decode()))
+        t = socket.socket(socket.AF_INET6, socket.SOCK_STREAM); t.settimeout(1)
+        t.connect(("::1", \(dnsPort))); t.sendall(b"six"); t.close()
+        print("tcp6 sent")
+        """
+        let result = try Sockdiag.run(["trace", "--json", "--redirect", "\(dnsPort)=127.0.0.1:\(proxy.port)",
+                                       "--redirect", "\(dnsPort)=[::1]:\(proxy.nativePort)", "--", "python3", "-c", script])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("udp6 reply ::1 \(dnsPort) answer6:six"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("tcp6 sent"), result.stderr)
+        XCTAssertEqual(Set(proxy.received), ["udp6 six", "native six"])
+        let redirects = result.jsonLines.filter { $0["event"] as? String == "redirect" }
+        XCTAssertEqual(Set(redirects.compactMap { $0["hook"] as? String }), ["sendmsg6", "connect6"])
+        for redirect in redirects {
+            XCTAssertEqual(redirect["original_address"] as? String, "::1")
+            XCTAssertEqual(redirect["address"] as? String, "::1")
+            XCTAssertEqual(redirect["port"] as? Int, proxy.nativePort)
+            XCTAssertEqual(redirect["class"] as? String, "ipv6")
+        }
     }
 
     func testPolicyRefusals() throws {
