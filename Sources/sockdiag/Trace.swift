@@ -71,6 +71,8 @@ struct TraceRun {
     let renderer: TraceRenderer
     var session = TraceSession()
     var output = TraceOutputBuffer()
+    /// stdout was closed (`| head`): the trace stops, as any filter's input would.
+    var outputClosed = false
     let startNs = monotonicNs()
 
     init(options: TraceOptions, terminal: Terminal) {
@@ -110,16 +112,17 @@ struct TraceRun {
     mutating func flush() {
         guard !output.isEmpty else { return }
         terminal.flush()
-        output.bytes.withUnsafeBytes { buffer in
+        let complete = output.bytes.withUnsafeBytes { buffer -> Bool in
             var offset = 0
             while offset < buffer.count {
                 let written = write(STDOUT_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
                 if written < 0 && errno == EINTR { continue }
-                // A closed pipe (`| head`) ends the output, not the trace's cleanup.
-                guard written > 0 else { break }
+                guard written > 0 else { return false }
                 offset += written
             }
+            return true
         }
+        if !complete { outputClosed = true }
         output.removeAll()
     }
 
@@ -131,7 +134,7 @@ struct TraceRun {
             let exited = command?.poll() ?? false
             try read(tracer, enforcer, timeoutMilliseconds: exited ? 0 : 50)
             flush()
-            if exited { break }
+            if exited || outputClosed { break }
             if let count = options.count, session.summary.events >= count { break }
             if let deadline, monotonicNs() >= deadline { break }
             if let signal = TerminationSignals.received {
