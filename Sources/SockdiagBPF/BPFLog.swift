@@ -5,10 +5,10 @@ import SockdiagCore
 enum BPFLog {
     static func silence() { _ = libbpf_set_print(nil) }
 
-    static func loadError(_ error: Errno) -> SockdiagError {
-        if error == .permissionDenied || error == Errno(1) {
+    static func loadError(_ error: Errno, what: String) -> SockdiagError {
+        if error == .permissionDenied {
             return .missingPrivilege("loading eBPF programs needs root (CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON)")
         }
-        return .system(call: "bpf_object__load", errno: error, context: "loading the trace programs (kernel 5.8 or newer with cgroup v2 BPF hooks is needed)")
+        return .system(call: "bpf_object__load", errno: error, context: "loading the \(what) programs (kernel 5.8 or newer with cgroup v2 BPF hooks is needed)")
     }
 }

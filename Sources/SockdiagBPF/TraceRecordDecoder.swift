@@ -91,3 +91,13 @@ struct TraceRecordDecoder {
         return String(decoding: UnsafeRawBufferPointer(rebasing: buffer[..<end]), as: UTF8.self)
     }
 }
+
+extension TraceRecordDecoder {
+    /// A C string held in a fixed-size char array field.
+    static func cString<T>(_ field: T) -> String {
+        withUnsafeBytes(of: field) { bytes in
+            let end = bytes.firstIndex(of: 0) ?? bytes.count
+            return String(decoding: bytes[..<end], as: UTF8.self)
+        }
+    }
+}

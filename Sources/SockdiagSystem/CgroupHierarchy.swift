@@ -47,6 +47,13 @@ public final class CgroupHierarchy {
         return mountPoint + "/" + path
     }
 
+    /// True when the directory is the hierarchy's root: every process on the host.
+    public func isRoot(_ directory: CgroupDirectory) -> Bool {
+        var a = stat(), b = stat()
+        guard stat(mountPoint, &a) == 0, fstat(directory.descriptor, &b) == 0 else { return false }
+        return a.st_dev == b.st_dev && a.st_ino == b.st_ino
+    }
+
     /// Unmounts and removes a private mount; nothing for a system mount. Safe to call twice.
     public func release() {
         guard isPrivateMount, !released else { return }

@@ -112,6 +112,8 @@ extension TraceSummary {
             ("lessons", .array(lessons.sorted { $0.key.rawValue < $1.key.rawValue }.map {
                 .object([("lesson", .string($0.key.rawValue)), ("sockets", .number($0.value)), ("text", .string($0.key.text))])
             })),
+            ("redirects", .number(redirects)),
+            ("blocked_sockets", .number(blockedSockets)),
             ("lost", .number(counters.lostEvents)),
             ("egress_untracked", .number(counters.egressUntracked)),
             ("egress_unattributed_packets", .number(counters.egressUnattributed)),

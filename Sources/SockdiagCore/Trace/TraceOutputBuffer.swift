@@ -62,16 +62,20 @@ public struct TraceOutputBuffer: Sendable {
     }
 
     private mutating func decimal(_ value: UInt64) {
-        var digits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0) // 32 bytes of scratch
+        if value < 10 {
+            bytes.append(UInt8(ascii: "0") + UInt8(value))
+            return
+        }
+        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0) // 24 bytes: room for 20 digits
         var value = value
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { scratch in
-            repeat {
-                scratch[31 - count] = UInt8(ascii: "0") + UInt8(value % 10)
+        withUnsafeMutableBytes(of: &scratch) { digits in
+            var start = digits.count
+            while value > 0 {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(value % 10)
                 value /= 10
-                count += 1
-            } while value > 0
-            bytes.append(contentsOf: scratch[(32 - count)...])
+            }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: digits[start...]))
         }
     }
 

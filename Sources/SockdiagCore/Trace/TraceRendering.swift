@@ -28,10 +28,10 @@ public struct TraceRenderer: Sendable {
                          SocketAddress(call.address, call.port).description, classText])
         case let .egress(egress):
             guard !egress.isFinal else { return nil }
-            var wire = "\(egress.wireProtocol.rawValue) \(egress.local) -> \(egress.remote)"
-            if egress.familyDiffersFromWire { wire = style.yellow(wire) }
+            var packets = "\(egress.wireProtocol.rawValue) packets"
+            if egress.familyDiffersFromWire { packets = style.yellow(packets) }
             text = line([clock(egress.timeNs), egress.pid.map { String($0) } ?? "-", egress.comm ?? "-", "egress",
-                         socketText(egress.socketFamily, egress.transport), wire, "on the wire"])
+                         socketText(egress.socketFamily, egress.transport), "\(egress.local) -> \(egress.remote)", packets])
         }
         text += "\n"
         if let lesson { text += style.yellow("  ! " + lesson.text) + "\n" }
@@ -50,6 +50,9 @@ public struct TraceRenderer: Sendable {
         for (lesson, sockets) in summary.lessons.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             lines.append(style.yellow("  ! \(lesson.text) (\(sockets) socket\(sockets == 1 ? "" : "s"))"))
         }
+        if summary.redirects > 0 || summary.blockedSockets > 0 {
+            lines.append("  policy:          \(summary.redirects) redirected, \(summary.blockedSockets) sockets blocked")
+        }
         var lost = "  lost events:     \(summary.counters.lostEvents)"
         if summary.counters.egressUntracked > 0 { lost += ", \(summary.counters.egressUntracked) sockets untracked (egress map full)" }
         lines.append(summary.counters.lostEvents > 0 ? style.red(lost) : lost)
@@ -63,7 +66,7 @@ public struct TraceRenderer: Sendable {
 
     private static let widths = [15, 7, 15, 10, 9, 32]
 
-    private func line(_ cells: [String]) -> String {
+    func line(_ cells: [String]) -> String {
         var out = ""
         for (index, cell) in cells.enumerated() {
             if index > 0 { out += "  " }

@@ -27,10 +27,7 @@ public struct TraceSession: Sendable {
         var event = event
         switch event {
         case let .socketCall(call):
-            if owners[call.cookie] == nil {
-                if owners.count >= ownerLimit { owners.removeAll(keepingCapacity: true) }
-                owners[call.cookie] = Owner(pid: call.pid, comm: call.comm)
-            }
+            recordOwner(cookie: call.cookie, pid: call.pid, comm: call.comm)
         case var .egress(egress):
             if let owner = owners[egress.cookie] {
                 egress.pid = owner.pid
@@ -52,4 +49,19 @@ public struct TraceSession: Sendable {
     }
 
     public mutating func setCounters(_ counters: TraceCounters) { summary.counters = counters }
+
+    mutating func recordOwner(cookie: UInt64, pid: Int32, comm: String) {
+        guard owners[cookie] == nil else { return }
+        if owners.count >= ownerLimit { owners.removeAll(keepingCapacity: true) }
+        owners[cookie] = Owner(pid: pid, comm: comm)
+    }
+
+    func owner(of cookie: UInt64) -> (pid: Int32, comm: String)? {
+        owners[cookie].map { ($0.pid, $0.comm) }
+    }
+
+    mutating func summaryRecord(redirect: Bool, blockedSocket: Bool) {
+        if redirect { summary.redirects += 1 }
+        if blockedSocket { summary.blockedSockets += 1 }
+    }
 }

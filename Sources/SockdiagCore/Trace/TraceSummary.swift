@@ -9,6 +9,10 @@ public struct TraceSummary: Hashable, Sendable {
     public private(set) var egressSockets: [TraceEgressPair: Int] = [:]
     public private(set) var lessons: [TraceLesson: Int] = [:]
     public var counters = TraceCounters()
+    /// Connects and sends rewritten by --redirect.
+    public internal(set) var redirects = 0
+    /// Sockets with packets dropped by --block-ipv6.
+    public internal(set) var blockedSockets = 0
 
     public init() {}
 
