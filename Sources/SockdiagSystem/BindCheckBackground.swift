@@ -6,7 +6,7 @@ import Glibc
 /// file table), so it runs while the netlink dump does. The thread starts in the calling
 /// thread's network namespace.
 public final class BindCheckBackground: @unchecked Sendable {
-    public typealias Result = BindCheckProbe.OwnerLookup?
+    public typealias Result = BindCheckInventory?
 
     private var thread = pthread_t()
     private var work: (() -> Result)?

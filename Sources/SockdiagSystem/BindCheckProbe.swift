@@ -3,6 +3,18 @@ import Glibc
 #endif
 import SockdiagCore
 
+/// One-pass lookups by socket inode, from BPF iterators.
+public struct BindCheckInventory {
+    public let owners: (Set<UInt64>) -> [UInt64: [Int32]]
+    public let options: (Set<UInt64>) -> [UInt64: BindCheckSocketOptions]
+
+    public init(owners: @escaping (Set<UInt64>) -> [UInt64: [Int32]],
+                options: @escaping (Set<UInt64>) -> [UInt64: BindCheckSocketOptions]) {
+        self.owners = owners
+        self.options = options
+    }
+}
+
 /// Gathers what bind-check analyses: sysctls, the sockets on the port with their owners, and the
 /// trial binds, in the current network namespace.
 public enum BindCheckProbe {
@@ -18,20 +30,25 @@ public enum BindCheckProbe {
         return (viaProc, .proc)
     }
 
-    /// Given socket inodes, the pids holding each one.
-    public typealias OwnerLookup = (Set<UInt64>) -> [UInt64: [Int32]]
-    /// Prepares a one-pass owner lookup (a BPF iterator); nil when unavailable.
-    public typealias OwnerTable = () -> OwnerLookup?
+    /// Prepares one-pass lookups of owners and socket options (BPF iterators); nil when unavailable.
+    public typealias InventoryProvider = () -> BindCheckInventory?
 
-    /// Fills in each socket's owning processes: from `table` when there is one, else from /proc/PID/fd.
+    /// Fills in each socket's owning processes, from `table` when there is one, else from
+    /// /proc/PID/fd, and its options where the inventory has them.
     @discardableResult
-    public static func attachOwners(_ sockets: inout [BindCheckSocket], table: OwnerLookup? = nil) -> BindCheckOwnerSource {
+    public static func attachOwners(_ sockets: inout [BindCheckSocket], table: BindCheckInventory? = nil) -> BindCheckOwnerSource {
         let wanted = Set(sockets.map(\.inode).filter { $0 != 0 })
         var pids: [UInt64: [Int32]]
         var someHidden = false
         var source = BindCheckOwnerSource.bpfIterator
         if let table {
-            pids = table(wanted)
+            pids = table.owners(wanted)
+            let options = table.options(wanted)
+            for i in sockets.indices {
+                guard let found = options[sockets[i].inode] else { continue }
+                sockets[i].options = found
+                if sockets[i].family == .inet6 && sockets[i].v6only == nil { sockets[i].v6only = found.v6only }
+            }
         } else {
             let scan = BindCheckOwnerScan.find(wanted)
             (pids, someHidden, source) = (scan.pids, scan.someHidden, .procFd)
@@ -55,8 +72,8 @@ public enum BindCheckProbe {
         return source
     }
 
-    public static func observe(_ query: BindCheckQuery, netns: String?, ownerTable: OwnerTable? = nil) throws(SockdiagError) -> BindCheckObservation {
-        let pendingOwners = ownerTable.map { BindCheckBackground($0) }
+    public static func observe(_ query: BindCheckQuery, netns: String?, inventory: InventoryProvider? = nil) throws(SockdiagError) -> BindCheckObservation {
+        let pendingOwners = inventory.map { BindCheckBackground($0) }
         let system = BindCheckSystemReader.read()
         let filter: BindCheckPortFilter
         var listeningOnly = false

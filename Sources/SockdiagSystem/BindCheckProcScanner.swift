@@ -41,7 +41,13 @@ public enum BindCheckSystemReader {
         let (v4, v6) = localAddresses()
         return BindCheckSystem(bindv6only: bindv6only, ipv6Disabled: disable == nil || disable == "1",
                                ipv4Addresses: v4, ipv6Addresses: v6, ephemeralRange: range,
-                               reservedPorts: reserved, unprivilegedPortStart: unprivileged)
+                               reservedPorts: reserved, unprivilegedPortStart: unprivileged, kernel: kernelRelease())
+    }
+
+    static func kernelRelease() -> String {
+        var names = utsname()
+        guard uname(&names) == 0 else { return "" }
+        return withUnsafeBytes(of: names.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
     }
 
     /// Addresses configured on the interfaces, from getifaddrs (netlink RTM_GETADDR underneath).

@@ -18,7 +18,7 @@ func runBindCheck(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> 
     let json = arguments.isSet(BindCheckCommand.json)
 
     guard let query else {
-        let owners = BindCheckBackground(ownerLookup)
+        let owners = BindCheckBackground(inventory)
         let system = BindCheckSystemReader.read()
         var (listeners, source) = try BindCheckProbe.sockets(transport, filter: .any, listeningOnly: true)
         BindCheckProbe.attachOwners(&listeners, table: owners.wait())
@@ -27,13 +27,13 @@ func runBindCheck(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> 
         terminal.out(json ? report.json.pretty + "\n" : report.text(style: terminal.style))
         return report.exitStatus
     }
-    let report = BindCheckReport.analyze(try BindCheckProbe.observe(query, netns: netns, ownerTable: ownerLookup))
+    let report = BindCheckReport.analyze(try BindCheckProbe.observe(query, netns: netns, inventory: inventory))
     terminal.out(json ? report.json.pretty + "\n" : report.text(style: terminal.style))
     return report.exitStatus
 }
 
-/// One BPF iterator pass over every file table, looked up by inode afterwards.
-func ownerLookup() -> BindCheckProbe.OwnerLookup? {
-    guard let records = SocketOwnerIterator.allSocketOwners() else { return nil }
-    return records.owners(of:)
+/// Owners and socket options from the BPF iterators, looked up by inode afterwards.
+func inventory() -> BindCheckInventory? {
+    guard let found = SockoptIterator.inventory() else { return nil }
+    return BindCheckInventory(owners: found.owners(of:), options: found.options(of:))
 }

@@ -56,7 +56,7 @@ func demoPortTakenOnIPv4(executable: String) throws -> DemoPortTaken {
     let holder = try SocketHolderProcess.start([executable, DemoCommand.holderEntry], holding: socket)
     defer { holder.stop() }
     let query = try BindCheckQuery(positionals: ["::", String(port.value)], transport: .tcp)
-    let report = BindCheckReport.analyze(try BindCheckProbe.observe(query, netns: nil, ownerTable: ownerLookup))
+    let report = BindCheckReport.analyze(try BindCheckProbe.observe(query, netns: nil, inventory: inventory))
     return DemoPortTaken(holderPID: holder.pid, report: report,
                          explanation: DemoNarrative.spotify(report, holderPID: holder.pid))
 }

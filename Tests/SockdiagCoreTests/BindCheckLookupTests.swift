@@ -40,6 +40,26 @@ final class BindCheckLookupTests: XCTestCase {
         }
     }
 
+    func testDeviceBoundSockets() {
+        let onLo = BindCheckCandidate(id: .existing(inode: 1), binding: BindCheckBinding(family: .inet, address: .v4(.any), v6only: nil), boundDevice: "lo")
+        let onDummy = BindCheckCandidate(id: .existing(inode: 2), binding: BindCheckBinding(family: .inet, address: .v4(.any), v6only: nil), boundDevice: "dummy0")
+        let unbound = c(3, .inet, "0.0.0.0")
+        XCTAssertEqual(receivers("127.0.0.1", [onDummy, onLo]), [1], "a local client arrives on lo; dummy0's socket never sees it")
+        XCTAssertEqual(receivers("127.0.0.1", [onDummy]), [], "bound elsewhere: refused")
+        XCTAssertEqual(receivers("127.0.0.1", [unbound, onLo]), [1], "bound to the arriving device scores higher")
+        XCTAssertEqual(receivers("127.0.0.1", [c(4, .inet, "127.0.0.1"), onLo]), [4], "an exact address still beats a device-bound wildcard")
+    }
+
+    func testSeveralReuseportGroupsDependOnListenOrder() {
+        let v4 = BindCheckCandidate(id: .existing(inode: 1), binding: BindCheckBinding(family: .inet, address: .v4(.any), v6only: nil), reuseport: true)
+        let v6 = BindCheckCandidate(id: .existing(inode: 2), binding: BindCheckBinding(family: .inet6, address: .v6(.any), v6only: false), reuseport: true)
+        let reception = BindCheckLookup.reception(of: IPAddress("127.0.0.1")!, among: [v4, v6])
+        guard case let .oneOf(ids, why) = reception else { return XCTFail("\(reception)") }
+        XCTAssertEqual(Set(ids), [.existing(inode: 1), .existing(inode: 2)])
+        XCTAssertTrue(why.contains("order they started listening"), why)
+        XCTAssertEqual(receivers("::1", [v4, v6]), [2], "only the AF_INET6 group takes IPv6")
+    }
+
     func testReuseportGroupIsReportedAsOneOfWithAReason() {
         let reception = BindCheckLookup.reception(of: IPAddress("127.0.0.1")!, among: [c(7, .inet, "0.0.0.0"), c(8, .inet, "0.0.0.0")])
         guard case let .oneOf(ids, why) = reception else { return XCTFail("expected a group, got \(reception)") }

@@ -82,6 +82,20 @@ final class BindCheckRulesTests: XCTestCase {
         }
     }
 
+    func testKnownFlagsDecideTheConflict() {
+        var holder = socket(.inet, "127.0.0.1", inode: 9)
+        holder.options = BindCheckSocketOptions(reuseaddr: false, reuseport: true, v6only: false, boundDeviceIndex: 0, boundDevice: nil)
+        XCTAssertNil(BindCheckRules.conflict(of: trial("127.0.0.1", v6only: nil, reuseport: true), with: holder, trialUID: 0, defaultV6only: false),
+                     "both set SO_REUSEPORT under one uid: they share")
+        holder.options = BindCheckSocketOptions(reuseaddr: true, reuseport: false, v6only: false, boundDeviceIndex: 0, boundDevice: nil)
+        let conflict = BindCheckRules.conflict(of: trial("127.0.0.1", v6only: nil, reuseport: true), with: holder, trialUID: 0, defaultV6only: false)
+        XCTAssertEqual(conflict?.certain, true)
+        XCTAssertTrue(conflict?.why.contains("it did not set SO_REUSEPORT") ?? false, conflict?.why ?? "")
+        var waiting = socket(.inet, "127.0.0.1", state: .timeWait, inode: 10)
+        waiting.options = BindCheckSocketOptions(reuseaddr: true, reuseport: false, v6only: false, boundDeviceIndex: 0, boundDevice: nil)
+        XCTAssertNil(BindCheckRules.conflict(of: trial("127.0.0.1", v6only: nil, reuseaddr: true), with: waiting, trialUID: 0, defaultV6only: false))
+    }
+
     func testFailedTrialNamesTheHolderAndWhy() {
         let holder = socket(.inet, "127.0.0.1", inode: 777)
         let outcome = BindCheckTrialOutcome(request: trial("::"), result: .failure(BindCheckTrialFailure(stage: .bind, errno: .addressInUse)))

@@ -10,12 +10,13 @@ final class BindCheckHolder {
 
     static let script = #"""
     use strict; use Socket qw(:all);
-    my ($fam, $addr, $port, $proto, $v6only, $ra, $rp) = @ARGV;
+    my ($fam, $addr, $port, $proto, $v6only, $ra, $rp, $dev) = @ARGV;
     my $af = $fam == 6 ? AF_INET6 : AF_INET;
     socket(my $s, $af, $proto eq 'udp' ? SOCK_DGRAM : SOCK_STREAM, 0) or die "socket: $!";
     setsockopt($s, IPPROTO_IPV6, IPV6_V6ONLY, pack('i', $v6only)) or die "v6only: $!" if $fam == 6 && $v6only ne '-';
     setsockopt($s, SOL_SOCKET, SO_REUSEADDR, 1) or die if $ra;
     setsockopt($s, SOL_SOCKET, SO_REUSEPORT, 1) or die if $rp;
+    setsockopt($s, SOL_SOCKET, 25, $dev) or die "device: $!" if $dev ne '-';
     my $sa = $fam == 6 ? pack_sockaddr_in6($port, inet_pton(AF_INET6, $addr)) : pack_sockaddr_in($port, inet_aton($addr));
     bind($s, $sa) or die "bind: $!";
     if ($proto eq 'tcp') { listen($s, 16) or die "listen: $!"; }
@@ -25,10 +26,10 @@ final class BindCheckHolder {
 
     /// `prefix` runs the holder through another command (`ip netns exec NAME`).
     init(_ address: String, _ port: Int, udp: Bool = false, v6only: Bool? = nil, reuseaddr: Bool = false,
-         reuseport: Bool = false, prefix: [String] = []) throws {
+         reuseport: Bool = false, device: String? = nil, prefix: [String] = []) throws {
         let family = address.contains(":") ? "6" : "4"
         let args = ["perl", "-e", BindCheckHolder.script, family, address, String(port), udp ? "udp" : "tcp",
-                    v6only.map { $0 ? "1" : "0" } ?? "-", reuseaddr ? "1" : "0", reuseport ? "1" : "0"]
+                    v6only.map { $0 ? "1" : "0" } ?? "-", reuseaddr ? "1" : "0", reuseport ? "1" : "0", device ?? "-"]
         let command = prefix + args
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = command
@@ -111,7 +112,11 @@ final class BindCheckTests: XCTestCase {
         let text = try Sockdiag.run(["bind-check", "::", "46101"])
         XCTAssertEqual(text.status, 1)
         XCTAssertTrue(text.stdout.contains("perl (pid \(holder.pid))"), text.stdout)
-        XCTAssertTrue(text.stdout.contains("Verdict: Binding [::]:46101"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("Verdict (Linux "), text.stdout)
+        XCTAssertTrue(text.stdout.contains("): Binding [::]:46101"), text.stdout)
+        let findings = (doc["findings"] as? [[String: Any]] ?? []).compactMap { $0["message"] as? String }
+        XCTAssertTrue(findings.contains { $0.hasPrefix("On macOS") && $0.contains("pid \(holder.pid)") }, "\(findings)")
+        XCTAssertFalse((doc["kernel"] as? String ?? "").isEmpty)
     }
 
     func testV6onlyHolderLeavesIPv4FreeAndRefusesIPv4Clients() throws {

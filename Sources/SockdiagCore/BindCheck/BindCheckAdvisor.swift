@@ -9,7 +9,10 @@ struct BindCheckAdvisor {
     func findings() -> [BindCheckFinding] {
         var findings: [BindCheckFinding] = []
         let defaultVariant: Bool? = query.address.family == .inet6 ? system.bindv6only : nil
-        if let failure = defaultTrialFailure(defaultVariant) { findings.append(failure) }
+        if let failure = defaultTrialFailure(defaultVariant) {
+            findings.append(failure)
+            if let note = otherSystemsNote(defaultVariant) { findings.append(note) }
+        }
         if query.port.value == 0 {
             findings += ephemeralFindings()
         } else {
@@ -63,6 +66,20 @@ struct BindCheckAdvisor {
             advice.append("pick another port, or stop the holder")
         }
         return BindCheckFinding(.error, message, advice: advice.joined(separator: "; "))
+    }
+
+    /// macOS lets a dual-stack `[::]:P` coexist with a socket on a specific IPv4 address and hands
+    /// IPv4 clients of that address to the more specific socket: the same program that fails here
+    /// "works" on a laptop while its IPv4 clients reach someone else.
+    private func otherSystemsNote(_ v6only: Bool?) -> BindCheckFinding? {
+        guard v6only == false, query.address.isUnspecified, query.address.family == .inet6,
+              let trial = report.trials.first(where: { $0.outcome.request.v6only == false && $0.outcome.errno == .addressInUse }),
+              !trial.conflicts.isEmpty else { return nil }
+        let specific = trial.conflicts.compactMap { report.socket(inode: $0.inode) }
+            .filter { $0.binding.ipv4Side.map { $0 != .any } ?? false }
+        guard specific.count == trial.conflicts.count, let first = specific.first else { return nil }
+        let who = first.ownership.owners.isEmpty ? "inode \(first.inode)" : first.ownerLabel
+        return BindCheckFinding(.info, "On macOS the same bind succeeds, and IPv4 clients of \(first.local.address.unmapped) then reach \(who), the more specific socket: that is where this flake usually shows")
     }
 
     /// Clients that the new socket should get but another socket gets, or that nobody gets.

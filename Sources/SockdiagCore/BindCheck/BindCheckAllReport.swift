@@ -41,6 +41,7 @@ public struct BindCheckAllReport: Sendable {
         .object([
             ("query", .object([("all", .bool(true)), ("protocol", .string(transport.rawValue))])),
             ("netns", .optional(netns)),
+            ("kernel", .string(system.kernel)),
             ("system", system.json),
             ("source", .string(source.rawValue)),
             ("ports", .array(groups.map { group in
@@ -85,7 +86,7 @@ public struct BindCheckAllReport: Sendable {
                           r6.map { BindCheckExistingRules.label($0, group.sockets) } ?? "-", problem])
         }
         out += groups.isEmpty ? "  none\n" : table.render(style: style)
-        out += "\n" + BindCheckReport.verdictText(verdict: verdict, findings: findings, style: style)
+        out += "\n" + BindCheckReport.verdictText(verdict: verdict, findings: findings, kernel: system.kernel, style: style)
         return out
     }
 }

@@ -57,9 +57,12 @@ public struct BindCheckSystem: Hashable, Sendable {
     public var reservedPorts: String
     /// `net.ipv4.ip_unprivileged_port_start`.
     public var unprivilegedPortStart: Int?
+    /// The running kernel's release (`uname -r`).
+    public var kernel: String
 
     public init(bindv6only: Bool, ipv6Disabled: Bool, ipv4Addresses: [IPv4Address], ipv6Addresses: [IPv6Address],
-                ephemeralRange: ClosedRange<UInt16>?, reservedPorts: String, unprivilegedPortStart: Int?) {
+                ephemeralRange: ClosedRange<UInt16>?, reservedPorts: String, unprivilegedPortStart: Int?, kernel: String = "") {
+        self.kernel = kernel
         self.bindv6only = bindv6only
         self.ipv6Disabled = ipv6Disabled
         self.ipv4Addresses = ipv4Addresses

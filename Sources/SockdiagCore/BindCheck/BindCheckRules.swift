@@ -56,7 +56,8 @@ public enum BindCheckRules {
     }
 
     /// Whether binding (and, for TCP, listening on) `trial` conflicts with `existing`, given what
-    /// is known of the existing socket (its SO_REUSEADDR and SO_REUSEPORT are not visible).
+    /// is known of the existing socket (its SO_REUSEADDR and SO_REUSEPORT only when a BPF socket
+    /// iterator read them). The trial binds no device, so a device-bound socket still collides.
     /// `defaultV6only` stands in for an AF_INET6 socket's unknown IPV6_V6ONLY.
     public static func conflict(of trial: BindCheckTrialRequest, with existing: BindCheckSocket,
                                 trialUID: UInt32, defaultV6only: Bool) -> BindCheckConflict? {
@@ -92,6 +93,13 @@ public enum BindCheckRules {
         }
         if !trial.reuseaddr && !trial.reuseport {
             why += "; without SO_REUSEADDR or SO_REUSEPORT nothing is shared"
+        }
+        // With the existing socket's flags read (BPF socket iterator), the flag decides it.
+        if let escape, let options = existing.options {
+            let set = escape == .reuseaddr ? options.reuseaddr : options.reuseport
+            if set { return nil }
+            why += "; it did not set \(escape.rawValue)"
+            return BindCheckConflict(inode: existing.inode, why: why, escape: nil, certain: assumption == nil)
         }
         return BindCheckConflict(inode: existing.inode, why: why, escape: escape,
                                  certain: escape == nil && assumption == nil)

@@ -69,6 +69,25 @@ public enum BindCheckOwnership: Hashable, Sendable {
     }
 }
 
+/// The socket options that decide binds and lookups but that netlink cannot show, read by a BPF
+/// socket iterator.
+public struct BindCheckSocketOptions: Hashable, Sendable {
+    public let reuseaddr: Bool
+    public let reuseport: Bool
+    public let v6only: Bool
+    /// SO_BINDTODEVICE's interface index, 0 when unbound.
+    public let boundDeviceIndex: Int32
+    public let boundDevice: String?
+
+    public init(reuseaddr: Bool, reuseport: Bool, v6only: Bool, boundDeviceIndex: Int32, boundDevice: String?) {
+        self.reuseaddr = reuseaddr
+        self.reuseport = reuseport
+        self.v6only = v6only
+        self.boundDeviceIndex = boundDeviceIndex
+        self.boundDevice = boundDevice
+    }
+}
+
 /// One socket already on the port, from /proc/net or NETLINK_SOCK_DIAG.
 public struct BindCheckSocket: Hashable, Sendable {
     public var family: AddressFamily
@@ -82,10 +101,13 @@ public struct BindCheckSocket: Hashable, Sendable {
     public var uid: UInt32
     public var inode: UInt64
     public var ownership: BindCheckOwnership
+    /// nil where no BPF socket iterator could read them.
+    public var options: BindCheckSocketOptions?
 
     public init(family: AddressFamily, transport: TransportProtocol, state: BindCheckSocketState,
                 local: SocketAddress, remote: SocketAddress, v6only: Bool?, uid: UInt32, inode: UInt64,
-                ownership: BindCheckOwnership = .notLooked) {
+                ownership: BindCheckOwnership = .notLooked, options: BindCheckSocketOptions? = nil) {
+        self.options = options
         self.family = family
         self.transport = transport
         self.state = state

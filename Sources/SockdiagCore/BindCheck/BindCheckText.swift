@@ -40,12 +40,12 @@ extension BindCheckReport {
             }
             out += table.render(style: style)
         }
-        out += "\n" + BindCheckReport.verdictText(verdict: verdict, findings: findings, style: style)
+        out += "\n" + BindCheckReport.verdictText(verdict: verdict, findings: findings, kernel: observation.system.kernel, style: style)
         return out
     }
 
-    static func verdictText(verdict: String, findings: [BindCheckFinding], style: OutputStyle) -> String {
-        var out = style.bold("Verdict: ") + (verdict == "ok" ? style.green("ok") : style.red(verdict)) + "\n"
+    static func verdictText(verdict: String, findings: [BindCheckFinding], kernel: String, style: OutputStyle) -> String {
+        var out = style.bold(kernel.isEmpty ? "Verdict: " : "Verdict (Linux \(kernel)): ") + (verdict == "ok" ? style.green("ok") : style.red(verdict)) + "\n"
         for f in findings {
             let tag = f.severity == .error ? style.red("error") : f.severity == .warning ? style.yellow("warning") : style.dim("info")
             out += "  \(tag): \(f.message)\n"
