@@ -114,10 +114,6 @@ func requireReadable(_ path: String, what: String) throws {
     if isDirectory { throw SockdiagError.invalidInput("\(what) \(path) is a directory") }
 }
 
-func compareLive(_ target: WireLiveTarget, options: CompareWireOptions, terminal: Terminal) throws -> WireReport {
-    throw SockdiagError.invalidInput("live mode needs the tracer, which this build does not have; use --pcap FILE --events FILE")
-}
-
 extension Terminal {
     /// Bytes as they are: large reports are built as bytes, not strings.
     func write(_ bytes: [UInt8]) {
