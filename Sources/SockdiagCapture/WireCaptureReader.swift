@@ -25,11 +25,13 @@ public enum WireCaptureReader {
                                           snapLength: UInt32(clamping: source.snapLength), interface: interface)
         var comments = [[UInt8]?](repeating: nil, count: join.flows.count)
         var failure: SockdiagError?
+        // Replaying the same packets in the same order gives each the flow index the first pass gave it.
+        var replay = WireFlowTable()
         try source.readAll { bytes, originalLength, time in
             guard failure == nil else { return }
             var comment: [UInt8]?
-            if case let .packet(packet) = decoder.decode(bytes, originalLength: originalLength),
-               let index = table.flowIndex(for: packet.key), join.rowOfWireFlow[index] >= 0 {
+            if let index = replay.record(decoder.decode(bytes, originalLength: originalLength), time: time),
+               index < join.rowOfWireFlow.count, join.rowOfWireFlow[index] >= 0 {
                 let row = join.rowOfWireFlow[index]
                 if comments[row] == nil { comments[row] = join.flows[row].pcapngComment }
                 comment = comments[row]

@@ -76,8 +76,12 @@ enum WireLiveTarget {
 
 func compareOffline(pcap: String, events: String, writePcapng: String?) throws -> WireReport {
     try requireReadable(pcap, what: "capture file")
-    let reader = try readEventLog(events)
-    let (table, capture) = try WireCaptureReader.flows(fromFile: pcap)
+    try requireReadable(events, what: "events file")
+    // The event log and the capture are independent until the join: read them on two cores.
+    let eventsReading = BackgroundWork { try readEventLog(events) }
+    let captureResult = Result { try WireCaptureReader.flows(fromFile: pcap) }
+    let reader = try eventsReading.wait()
+    let (table, capture) = try captureResult.get()
     let join = WireJoin.join(kernel: reader.kernel, wire: table)
     if let writePcapng {
         try WireCaptureReader.writeAnnotated(capturePath: pcap, outputPath: writePcapng, interface: nil,

@@ -194,11 +194,15 @@ extension WireAddress {
 /// Number and hex text appended to byte buffers.
 public enum WireText {
     public static func decimal(_ value: UInt64, to out: inout [UInt8]) {
-        var divisor: UInt64 = 1
-        while value / divisor >= 10 { divisor &*= 10 }
-        while divisor > 0 {
-            out.append(0x30 + UInt8(truncatingIfNeeded: value / divisor % 10))
-            divisor /= 10
+        if value < 10 { out.append(0x30 &+ UInt8(truncatingIfNeeded: value)); return }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var v = value, i = 20
+            repeat {
+                i -= 1
+                digits[i] = 0x30 &+ UInt8(truncatingIfNeeded: v % 10)
+                v /= 10
+            } while v > 0
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[i..<20]))
         }
     }
 

@@ -35,6 +35,7 @@ public enum WireEventLineParser {
         guard scanner.peek == UInt8(ascii: "{") else { return .garbage(.notAnObject) }
         scanner.at += 1
         var event = WireKernelEvent()
+        var seen: UInt32 = 0
         scanner.skipSpace()
         if scanner.more && scanner.peek == UInt8(ascii: "}") {
             scanner.at += 1
@@ -47,7 +48,18 @@ public enum WireEventLineParser {
                 scanner.at += 1
                 scanner.skipSpace()
                 guard let value = scanner.value() else { return .garbage(.badSyntax(offset: scanner.at)) }
-                if let problem = assign(key: key, value: value, in: line, to: &event) { return .garbage(problem) }
+                if let problem = assign(key: key, value: value, in: line, to: &event, seen: &seen) { return .garbage(problem) }
+                if seen == Needed.finalEgress && event.kind == .egress {
+                    // The totals at the end of a trace add nothing the join uses.
+                    return endsLikeAnObject(line) ? .event(event) : .garbage(.badSyntax(offset: line.count))
+                }
+                if (event.kind == .connect || event.kind == .sendmsg) && seen & Needed.socketCall == Needed.socketCall
+                    || event.kind == .egress && seen & Needed.egress == Needed.egress {
+                    // Everything the join uses is read; what follows (class, scope, lesson) is not.
+                    guard endsLikeAnObject(line) else { return .garbage(.badSyntax(offset: line.count)) }
+                    if let key = event.missingKey { return .garbage(.missingKey(event: event.kind, key: key)) }
+                    return .event(event)
+                }
                 scanner.skipSpace()
                 guard scanner.more else { return .garbage(.badSyntax(offset: scanner.at)) }
                 let separator = scanner.peek
@@ -62,8 +74,28 @@ public enum WireEventLineParser {
         return .event(event)
     }
 
+    /// Bits of the keys read so far; when a line has all the join uses, the rest is skipped.
+    private enum Needed {
+        static let event: UInt32 = 1 << 0, hook: UInt32 = 1 << 1, time: UInt32 = 1 << 2, pid: UInt32 = 1 << 3
+        static let comm: UInt32 = 1 << 4, cookie: UInt32 = 1 << 5, family: UInt32 = 1 << 6, transport: UInt32 = 1 << 7
+        static let address: UInt32 = 1 << 8, port: UInt32 = 1 << 9, wire: UInt32 = 1 << 10, local: UInt32 = 1 << 11
+        static let localPort: UInt32 = 1 << 12, remote: UInt32 = 1 << 13, remotePort: UInt32 = 1 << 14
+        static let packets: UInt32 = 1 << 15, bytes: UInt32 = 1 << 16, finalTrue: UInt32 = 1 << 17
+        static let socketCall = event | hook | time | pid | comm | cookie | family | transport | address | port
+        static let egress = event | time | pid | comm | cookie | family | wire | transport | local | localPort
+            | remote | remotePort | packets | bytes
+        /// `"event":"egress","final":true`, the first two keys of a totals record.
+        static let finalEgress = event | finalTrue
+    }
+
+    private static func endsLikeAnObject(_ line: UnsafeRawBufferPointer) -> Bool {
+        var end = line.count
+        while end > 0, line[end - 1] == 0x20 || line[end - 1] == 0x09 || line[end - 1] == 0x0D { end -= 1 }
+        return end > 0 && line[end - 1] == UInt8(ascii: "}")
+    }
+
     private static func assign(key: Range<Int>, value: Value, in line: UnsafeRawBufferPointer,
-                               to event: inout WireKernelEvent) -> WireEventLineProblem? {
+                               to event: inout WireKernelEvent, seen: inout UInt32) -> WireEventLineProblem? {
         let k = UnsafeRawBufferPointer(rebasing: line[key])
         guard k.count >= 3 else { return nil }
         func text() -> UnsafeRawBufferPointer? {
@@ -89,53 +121,69 @@ public enum WireEventLineParser {
             else if t.equals("bind") { event.kind = .bind }
             else if t.equals("summary") { event.kind = .summary }
             else { event.kind = .other }
+            seen |= Needed.event
         case (4, UInt8(ascii: "h")) where k.equals("hook"):
-            if let t = text() {
-                for hook in WireHook.allCases where t.equals(hook.rawValue) { event.hook = hook }
-            }
+            if let t = text() { event.hook = hook(t) }
+            seen |= Needed.hook
+        case (5, UInt8(ascii: "f")) where k.equals("final"):
+            if case .bool(true) = value { seen |= Needed.finalTrue }
         case (7, UInt8(ascii: "t")) where k.equals("time_ns"):
-            let (n, p) = unsigned("time_ns", max: .max); event.timeNanoseconds = n; return p
+            let (n, p) = unsigned("time_ns", max: .max); event.timeNanoseconds = n; seen |= Needed.time; return p
         case (3, UInt8(ascii: "p")) where k.equals("pid"):
-            let (n, p) = unsigned("pid", max: UInt64(UInt32.max)); event.pid = n.map { UInt32($0) }; return p
+            let (n, p) = unsigned("pid", max: UInt64(UInt32.max)); event.pid = n.map { UInt32($0) }; seen |= Needed.pid; return p
         case (4, UInt8(ascii: "c")) where k.equals("comm"):
-            if case .null = value { return nil }
+            if case .null = value { seen |= Needed.comm; return nil }
             guard case let .string(range, escaped) = value else { return .badValue(key: "comm") }
             event.comm = unescapedComm(UnsafeRawBufferPointer(rebasing: line[range]), escaped: escaped)
+            seen |= Needed.comm
         case (6, UInt8(ascii: "c")) where k.equals("cookie"):
-            let (n, p) = unsigned("cookie", max: .max); event.cookie = n; return p
+            let (n, p) = unsigned("cookie", max: .max); event.cookie = n; seen |= Needed.cookie; return p
         case (13, UInt8(ascii: "s")) where k.equals("socket_family"):
             guard let t = text() else { return .badValue(key: "socket_family") }
             if t.equals("inet") { event.socketFamily = .inet }
             else if t.equals("inet6") { event.socketFamily = .inet6 }
             else { return .badValue(key: "socket_family") }
+            seen |= Needed.family
         case (8, UInt8(ascii: "p")) where k.equals("protocol"):
             if let t = text() { event.transport = t.equals("tcp") ? .tcp : t.equals("udp") ? .udp : nil }
+            seen |= Needed.transport
         case (7, UInt8(ascii: "a")) where k.equals("address"):
-            let (a, p) = address("address"); event.address = a; return p
+            let (a, p) = address("address"); event.address = a; seen |= Needed.address; return p
         case (4, UInt8(ascii: "p")) where k.equals("port"):
-            let (n, p) = unsigned("port", max: 65535); event.port = n.map { UInt16($0) }; return p
+            let (n, p) = unsigned("port", max: 65535); event.port = n.map { UInt16($0) }; seen |= Needed.port; return p
         case (13, UInt8(ascii: "w")) where k.equals("wire_protocol"):
             guard let t = text() else { return .badValue(key: "wire_protocol") }
             if t.equals("ipv4") { event.wireIsIPv6 = false }
             else if t.equals("ipv6") { event.wireIsIPv6 = true }
             else { return .badValue(key: "wire_protocol") }
+            seen |= Needed.wire
         case (13, UInt8(ascii: "l")) where k.equals("local_address"):
-            let (a, p) = address("local_address"); event.localAddress = a; return p
+            let (a, p) = address("local_address"); event.localAddress = a; seen |= Needed.local; return p
         case (10, UInt8(ascii: "l")) where k.equals("local_port"):
-            let (n, p) = unsigned("local_port", max: 65535); event.localPort = n.map { UInt16($0) }; return p
+            let (n, p) = unsigned("local_port", max: 65535); event.localPort = n.map { UInt16($0) }; seen |= Needed.localPort; return p
         case (14, UInt8(ascii: "r")) where k.equals("remote_address"):
-            let (a, p) = address("remote_address"); event.remoteAddress = a; return p
+            let (a, p) = address("remote_address"); event.remoteAddress = a; seen |= Needed.remote; return p
         case (11, UInt8(ascii: "r")) where k.equals("remote_port"):
-            let (n, p) = unsigned("remote_port", max: 65535); event.remotePort = n.map { UInt16($0) }; return p
+            let (n, p) = unsigned("remote_port", max: 65535); event.remotePort = n.map { UInt16($0) }; seen |= Needed.remotePort; return p
         case (7, UInt8(ascii: "p")) where k.equals("packets"):
-            let (n, p) = unsigned("packets", max: .max); event.packets = n; return p
+            let (n, p) = unsigned("packets", max: .max); event.packets = n; seen |= Needed.packets; return p
         case (5, UInt8(ascii: "b")) where k.equals("bytes"):
-            let (n, p) = unsigned("bytes", max: .max); event.bytes = n; return p
+            let (n, p) = unsigned("bytes", max: .max); event.bytes = n; seen |= Needed.bytes; return p
         case (4, UInt8(ascii: "l")) where k.equals("lost"):
             let (n, p) = unsigned("lost", max: .max); event.lost = n; return p
         default:
             break
         }
+        return nil
+    }
+
+    private static func hook(_ t: UnsafeRawBufferPointer) -> WireHook? {
+        if t.equals("connect4") { return .connect4 }
+        if t.equals("connect6") { return .connect6 }
+        if t.equals("sendmsg4") { return .sendmsg4 }
+        if t.equals("sendmsg6") { return .sendmsg6 }
+        if t.equals("post_bind4") { return .postBind4 }
+        if t.equals("post_bind6") { return .postBind6 }
         return nil
     }
 
@@ -175,7 +223,7 @@ private enum Value {
     case string(Range<Int>, escaped: Bool)
     case unsigned(UInt64)
     case otherNumber
-    case bool
+    case bool(Bool)
     case null
     case nested
 }
@@ -205,6 +253,16 @@ private struct Scanner {
     mutating func string(escaped: inout Bool) -> Range<Int>? {
         at += 1
         let start = at
+        // Eight bytes at a time up to the first quote, backslash or control byte.
+        while at + 8 <= bytes.count {
+            let word = bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self)
+            let quote = word ^ 0x2222_2222_2222_2222, backslash = word ^ 0x5C5C_5C5C_5C5C_5C5C
+            let special = ((quote &- 0x0101_0101_0101_0101) & ~quote)
+                | ((backslash &- 0x0101_0101_0101_0101) & ~backslash)
+                | ((word &- 0x2020_2020_2020_2020) & ~word)
+            if special & 0x8080_8080_8080_8080 != 0 { break }
+            at += 8
+        }
         while at < bytes.count {
             let b = bytes[at]
             if b == UInt8(ascii: "\"") {
@@ -243,8 +301,8 @@ private struct Scanner {
             while more, peek >= 0x30, peek <= 0x39 { at += 1 }
             _ = skipFraction()
             return .otherNumber
-        case UInt8(ascii: "t"): return literal("true") ? .bool : nil
-        case UInt8(ascii: "f"): return literal("false") ? .bool : nil
+        case UInt8(ascii: "t"): return literal("true") ? .bool(true) : nil
+        case UInt8(ascii: "f"): return literal("false") ? .bool(false) : nil
         case UInt8(ascii: "n"): return literal("null") ? .null : nil
         case UInt8(ascii: "{"), UInt8(ascii: "["): return skipNested() ? .nested : nil
         default: return nil

@@ -35,6 +35,15 @@ public struct WireJoinedFlow: Sendable, Equatable {
     public var kernel: WireKernelView?
     public var wire: WireFlow?
     public var verdict: WireVerdict
+    /// The wire flow's index in the flow table.
+    public var wireIndex: Int?
+
+    public init(kernel: WireKernelView?, wire: WireFlow?, verdict: WireVerdict, wireIndex: Int? = nil) {
+        self.kernel = kernel
+        self.wire = wire
+        self.verdict = verdict
+        self.wireIndex = wireIndex
+    }
 
     /// The socket is AF_INET6 and its packets are IPv4 (or the reverse): the thing to report.
     public var familyDiffers: Bool { verdict == .ipv4Mapped }
@@ -65,7 +74,7 @@ public enum WireJoin {
         func claim(_ view: WireKernelView, flow index: Int) -> WireJoinedFlow {
             claimed[index] = true
             let flow = wire.flows[index]
-            return WireJoinedFlow(kernel: view, wire: flow, verdict: verdict(view, flow))
+            return WireJoinedFlow(kernel: view, wire: flow, verdict: verdict(view, flow), wireIndex: index)
         }
 
         for (i, intent) in kernel.intents.enumerated() {
@@ -79,7 +88,8 @@ public enum WireJoin {
             if view.pid == nil { view.pid = egress.pid }
             if let index = lookup(wire, claimed, transport: intent.transport ?? egress.transport,
                                   local: egress.localAddress, localPort: egress.localPort,
-                                  remote: intent.address, remotePort: intent.port, family: intent.socketFamily) {
+                                  remote: intent.address, remotePort: intent.port, family: intent.socketFamily,
+                                  time: egress.timeNanoseconds ?? intent.timeNanoseconds) {
                 intentRows[i] = claim(view, flow: index)
             } else {
                 intentRows[i] = WireJoinedFlow(kernel: view, wire: nil, verdict: .kernelOnly)
@@ -98,9 +108,13 @@ public enum WireJoin {
                                remote: egress.remoteAddress, remotePort: egress.remotePort)
             let index = key.flatMap { wire.flowIndex(for: $0) }
                 ?? (egress.transport == nil ? key.flatMap { k in wire.flowIndex(for: withTransport(k, .udp)) } : nil)
-            if let index {
-                // Already claimed: the other end of a traced connection (an accepted socket).
-                if !claimed[index] { egressRows.append(claim(view, flow: index)) }
+            if index != nil {
+                // When every flow of the 5-tuple is claimed, this is the other end of a traced
+                // connection (an accepted socket): nothing new to show.
+                if let free = key.flatMap({ wire.flowIndex(for: withTransport($0, wire.flows[index!].key.transport),
+                                                           near: egress.timeNanoseconds, where: { !claimed[$0] }) }) {
+                    egressRows.append(claim(view, flow: free))
+                }
             } else {
                 egressRows.append(WireJoinedFlow(kernel: view, wire: nil, verdict: .kernelOnly))
             }
@@ -133,11 +147,11 @@ public enum WireJoin {
 
         var rows = intentRows.compactMap { $0 } + egressRows
         for (index, flow) in wire.flows.enumerated() where !claimed[index] {
-            rows.append(WireJoinedFlow(kernel: nil, wire: flow, verdict: .wireOnly))
+            rows.append(WireJoinedFlow(kernel: nil, wire: flow, verdict: .wireOnly, wireIndex: index))
         }
         rowFlow = [Int](repeating: -1, count: wire.flows.count)
         for (row, joined) in rows.enumerated() {
-            if let flow = joined.wire, let index = wire.flowIndex(for: flow.key) { rowFlow[index] = row }
+            if let index = joined.wireIndex { rowFlow[index] = row }
         }
         return WireJoinResult(flows: rows, rowOfWireFlow: rowFlow)
     }
@@ -178,10 +192,10 @@ public enum WireJoin {
 
     private static func lookup(_ wire: WireFlowTable, _ claimed: [Bool], transport: WireTransport?,
                                local: WireAddress, localPort: UInt16, remote: WireAddress, remotePort: UInt16,
-                               family: AddressFamily) -> Int? {
+                               family: AddressFamily, time: UInt64?) -> Int? {
         for t in transport.map({ [$0] }) ?? [.tcp, .udp] {
             guard let key = exactKey(transport: t, local: local, localPort: localPort, remote: remote, remotePort: remotePort),
-                  let index = wire.flowIndex(for: key), !claimed[index] else { continue }
+                  let index = wire.flowIndex(for: key, near: time, where: { !claimed[$0] }) else { continue }
             if family == .inet && key.isIPv6 { continue }
             return index
         }

@@ -16,6 +16,8 @@ public struct WireKernelIntent: Sendable, Equatable {
 /// A socket's packets as cgroup_skb/egress saw them.
 public struct WireEgress: Sendable, Equatable {
     public var cookie: UInt64
+    /// When the socket's first packet left (wall clock, like the capture's timestamps).
+    public var timeNanoseconds: UInt64?
     public var pid: UInt32?
     public var comm: WireComm
     public var socketFamily: AddressFamily?
@@ -62,7 +64,7 @@ public struct WireKernelTable: Sendable {
             guard let cookie = event.cookie, let wireIsIPv6 = event.wireIsIPv6, let local = event.localAddress,
                   let localPort = event.localPort, let remote = event.remoteAddress,
                   let remotePort = event.remotePort else { return }
-            let record = WireEgress(cookie: cookie, pid: event.pid, comm: event.comm, socketFamily: event.socketFamily,
+            let record = WireEgress(cookie: cookie, timeNanoseconds: event.timeNanoseconds, pid: event.pid, comm: event.comm, socketFamily: event.socketFamily,
                                     wireIsIPv6: wireIsIPv6, transport: event.transport, localAddress: local,
                                     localPort: localPort, remoteAddress: remote, remotePort: remotePort,
                                     packets: event.packets, bytes: event.bytes)

@@ -58,6 +58,8 @@ public struct WirePacket: Sendable {
     public var opensConnection: Bool
     /// A TCP SYN with ACK: its receiver opened the connection.
     public var acceptsConnection: Bool
+    /// A TCP FIN or RST: after it, a SYN on the same 5-tuple starts a new connection.
+    public var endsConnection: Bool = false
 }
 
 public enum WireDecoded: Sendable {
@@ -205,15 +207,16 @@ private struct ByteReader {
     func ports(_ transport: WireTransport, _ source: WireAddress, _ destination: WireAddress,
                at offset: Int, ipLength: Int) -> WireDecoded {
         guard offset + 4 <= bytes.count else { return .skipped(.truncated) }
-        var opens = false, accepts = false
+        var opens = false, accepts = false, ends = false
         if transport == .tcp && offset + 14 <= bytes.count {
             let flags = u8(offset + 13)
             opens = flags & 0x12 == 0x02
             accepts = flags & 0x12 == 0x12
+            ends = flags & 0x05 != 0
         }
         let key = WireFlowKey(transport: transport, source: source, sourcePort: u16(offset),
                               destination: destination, destinationPort: u16(offset + 2))
         return .packet(WirePacket(key: key, ipLength: UInt32(truncatingIfNeeded: ipLength),
-                                  opensConnection: opens, acceptsConnection: accepts))
+                                  opensConnection: opens, acceptsConnection: accepts, endsConnection: ends))
     }
 }
