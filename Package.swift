@@ -16,7 +16,7 @@ let package = Package(
         // No privileges, no C libraries: fast unit tests.
         .target(name: "SockdiagCore"),
         // The running system without BPF or pcap: sockets, netlink, /proc, cgroups, namespaces.
-        .target(name: "SockdiagSystem", dependencies: ["SockdiagCore"]),
+        .target(name: "SockdiagSystem", dependencies: ["SockdiagCore", "CSockdiagShim"]),
         // libbpf: the embedded programs, their attachment to cgroups, the ring buffer reader.
         // Kept apart from SockdiagCapture because libbpf's and libpcap's headers both define
         // `struct bpf_insn` (eBPF and classic BPF) and cannot meet in one Clang module scope.

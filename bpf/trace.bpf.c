@@ -1,24 +1,247 @@
 // SPDX-License-Identifier: GPL-2.0
+/* sockdiag trace: what the kernel is handed at connect/sendmsg/bind time, and which IP version
+ * each socket's packets really use on egress. Every program returns 1: tracing never changes
+ * what the traced program does. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
 #include "sockdiag_events.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
+#define AF_INET 2
+#define AF_INET6 10
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+#define ALLOW 1
+
+/* The reader polls the ring on a short timer and is woken only when half of it is pending:
+ * waking it per event costs an inter-processor interrupt per connect, more than the hook. */
+#define RING_SIZE (16 << 20)
+#define WAKEUP_THRESHOLD (RING_SIZE / 2)
+
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
-    __uint(max_entries, 1 << 20);
+    __uint(max_entries, RING_SIZE);
 } events SEC(".maps");
 
-SEC("cgroup/connect4")
-int trace_connect4(struct bpf_sock_addr *ctx)
+/* socket cookie -> that socket's egress so far. LRU so a long trace keeps the newest sockets. */
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 131072);
+    __type(key, __u64);
+    __type(value, struct sockdiag_egress_event);
+} egress SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct sockdiag_trace_stats);
+} stats SEC(".maps");
+
+static __always_inline struct sockdiag_trace_stats *local_stats(void)
+{
+    __u32 zero = 0;
+    return bpf_map_lookup_elem(&stats, &zero);
+}
+
+static __always_inline void count_lost(void)
+{
+    struct sockdiag_trace_stats *s = local_stats();
+    if (s)
+        s->lost_events++;
+}
+
+static __always_inline __u64 wakeup_flags(void)
+{
+    return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > WAKEUP_THRESHOLD ? BPF_RB_FORCE_WAKEUP
+                                                                             : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void fill_task(struct sockdiag_sock_addr_event *e)
+{
+    __u64 pid_tgid = bpf_get_current_pid_tgid();
+    e->time_ns = bpf_ktime_get_ns();
+    e->tgid = pid_tgid >> 32;
+    e->tid = (__u32)pid_tgid;
+    e->uid = (__u32)bpf_get_current_uid_gid();
+    e->cgroup_id = bpf_get_current_cgroup_id();
+    bpf_get_current_comm(e->comm, sizeof(e->comm));
+}
+
+static __always_inline int report_sock_addr(struct bpf_sock_addr *ctx, __u32 hook)
 {
     struct sockdiag_sock_addr_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-    if (e) {
-        __builtin_memset(e, 0, sizeof(*e));
-        e->kind = SOCKDIAG_EVENT_SOCK_ADDR;
-        e->hook = SOCKDIAG_HOOK_CONNECT4;
-        bpf_ringbuf_submit(e, 0);
+    if (!e) {
+        count_lost();
+        return ALLOW;
     }
-    return 1;
+    fill_task(e);
+    e->kind = SOCKDIAG_EVENT_SOCK_ADDR;
+    e->hook = hook;
+    e->cookie = bpf_get_socket_cookie(ctx);
+    e->socket_family = ctx->family;
+    e->user_family = ctx->user_family;
+    e->socket_type = ctx->type;
+    e->protocol = ctx->protocol;
+    e->port = bpf_ntohs((__u16)ctx->user_port);
+    e->reserved = 0;
+    __u32 *words = (__u32 *)e->addr;
+    if (hook == SOCKDIAG_HOOK_CONNECT4 || hook == SOCKDIAG_HOOK_SENDMSG4) {
+        words[0] = ctx->user_ip4;
+        words[1] = 0;
+        words[2] = 0;
+        words[3] = 0;
+    } else {
+        words[0] = ctx->user_ip6[0];
+        words[1] = ctx->user_ip6[1];
+        words[2] = ctx->user_ip6[2];
+        words[3] = ctx->user_ip6[3];
+    }
+    bpf_ringbuf_submit(e, wakeup_flags());
+    return ALLOW;
+}
+
+SEC("cgroup/connect4")
+int trace_connect4(struct bpf_sock_addr *ctx) { return report_sock_addr(ctx, SOCKDIAG_HOOK_CONNECT4); }
+
+SEC("cgroup/connect6")
+int trace_connect6(struct bpf_sock_addr *ctx) { return report_sock_addr(ctx, SOCKDIAG_HOOK_CONNECT6); }
+
+SEC("cgroup/sendmsg4")
+int trace_sendmsg4(struct bpf_sock_addr *ctx) { return report_sock_addr(ctx, SOCKDIAG_HOOK_SENDMSG4); }
+
+SEC("cgroup/sendmsg6")
+int trace_sendmsg6(struct bpf_sock_addr *ctx) { return report_sock_addr(ctx, SOCKDIAG_HOOK_SENDMSG6); }
+
+static __always_inline int report_bind(struct bpf_sock *sk, __u32 hook)
+{
+    struct sockdiag_sock_addr_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+    if (!e) {
+        count_lost();
+        return ALLOW;
+    }
+    fill_task(e);
+    e->kind = SOCKDIAG_EVENT_SOCK_ADDR;
+    e->hook = hook;
+    e->cookie = bpf_get_socket_cookie(sk);
+    e->socket_family = sk->family;
+    e->user_family = hook == SOCKDIAG_HOOK_POST_BIND4 ? AF_INET : AF_INET6;
+    e->socket_type = sk->type;
+    e->protocol = sk->protocol;
+    e->port = sk->src_port;
+    e->reserved = 0;
+    __u32 *words = (__u32 *)e->addr;
+    if (hook == SOCKDIAG_HOOK_POST_BIND4) {
+        words[0] = sk->src_ip4;
+        words[1] = 0;
+        words[2] = 0;
+        words[3] = 0;
+    } else {
+        words[0] = sk->src_ip6[0];
+        words[1] = sk->src_ip6[1];
+        words[2] = sk->src_ip6[2];
+        words[3] = sk->src_ip6[3];
+    }
+    bpf_ringbuf_submit(e, wakeup_flags());
+    return ALLOW;
+}
+
+SEC("cgroup/post_bind4")
+int trace_post_bind4(struct bpf_sock *sk) { return report_bind(sk, SOCKDIAG_HOOK_POST_BIND4); }
+
+SEC("cgroup/post_bind6")
+int trace_post_bind6(struct bpf_sock *sk) { return report_bind(sk, SOCKDIAG_HOOK_POST_BIND6); }
+
+/* The wire's view of a packet: addresses and ports read from the IP header the kernel built,
+ * chosen by skb->protocol (what is really sent), never by skb->family (what the socket is). */
+static __always_inline int read_wire_view(struct __sk_buff *skb, struct sockdiag_egress_event *v)
+{
+    __u32 ports = 0;
+    if (v->wire_protocol == ETH_P_IP) {
+        __u8 header[20];
+        if (bpf_skb_load_bytes(skb, 0, header, sizeof(header)) < 0)
+            return -1;
+        v->ip_protocol = header[9];
+        __builtin_memcpy(v->local_addr, header + 12, 4);
+        __builtin_memcpy(v->remote_addr, header + 16, 4);
+        __u32 header_length = (header[0] & 0x0f) * 4;
+        if (header_length < 20 || header_length > 60)
+            return 0;
+        if (v->ip_protocol == IPPROTO_TCP || v->ip_protocol == IPPROTO_UDP)
+            bpf_skb_load_bytes(skb, header_length, &ports, sizeof(ports));
+    } else {
+        __u8 header[40];
+        if (bpf_skb_load_bytes(skb, 0, header, sizeof(header)) < 0)
+            return -1;
+        v->ip_protocol = header[6];
+        __builtin_memcpy(v->local_addr, header + 8, 16);
+        __builtin_memcpy(v->remote_addr, header + 24, 16);
+        if (v->ip_protocol == IPPROTO_TCP || v->ip_protocol == IPPROTO_UDP)
+            bpf_skb_load_bytes(skb, 40, &ports, sizeof(ports));
+    }
+    __u8 *p = (__u8 *)&ports;
+    v->local_port = ((__u16)p[0] << 8) | p[1];
+    v->remote_port = ((__u16)p[2] << 8) | p[3];
+    return 0;
+}
+
+static __always_inline void count_packet(struct sockdiag_egress_event *seen, struct __sk_buff *skb)
+{
+    __sync_fetch_and_add(&seen->packets, 1);
+    __sync_fetch_and_add(&seen->bytes, skb->len);
+}
+
+SEC("cgroup_skb/egress")
+int trace_egress(struct __sk_buff *skb)
+{
+    struct bpf_sock *sk = skb->sk;
+    if (!sk)
+        return ALLOW;
+    if (sk->state == BPF_TCP_LISTEN) {
+        /* A SYN-ACK leaves under the listener before the accepted socket exists. */
+        struct sockdiag_trace_stats *s = local_stats();
+        if (s)
+            s->egress_unattributed++;
+        return ALLOW;
+    }
+    __u64 cookie = bpf_get_socket_cookie(skb);
+    struct sockdiag_egress_event *seen = bpf_map_lookup_elem(&egress, &cookie);
+    if (seen) {
+        count_packet(seen, skb);
+        return ALLOW;
+    }
+    __u16 protocol = bpf_ntohs((__u16)skb->protocol);
+    if (protocol != ETH_P_IP && protocol != ETH_P_IPV6)
+        return ALLOW;
+
+    struct sockdiag_egress_event v = {};
+    v.kind = SOCKDIAG_EVENT_EGRESS;
+    v.tgid = bpf_get_current_pid_tgid() >> 32;
+    v.time_ns = bpf_ktime_get_ns();
+    v.cookie = cookie;
+    v.packets = 1;
+    v.bytes = skb->len;
+    v.socket_family = skb->family;
+    v.wire_protocol = protocol;
+    if (read_wire_view(skb, &v) < 0)
+        return ALLOW;
+    if (bpf_map_update_elem(&egress, &cookie, &v, BPF_NOEXIST) < 0) {
+        /* Another CPU inserted the same socket first: count the packet there. */
+        seen = bpf_map_lookup_elem(&egress, &cookie);
+        if (seen) {
+            count_packet(seen, skb);
+        } else {
+            struct sockdiag_trace_stats *s = local_stats();
+            if (s)
+                s->egress_untracked++;
+        }
+        return ALLOW;
+    }
+    if (bpf_ringbuf_output(&events, &v, sizeof(v), wakeup_flags()) < 0)
+        count_lost();
+    return ALLOW;
 }

@@ -62,7 +62,7 @@ private func allNamespaces(_ transport: TransportProtocol) throws -> BindCheckNa
 }
 
 /// Owners and socket options from the BPF iterators, looked up by inode afterwards.
-private func inventory() -> BindCheckInventory? {
+func inventory() -> BindCheckInventory? {
     guard let found = SockoptIterator.inventory() else { return nil }
     return BindCheckInventory(owners: found.owners(of:), options: found.options(of:))
 }

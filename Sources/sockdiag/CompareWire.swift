@@ -1,5 +1,126 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SockdiagCapture
 import SockdiagCore
 
 func runCompareWire(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> ExitStatus {
-    throw SockdiagError.invalidInput("not implemented yet")
+    let options = try CompareWireOptions(arguments)
+    let report: WireReport
+    switch options.mode {
+    case let .offline(pcap, events):
+        report = try compareOffline(pcap: pcap, events: events, writePcapng: options.writePcapng)
+    case let .live(target):
+        report = try compareLive(target, options: options, terminal: terminal)
+    }
+    let bytes = options.json ? report.json() : report.text(style: terminal.style)
+    terminal.write(bytes)
+    return report.join.exitStatus
+}
+
+/// The typed form of the command line, checked for combinations the table cannot express.
+struct CompareWireOptions {
+    enum Mode {
+        case offline(pcap: String, events: String)
+        case live(WireLiveTarget)
+    }
+
+    let mode: Mode
+    let json: Bool
+    let interface: String
+    let duration: Double?
+    let writePcapng: String?
+
+    init(_ arguments: ParsedArguments) throws {
+        typealias C = CompareWireCommand
+        json = arguments.isSet(C.json)
+        writePcapng = arguments.value(C.writePcapng)
+        interface = arguments.value(C.interface) ?? "any"
+        if let text = arguments.value(C.duration) {
+            guard let seconds = Double(text), seconds > 0, seconds.isFinite else {
+                throw UsageError("--duration needs a positive number of seconds, got '\(text)'")
+            }
+            duration = seconds
+        } else {
+            duration = nil
+        }
+        let pcap = arguments.value(C.pcap), events = arguments.value(C.events)
+        if pcap != nil || events != nil {
+            guard let pcap, let events else {
+                throw UsageError(pcap == nil ? "--events needs --pcap FILE (offline mode reads both)"
+                                             : "--pcap needs --events FILE (offline mode reads both)")
+            }
+            for live in [C.cgroup, C.interface, C.duration] where arguments.isSet(live) {
+                throw UsageError("--\(live.long) is for live mode; offline (--pcap/--events) reads files")
+            }
+            guard arguments.trailingCommand == nil else {
+                throw UsageError("'-- CMD' is for live mode; offline (--pcap/--events) reads files")
+            }
+            mode = .offline(pcap: pcap, events: events)
+            return
+        }
+        switch (arguments.value(C.cgroup), arguments.trailingCommand) {
+        case let (cgroup?, nil): mode = .live(.cgroup(cgroup))
+        case let (nil, command?): mode = .live(.command(command))
+        case (_?, _?): throw UsageError("give --cgroup PATH or -- CMD, not both")
+        case (nil, nil):
+            throw UsageError("nothing to compare: give --cgroup PATH or -- CMD (live), or --pcap FILE --events FILE (offline)")
+        }
+    }
+}
+
+enum WireLiveTarget {
+    case cgroup(String)
+    case command([String])
+}
+
+func compareOffline(pcap: String, events: String, writePcapng: String?) throws -> WireReport {
+    try requireReadable(pcap, what: "capture file")
+    try requireReadable(events, what: "events file")
+    // The event log and the capture are independent until the join: read them on two cores.
+    let eventsReading = BackgroundWork { try readEventLog(events) }
+    let captureResult = Result { try WireCaptureReader.flows(fromFile: pcap) }
+    let reader = try eventsReading.wait()
+    let (table, capture) = try captureResult.get()
+    let join = WireJoin.join(kernel: reader.kernel, wire: table)
+    if let writePcapng {
+        try WireCaptureReader.writeAnnotated(capturePath: pcap, outputPath: writePcapng, interface: nil,
+                                             table: table, join: join)
+    }
+    return WireReport(join: join, capture: capture, events: WireEventsSummary(file: events, reader: reader))
+}
+
+/// Reads a `sockdiag trace --json` log in chunks.
+func readEventLog(_ path: String) throws -> WireEventLogReader {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw SockdiagError.invalidInput("cannot open events file \(path): \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    var reader = WireEventLogReader()
+    try reader.read { buffer in
+        while true {
+            let n = read(fd, buffer.baseAddress, buffer.count)
+            if n >= 0 { return n }
+            if errno != EINTR {
+                throw SockdiagError.invalidInput("cannot read events file \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+    try reader.validate(path: path)
+    return reader
+}
+
+func requireReadable(_ path: String, what: String) throws {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw SockdiagError.invalidInput("cannot open \(what) \(path): \(String(cString: strerror(errno)))") }
+    var info = stat()
+    let isDirectory = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    close(fd)
+    if isDirectory { throw SockdiagError.invalidInput("\(what) \(path) is a directory") }
+}
+
+extension Terminal {
+    /// Bytes as they are: large reports are built as bytes, not strings.
+    func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { _ = fwrite($0.baseAddress, 1, $0.count, stdout) }
+    }
 }

@@ -1,5 +1,187 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SockdiagBPF
 import SockdiagCore
+import SockdiagSystem
 
 func runTrace(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> ExitStatus {
-    throw SockdiagError.invalidInput("not implemented yet")
+    let options = try TraceOptions(arguments)
+    if let missing = CgroupBPFCapabilities.missing() {
+        throw SockdiagError.missingPrivilege("needs root: attaching eBPF programs to a cgroup requires \(missing); run it with sudo")
+    }
+    TerminationSignals.install()
+    let hierarchy = try CgroupHierarchy.locate()
+    defer { hierarchy.release() }
+
+    let cgroup: CgroupDirectory
+    var transient: TransientCgroup? = nil
+    defer { transient?.remove() }
+    switch options.target {
+    case let .cgroup(path):
+        cgroup = try CgroupDirectory.open(hierarchy.resolve(path))
+        if !options.policy.isEmpty && !options.force && hierarchy.isRoot(cgroup) {
+            throw SockdiagError.invalidInput("refusing to enforce --redirect/--block-ipv6 on the root cgroup (every process on the host); give a narrower cgroup, or --force")
+        }
+    case let .command(command):
+        _ = try SpawnedCommand.resolveExecutable(command[0])
+        let made = try TransientCgroup.create(named: "sockdiag-trace-\(getpid())", under: hierarchy.mountPoint)
+        transient = made
+        cgroup = made.directory
+    }
+
+    // The policy goes first, so the tracer sees the destinations the kernel really uses.
+    let enforcer = options.policy.isEmpty ? nil : try PolicyEnforcer(options.policy)
+    defer { enforcer?.detach() }
+    try enforcer?.attach(to: cgroup)
+    let tracer = try Tracer()
+    defer { tracer.detach() }
+    try tracer.attach(to: cgroup)
+
+    var run = TraceRun(options: options, terminal: terminal)
+    if !options.json { terminal.out(run.renderer.header) }
+    var command: SpawnedCommand? = nil
+    if case let .command(arguments) = options.target, let transient {
+        command = try SpawnedCommand.start(arguments, in: transient, stdoutToStderr: options.json)
+    }
+    try run.loop(tracer, enforcer, command: command)
+
+    for total in enforcer?.blockedTotals() ?? [] { run.show(total) }
+    for total in tracer.egressTotals() { run.show(.egress(total)) }
+    run.flush()
+    var counters = tracer.counters()
+    counters.lostEvents += enforcer?.lostEvents() ?? 0
+    run.session.setCounters(counters)
+    tracer.detach()
+    enforcer?.detach()
+    let result = command?.result
+    if options.json {
+        terminal.out(run.session.summary.json(command: result, durationNs: run.elapsedNs).compact + "\n")
+    } else {
+        terminal.out("\n" + run.renderer.renderSummary(run.session.summary, command: result))
+    }
+    terminal.flush()
+    return run.session.summary.sawSurprise ? .problemFound : .ok
+}
+
+/// One trace's reading loop and output.
+struct TraceRun {
+    let options: TraceOptions
+    let terminal: Terminal
+    let renderer: TraceRenderer
+    var session = TraceSession()
+    var output = TraceOutputBuffer()
+    /// stdout was closed (`| head`): the trace stops, as any filter's input would.
+    var outputClosed = false
+    let startNs = monotonicNs()
+
+    init(options: TraceOptions, terminal: Terminal) {
+        self.options = options
+        self.terminal = terminal
+        var now = time(nil)
+        var local = tm()
+        localtime_r(&now, &local)
+        renderer = TraceRenderer(utcOffsetSeconds: local.tm_gmtoff, style: terminal.style)
+    }
+
+    var elapsedNs: UInt64 { monotonicNs() - startNs }
+
+    mutating func show(_ event: TraceEvent) {
+        if case .socketCall = event, let count = options.count, session.summary.events >= count { return }
+        let (event, lesson) = session.process(event)
+        if options.json {
+            event.appendJSONLine(lesson: lesson, to: &output)
+        } else if let line = renderer.render(event, lesson: lesson) {
+            output.append(line)
+        }
+        if output.bytes.count >= 1 << 16 { flush() }
+    }
+
+    mutating func show(_ event: TracePolicyEvent) {
+        let event = session.process(event)
+        let rule = options.policy.blockRule
+        if options.json {
+            output.append(event.json(blockRule: rule).compact + "\n")
+        } else if let line = event.render(renderer, blockRule: rule) {
+            output.append(line)
+        }
+    }
+
+    /// Output leaves in writes of up to 64 KiB straight to the descriptor: one system call per many
+    /// events, and no second copy through stdio.
+    mutating func flush() {
+        guard !output.isEmpty else { return }
+        terminal.flush()
+        let complete = output.bytes.withUnsafeBytes { buffer -> Bool in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(STDOUT_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 && errno == EINTR { continue }
+                guard written > 0 else { return false }
+                offset += written
+            }
+            return true
+        }
+        if !complete { outputClosed = true }
+        output.removeAll()
+    }
+
+    /// Reads events until a stop condition: the command exited, --duration, --count, or a signal.
+    mutating func loop(_ tracer: Tracer, _ enforcer: PolicyEnforcer?, command: SpawnedCommand?) throws {
+        let deadline = options.duration.map { startNs + UInt64($0 * 1e9) }
+        var signalledAt: UInt64? = nil
+        while true {
+            let exited = command?.poll() ?? false
+            try read(tracer, enforcer, timeoutMilliseconds: exited ? 0 : 50)
+            flush()
+            if exited || outputClosed { break }
+            if let count = options.count, session.summary.events >= count { break }
+            if let deadline, monotonicNs() >= deadline { break }
+            if let signal = TerminationSignals.received {
+                guard let command else { break }
+                // The command gets the same request to stop, and a moment to do it.
+                if signalledAt == nil {
+                    signalledAt = monotonicNs()
+                    command.signal(signal)
+                } else if let since = signalledAt, monotonicNs() - since > 2_000_000_000 {
+                    break
+                }
+            }
+        }
+        // The last records written before the stop.
+        try read(tracer, enforcer, timeoutMilliseconds: 0)
+        flush()
+    }
+
+    /// One batch from the tracer, merged in time order with the policy's redirects and blocks.
+    mutating func read(_ tracer: Tracer, _ enforcer: PolicyEnforcer?, timeoutMilliseconds: Int32) throws {
+        guard let enforcer else {
+            try tracer.poll(timeoutMilliseconds: timeoutMilliseconds) { show($0) }
+            return
+        }
+        var batch: [(time: UInt64, show: (inout TraceRun) -> Void)] = []
+        try tracer.poll(timeoutMilliseconds: timeoutMilliseconds) { event in
+            let time: UInt64
+            switch event {
+            case let .socketCall(call): time = call.timeNs
+            case let .egress(egress): time = egress.timeNs
+            }
+            batch.append((time, { $0.show(event) }))
+        }
+        try enforcer.poll(timeoutMilliseconds: 0) { event in
+            let time: UInt64
+            switch event {
+            case let .redirect(redirect): time = redirect.timeNs
+            case let .blocked(blocked): time = blocked.timeNs
+            }
+            batch.append((time, { $0.show(event) }))
+        }
+        for entry in batch.sorted(by: { $0.time < $1.time }) { entry.show(&self) }
+    }
+}
+
+func monotonicNs() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import SockdiagCore
+import SockdiagSystem
 
 /// Each subcommand's entry: the table it parses with and the function that runs it.
 struct Subcommand {
@@ -10,9 +11,11 @@ struct Subcommand {
 }
 
 let subcommands: [Subcommand] = [
+    Subcommand(spec: DemoCommand.spec, run: runDemo),
     Subcommand(spec: BindCheckCommand.spec, run: runBindCheck),
     Subcommand(spec: TraceCommand.spec, run: runTrace),
     Subcommand(spec: CompareWireCommand.spec, run: runCompareWire),
+    Subcommand(spec: CompletionCommand.spec, run: runCompletion),
 ]
 
 func main(_ arguments: [String]) -> ExitStatus {
@@ -22,6 +25,9 @@ func main(_ arguments: [String]) -> ExitStatus {
         return .failure
     }
     switch first {
+    case DemoCommand.holderEntry:
+        SocketHolderProcess.holdUntilStdinCloses()
+        return .ok
     case "-h", "--help":
         terminal.out(CatalogHelp.topLevel)
         return .ok
@@ -30,6 +36,10 @@ func main(_ arguments: [String]) -> ExitStatus {
         return .ok
     case "help":
         guard arguments.count > 1 else { terminal.out(CatalogHelp.topLevel); return .ok }
+        if arguments[1] == "--man" {
+            terminal.out(ManPageRenderer.render())
+            return .ok
+        }
         guard let sub = subcommands.first(where: { $0.spec.name == arguments[1] }) else {
             return terminal.fail(unknownSubcommand(arguments[1]))
         }

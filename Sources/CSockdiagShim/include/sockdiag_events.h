@@ -27,18 +27,48 @@ enum sockdiag_hook {
 struct sockdiag_sock_addr_event {
     __u32 kind; /* SOCKDIAG_EVENT_SOCK_ADDR */
     __u32 hook; /* enum sockdiag_hook */
-    __u64 time_ns;
+    __u64 time_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
     __u64 cookie;
     __u64 cgroup_id;
     __u32 tgid;
     __u32 tid;
     __u32 uid;
-    __u16 socket_family; /* AF_INET / AF_INET6 */
+    __u16 socket_family; /* AF_INET / AF_INET6: the socket's own family */
+    __u16 user_family;   /* family of the address the hook was handed (sendmsg4 on AF_INET6: AF_INET) */
     __u16 socket_type;   /* SOCK_STREAM / SOCK_DGRAM */
     __u16 protocol;      /* IPPROTO_TCP / IPPROTO_UDP */
     __u16 port;
+    __u16 reserved;
     __u8 addr[16];
     char comm[SOCKDIAG_COMM_LEN];
+};
+
+/* One socket's egress, both the value of the per-cookie map and the ring-buffer record sent
+ * when the socket's first packet leaves (packets/bytes then count that packet only). */
+struct sockdiag_egress_event {
+    __u32 kind; /* SOCKDIAG_EVENT_EGRESS */
+    __u32 tgid; /* the task running when the first packet left (meaningful for client sockets) */
+    __u64 time_ns;
+    __u64 cookie;
+    __u64 packets;
+    __u64 bytes;
+    __u16 socket_family; /* skb->family: AF_INET / AF_INET6 */
+    __u16 wire_protocol; /* skb->protocol in host order: ETH_P_IP / ETH_P_IPV6 */
+    __u8 ip_protocol;    /* IPPROTO_TCP / IPPROTO_UDP / other, from the packet */
+    __u8 reserved;
+    __u16 local_port;
+    __u16 remote_port;
+    __u16 reserved2;
+    __u32 reserved3;
+    __u8 local_addr[16];
+    __u8 remote_addr[16];
+};
+
+/* Per-CPU counters; the reader sums them over CPUs. */
+struct sockdiag_trace_stats {
+    __u64 lost_events;          /* ring-buffer reservations that failed */
+    __u64 egress_untracked;     /* sockets not tracked because the egress map was full */
+    __u64 egress_unattributed;  /* packets of a listening socket (SYN-ACKs of half-open connections) */
 };
 
 #endif

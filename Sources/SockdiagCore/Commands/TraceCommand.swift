@@ -4,6 +4,11 @@ public enum TraceCommand {
     public static let json = OptionSpec("json", short: "j", help: "Print JSON Lines, one event per line.")
     public static let duration = OptionSpec("duration", short: "d", .value(placeholder: "SECONDS"), help: "Stop after this many seconds.")
     public static let count = OptionSpec("count", short: "n", .value(placeholder: "N"), help: "Stop after N connect/sendmsg/bind events.")
+    public static let redirect = OptionSpec("redirect", .value(placeholder: "PORT=ADDR:PORT"), repeatable: true,
+                                            help: "Send connects and unconnected sends to PORT (TCP and UDP) to ADDR:PORT instead, IPv4-mapped destinations included; replies keep the original source. An IPv4 target serves IPv4 and mapped destinations, an [IPv6] target native IPv6 ones. Repeatable.")
+    public static let blockIPv6 = OptionSpec("block-ipv6", help: "Drop packets that are IPv6 on the wire (skb->protocol), letting IPv4 from AF_INET6 sockets through.")
+    public static let naive = OptionSpec("naive", help: "Enforce --redirect and --block-ipv6 the naive way (connect4 only, skb->family), to see where it fails.")
+    public static let force = OptionSpec("force", help: "Allow --redirect/--block-ipv6 on the root cgroup (every process on the host).")
 
     public static let spec = CommandSpec(
         name: "trace",
@@ -11,11 +16,80 @@ public enum TraceCommand {
         summary: "Attach eBPF programs to a cgroup and show every connect, unconnected send and bind as the kernel saw it (socket family, address class such as ipv4-mapped), and for each socket the family of its packets on egress.",
         usage: ["--cgroup PATH [options]", "[options] -- CMD [ARGS...]"],
         discussion: "With -- CMD, sockdiag creates a transient cgroup, runs CMD inside it from its first instruction, traces until CMD exits, then removes the cgroup. Nothing stays attached after sockdiag exits.",
-        options: [cgroup, json, duration, count],
+        options: [cgroup, json, duration, count, redirect, blockIPv6, naive, force],
         trailingCommand: "CMD [ARGS...]",
         examples: [
             CommandExample("sockdiag trace -- curl -s http://127.0.0.1:8080/", "Trace one command from start to exit."),
             CommandExample("sockdiag trace --cgroup system.slice/docker-1234.scope --duration 30 --json", "Thirty seconds of a container's connects as JSON Lines."),
+            CommandExample("sockdiag trace --redirect 53=127.0.0.1:5353 --block-ipv6 -- dotnet restore", "Send a command's DNS to a local proxy and block IPv6, dual-mode sockets included."),
         ]
     )
+}
+
+/// `sockdiag trace`'s command line, typed.
+public struct TraceOptions: Equatable, Sendable {
+    public enum Target: Equatable, Sendable {
+        /// An existing cgroup: absolute, or relative to the cgroup v2 mount.
+        case cgroup(String)
+        /// A command to start in a transient cgroup.
+        case command([String])
+    }
+
+    public let target: Target
+    public let json: Bool
+    /// Seconds; nil traces until stopped (or until the command exits).
+    public let duration: Double?
+    /// Connect/sendmsg/bind events after which to stop.
+    public let count: Int?
+    /// --redirect, --block-ipv6, --naive.
+    public let policy: TracePolicy
+    /// --force: a policy may apply to the root cgroup.
+    public let force: Bool
+
+    public init(target: Target, json: Bool = false, duration: Double? = nil, count: Int? = nil,
+                policy: TracePolicy = try! TracePolicy(), force: Bool = false) {
+        self.target = target
+        self.json = json
+        self.duration = duration
+        self.count = count
+        self.policy = policy
+        self.force = force
+    }
+
+    public init(_ arguments: ParsedArguments) throws(UsageError) {
+        switch (arguments.value(TraceCommand.cgroup), arguments.trailingCommand) {
+        case let (path?, nil):
+            guard !path.isEmpty else { throw UsageError("--cgroup needs a path") }
+            target = .cgroup(path)
+        case let (nil, command?):
+            target = .command(command)
+        case (.some, .some):
+            throw UsageError("give either --cgroup PATH or -- CMD, not both")
+        case (nil, nil):
+            throw UsageError("nothing to trace: give --cgroup PATH or -- CMD [ARGS...]")
+        }
+        json = arguments.isSet(TraceCommand.json)
+        if let text = arguments.value(TraceCommand.duration) {
+            guard let seconds = Double(text), seconds.isFinite, seconds > 0 else {
+                throw UsageError("--duration must be a positive number of seconds, got '\(text)'")
+            }
+            duration = seconds
+        } else {
+            duration = nil
+        }
+        if let text = arguments.value(TraceCommand.count) {
+            guard let number = Int(text), number > 0 else {
+                throw UsageError("--count must be a positive whole number, got '\(text)'")
+            }
+            count = number
+        } else {
+            count = nil
+        }
+        var rules: [TraceRedirectRule] = []
+        for text in arguments.values(TraceCommand.redirect) { rules.append(try TraceRedirectRule(parsing: text)) }
+        policy = try TracePolicy(redirects: rules, blockIPv6: arguments.isSet(TraceCommand.blockIPv6),
+                                 naive: arguments.isSet(TraceCommand.naive))
+        force = arguments.isSet(TraceCommand.force)
+        if force && policy.isEmpty { throw UsageError("--force only matters with --redirect or --block-ipv6") }
+    }
 }

@@ -1,0 +1,144 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+internal import CLibBPF
+import SockdiagCore
+import SockdiagSystem
+
+/// One embedded BPF object loaded into the kernel, with the bpf_links of its attached programs.
+/// Links detach when destroyed or when this process exits, however it exits.
+final class LoadedBPFObject {
+    private var object: OpaquePointer?
+    private var links: [OpaquePointer] = []
+    let name: String
+
+    init(_ bytes: [UInt8], name: String) throws(SockdiagError) {
+        BPFLog.silence()
+        self.name = name
+        let opened = bytes.withUnsafeBytes { bpf_object__open_mem($0.baseAddress, $0.count, nil) }
+        guard let opened else {
+            throw .system(call: "bpf_object__open_mem", errno: Errno(errno), context: "opening the embedded \(name) programs")
+        }
+        let loaded = bpf_object__load(opened)
+        guard loaded == 0 else {
+            bpf_object__close(opened)
+            throw BPFLog.loadError(Errno(-loaded), what: name)
+        }
+        object = opened
+    }
+
+    /// The descriptor of a map, or -1 when the object has none by that name.
+    func mapDescriptor(_ mapName: String) -> Int32 {
+        guard let object, let map = bpf_object__find_map_by_name(object, mapName) else { return -1 }
+        return bpf_map__fd(map)
+    }
+
+    /// Attaches the named programs in order; on failure, detaches the ones this call attached.
+    func attach(_ programNames: [String], to cgroup: CgroupDirectory) throws(SockdiagError) {
+        guard let object else { throw .invalidInput("the \(name) programs were unloaded") }
+        var attached: [OpaquePointer] = []
+        for programName in programNames {
+            guard let program = bpf_object__find_program_by_name(object, programName) else {
+                attached.forEach { bpf_link__destroy($0) }
+                throw .invalidInput("the embedded \(name) object lacks \(programName); the build is broken")
+            }
+            guard let link = bpf_program__attach_cgroup(program, cgroup.descriptor) else {
+                let error = Errno(errno)
+                attached.forEach { bpf_link__destroy($0) }
+                throw .system(call: "bpf_link_create", errno: error, context: "attaching \(programName) to \(cgroup.path)")
+            }
+            attached.append(link)
+        }
+        links += attached
+    }
+
+    func detachLinks() {
+        for link in links { bpf_link__destroy(link) }
+        links.removeAll()
+    }
+
+    func close() {
+        detachLinks()
+        if let object { bpf_object__close(object) }
+        object = nil
+    }
+
+    /// A per-CPU array element 0 read into one value per CPU.
+    func perCPUValues<T: BitwiseCopyable>(_ mapName: String, zero: T) -> [T] {
+        let fd = mapDescriptor(mapName)
+        guard fd >= 0 else { return [] }
+        let cpus = Int(max(1, libbpf_num_possible_cpus()))
+        var values = [T](repeating: zero, count: cpus)
+        var key: UInt32 = 0
+        guard values.withUnsafeMutableBytes({ bpf_map_lookup_elem(fd, &key, $0.baseAddress) }) == 0 else { return [] }
+        return values
+    }
+
+    /// Every value of a hash map keyed by UInt64 (socket cookies). T is a plain C struct.
+    func entries<T: BitwiseCopyable>(_ mapName: String, zero: T) -> [T] {
+        let fd = mapDescriptor(mapName)
+        guard fd >= 0 else { return [] }
+        var out: [T] = []
+        var key: UInt64 = 0, next: UInt64 = 0
+        var value = zero
+        var hasKey = false
+        while (hasKey ? bpf_map_get_next_key(fd, &key, &next) : bpf_map_get_next_key(fd, nil, &next)) == 0 {
+            if withUnsafeMutableBytes(of: &value, { bpf_map_lookup_elem(fd, &next, $0.baseAddress) }) == 0 { out.append(value) }
+            key = next
+            hasKey = true
+        }
+        return out
+    }
+
+    deinit { close() }
+}
+
+/// A ring buffer read through libbpf, its records handed to a closure for the length of a poll.
+final class RingBufferReader {
+    private var ring: OpaquePointer?
+    private let sink = RingSink()
+
+    init(mapDescriptor: Int32, what: String) throws(SockdiagError) {
+        let context = Unmanaged.passUnretained(sink).toOpaque()
+        guard let made = ring_buffer__new(mapDescriptor, ringSample, context, nil) else {
+            throw .system(call: "ring_buffer__new", errno: Errno(errno), context: "reading the \(what) ring buffer")
+        }
+        ring = made
+    }
+
+    /// Waits up to `timeoutMilliseconds`, then reads everything pending; returns how many records.
+    func poll(timeoutMilliseconds: Int32, _ handler: (UnsafeRawPointer, Int) -> Void) throws(SockdiagError) -> Int {
+        guard let ring else { return 0 }
+        return try withoutActuallyEscaping(handler) { (escapable) throws(SockdiagError) -> Int in
+            sink.handler = escapable
+            defer { sink.handler = nil }
+            let polled = ring_buffer__poll(ring, timeoutMilliseconds)
+            if polled < 0 && polled != -EINTR {
+                throw SockdiagError.system(call: "ring_buffer__poll", errno: Errno(-polled), context: "reading events")
+            }
+            // Records submitted without a wakeup are only read by a consume.
+            let consumed = ring_buffer__consume(ring)
+            if consumed < 0 && consumed != -EINTR {
+                throw SockdiagError.system(call: "ring_buffer__consume", errno: Errno(-consumed), context: "reading events")
+            }
+            return Int(max(0, polled)) + Int(max(0, consumed))
+        }
+    }
+
+    func close() {
+        if let ring { ring_buffer__free(ring) }
+        ring = nil
+    }
+
+    deinit { close() }
+}
+
+private final class RingSink {
+    var handler: ((UnsafeRawPointer, Int) -> Void)?
+}
+
+private func ringSample(_ context: UnsafeMutableRawPointer?, _ data: UnsafeMutableRawPointer?, _ size: Int) -> Int32 {
+    guard let context, let data else { return 0 }
+    Unmanaged<RingSink>.fromOpaque(context).takeUnretainedValue().handler?(UnsafeRawPointer(data), size)
+    return 0
+}

@@ -1,0 +1,124 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+internal import CLibBPF
+import CSockdiagShim
+import SockdiagCore
+import SockdiagSystem
+
+/// bpf/policy.bpf.c configured for a `TracePolicy` and attached to a cgroup: redirects in
+/// connect4/6 and sendmsg4/6 (replies given their original source in recvmsg4/6) and the IPv6
+/// block on egress. The naive policy attaches only connect4 and the egress block on skb->family.
+///
+/// Attach it before a `Tracer` on the same cgroup so the tracer sees the rewritten destinations.
+public final class PolicyEnforcer {
+    public let policy: TracePolicy
+    private let object: LoadedBPFObject
+    private let ring: RingBufferReader
+    private let decoder = TraceRecordDecoder()
+
+    public init(_ policy: TracePolicy) throws(SockdiagError) {
+        self.policy = policy
+        object = try LoadedBPFObject(EmbeddedPrograms.policy, name: "policy")
+        ring = try RingBufferReader(mapDescriptor: object.mapDescriptor("policy_events"), what: "policy")
+        try configure()
+    }
+
+    private func configure() throws(SockdiagError) {
+        let rules = object.mapDescriptor("rules")
+        for (port, targets) in policy.targetsByPort {
+            var rule = sockdiag_redirect_rule()
+            if let v4 = targets.v4, case let .v4(address) = v4.address {
+                rule.has_v4 = 1
+                rule.v4_addr = address.networkOrderValue
+                rule.v4_port = v4.port.value
+            }
+            if let v6 = targets.v6, case let .v6(address) = v6.address {
+                rule.has_v6 = 1
+                withUnsafeMutableBytes(of: &rule.v6_addr) { $0.copyBytes(from: address.bytes) }
+                rule.v6_port = v6.port.value
+            }
+            var key = port.value
+            guard bpf_map_update_elem(rules, &key, &rule, UInt64(BPF_ANY)) == 0 else {
+                throw .system(call: "bpf_map_update_elem", errno: Errno(errno), context: "loading the redirect for port \(port)")
+            }
+        }
+        var config = sockdiag_policy_config()
+        if policy.blockIPv6 {
+            config.block_mode = policy.naive ? SOCKDIAG_BLOCK_IPV6_BY_FAMILY.rawValue : SOCKDIAG_BLOCK_IPV6_BY_PROTOCOL.rawValue
+        }
+        var zero: UInt32 = 0
+        guard bpf_map_update_elem(object.mapDescriptor("config"), &zero, &config, UInt64(BPF_ANY)) == 0 else {
+            throw .system(call: "bpf_map_update_elem", errno: Errno(errno), context: "configuring the policy programs")
+        }
+    }
+
+    /// The programs this policy needs, in attach order.
+    var programNames: [String] {
+        var names: [String] = []
+        if !policy.redirects.isEmpty {
+            names += policy.naive ? ["policy_connect4"]
+                : ["policy_connect4", "policy_connect6", "policy_sendmsg4", "policy_sendmsg6", "policy_recvmsg4", "policy_recvmsg6"]
+        }
+        if policy.blockIPv6 { names.append("policy_egress") }
+        return names
+    }
+
+    public func attach(to cgroup: CgroupDirectory) throws(SockdiagError) {
+        try object.attach(programNames, to: cgroup)
+    }
+
+    @discardableResult
+    public func poll(timeoutMilliseconds: Int32, _ handler: (TracePolicyEvent) -> Void) throws(SockdiagError) -> Int {
+        try ring.poll(timeoutMilliseconds: timeoutMilliseconds) { data, size in
+            if let event = decode(data, size: size) { handler(event) }
+        }
+    }
+
+    /// Every blocked socket's drops so far, as final records.
+    public func blockedTotals() -> [TracePolicyEvent] {
+        object.entries("blocked", zero: sockdiag_egress_event())
+            .compactMap { decoder.decodeEgress($0, isFinal: true) }
+            .sorted { $0.timeNs < $1.timeNs }
+            .map(TracePolicyEvent.blocked)
+    }
+
+    public func lostEvents() -> UInt64 {
+        object.perCPUValues("policy_stats", zero: sockdiag_trace_stats()).reduce(0) { $0 + $1.lost_events }
+    }
+
+    public func detach() {
+        object.detachLinks()
+        ring.close()
+        object.close()
+    }
+
+    private func decode(_ data: UnsafeRawPointer, size: Int) -> TracePolicyEvent? {
+        guard size >= 4 else { return nil }
+        switch data.loadUnaligned(as: UInt32.self) {
+        case UInt32(SOCKDIAG_EVENT_REDIRECT.rawValue):
+            guard size >= MemoryLayout<sockdiag_redirect_event>.size else { return nil }
+            return decodeRedirect(data.loadUnaligned(as: sockdiag_redirect_event.self)).map(TracePolicyEvent.redirect)
+        case UInt32(SOCKDIAG_EVENT_BLOCKED.rawValue):
+            guard size >= MemoryLayout<sockdiag_egress_event>.size else { return nil }
+            return decoder.decodeEgress(data.loadUnaligned(as: sockdiag_egress_event.self), isFinal: false).map(TracePolicyEvent.blocked)
+        default:
+            return nil
+        }
+    }
+
+    private func decodeRedirect(_ r: sockdiag_redirect_event) -> TraceRedirect? {
+        guard let hook = TraceHook(rawHook: r.hook), let family = AddressFamily(rawSocketFamily: Int(r.socket_family)) else { return nil }
+        func address<T>(_ tuple: T) -> IPAddress {
+            withUnsafeBytes(of: tuple) { bytes in
+                hook.addressFamily == .inet ? .v4(IPv4Address(networkBytes: bytes.prefix(4))) : .v6(IPv6Address(networkBytes: bytes))
+            }
+        }
+        return TraceRedirect(
+            hook: hook, timeNs: decoder.wallClock(r.time_ns), pid: Int32(bitPattern: r.tgid), tid: Int32(bitPattern: r.tid),
+            comm: TraceRecordDecoder.cString(r.comm), uid: r.uid, cgroupID: r.cgroup_id, cookie: r.cookie, socketFamily: family,
+            transport: TransportProtocol(ipProtocolNumber: Int(r.protocol)),
+            hookOriginal: SocketAddress(address(r.original_addr), Port(r.original_port)),
+            hookTarget: SocketAddress(address(r.addr), Port(r.port)))
+    }
+}

@@ -1,0 +1,103 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSockdiagShim
+import SockdiagCore
+
+/// Turns the raw records of bpf/trace.bpf.c (layouts in sockdiag_events.h) into `TraceEvent`s.
+struct TraceRecordDecoder {
+    /// Added to the kernel's CLOCK_MONOTONIC times to get wall-clock times.
+    let monotonicToRealtimeNs: Int64
+
+    init() {
+        var realtime = timespec(), monotonic = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &monotonic)
+        clock_gettime(CLOCK_REALTIME, &realtime)
+        clock_gettime(CLOCK_MONOTONIC, &monotonic)
+        func ns(_ t: timespec) -> Int64 { Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec) }
+        monotonicToRealtimeNs = ns(realtime) - ns(monotonic)
+    }
+
+    func wallClock(_ monotonicNs: UInt64) -> UInt64 { UInt64(max(0, Int64(monotonicNs) + monotonicToRealtimeNs)) }
+
+    /// nil for a record this reader does not know (a newer BPF object), which is skipped.
+    /// Fields are read straight from the record: this runs once per event on a busy path.
+    func decode(_ data: UnsafeRawPointer, size: Int) -> TraceEvent? {
+        guard size >= 4 else { return nil }
+        switch data.loadUnaligned(as: UInt32.self) {
+        case UInt32(SOCKDIAG_EVENT_SOCK_ADDR.rawValue):
+            guard size >= MemoryLayout<sockdiag_sock_addr_event>.size else { return nil }
+            return decodeSocketCall(data).map(TraceEvent.socketCall)
+        case UInt32(SOCKDIAG_EVENT_EGRESS.rawValue):
+            guard size >= MemoryLayout<sockdiag_egress_event>.size else { return nil }
+            return decodeEgress(data, isFinal: false).map(TraceEvent.egress)
+        default:
+            return nil
+        }
+    }
+
+    private typealias SockAddr = sockdiag_sock_addr_event
+    private typealias Egress = sockdiag_egress_event
+
+    private func decodeSocketCall(_ data: UnsafeRawPointer) -> TraceSocketCall? {
+        func field<T>(_ path: KeyPath<SockAddr, T>, _ type: T.Type) -> T {
+            data.loadUnaligned(fromByteOffset: MemoryLayout<SockAddr>.offset(of: path)!, as: type)
+        }
+        guard let hook = TraceHook(rawHook: field(\.hook, UInt32.self)),
+              let family = AddressFamily(rawSocketFamily: Int(field(\.socket_family, UInt16.self))) else { return nil }
+        let addressOffset = MemoryLayout<SockAddr>.offset(of: \SockAddr.addr)!
+        let commOffset = MemoryLayout<SockAddr>.offset(of: \SockAddr.comm)!
+        return TraceSocketCall(
+            hook: hook, timeNs: wallClock(field(\.time_ns, UInt64.self)), pid: Int32(bitPattern: field(\.tgid, UInt32.self)),
+            tid: Int32(bitPattern: field(\.tid, UInt32.self)), comm: Self.string(data + commOffset, limit: Int(SOCKDIAG_COMM_LEN)),
+            uid: field(\.uid, UInt32.self), cgroupID: field(\.cgroup_id, UInt64.self), cookie: field(\.cookie, UInt64.self),
+            socketFamily: family, transport: TransportProtocol(ipProtocolNumber: Int(field(\.protocol, UInt16.self))),
+            hookAddress: Self.address(data + addressOffset, v4: hook.addressFamily == .inet),
+            port: Port(field(\.port, UInt16.self)))
+    }
+
+    func decodeEgress(_ record: sockdiag_egress_event, isFinal: Bool) -> TraceEgress? {
+        withUnsafeBytes(of: record) { decodeEgress($0.baseAddress!, isFinal: isFinal) }
+    }
+
+    private func decodeEgress(_ data: UnsafeRawPointer, isFinal: Bool) -> TraceEgress? {
+        func field<T>(_ path: KeyPath<Egress, T>, _ type: T.Type) -> T {
+            data.loadUnaligned(fromByteOffset: MemoryLayout<Egress>.offset(of: path)!, as: type)
+        }
+        guard let family = AddressFamily(rawSocketFamily: Int(field(\.socket_family, UInt16.self))),
+              let wire = TraceWireProtocol(etherType: field(\.wire_protocol, UInt16.self)) else { return nil }
+        let local = Self.address(data + MemoryLayout<Egress>.offset(of: \Egress.local_addr)!, v4: wire == .ipv4)
+        let remote = Self.address(data + MemoryLayout<Egress>.offset(of: \Egress.remote_addr)!, v4: wire == .ipv4)
+        return TraceEgress(
+            cookie: field(\.cookie, UInt64.self), timeNs: wallClock(field(\.time_ns, UInt64.self)), pid: nil, comm: nil,
+            socketFamily: family, wireProtocol: wire,
+            transport: TransportProtocol(ipProtocolNumber: Int(field(\.ip_protocol, UInt8.self))),
+            local: SocketAddress(local, Port(field(\.local_port, UInt16.self))),
+            remote: SocketAddress(remote, Port(field(\.remote_port, UInt16.self))),
+            packets: field(\.packets, UInt64.self), bytes: field(\.bytes, UInt64.self), isFinal: isFinal)
+    }
+
+    /// 16 bytes in network order: an IPv4 address in the first four, or an IPv6 address.
+    private static func address(_ bytes: UnsafeRawPointer, v4: Bool) -> IPAddress {
+        if v4 { return .v4(IPv4Address(UInt32(bigEndian: bytes.loadUnaligned(as: UInt32.self)))) }
+        return .v6(IPv6Address(high: UInt64(bigEndian: bytes.loadUnaligned(as: UInt64.self)),
+                               low: UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self))))
+    }
+
+    /// A NUL-terminated (or full-length) C string field.
+    private static func string(_ bytes: UnsafeRawPointer, limit: Int) -> String {
+        let buffer = UnsafeRawBufferPointer(start: bytes, count: limit)
+        let end = buffer.firstIndex(of: 0) ?? limit
+        return String(decoding: UnsafeRawBufferPointer(rebasing: buffer[..<end]), as: UTF8.self)
+    }
+}
+
+extension TraceRecordDecoder {
+    /// A C string held in a fixed-size char array field.
+    static func cString<T>(_ field: T) -> String {
+        withUnsafeBytes(of: field) { bytes in
+            let end = bytes.firstIndex(of: 0) ?? bytes.count
+            return String(decoding: bytes[..<end], as: UTF8.self)
+        }
+    }
+}

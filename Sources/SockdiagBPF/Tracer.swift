@@ -1,0 +1,70 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSockdiagShim
+import SockdiagCore
+import SockdiagSystem
+
+/// bpf/trace.bpf.c loaded, attached to one cgroup through bpf_links (which the kernel drops when
+/// this process exits, even by SIGKILL), and its ring buffer read as `TraceEvent`s.
+///
+///     let tracer = try Tracer()
+///     try tracer.attach(to: cgroup)
+///     while running { try tracer.poll(timeoutMilliseconds: 50) { event in ... } }
+///     let totals = tracer.egressTotals()   // final per-socket egress counts
+///     let counters = tracer.counters()     // lost events
+///     tracer.detach()
+public final class Tracer {
+    private let object: LoadedBPFObject
+    private let ring: RingBufferReader
+    private let decoder = TraceRecordDecoder()
+
+    /// The programs, in attach order; each one's section names its cgroup hook.
+    static let programNames = ["trace_connect4", "trace_connect6", "trace_sendmsg4", "trace_sendmsg6",
+                               "trace_post_bind4", "trace_post_bind6", "trace_egress"]
+
+    /// Loads the embedded object into the kernel. Nothing is attached yet.
+    public init() throws(SockdiagError) {
+        object = try LoadedBPFObject(EmbeddedPrograms.trace, name: "trace")
+        ring = try RingBufferReader(mapDescriptor: object.mapDescriptor("events"), what: "trace")
+    }
+
+    /// Attaches every program to the cgroup. On failure nothing stays attached.
+    public func attach(to cgroup: CgroupDirectory) throws(SockdiagError) {
+        try object.attach(Tracer.programNames, to: cgroup)
+    }
+
+    /// Waits up to `timeoutMilliseconds` for events and hands each to `handler`; returns how many.
+    /// The BPF side wakes the reader only when much is pending, so the wait usually runs its course.
+    @discardableResult
+    public func poll(timeoutMilliseconds: Int32, _ handler: (TraceEvent) -> Void) throws(SockdiagError) -> Int {
+        try ring.poll(timeoutMilliseconds: timeoutMilliseconds) { data, size in
+            if let event = decoder.decode(data, size: size) { handler(event) }
+        }
+    }
+
+    /// Every socket's egress so far, as final records (`isFinal`), read from the per-socket map.
+    public func egressTotals() -> [TraceEgress] {
+        object.entries("egress", zero: sockdiag_egress_event())
+            .compactMap { decoder.decodeEgress($0, isFinal: true) }
+            .sorted { $0.timeNs < $1.timeNs }
+    }
+
+    /// What the BPF side could not report, summed over CPUs.
+    public func counters() -> TraceCounters {
+        var counters = TraceCounters()
+        for value in object.perCPUValues("stats", zero: sockdiag_trace_stats()) {
+            counters.lostEvents += value.lost_events
+            counters.egressUntracked += value.egress_untracked
+            counters.egressUnattributed += value.egress_unattributed
+        }
+        return counters
+    }
+
+    /// Detaches every program and unloads the object. Safe to call twice.
+    public func detach() {
+        object.detachLinks()
+        ring.close()
+        object.close()
+    }
+}

@@ -1,0 +1,156 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+internal import CPcap
+import SockdiagCore
+
+/// A libpcap handle, from a capture file (pcap or pcapng) or a live interface, with nanosecond
+/// timestamps. Packets are lent to a closure for the duration of the call; nothing is copied.
+public final class PcapPacketSource {
+    private let handle: OpaquePointer
+    private var dumper: OpaquePointer?
+    public let linkType: WireLinkType
+    public let snapLength: Int32
+    /// What the user named: the file path or the interface.
+    public let name: String
+
+    private init(handle: OpaquePointer, name: String) throws(SockdiagError) {
+        let dlt = pcap_datalink(handle)
+        guard let linkType = WireLinkType(dataLinkType: dlt) else {
+            let dltName = pcap_datalink_val_to_name(dlt).map { String(cString: $0) } ?? "DLT \(dlt)"
+            pcap_close(handle)
+            throw .invalidInput("\(name): link type \(dltName) (\(dlt)) is not supported (supported: \(WireLinkType.supportedNames))")
+        }
+        self.handle = handle
+        self.linkType = linkType
+        self.snapLength = pcap_snapshot(handle)
+        self.name = name
+    }
+
+    deinit {
+        if let dumper { pcap_dump_close(dumper) }
+        pcap_close(handle)
+    }
+
+    /// Opens a pcap or pcapng file.
+    public static func openFile(_ path: String) throws(SockdiagError) -> PcapPacketSource {
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        guard let handle = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf) else {
+            let message = String(cString: errbuf)
+            throw .invalidInput("\(path): cannot read as a capture file: \(message.isEmpty ? "unknown error" : message)")
+        }
+        return try PcapPacketSource(handle: handle, name: path)
+    }
+
+    /// Opens a live capture: immediate delivery (no batching delay), a buffer big enough for
+    /// bursts, nanosecond timestamps where the interface has them, non-blocking reads.
+    public static func openLive(interface: String, snapLength: Int32 = 262_144, bufferSize: Int32 = 64 << 20,
+                                filter: String?) throws(SockdiagError) -> PcapPacketSource {
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        guard let handle = pcap_create(interface, &errbuf) else {
+            throw .invalidInput("capture on \(interface): \(String(cString: errbuf))")
+        }
+        pcap_set_snaplen(handle, snapLength)
+        pcap_set_immediate_mode(handle, 1)
+        pcap_set_buffer_size(handle, bufferSize)
+        pcap_set_timeout(handle, 100)
+        _ = pcap_set_tstamp_precision(handle, Int32(PCAP_TSTAMP_PRECISION_NANO))
+        let status = pcap_activate(handle)
+        if status < 0 {
+            let detail = String(cString: pcap_geterr(handle))
+            let reason = String(cString: pcap_statustostr(status))
+            pcap_close(handle)
+            if status == PCAP_ERROR_PERM_DENIED {
+                throw .missingPrivilege("capture on \(interface) needs root or CAP_NET_RAW: \(detail.isEmpty ? reason : detail)")
+            }
+            throw .invalidInput("capture on \(interface): \(detail.isEmpty ? reason : detail)")
+        }
+        let source = try PcapPacketSource(handle: handle, name: interface)
+        if let filter { try source.setFilter(filter) }
+        guard pcap_setnonblock(handle, 1, &errbuf) == 0 else {
+            throw .invalidInput("capture on \(interface): \(String(cString: errbuf))")
+        }
+        return source
+    }
+
+    private func setFilter(_ expression: String) throws(SockdiagError) {
+        var program = bpf_program()
+        guard pcap_compile(handle, &program, expression, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
+            throw .invalidInput("capture filter '\(expression)': \(String(cString: pcap_geterr(handle)))")
+        }
+        defer { pcap_freecode(&program) }
+        guard pcap_setfilter(handle, &program) == 0 else {
+            throw .invalidInput("capture filter '\(expression)': \(String(cString: pcap_geterr(handle)))")
+        }
+    }
+
+    /// Also saves every packet read from now on to a pcap file (for a second, annotating pass).
+    public func saveCopy(to path: String) throws(SockdiagError) {
+        guard let dumper = pcap_dump_open(handle, path) else {
+            throw .invalidInput("\(path): \(String(cString: pcap_geterr(handle)))")
+        }
+        self.dumper = dumper
+    }
+
+    /// Flushes and closes the copy started by `saveCopy`.
+    public func closeCopy() {
+        if let dumper { pcap_dump_close(dumper) }
+        dumper = nil
+    }
+
+    /// Calls `body` for each packet until the end of a file. A truncated or corrupt file is an error.
+    public func readAll(_ body: (UnsafeRawBufferPointer, _ originalLength: Int, _ time: UInt64) -> Void) throws(SockdiagError) {
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        while true {
+            let status = pcap_next_ex(handle, &header, &data)
+            if status == 1, let header, let data {
+                let h = header.pointee
+                body(UnsafeRawBufferPointer(start: data, count: Int(h.caplen)), Int(h.len),
+                     UInt64(h.ts.tv_sec) &* 1_000_000_000 &+ UInt64(h.ts.tv_usec))
+                continue
+            }
+            if status == PCAP_ERROR_BREAK { return }  // end of file
+            throw .invalidInput("\(name): \(String(cString: pcap_geterr(handle)))")
+        }
+    }
+
+    /// Reads what is available now from a live capture, without blocking. Returns the number of
+    /// packets read; when it is zero the caller should `waitForPackets`.
+    public func readAvailable(limit: Int = 4096,
+                              _ body: (UnsafeRawBufferPointer, _ originalLength: Int, _ time: UInt64) -> Void) throws(SockdiagError) -> Int {
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        var count = 0
+        while count < limit {
+            let status = pcap_next_ex(handle, &header, &data)
+            guard status == 1, let header, let data else {
+                if status == 0 || status == PCAP_ERROR_BREAK { return count }
+                throw .invalidInput("capture on \(name): \(String(cString: pcap_geterr(handle)))")
+            }
+            if let dumper {
+                pcap_dump(UnsafeMutableRawPointer(dumper).assumingMemoryBound(to: UInt8.self), header, data)
+            }
+            let h = header.pointee
+            body(UnsafeRawBufferPointer(start: data, count: Int(h.caplen)), Int(h.len),
+                 UInt64(h.ts.tv_sec) &* 1_000_000_000 &+ UInt64(h.ts.tv_usec))
+            count += 1
+        }
+        return count
+    }
+
+    /// Waits up to `milliseconds` for the capture to have packets.
+    public func waitForPackets(milliseconds: Int32) {
+        let fd = pcap_get_selectable_fd(handle)
+        guard fd >= 0 else { usleep(UInt32(milliseconds) * 1000); return }
+        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        _ = poll(&descriptor, 1, milliseconds)
+    }
+
+    /// Packets the kernel dropped because the buffer was full, or the interface dropped.
+    public var dropped: UInt64? {
+        var stats = pcap_stat()
+        guard pcap_stats(handle, &stats) == 0 else { return nil }
+        return UInt64(stats.ps_drop) + UInt64(stats.ps_ifdrop)
+    }
+}

@@ -1,0 +1,45 @@
+import SockdiagCore
+
+/// The capture side of compare-wire: packets into flows, and the annotated pcapng copy.
+public enum WireCaptureReader {
+    /// Reads a whole capture file into a flow table.
+    public static func flows(fromFile path: String) throws(SockdiagError) -> (WireFlowTable, WireCaptureSummary) {
+        let source = try PcapPacketSource.openFile(path)
+        let decoder = WirePacketDecoder(linkType: source.linkType)
+        var table = WireFlowTable()
+        try source.readAll { bytes, originalLength, time in
+            table.record(decoder.decode(bytes, originalLength: originalLength), time: time)
+        }
+        let summary = WireCaptureSummary(file: path, interface: nil, linkType: source.linkType,
+                                         packets: table.packets, dropped: nil, skipped: table.skipped)
+        return (table, summary)
+    }
+
+    /// Writes the packets of `capturePath` to `outputPath` as pcapng, each with the kernel view of
+    /// its flow as the packet comment.
+    public static func writeAnnotated(capturePath: String, outputPath: String, interface: String?,
+                                      table: WireFlowTable, join: WireJoinResult) throws(SockdiagError) {
+        let source = try PcapPacketSource.openFile(capturePath)
+        let decoder = WirePacketDecoder(linkType: source.linkType)
+        let writer = try PcapngFileWriter(path: outputPath, linkType: source.linkType,
+                                          snapLength: UInt32(clamping: source.snapLength), interface: interface)
+        var comments = [[UInt8]?](repeating: nil, count: join.flows.count)
+        var failure: SockdiagError?
+        // Replaying the same packets in the same order gives each the flow index the first pass gave it.
+        var replay = WireFlowTable()
+        try source.readAll { bytes, originalLength, time in
+            guard failure == nil else { return }
+            var comment: [UInt8]?
+            if let index = replay.record(decoder.decode(bytes, originalLength: originalLength), time: time),
+               index < join.rowOfWireFlow.count, join.rowOfWireFlow[index] >= 0 {
+                let row = join.rowOfWireFlow[index]
+                if comments[row] == nil { comments[row] = join.flows[row].pcapngComment }
+                comment = comments[row]
+            }
+            do { try writer.write(packet: bytes, originalLength: originalLength, time: time, comment: comment) }
+            catch { failure = (error as? SockdiagError) ?? .invalidInput("\(outputPath): \(error)") }
+        }
+        if let failure { throw failure }
+        try writer.flush()
+    }
+}

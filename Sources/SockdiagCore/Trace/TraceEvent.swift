@@ -1,0 +1,115 @@
+/// A connect, unconnected send or bind, as a cgroup hook saw it.
+public struct TraceSocketCall: Hashable, Sendable {
+    public let hook: TraceHook
+    /// Wall-clock time of the hook, nanoseconds since the Unix epoch.
+    public let timeNs: UInt64
+    public let pid: Int32
+    public let tid: Int32
+    public let comm: String
+    public let uid: UInt32
+    public let cgroupID: UInt64
+    /// The socket cookie: the same number in this socket's egress record.
+    public let cookie: UInt64
+    public let socketFamily: AddressFamily
+    /// nil for anything but TCP and UDP (ICMP sockets, raw sockets).
+    public let transport: TransportProtocol?
+    /// The address exactly as the hook received it (sendmsg4 on an AF_INET6 socket: `a.b.c.d`).
+    public let hookAddress: IPAddress
+    public let port: Port
+
+    public init(hook: TraceHook, timeNs: UInt64, pid: Int32, tid: Int32, comm: String, uid: UInt32, cgroupID: UInt64,
+                cookie: UInt64, socketFamily: AddressFamily, transport: TransportProtocol?, hookAddress: IPAddress, port: Port) {
+        self.hook = hook
+        self.timeNs = timeNs
+        self.pid = pid
+        self.tid = tid
+        self.comm = comm
+        self.uid = uid
+        self.cgroupID = cgroupID
+        self.cookie = cookie
+        self.socketFamily = socketFamily
+        self.transport = transport
+        self.hookAddress = hookAddress
+        self.port = port
+    }
+
+    /// The address as the program passed it. An AF_INET6 socket reaches a `4` hook only with an
+    /// IPv4 destination (a mapped `::ffff:a.b.c.d`, which the kernel un-maps before sendmsg4), so
+    /// the event shows it mapped again: the socket is IPv6, the peer is IPv4.
+    public var address: IPAddress {
+        if socketFamily == .inet6, case let .v4(v4) = hookAddress { return .v6(IPv6Address(mapping: v4)) }
+        return hookAddress
+    }
+
+    public var classification: AddressClassification { address.classification }
+
+    /// An AF_INET6 socket talking to an IPv4 peer: the dual-stack surprise.
+    public var isMapped: Bool { socketFamily == .inet6 && classification.kind == .ipv4Mapped }
+}
+
+/// One socket's packets on egress: the socket's family against the IP version really sent.
+public struct TraceEgress: Hashable, Sendable {
+    public let cookie: UInt64
+    /// When the socket's first packet left, nanoseconds since the Unix epoch.
+    public let timeNs: UInt64
+    /// The process of the socket's connect or send, when the trace saw it.
+    public var pid: Int32?
+    public var comm: String?
+    public let socketFamily: AddressFamily
+    public let wireProtocol: TraceWireProtocol
+    public let transport: TransportProtocol?
+    public let local: SocketAddress
+    public let remote: SocketAddress
+    public let packets: UInt64
+    public let bytes: UInt64
+    /// false for the record sent with the socket's first packet, true for the totals at the end.
+    public let isFinal: Bool
+
+    public init(cookie: UInt64, timeNs: UInt64, pid: Int32?, comm: String?, socketFamily: AddressFamily,
+                wireProtocol: TraceWireProtocol, transport: TransportProtocol?, local: SocketAddress,
+                remote: SocketAddress, packets: UInt64, bytes: UInt64, isFinal: Bool) {
+        self.cookie = cookie
+        self.timeNs = timeNs
+        self.pid = pid
+        self.comm = comm
+        self.socketFamily = socketFamily
+        self.wireProtocol = wireProtocol
+        self.transport = transport
+        self.local = local
+        self.remote = remote
+        self.packets = packets
+        self.bytes = bytes
+        self.isFinal = isFinal
+    }
+
+    /// The socket's family and its packets' IP version disagree (AF_INET6 sending IPv4).
+    public var familyDiffersFromWire: Bool { socketFamily != wireProtocol.addressFamily }
+}
+
+public enum TraceEvent: Hashable, Sendable {
+    case socketCall(TraceSocketCall)
+    case egress(TraceEgress)
+
+    public var cookie: UInt64 {
+        switch self {
+        case let .socketCall(call): return call.cookie
+        case let .egress(egress): return egress.cookie
+        }
+    }
+}
+
+/// What the BPF side could not report, summed over CPUs.
+public struct TraceCounters: Hashable, Sendable {
+    /// Events dropped because the ring buffer was full.
+    public var lostEvents: UInt64
+    /// Sockets whose egress was not tracked because the per-socket map was full.
+    public var egressUntracked: UInt64
+    /// Packets sent under a listening socket (SYN-ACKs), before the accepted socket exists.
+    public var egressUnattributed: UInt64
+
+    public init(lostEvents: UInt64 = 0, egressUntracked: UInt64 = 0, egressUnattributed: UInt64 = 0) {
+        self.lostEvents = lostEvents
+        self.egressUntracked = egressUntracked
+        self.egressUnattributed = egressUnattributed
+    }
+}

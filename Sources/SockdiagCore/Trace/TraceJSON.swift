@@ -1,0 +1,124 @@
+/// The JSON Lines form of trace events, with the keys docs/trace.md lists, in that order.
+extension TraceEvent {
+    public func json(lesson: TraceLesson?) -> JSON {
+        switch self {
+        case let .socketCall(call): return call.json(lesson: lesson)
+        case let .egress(egress): return egress.json(lesson: lesson)
+        }
+    }
+}
+
+extension TraceSocketCall {
+    public func json(lesson: TraceLesson?) -> JSON {
+        let classification = self.classification
+        var pairs: [(String, JSON)] = [
+            ("event", .string(hook.call.rawValue)),
+            ("hook", .string(hook.rawValue)),
+            ("time_ns", .number(timeNs)),
+            ("pid", .number(pid)),
+            ("tid", .number(tid)),
+            ("comm", .string(comm)),
+            ("uid", .number(uid)),
+            ("cgroup_id", .number(cgroupID)),
+            ("cookie", .number(cookie)),
+            ("socket_family", .string(socketFamily.rawValue)),
+            ("protocol", .optional(transport?.rawValue)),
+            ("address", .string(address.description)),
+            ("port", .number(port.value)),
+            ("class", .string(classification.kind.rawValue)),
+        ]
+        if let v4 = classification.embeddedIPv4 { pairs.append(("ipv4", .string(v4.description))) }
+        pairs.append(("scope", .string(classification.scope.rawValue)))
+        pairs.append(("hook_address", .string(hookAddress.description)))
+        pairs.append(("lesson", .optional(lesson?.text)))
+        return .object(pairs)
+    }
+}
+
+extension TraceEgress {
+    public func json(lesson: TraceLesson?) -> JSON {
+        .object([
+            ("event", "egress"),
+            ("final", .bool(isFinal)),
+            ("time_ns", .number(timeNs)),
+            ("cookie", .number(cookie)),
+            ("pid", .optional(pid)),
+            ("comm", .optional(comm)),
+            ("socket_family", .string(socketFamily.rawValue)),
+            ("wire_protocol", .string(wireProtocol.rawValue)),
+            ("protocol", .optional(transport?.rawValue)),
+            ("local_address", .string(local.address.description)),
+            ("local_port", .number(local.port.value)),
+            ("remote_address", .string(remote.address.description)),
+            ("remote_port", .number(remote.port.value)),
+            ("packets", .number(packets)),
+            ("bytes", .number(bytes)),
+            ("lesson", .optional(lesson?.text)),
+        ])
+    }
+}
+
+/// How the traced command ended (`-- CMD`).
+public struct TraceCommandResult: Hashable, Sendable {
+    public enum Status: Hashable, Sendable {
+        case exited(Int32)
+        case signaled(Int32)
+    }
+
+    public let arguments: [String]
+    public let pid: Int32
+    public let status: Status
+
+    public init(arguments: [String], pid: Int32, status: Status) {
+        self.arguments = arguments
+        self.pid = pid
+        self.status = status
+    }
+
+    public var description: String {
+        let name = arguments.first ?? "command"
+        switch status {
+        case let .exited(code): return "\(name) (pid \(pid)) exited with status \(code)"
+        case let .signaled(signal): return "\(name) (pid \(pid)) was killed by \(TraceCommandResult.signalName(signal))"
+        }
+    }
+
+    static func signalName(_ signal: Int32) -> String {
+        let names: [Int32: String] = [1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 6: "SIGABRT", 7: "SIGBUS",
+                                      8: "SIGFPE", 9: "SIGKILL", 11: "SIGSEGV", 13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM"]
+        return names[signal] ?? "signal \(signal)"
+    }
+
+    public var json: JSON {
+        var pairs: [(String, JSON)] = [("argv", .array(arguments.map(JSON.string))), ("pid", .number(pid))]
+        switch status {
+        case let .exited(code): pairs += [("exit_status", .number(code)), ("signal", .null)]
+        case let .signaled(signal): pairs += [("exit_status", .null), ("signal", .string(TraceCommandResult.signalName(signal)))]
+        }
+        return .object(pairs)
+    }
+}
+
+extension TraceSummary {
+    public func json(command: TraceCommandResult?, durationNs: UInt64) -> JSON {
+        .object([
+            ("event", "summary"),
+            ("events", .number(events)),
+            ("hooks", .object(TraceHook.allCases.map { ($0.rawValue, .number(hooks[$0, default: 0])) })),
+            ("classes", .object(classes.sorted { $0.key.rawValue < $1.key.rawValue }.map { ($0.key.rawValue, .number($0.value)) })),
+            ("mapped_sockets", .number(mappedSockets.count)),
+            ("egress_sockets", .number(egressSocketCount)),
+            ("egress", .object(egressSockets.sorted { $0.key < $1.key }.map { ($0.key.key, .number($0.value)) })),
+            ("lessons", .array(lessons.sorted { $0.key.rawValue < $1.key.rawValue }.map {
+                .object([("lesson", .string($0.key.rawValue)), ("sockets", .number($0.value)), ("text", .string($0.key.text))])
+            })),
+            ("redirects", .number(redirects)),
+            ("blocked_sockets", .number(blockedSockets)),
+            ("lost", .number(counters.lostEvents)),
+            ("egress_untracked", .number(counters.egressUntracked)),
+            ("egress_unattributed_packets", .number(counters.egressUnattributed)),
+            ("duration_ns", .number(durationNs)),
+            ("command", command?.json ?? .null),
+        ])
+    }
+}

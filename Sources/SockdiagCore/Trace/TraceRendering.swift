@@ -1,0 +1,99 @@
+/// The human form of a trace: one aligned line per event, a lesson line under the first event of
+/// a socket that teaches one, and a summary block.
+public struct TraceRenderer: Sendable {
+    /// Seconds east of UTC, for wall-clock times (the caller knows the local zone).
+    public let utcOffsetSeconds: Int
+    public let style: OutputStyle
+
+    public init(utcOffsetSeconds: Int, style: OutputStyle = .plain) {
+        self.utcOffsetSeconds = utcOffsetSeconds
+        self.style = style
+    }
+
+    public var header: String {
+        style.bold(line(["TIME", "PID", "COMM", "HOOK", "SOCKET", "ADDRESS", "CLASS"])) + "\n"
+    }
+
+    /// The line for an event, or nil for records the human view leaves to the summary (final totals).
+    public func render(_ event: TraceEvent, lesson: TraceLesson?) -> String? {
+        var text: String
+        switch event {
+        case let .socketCall(call):
+            let classification = call.classification
+            var classText = classification.kind.rawValue
+            if let v4 = classification.embeddedIPv4, classification.kind != .ipv4 { classText += " (\(v4))" }
+            if call.isMapped { classText = style.yellow(classText) }
+            text = line([clock(call.timeNs), String(call.pid), call.comm, call.hook.rawValue,
+                         socketText(call.socketFamily, call.transport),
+                         SocketAddress(call.address, call.port).description, classText])
+        case let .egress(egress):
+            guard !egress.isFinal else { return nil }
+            var packets = "\(egress.wireProtocol.rawValue) packets"
+            if egress.familyDiffersFromWire { packets = style.yellow(packets) }
+            text = line([clock(egress.timeNs), egress.pid.map { String($0) } ?? "-", egress.comm ?? "-", "egress",
+                         socketText(egress.socketFamily, egress.transport), "\(egress.local) -> \(egress.remote)", packets])
+        }
+        text += "\n"
+        if let lesson { text += style.yellow("  ! " + lesson.text) + "\n" }
+        return text
+    }
+
+    public func renderSummary(_ summary: TraceSummary, command: TraceCommandResult?) -> String {
+        var lines = [style.bold("Summary")]
+        let hooks = TraceHook.allCases.compactMap { hook in summary.hooks[hook].map { "\(hook.rawValue) \($0)" } }
+        lines.append("  events:          \(summary.events)" + (hooks.isEmpty ? "" : " (" + hooks.joined(separator: ", ") + ")"))
+        let classes = summary.classes.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }
+        lines.append("  classes:         " + (classes.isEmpty ? "none" : classes.joined(separator: ", ")))
+        lines.append("  mapped sockets:  \(summary.mappedSockets.count) (AF_INET6 sockets with an IPv4 peer)")
+        let egress = summary.egressSockets.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+        lines.append("  egress sockets:  \(summary.egressSocketCount)" + (egress.isEmpty ? "" : " (socket/wire: " + egress.joined(separator: ", ") + ")"))
+        for (lesson, sockets) in summary.lessons.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            lines.append(style.yellow("  ! \(lesson.text) (\(sockets) socket\(sockets == 1 ? "" : "s"))"))
+        }
+        if summary.redirects > 0 || summary.blockedSockets > 0 {
+            lines.append("  policy:          \(summary.redirects) redirected, \(summary.blockedSockets) sockets blocked")
+        }
+        var lost = "  lost events:     \(summary.counters.lostEvents)"
+        if summary.counters.egressUntracked > 0 { lost += ", \(summary.counters.egressUntracked) sockets untracked (egress map full)" }
+        lines.append(summary.counters.lostEvents > 0 ? style.red(lost) : lost)
+        if let command { lines.append("  command:         \(command.description)") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func socketText(_ family: AddressFamily, _ transport: TransportProtocol?) -> String {
+        "\(family.rawValue)/\(transport?.rawValue ?? "other")"
+    }
+
+    private static let widths = [15, 7, 15, 10, 9, 32]
+
+    func line(_ cells: [String]) -> String {
+        var out = ""
+        for (index, cell) in cells.enumerated() {
+            if index > 0 { out += "  " }
+            if index < TraceRenderer.widths.count {
+                let width = TraceRenderer.widths[index]
+                let visible = TextTable.visibleWidth(cell)
+                // Right-align the pid; pad the rest on the right.
+                if index == 1 {
+                    out += String(repeating: " ", count: max(0, width - visible)) + cell
+                } else {
+                    out += cell + String(repeating: " ", count: max(0, width - visible))
+                }
+            } else {
+                out += cell
+            }
+        }
+        return out
+    }
+
+    /// `HH:MM:SS.uuuuuu` in the caller's zone.
+    public func clock(_ timeNs: UInt64) -> String {
+        let local = Int64(timeNs / 1000) + Int64(utcOffsetSeconds) * 1_000_000
+        let micros = ((local % 86_400_000_000) + 86_400_000_000) % 86_400_000_000
+        let seconds = micros / 1_000_000
+        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let fraction = String(micros % 1_000_000)
+        return "\(two(seconds / 3600)):\(two(seconds / 60 % 60)):\(two(seconds % 60))."
+            + String(repeating: "0", count: 6 - fraction.count) + fraction
+    }
+}

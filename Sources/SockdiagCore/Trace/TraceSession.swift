@@ -1,0 +1,67 @@
+/// Follows a trace event by event: names each egress socket's process from its connect or send,
+/// hands out each socket's lesson once, and keeps the summary.
+public struct TraceSession: Sendable {
+    public private(set) var summary = TraceSummary()
+    private var owners: [UInt64: Owner] = [:]
+    private var taught: Set<TaughtLesson> = []
+    /// Bounds memory on long traces; an evicted owner only loses the pid of a late egress record.
+    private let ownerLimit: Int
+
+    private struct Owner: Hashable, Sendable {
+        let pid: Int32
+        let comm: String
+    }
+
+    private struct TaughtLesson: Hashable, Sendable {
+        let cookie: UInt64
+        let lesson: TraceLesson
+    }
+
+    public init(ownerLimit: Int = 1 << 18) {
+        self.ownerLimit = ownerLimit
+    }
+
+    /// The event with what earlier events knew about its socket, and the lesson it teaches if this
+    /// socket has not taught it yet.
+    public mutating func process(_ event: TraceEvent) -> (event: TraceEvent, lesson: TraceLesson?) {
+        var event = event
+        switch event {
+        case let .socketCall(call):
+            recordOwner(cookie: call.cookie, pid: call.pid, comm: call.comm)
+        case var .egress(egress):
+            if let owner = owners[egress.cookie] {
+                egress.pid = owner.pid
+                egress.comm = owner.comm
+            }
+            if egress.isFinal {
+                owners[egress.cookie] = nil
+                taught.remove(TaughtLesson(cookie: egress.cookie, lesson: .familyDiffersFromWire))
+            }
+            event = .egress(egress)
+        }
+        summary.record(event)
+        guard let lesson = TraceLesson.lesson(for: event) else { return (event, nil) }
+        if case let .egress(egress) = event, egress.isFinal { return (event, nil) }
+        guard taught.insert(TaughtLesson(cookie: event.cookie, lesson: lesson)).inserted else { return (event, nil) }
+        if taught.count > ownerLimit { taught.removeAll(keepingCapacity: true) }
+        summary.record(lesson)
+        return (event, lesson)
+    }
+
+    public mutating func setCounters(_ counters: TraceCounters) { summary.counters = counters }
+
+    mutating func recordOwner(cookie: UInt64, pid: Int32, comm: String) {
+        guard owners[cookie] == nil else { return }
+        if owners.count >= ownerLimit { owners.removeAll(keepingCapacity: true) }
+        owners[cookie] = Owner(pid: pid, comm: comm)
+    }
+
+    func owner(of cookie: UInt64) -> (pid: Int32, comm: String)? {
+        owners[cookie].map { ($0.pid, $0.comm) }
+    }
+
+    mutating func summaryRecord(redirect: Bool, blockedSocket: Bool) {
+        if redirect { summary.redirects += 1 }
+        if blockedSocket { summary.blockedSockets += 1 }
+    }
+}

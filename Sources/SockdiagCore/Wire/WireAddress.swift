@@ -1,0 +1,234 @@
+/// An IPv4 or IPv6 address as two fixed words, cheap to copy and hash in a per-packet path.
+/// IPv4 sits in the low 32 bits of `low` with `high` zero.
+public struct WireAddress: Hashable, Sendable, Comparable {
+    public var high: UInt64
+    public var low: UInt64
+    public var isIPv6: Bool
+
+    @inlinable
+    public init(high: UInt64, low: UInt64, isIPv6: Bool) {
+        self.high = high
+        self.low = low
+        self.isIPv6 = isIPv6
+    }
+
+    public init(_ v4: IPv4Address) { self.init(high: 0, low: UInt64(v4.value), isIPv6: false) }
+    public init(_ v6: IPv6Address) { self.init(high: v6.high, low: v6.low, isIPv6: true) }
+
+    public init(_ address: IPAddress) {
+        switch address {
+        case let .v4(a): self.init(a)
+        case let .v6(a): self.init(a)
+        }
+    }
+
+    public var ipAddress: IPAddress {
+        isIPv6 ? .v6(IPv6Address(high: high, low: low)) : .v4(IPv4Address(UInt32(truncatingIfNeeded: low)))
+    }
+
+    public var isIPv4Mapped: Bool { isIPv6 && high == 0 && low >> 32 == 0xFFFF }
+
+    /// `::ffff:a.b.c.d` becomes `a.b.c.d`, which is what an AF_INET6 socket puts on the wire.
+    @inlinable
+    public var unmapped: WireAddress {
+        guard isIPv6, high == 0, low >> 32 == 0xFFFF else { return self }
+        return WireAddress(high: 0, low: low & 0xFFFF_FFFF, isIPv6: false)
+    }
+
+    public static func < (lhs: WireAddress, rhs: WireAddress) -> Bool {
+        (lhs.isIPv6 ? 1 : 0, lhs.high, lhs.low) < (rhs.isIPv6 ? 1 : 0, rhs.high, rhs.low)
+    }
+}
+
+extension WireAddress: CustomStringConvertible {
+    public var description: String {
+        var out: [UInt8] = []
+        out.reserveCapacity(46)
+        write(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the address as text (RFC 5952 for IPv6, as glibc's inet_ntop writes it) without
+    /// building intermediate strings: reports of tens of thousands of flows stay fast.
+    public func write(to out: inout [UInt8]) {
+        if !isIPv6 {
+            let v = UInt32(truncatingIfNeeded: low)
+            WireText.decimal(UInt64(v >> 24), to: &out); out.append(0x2E)
+            WireText.decimal(UInt64((v >> 16) & 0xFF), to: &out); out.append(0x2E)
+            WireText.decimal(UInt64((v >> 8) & 0xFF), to: &out); out.append(0x2E)
+            WireText.decimal(UInt64(v & 0xFF), to: &out)
+            return
+        }
+        @inline(__always) func group(_ i: Int) -> UInt16 {
+            UInt16(truncatingIfNeeded: (i < 4 ? high : low) >> UInt64(48 - 16 * (i & 3)))
+        }
+        var bestStart = -1, bestLength = 0, runStart = -1
+        for i in 0...8 {
+            if i < 8 && group(i) == 0 {
+                if runStart < 0 { runStart = i }
+            } else if runStart >= 0 {
+                if i - runStart > bestLength { bestStart = runStart; bestLength = i - runStart }
+                runStart = -1
+            }
+        }
+        if bestLength < 2 { bestStart = -1 }
+        let embedsIPv4 = bestStart == 0 && (bestLength == 6 || (bestLength == 5 && group(5) == 0xFFFF))
+        var i = 0
+        while i < 8 {
+            if i == bestStart {
+                out.append(0x3A)
+                if i == 0 { out.append(0x3A) }
+                i += bestLength
+                continue
+            }
+            if embedsIPv4 && i == 6 {
+                WireAddress(high: 0, low: low & 0xFFFF_FFFF, isIPv6: false).write(to: &out)
+                return
+            }
+            WireText.hex(group(i), to: &out)
+            if i < 7 { out.append(0x3A) }
+            i += 1
+        }
+    }
+
+    /// `a.b.c.d:port` or `[v6]:port`.
+    public func write(port: UInt16, to out: inout [UInt8]) {
+        if isIPv6 { out.append(0x5B) }
+        write(to: &out)
+        if isIPv6 { out.append(0x5D) }
+        out.append(0x3A)
+        WireText.decimal(UInt64(port), to: &out)
+    }
+}
+
+extension WireAddress {
+    /// Parses address text straight from bytes (dotted quad, or IPv6 with `::`, an embedded IPv4
+    /// tail and an optional `%zone`, which is dropped). nil when the text is not an address.
+    public static func parse(_ text: UnsafeRawBufferPointer) -> WireAddress? {
+        var hasColon = false
+        for byte in text where byte == 0x3A { hasColon = true; break }
+        if !hasColon {
+            guard let v4 = parseIPv4(text, from: 0, to: text.count) else { return nil }
+            return WireAddress(high: 0, low: UInt64(v4), isIPv6: false)
+        }
+        return parseIPv6(text)
+    }
+
+    static func parseIPv4(_ text: UnsafeRawBufferPointer, from start: Int, to end: Int) -> UInt32? {
+        var value: UInt32 = 0, current: UInt32 = 0, digits = 0, octets = 0
+        var i = start
+        while i < end {
+            let byte = text[i]
+            if byte >= 0x30 && byte <= 0x39 {
+                if digits > 0 && current == 0 { return nil }
+                current = current * 10 + UInt32(byte - 0x30)
+                digits += 1
+                if current > 255 { return nil }
+            } else if byte == 0x2E {
+                guard digits > 0, octets < 3 else { return nil }
+                value = value << 8 | current
+                octets += 1; current = 0; digits = 0
+            } else {
+                return nil
+            }
+            i += 1
+        }
+        guard digits > 0, octets == 3 else { return nil }
+        return value << 8 | current
+    }
+
+    static func parseIPv6(_ text: UnsafeRawBufferPointer) -> WireAddress? {
+        var end = text.count
+        for i in 0..<text.count where text[i] == 0x25 { end = i; break }  // %zone
+        guard end >= 2 else { return nil }
+        var groups = SIMD8<UInt16>(repeating: 0)
+        var count = 0
+        var gap = -1
+        var i = 0
+        if text[0] == 0x3A {
+            guard text[1] == 0x3A else { return nil }
+            gap = 0; i = 2
+        }
+        while i < end {
+            var j = i, value: UInt32 = 0
+            while j < end, let digit = WireText.hexValue(text[j]) {
+                value = value << 4 | UInt32(digit)
+                j += 1
+                if j - i > 4 { break }
+            }
+            if j < end && text[j] == 0x2E {
+                guard count <= 6, let v4 = parseIPv4(text, from: i, to: end) else { return nil }
+                groups[count] = UInt16(v4 >> 16); groups[count + 1] = UInt16(truncatingIfNeeded: v4)
+                count += 2
+                i = end
+                break
+            }
+            guard j > i, j - i <= 4, count < 8 else { return nil }
+            groups[count] = UInt16(value); count += 1
+            if j == end { i = j; break }
+            guard text[j] == 0x3A else { return nil }
+            if j + 1 < end && text[j + 1] == 0x3A {
+                guard gap < 0 else { return nil }
+                gap = count
+                i = j + 2
+            } else {
+                guard j + 1 < end else { return nil }
+                i = j + 1
+            }
+        }
+        if gap >= 0 {
+            guard count < 8 else { return nil }
+            let shift = 8 - count
+            var k = count - 1
+            while k >= gap { groups[k + shift] = groups[k]; groups[k] = 0; k -= 1 }
+        } else if count != 8 {
+            return nil
+        }
+        var high: UInt64 = 0, low: UInt64 = 0
+        for k in 0..<4 { high = high << 16 | UInt64(groups[k]) }
+        for k in 4..<8 { low = low << 16 | UInt64(groups[k]) }
+        return WireAddress(high: high, low: low, isIPv6: true)
+    }
+}
+
+/// Number and hex text appended to byte buffers.
+public enum WireText {
+    public static func decimal(_ value: UInt64, to out: inout [UInt8]) {
+        if value < 10 { out.append(0x30 &+ UInt8(truncatingIfNeeded: value)); return }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var v = value, i = 20
+            repeat {
+                i -= 1
+                digits[i] = 0x30 &+ UInt8(truncatingIfNeeded: v % 10)
+                v /= 10
+            } while v > 0
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[i..<20]))
+        }
+    }
+
+    public static func signed(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 { out.append(0x2D); decimal(value.magnitude, to: &out) } else { decimal(UInt64(value), to: &out) }
+    }
+
+    static func hex(_ value: UInt16, to out: inout [UInt8]) {
+        var started = false
+        for shift in stride(from: 12, through: 0, by: -4) {
+            let nibble = UInt8((value >> UInt16(shift)) & 0xF)
+            if nibble == 0 && !started && shift != 0 { continue }
+            started = true
+            out.append(nibble < 10 ? 0x30 + nibble : 0x57 + nibble)
+        }
+    }
+
+    @inline(__always)
+    static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x30...0x39: return byte - 0x30
+        case 0x61...0x66: return byte - 0x57
+        case 0x41...0x46: return byte - 0x37
+        default: return nil
+        }
+    }
+
+    public static func append(_ text: String, to out: inout [UInt8]) { out.append(contentsOf: text.utf8) }
+}

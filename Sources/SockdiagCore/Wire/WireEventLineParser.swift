@@ -1,0 +1,376 @@
+/// Why a line of the event log was not an event.
+public enum WireEventLineProblem: Equatable, Sendable, CustomStringConvertible {
+    case notAnObject
+    case badSyntax(offset: Int)
+    case trailingText(offset: Int)
+    case missingKey(event: WireKernelEventKind, key: StaticString)
+    case badValue(key: StaticString)
+
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.description == rhs.description }
+
+    public var description: String {
+        switch self {
+        case .notAnObject: return "not a JSON object"
+        case let .badSyntax(offset): return "JSON syntax error at byte \(offset + 1)"
+        case let .trailingText(offset): return "text after the JSON object at byte \(offset + 1)"
+        case let .missingKey(event, key): return "\(event.rawValue) event without \"\(key)\""
+        case let .badValue(key): return "\"\(key)\" has a value of the wrong type or range"
+        }
+    }
+}
+
+public enum WireEventLine: Equatable, Sendable {
+    case blank
+    case event(WireKernelEvent)
+    case garbage(WireEventLineProblem)
+}
+
+/// A byte-level reader for one JSON Lines record of `sockdiag trace --json`: one pass, no
+/// allocation, unknown keys and nested values skipped.
+public enum WireEventLineParser {
+    public static func parse(_ line: UnsafeRawBufferPointer) -> WireEventLine {
+        var scanner = Scanner(bytes: line, at: 0)
+        scanner.skipSpace()
+        guard scanner.more else { return .blank }
+        guard scanner.peek == UInt8(ascii: "{") else { return .garbage(.notAnObject) }
+        scanner.at += 1
+        var event = WireKernelEvent()
+        var seen: UInt32 = 0
+        scanner.skipSpace()
+        if scanner.more && scanner.peek == UInt8(ascii: "}") {
+            scanner.at += 1
+        } else {
+            while true {
+                scanner.skipSpace()
+                guard let key = scanner.string() else { return .garbage(.badSyntax(offset: scanner.at)) }
+                scanner.skipSpace()
+                guard scanner.more, scanner.peek == UInt8(ascii: ":") else { return .garbage(.badSyntax(offset: scanner.at)) }
+                scanner.at += 1
+                scanner.skipSpace()
+                guard let value = scanner.value() else { return .garbage(.badSyntax(offset: scanner.at)) }
+                if let problem = assign(key: key, value: value, in: line, to: &event, seen: &seen) { return .garbage(problem) }
+                if seen == Needed.finalEgress && event.kind == .egress {
+                    // The totals at the end of a trace add nothing the join uses.
+                    return endsLikeAnObject(line) ? .event(event) : .garbage(.badSyntax(offset: line.count))
+                }
+                if (event.kind == .connect || event.kind == .sendmsg) && seen & Needed.socketCall == Needed.socketCall
+                    || event.kind == .egress && seen & Needed.egress == Needed.egress {
+                    // Everything the join uses is read; what follows (class, scope, lesson) is not.
+                    guard endsLikeAnObject(line) else { return .garbage(.badSyntax(offset: line.count)) }
+                    if let key = event.missingKey { return .garbage(.missingKey(event: event.kind, key: key)) }
+                    return .event(event)
+                }
+                scanner.skipSpace()
+                guard scanner.more else { return .garbage(.badSyntax(offset: scanner.at)) }
+                let separator = scanner.peek
+                scanner.at += 1
+                if separator == UInt8(ascii: "}") { break }
+                guard separator == UInt8(ascii: ",") else { return .garbage(.badSyntax(offset: scanner.at - 1)) }
+            }
+        }
+        scanner.skipSpace()
+        guard !scanner.more else { return .garbage(.trailingText(offset: scanner.at)) }
+        if let key = event.missingKey { return .garbage(.missingKey(event: event.kind, key: key)) }
+        return .event(event)
+    }
+
+    /// Bits of the keys read so far; when a line has all the join uses, the rest is skipped.
+    private enum Needed {
+        static let event: UInt32 = 1 << 0, hook: UInt32 = 1 << 1, time: UInt32 = 1 << 2, pid: UInt32 = 1 << 3
+        static let comm: UInt32 = 1 << 4, cookie: UInt32 = 1 << 5, family: UInt32 = 1 << 6, transport: UInt32 = 1 << 7
+        static let address: UInt32 = 1 << 8, port: UInt32 = 1 << 9, wire: UInt32 = 1 << 10, local: UInt32 = 1 << 11
+        static let localPort: UInt32 = 1 << 12, remote: UInt32 = 1 << 13, remotePort: UInt32 = 1 << 14
+        static let packets: UInt32 = 1 << 15, bytes: UInt32 = 1 << 16, finalTrue: UInt32 = 1 << 17
+        static let socketCall = event | hook | time | pid | comm | cookie | family | transport | address | port
+        static let egress = event | time | pid | comm | cookie | family | wire | transport | local | localPort
+            | remote | remotePort | packets | bytes
+        /// `"event":"egress","final":true`, the first two keys of a totals record.
+        static let finalEgress = event | finalTrue
+    }
+
+    private static func endsLikeAnObject(_ line: UnsafeRawBufferPointer) -> Bool {
+        var end = line.count
+        while end > 0, line[end - 1] == 0x20 || line[end - 1] == 0x09 || line[end - 1] == 0x0D { end -= 1 }
+        return end > 0 && line[end - 1] == UInt8(ascii: "}")
+    }
+
+    private static func assign(key: Range<Int>, value: Value, in line: UnsafeRawBufferPointer,
+                               to event: inout WireKernelEvent, seen: inout UInt32) -> WireEventLineProblem? {
+        let k = UnsafeRawBufferPointer(rebasing: line[key])
+        guard k.count >= 3 else { return nil }
+        func text() -> UnsafeRawBufferPointer? {
+            guard case let .string(range, escaped) = value, !escaped else { return nil }
+            return UnsafeRawBufferPointer(rebasing: line[range])
+        }
+        func unsigned(_ name: StaticString, max: UInt64) -> (UInt64?, WireEventLineProblem?) {
+            if case .null = value { return (nil, nil) }
+            guard case let .unsigned(n) = value, n <= max else { return (nil, .badValue(key: name)) }
+            return (n, nil)
+        }
+        func address(_ name: StaticString) -> (WireAddress?, WireEventLineProblem?) {
+            if case .null = value { return (nil, nil) }
+            guard let t = text(), let a = WireAddress.parse(t) else { return (nil, .badValue(key: name)) }
+            return (a, nil)
+        }
+        switch (k.count, k[0]) {
+        case (5, UInt8(ascii: "e")) where k.equals("event"):
+            guard let t = text() else { return .badValue(key: "event") }
+            if t.equals("connect") { event.kind = .connect }
+            else if t.equals("sendmsg") { event.kind = .sendmsg }
+            else if t.equals("egress") { event.kind = .egress }
+            else if t.equals("bind") { event.kind = .bind }
+            else if t.equals("summary") { event.kind = .summary }
+            else { event.kind = .other }
+            seen |= Needed.event
+        case (4, UInt8(ascii: "h")) where k.equals("hook"):
+            if let t = text() { event.hook = hook(t) }
+            seen |= Needed.hook
+        case (5, UInt8(ascii: "f")) where k.equals("final"):
+            if case .bool(true) = value { seen |= Needed.finalTrue }
+        case (7, UInt8(ascii: "t")) where k.equals("time_ns"):
+            let (n, p) = unsigned("time_ns", max: .max); event.timeNanoseconds = n; seen |= Needed.time; return p
+        case (3, UInt8(ascii: "p")) where k.equals("pid"):
+            let (n, p) = unsigned("pid", max: UInt64(UInt32.max)); event.pid = n.map { UInt32($0) }; seen |= Needed.pid; return p
+        case (4, UInt8(ascii: "c")) where k.equals("comm"):
+            if case .null = value { seen |= Needed.comm; return nil }
+            guard case let .string(range, escaped) = value else { return .badValue(key: "comm") }
+            event.comm = unescapedComm(UnsafeRawBufferPointer(rebasing: line[range]), escaped: escaped)
+            seen |= Needed.comm
+        case (6, UInt8(ascii: "c")) where k.equals("cookie"):
+            let (n, p) = unsigned("cookie", max: .max); event.cookie = n; seen |= Needed.cookie; return p
+        case (13, UInt8(ascii: "s")) where k.equals("socket_family"):
+            guard let t = text() else { return .badValue(key: "socket_family") }
+            if t.equals("inet") { event.socketFamily = .inet }
+            else if t.equals("inet6") { event.socketFamily = .inet6 }
+            else { return .badValue(key: "socket_family") }
+            seen |= Needed.family
+        case (8, UInt8(ascii: "p")) where k.equals("protocol"):
+            if let t = text() { event.transport = t.equals("tcp") ? .tcp : t.equals("udp") ? .udp : nil }
+            seen |= Needed.transport
+        case (7, UInt8(ascii: "a")) where k.equals("address"):
+            let (a, p) = address("address"); event.address = a; seen |= Needed.address; return p
+        case (4, UInt8(ascii: "p")) where k.equals("port"):
+            let (n, p) = unsigned("port", max: 65535); event.port = n.map { UInt16($0) }; seen |= Needed.port; return p
+        case (13, UInt8(ascii: "w")) where k.equals("wire_protocol"):
+            guard let t = text() else { return .badValue(key: "wire_protocol") }
+            if t.equals("ipv4") { event.wireIsIPv6 = false }
+            else if t.equals("ipv6") { event.wireIsIPv6 = true }
+            else { return .badValue(key: "wire_protocol") }
+            seen |= Needed.wire
+        case (13, UInt8(ascii: "l")) where k.equals("local_address"):
+            let (a, p) = address("local_address"); event.localAddress = a; seen |= Needed.local; return p
+        case (10, UInt8(ascii: "l")) where k.equals("local_port"):
+            let (n, p) = unsigned("local_port", max: 65535); event.localPort = n.map { UInt16($0) }; seen |= Needed.localPort; return p
+        case (14, UInt8(ascii: "r")) where k.equals("remote_address"):
+            let (a, p) = address("remote_address"); event.remoteAddress = a; seen |= Needed.remote; return p
+        case (11, UInt8(ascii: "r")) where k.equals("remote_port"):
+            let (n, p) = unsigned("remote_port", max: 65535); event.remotePort = n.map { UInt16($0) }; seen |= Needed.remotePort; return p
+        case (7, UInt8(ascii: "p")) where k.equals("packets"):
+            let (n, p) = unsigned("packets", max: .max); event.packets = n; seen |= Needed.packets; return p
+        case (5, UInt8(ascii: "b")) where k.equals("bytes"):
+            let (n, p) = unsigned("bytes", max: .max); event.bytes = n; seen |= Needed.bytes; return p
+        case (4, UInt8(ascii: "l")) where k.equals("lost"):
+            let (n, p) = unsigned("lost", max: .max); event.lost = n; return p
+        default:
+            break
+        }
+        return nil
+    }
+
+    private static func hook(_ t: UnsafeRawBufferPointer) -> WireHook? {
+        if t.equals("connect4") { return .connect4 }
+        if t.equals("connect6") { return .connect6 }
+        if t.equals("sendmsg4") { return .sendmsg4 }
+        if t.equals("sendmsg6") { return .sendmsg6 }
+        if t.equals("post_bind4") { return .postBind4 }
+        if t.equals("post_bind6") { return .postBind6 }
+        return nil
+    }
+
+    private static func unescapedComm(_ text: UnsafeRawBufferPointer, escaped: Bool) -> WireComm {
+        var comm = WireComm()
+        var i = 0
+        while i < text.count {
+            var byte = text[i]
+            i += 1
+            if escaped && byte == UInt8(ascii: "\\") && i < text.count {
+                let code = text[i]
+                i += 1
+                switch code {
+                case UInt8(ascii: "n"): byte = 0x0A
+                case UInt8(ascii: "t"): byte = 0x09
+                case UInt8(ascii: "r"): byte = 0x0D
+                case UInt8(ascii: "b"): byte = 0x08
+                case UInt8(ascii: "f"): byte = 0x0C
+                case UInt8(ascii: "u"):
+                    var scalar: UInt32 = 0
+                    var digits = 0
+                    while digits < 4 && i < text.count, let v = WireText.hexValue(text[i]) {
+                        scalar = scalar << 4 | UInt32(v); i += 1; digits += 1
+                    }
+                    for unit in String(Unicode.Scalar(scalar) ?? "?").utf8 { comm.append(unit) }
+                    continue
+                default: byte = code
+                }
+            }
+            comm.append(byte)
+        }
+        return comm
+    }
+}
+
+private enum Value {
+    case string(Range<Int>, escaped: Bool)
+    case unsigned(UInt64)
+    case otherNumber
+    case bool(Bool)
+    case null
+    case nested
+}
+
+private struct Scanner {
+    let bytes: UnsafeRawBufferPointer
+    var at: Int
+
+    var more: Bool { at < bytes.count }
+    var peek: UInt8 { bytes[at] }
+
+    mutating func skipSpace() {
+        while at < bytes.count {
+            let b = bytes[at]
+            guard b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A else { return }
+            at += 1
+        }
+    }
+
+    /// The contents of a string starting at the opening quote.
+    mutating func string() -> Range<Int>? {
+        guard more, peek == UInt8(ascii: "\"") else { return nil }
+        var escaped = false
+        return string(escaped: &escaped)
+    }
+
+    mutating func string(escaped: inout Bool) -> Range<Int>? {
+        at += 1
+        let start = at
+        // Eight bytes at a time up to the first quote, backslash or control byte.
+        while at + 8 <= bytes.count {
+            let word = bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self)
+            let quote = word ^ 0x2222_2222_2222_2222, backslash = word ^ 0x5C5C_5C5C_5C5C_5C5C
+            let special = ((quote &- 0x0101_0101_0101_0101) & ~quote)
+                | ((backslash &- 0x0101_0101_0101_0101) & ~backslash)
+                | ((word &- 0x2020_2020_2020_2020) & ~word)
+            if special & 0x8080_8080_8080_8080 != 0 { break }
+            at += 8
+        }
+        while at < bytes.count {
+            let b = bytes[at]
+            if b == UInt8(ascii: "\"") {
+                at += 1
+                return start..<(at - 1)
+            }
+            if b == UInt8(ascii: "\\") { escaped = true; at += 2; continue }
+            if b < 0x20 { return nil }
+            at += 1
+        }
+        return nil
+    }
+
+    mutating func value() -> Value? {
+        guard more else { return nil }
+        switch peek {
+        case UInt8(ascii: "\""):
+            var escaped = false
+            guard let range = string(escaped: &escaped) else { return nil }
+            return .string(range, escaped: escaped)
+        case UInt8(ascii: "0")...UInt8(ascii: "9"):
+            var n: UInt64 = 0
+            var overflow = false
+            while more, peek >= 0x30, peek <= 0x39 {
+                let (m, o1) = n.multipliedReportingOverflow(by: 10)
+                let (s, o2) = m.addingReportingOverflow(UInt64(peek - 0x30))
+                overflow = overflow || o1 || o2
+                n = s
+                at += 1
+            }
+            if skipFraction() { return .otherNumber }
+            return overflow ? .otherNumber : .unsigned(n)
+        case UInt8(ascii: "-"):
+            at += 1
+            guard more, peek >= 0x30, peek <= 0x39 else { return nil }
+            while more, peek >= 0x30, peek <= 0x39 { at += 1 }
+            _ = skipFraction()
+            return .otherNumber
+        case UInt8(ascii: "t"): return literal("true") ? .bool(true) : nil
+        case UInt8(ascii: "f"): return literal("false") ? .bool(false) : nil
+        case UInt8(ascii: "n"): return literal("null") ? .null : nil
+        case UInt8(ascii: "{"), UInt8(ascii: "["): return skipNested() ? .nested : nil
+        default: return nil
+        }
+    }
+
+    private mutating func skipFraction() -> Bool {
+        var any = false
+        while more {
+            switch peek {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"),
+                 UInt8(ascii: "+"), UInt8(ascii: "-"):
+                any = true
+                at += 1
+            default:
+                return any
+            }
+        }
+        return any
+    }
+
+    private mutating func literal(_ word: StaticString) -> Bool {
+        let n = word.utf8CodeUnitCount
+        guard at + n <= bytes.count else { return false }
+        let w = UnsafeRawBufferPointer(start: word.utf8Start, count: n)
+        for i in 0..<n where bytes[at + i] != w[i] { return false }
+        at += n
+        return true
+    }
+
+    /// Skips a nested object or array, strings inside included; depth is a counter, not recursion.
+    private mutating func skipNested() -> Bool {
+        var depth = 0
+        while at < bytes.count {
+            switch bytes[at] {
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1; at += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1; at += 1
+                if depth == 0 { return true }
+            case UInt8(ascii: "\""):
+                var escaped = false
+                guard string(escaped: &escaped) != nil else { return false }
+            default:
+                at += 1
+            }
+        }
+        return false
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    @inline(__always)
+    func equals(_ word: StaticString) -> Bool {
+        let n = word.utf8CodeUnitCount
+        guard count == n else { return false }
+        let w = UnsafeRawBufferPointer(start: word.utf8Start, count: n)
+        for i in 0..<n where self[i] != w[i] { return false }
+        return true
+    }
+
+    @inline(__always)
+    func equals(_ word: String) -> Bool {
+        var i = 0
+        for byte in word.utf8 {
+            guard i < count, self[i] == byte else { return false }
+            i += 1
+        }
+        return i == count
+    }
+}

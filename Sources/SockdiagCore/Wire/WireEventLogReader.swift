@@ -1,0 +1,98 @@
+/// Reads a `sockdiag trace --json` log in chunks, line by line, into a `WireKernelTable`.
+/// Memory holds one chunk and the kernel's sockets, never the whole file. A line that is not an
+/// event is counted and skipped; a log with no event at all but some garbage is an error, since it
+/// is not an event log.
+public struct WireEventLogReader: Sendable {
+    public private(set) var kernel = WireKernelTable()
+    public private(set) var lines = 0
+    public private(set) var events = 0
+    public private(set) var garbage = 0
+    public private(set) var firstGarbage: (line: Int, problem: WireEventLineProblem)?
+
+    /// Lines longer than this are garbage: no tracer writes them.
+    public static let maximumLineLength = 1 << 16
+
+    public init() {}
+
+    /// Reads everything `fill` supplies. `fill` writes into the buffer and returns the byte count,
+    /// 0 at the end, or throws.
+    public mutating func read(chunkSize: Int = 1 << 20,
+                              fill: (UnsafeMutableRawBufferPointer) throws -> Int) rethrows {
+        let size = max(chunkSize, WireEventLogReader.maximumLineLength * 2)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 8)
+        defer { buffer.deallocate() }
+        var filled = 0
+        var skippingLongLine = false
+        while true {
+            let n = try fill(UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+            if n <= 0 {
+                if filled > 0 && !skippingLongLine { consume(line: UnsafeRawBufferPointer(rebasing: buffer[0..<filled])) }
+                return
+            }
+            filled += n
+            let view = UnsafeRawBufferPointer(buffer)
+            var start = 0
+            while let newline = view.firstNewline(from: start, to: filled) {
+                if skippingLongLine {
+                    skippingLongLine = false
+                } else {
+                    consume(line: UnsafeRawBufferPointer(rebasing: view[start..<newline]))
+                }
+                start = newline + 1
+            }
+            let rest = filled - start
+            if rest > WireEventLogReader.maximumLineLength {
+                if !skippingLongLine { countGarbage(.notAnObject) }
+                skippingLongLine = true
+                filled = 0
+            } else {
+                if start > 0 && rest > 0 { buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: rest) }
+                filled = rest
+            }
+        }
+    }
+
+    public mutating func consume(line: UnsafeRawBufferPointer) {
+        lines += 1
+        switch WireEventLineParser.parse(line) {
+        case .blank:
+            break
+        case let .event(event):
+            events += 1
+            kernel.add(event)
+        case let .garbage(problem):
+            countGarbage(problem)
+        }
+    }
+
+    private mutating func countGarbage(_ problem: WireEventLineProblem) {
+        garbage += 1
+        if firstGarbage == nil { firstGarbage = (lines, problem) }
+    }
+
+    /// Throws when the log held garbage and not one event.
+    public func validate(path: String) throws(SockdiagError) {
+        if events == 0, let first = firstGarbage {
+            throw .invalidInput("\(path) is not a 'sockdiag trace --json' event log: line \(first.line): \(first.problem)")
+        }
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// The next `\n`, eight bytes at a time.
+    @inline(__always)
+    func firstNewline(from start: Int, to end: Int) -> Int? {
+        var i = start
+        while i + 8 <= end {
+            let word = loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ 0x0A0A_0A0A_0A0A_0A0A
+            let found = (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
+            if found != 0 { return i + (UInt64(littleEndian: found).trailingZeroBitCount >> 3) }
+            i += 8
+        }
+        while i < end {
+            if self[i] == 0x0A { return i }
+            i += 1
+        }
+        return nil
+    }
+}

@@ -1,0 +1,98 @@
+/// One conversation on the wire, both directions together, oriented from the side that opened
+/// it (the TCP SYN's sender; for UDP, the sender of the first packet seen).
+public struct WireFlow: Sendable, Equatable {
+    public var key: WireFlowKey
+    public var packets: UInt64
+    /// IP bytes, headers included, both directions.
+    public var bytes: UInt64
+    /// Nanoseconds since the Unix epoch, from the capture's timestamps.
+    public var firstTime: UInt64
+    public var lastTime: UInt64
+    /// A FIN or RST was seen: a later SYN on the same 5-tuple is a new connection.
+    public var ended: Bool = false
+
+    public init(key: WireFlowKey, packets: UInt64, bytes: UInt64, firstTime: UInt64, lastTime: UInt64) {
+        self.key = key
+        self.packets = packets
+        self.bytes = bytes
+        self.firstTime = firstTime
+        self.lastTime = lastTime
+    }
+}
+
+/// The capture's flows: memory grows with conversations, never with packets. A 5-tuple reused by a
+/// later connection (ports recycled after TIME_WAIT) is a new flow, chained to the earlier one.
+public struct WireFlowTable: Sendable {
+    public private(set) var flows: [WireFlow] = []
+    /// The previous flow of the same 5-tuple, or -1.
+    private var previous: [Int32] = []
+    private var index: [WireFlowKey: Int] = [:]
+    public private(set) var packets: UInt64 = 0
+    public private(set) var skipped = WireSkipCounts()
+
+    public init() {}
+
+    public init(flows: [WireFlow]) {
+        for flow in flows {
+            previous.append(Int32(index[flow.key.canonical] ?? -1))
+            index[flow.key.canonical] = self.flows.count
+            self.flows.append(flow)
+            packets += flow.packets
+        }
+    }
+
+    /// Counts the packet; returns the index of its flow, or nil when it was skipped.
+    @inline(__always) @discardableResult
+    public mutating func record(_ decoded: WireDecoded, time: UInt64) -> Int? {
+        packets &+= 1
+        switch decoded {
+        case let .packet(packet): return record(packet, time: time)
+        case let .skipped(reason): skipped.count(reason); return nil
+        }
+    }
+
+    @inline(__always)
+    mutating func record(_ packet: WirePacket, time: UInt64) -> Int {
+        let canonical = packet.key.canonical
+        let existing = index[canonical]
+        if let at = existing, !(packet.opensConnection && flows[at].ended) {
+            flows.withUnsafeMutableBufferPointer { flows in
+                flows[at].packets &+= 1
+                flows[at].bytes &+= UInt64(packet.ipLength)
+                if time < flows[at].firstTime { flows[at].firstTime = time }
+                if time > flows[at].lastTime { flows[at].lastTime = time }
+                if packet.opensConnection && flows[at].key != packet.key { flows[at].key = packet.key }
+                if packet.endsConnection { flows[at].ended = true }
+            }
+            return at
+        }
+        let at = flows.count
+        index[canonical] = at
+        previous.append(Int32(existing ?? -1))
+        var flow = WireFlow(key: packet.acceptsConnection ? packet.key.reversed : packet.key,
+                            packets: 1, bytes: UInt64(packet.ipLength), firstTime: time, lastTime: time)
+        flow.ended = packet.endsConnection
+        flows.append(flow)
+        return at
+    }
+
+    /// The latest flow of either direction of `key`.
+    public func flowIndex(for key: WireFlowKey) -> Int? { index[key.canonical] }
+
+    /// Among the flows of `key` that `isAvailable` accepts, the one that started nearest `time`,
+    /// or the earliest when the time is unknown.
+    public func flowIndex(for key: WireFlowKey, near time: UInt64?, where isAvailable: (Int) -> Bool) -> Int? {
+        guard var at = index[key.canonical] else { return nil }
+        var best: Int?
+        var bestDistance = UInt64.max
+        while at >= 0 {
+            if isAvailable(at) {
+                let first = flows[at].firstTime
+                let distance = time.map { first > $0 ? first - $0 : $0 - first } ?? 0
+                if distance <= bestDistance { best = at; bestDistance = distance }
+            }
+            at = Int(previous[at])
+        }
+        return best
+    }
+}

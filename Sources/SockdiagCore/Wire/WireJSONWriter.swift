@@ -1,0 +1,132 @@
+/// A streaming JSON writer into bytes. The top two levels are indented like `JSON.pretty`; deeper
+/// containers (one flow, the summary) stay on one line, so a report of tens of thousands of flows
+/// reads as one flow per line and is written without building a value tree first.
+public struct WireJSONWriter {
+    public private(set) var bytes: [UInt8] = []
+    private var depth = 0
+    private var needsComma = false
+    private var afterKey = false
+
+    public init(reserving capacity: Int = 4096) { bytes.reserveCapacity(capacity) }
+
+    private static let compactDepth = 3
+    private static let indentation = [UInt8](repeating: 0x20, count: 2 * compactDepth)
+
+    @inline(__always)
+    private mutating func prepareValue() {
+        if afterKey { afterKey = false; return }
+        if needsComma { bytes.append(0x2C) }
+        if depth > 0 && depth < WireJSONWriter.compactDepth { newline() }
+    }
+
+    private mutating func newline() {
+        bytes.append(0x0A)
+        bytes.append(contentsOf: WireJSONWriter.indentation[0..<(2 * depth)])
+    }
+
+    public mutating func beginObject() { prepareValue(); bytes.append(0x7B); depth += 1; needsComma = false }
+    public mutating func beginArray() { prepareValue(); bytes.append(0x5B); depth += 1; needsComma = false }
+
+    public mutating func endObject() { end(0x7D) }
+    public mutating func endArray() { end(0x5D) }
+
+    private mutating func end(_ bracket: UInt8) {
+        depth -= 1
+        if needsComma && depth + 1 < WireJSONWriter.compactDepth { newline() }
+        bytes.append(bracket)
+        needsComma = true
+    }
+
+    public mutating func key(_ name: StaticString) {
+        prepareValue()
+        bytes.append(0x22)
+        bytes.append(contentsOf: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        bytes.append(0x22)
+        bytes.append(0x3A)
+        if depth < WireJSONWriter.compactDepth { bytes.append(0x20) }
+        afterKey = true
+    }
+
+    public mutating func key(_ name: String) {
+        prepareValue()
+        escaped(name.utf8)
+        bytes.append(0x3A)
+        if depth < WireJSONWriter.compactDepth { bytes.append(0x20) }
+        afterKey = true
+    }
+
+    public mutating func null() { prepareValue(); bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C]); needsComma = true }
+
+    public mutating func number(_ value: UInt64) { prepareValue(); WireText.decimal(value, to: &bytes); needsComma = true }
+
+    public mutating func number<I: BinaryInteger>(_ value: I?) {
+        guard let value else { null(); return }
+        prepareValue()
+        if value < 0 { WireText.signed(Int64(value), to: &bytes) } else { WireText.decimal(UInt64(value), to: &bytes) }
+        needsComma = true
+    }
+
+    public mutating func string(_ text: StaticString) {
+        prepareValue()
+        bytes.append(0x22)
+        bytes.append(contentsOf: UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        bytes.append(0x22)
+        needsComma = true
+    }
+
+    public mutating func string(_ text: String?) {
+        guard let text else { null(); return }
+        prepareValue()
+        escaped(text.utf8)
+        needsComma = true
+    }
+
+    public mutating func string(_ comm: WireComm) {
+        prepareValue()
+        bytes.append(0x22)
+        comm.forEachByte { escape($0) }
+        bytes.append(0x22)
+        needsComma = true
+    }
+
+    public mutating func address(_ address: WireAddress?) {
+        guard let address else { null(); return }
+        prepareValue()
+        bytes.append(0x22)
+        address.write(to: &bytes)
+        bytes.append(0x22)
+        needsComma = true
+    }
+
+    private mutating func escaped(_ utf8: String.UTF8View) {
+        bytes.append(0x22)
+        let plain = utf8.withContiguousStorageIfAvailable { storage -> Bool in
+            guard !storage.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return false }
+            bytes.append(contentsOf: storage)
+            return true
+        }
+        if plain != true { for byte in utf8 { escape(byte) } }
+        bytes.append(0x22)
+    }
+
+    /// One byte of a string's contents; bytes of multi-byte characters pass through unchanged.
+    @inline(__always)
+    private mutating func escape(_ byte: UInt8) {
+        switch byte {
+        case 0x22: bytes.append(0x5C); bytes.append(0x22)
+        case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
+        case 0x0A: bytes.append(0x5C); bytes.append(0x6E)
+        case 0x0D: bytes.append(0x5C); bytes.append(0x72)
+        case 0x09: bytes.append(0x5C); bytes.append(0x74)
+        case 0..<0x20:
+            bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30])
+            bytes.append(byte >> 4 == 0 ? 0x30 : 0x31)
+            let low = byte & 0xF
+            bytes.append(low < 10 ? 0x30 + low : 0x57 + low)
+        default: bytes.append(byte)
+        }
+    }
+
+    /// Ends the document with a newline.
+    public mutating func finish() { bytes.append(0x0A) }
+}

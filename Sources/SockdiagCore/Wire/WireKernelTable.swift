@@ -1,0 +1,89 @@
+/// What the kernel said about one socket's traffic to one destination: a connect, or the first
+/// unconnected send to that destination.
+public struct WireKernelIntent: Sendable, Equatable {
+    public var cookie: UInt64
+    public var hook: WireHook?
+    public var timeNanoseconds: UInt64?
+    public var pid: UInt32?
+    public var comm: WireComm
+    public var socketFamily: AddressFamily
+    public var transport: WireTransport?
+    /// As the program passed it: `::ffff:10.0.0.2` for a dual-stack socket talking to 10.0.0.2.
+    public var address: WireAddress
+    public var port: UInt16
+}
+
+/// A socket's packets as cgroup_skb/egress saw them.
+public struct WireEgress: Sendable, Equatable {
+    public var cookie: UInt64
+    /// When the socket's first packet left (wall clock, like the capture's timestamps).
+    public var timeNanoseconds: UInt64?
+    public var pid: UInt32?
+    public var comm: WireComm
+    public var socketFamily: AddressFamily?
+    public var wireIsIPv6: Bool
+    public var transport: WireTransport?
+    public var localAddress: WireAddress
+    public var localPort: UInt16
+    public var remoteAddress: WireAddress
+    public var remotePort: UInt16
+    public var packets: UInt64?
+    public var bytes: UInt64?
+}
+
+/// The kernel side of the join, built event by event: grows with sockets, not with packets.
+public struct WireKernelTable: Sendable {
+    public private(set) var intents: [WireKernelIntent] = []
+    public private(set) var egress: [WireEgress] = []
+    private var intentIndex: [IntentKey: Int] = [:]
+    private var egressIndex: [UInt64: Int] = [:]
+    public private(set) var ignoredEvents = 0
+    public private(set) var lost: UInt64 = 0
+
+    private struct IntentKey: Hashable {
+        var cookie: UInt64
+        var address: WireAddress
+        var port: UInt16
+    }
+
+    public init() {}
+
+    public mutating func add(_ event: WireKernelEvent) {
+        switch event.kind {
+        case .connect, .sendmsg:
+            guard let cookie = event.cookie, let family = event.socketFamily, let address = event.address,
+                  let port = event.port else { return }
+            let key = IntentKey(cookie: cookie, address: address.unmapped, port: port)
+            guard intentIndex[key] == nil else { return }
+            intentIndex[key] = intents.count
+            intents.append(WireKernelIntent(cookie: cookie, hook: event.hook, timeNanoseconds: event.timeNanoseconds,
+                                            pid: event.pid, comm: event.comm, socketFamily: family,
+                                            transport: event.transport ?? (event.kind == .sendmsg ? .udp : nil),
+                                            address: address, port: port))
+        case .egress:
+            guard let cookie = event.cookie, let wireIsIPv6 = event.wireIsIPv6, let local = event.localAddress,
+                  let localPort = event.localPort, let remote = event.remoteAddress,
+                  let remotePort = event.remotePort else { return }
+            let record = WireEgress(cookie: cookie, timeNanoseconds: event.timeNanoseconds, pid: event.pid, comm: event.comm, socketFamily: event.socketFamily,
+                                    wireIsIPv6: wireIsIPv6, transport: event.transport, localAddress: local,
+                                    localPort: localPort, remoteAddress: remote, remotePort: remotePort,
+                                    packets: event.packets, bytes: event.bytes)
+            if let at = egressIndex[cookie] {
+                // The first record names the socket; a later one (the totals at the end) updates counts.
+                if let packets = event.packets { egress[at].packets = packets }
+                if let bytes = event.bytes { egress[at].bytes = bytes }
+                if egress[at].pid == nil { egress[at].pid = event.pid }
+                if egress[at].comm.isEmpty { egress[at].comm = event.comm }
+            } else {
+                egressIndex[cookie] = egress.count
+                egress.append(record)
+            }
+        case .summary:
+            lost += event.lost ?? 0
+        case .bind, .other:
+            ignoredEvents += 1
+        }
+    }
+
+    public func egress(cookie: UInt64) -> WireEgress? { egressIndex[cookie].map { egress[$0] } }
+}

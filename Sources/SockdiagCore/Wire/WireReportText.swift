@@ -1,0 +1,109 @@
+extension WireReport {
+    /// One row per flow — process, kernel view, wire view, verdict — then a summary. Cells are
+    /// measured in a first pass and written in a second, so large reports build no strings per cell.
+    public func text(style: OutputStyle = .plain) -> [UInt8] {
+        let header: [StaticString] = ["PID/COMM", "KERNEL", "WIRE", "VERDICT"]
+        var widths = header.map(\.utf8CodeUnitCount)
+        var scratch: [UInt8] = []
+        scratch.reserveCapacity(128)
+        for flow in join.flows {
+            for column in 0..<3 {
+                scratch.removeAll(keepingCapacity: true)
+                cell(flow, column, to: &scratch)
+                widths[column] = max(widths[column], scratch.count)
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity((widths.reduce(0, +) + 30) * (join.flows.count + 1) + 512)
+        var headerLine: [UInt8] = []
+        for (column, title) in header.enumerated() {
+            let start = headerLine.count
+            headerLine.append(contentsOf: UnsafeRawBufferPointer(start: title.utf8Start, count: title.utf8CodeUnitCount))
+            if column < 3 { headerLine.append(contentsOf: repeatElement(0x20, count: widths[column] - (headerLine.count - start) + 2)) }
+        }
+        WireText.append(style.bold(String(decoding: headerLine, as: UTF8.self)), to: &out)
+        out.append(0x0A)
+        for flow in join.flows {
+            for column in 0..<3 {
+                let start = out.count
+                cell(flow, column, to: &out)
+                out.append(contentsOf: repeatElement(0x20, count: widths[column] - (out.count - start) + 2))
+            }
+            let verdict = flow.verdict.rawValue
+            switch flow.verdict {
+            case .ipv4Mapped: WireText.append(style.yellow(verdict), to: &out)
+            case .same: WireText.append(style.green(verdict), to: &out)
+            default: WireText.append(verdict, to: &out)
+            }
+            out.append(0x0A)
+        }
+        out.append(0x0A)
+        WireText.append(summaryLines(style: style), to: &out)
+        return out
+    }
+
+    private func cell(_ flow: WireJoinedFlow, _ column: Int, to out: inout [UInt8]) {
+        switch column {
+        case 0:
+            guard let kernel = flow.kernel else { out.append(0x2D); return }
+            if let pid = kernel.pid { WireText.decimal(UInt64(pid), to: &out) } else { out.append(0x3F) }
+            out.append(0x2F)
+            if kernel.comm.isEmpty { out.append(0x3F) } else { kernel.comm.forEachByte { out.append($0 < 0x20 ? 0x3F : $0) } }
+        case 1:
+            guard let kernel = flow.kernel else { out.append(0x2D); return }
+            WireText.append(kernel.socketFamily.rawValue, to: &out)
+            out.append(0x20)
+            kernel.address.write(port: kernel.port, to: &out)
+            if let hook = kernel.hook {
+                WireText.append(" (", to: &out)
+                WireText.append(hook.rawValue, to: &out)
+                out.append(0x29)
+            }
+        default:
+            guard let wire = flow.wire else { out.append(0x2D); return }
+            WireText.append(wire.key.isIPv6 ? "IPv6 " : "IPv4 ", to: &out)
+            WireText.append(wire.key.transport == .tcp ? "tcp " : "udp ", to: &out)
+            wire.key.source.write(port: wire.key.sourcePort, to: &out)
+            WireText.append(" -> ", to: &out)
+            wire.key.destination.write(port: wire.key.destinationPort, to: &out)
+            WireText.append(", ", to: &out)
+            WireText.decimal(wire.packets, to: &out)
+            WireText.append(wire.packets == 1 ? " pkt" : " pkts", to: &out)
+        }
+    }
+
+    public func summaryLines(style: OutputStyle = .plain) -> String {
+        var counts = [WireVerdict: Int]()
+        for flow in join.flows { counts[flow.verdict, default: 0] += 1 }
+        let flows = join.flows.count
+        var text = "\(flows) flow\(flows == 1 ? "" : "s"): "
+            + WireVerdict.allCases.map { "\(counts[$0, default: 0]) \($0.rawValue)" }.joined(separator: ", ") + "\n"
+        let source = capture.file ?? "interface \(capture.interface ?? "any")"
+        text += "capture: \(source) (\(capture.linkType.rawValue)): \(capture.packets) packets"
+        if let dropped = capture.dropped { text += ", \(dropped) dropped" }
+        text += ", \(capture.skipped.total) skipped"
+        let reasons = WireSkipReason.allCases.filter { capture.skipped[$0] > 0 }
+        if !reasons.isEmpty {
+            text += " (" + reasons.map { "\(capture.skipped[$0]) \($0.key.replacingOccurrences("_", " "))" }.joined(separator: ", ") + ")"
+        }
+        text += "\n"
+        text += "events: \(events.file ?? "live trace"): \(events.events) events"
+        if events.garbage > 0 { text += ", \(events.garbage) unreadable line\(events.garbage == 1 ? "" : "s") skipped" }
+        text += ", \(events.lost) lost\n"
+        if let mapped = counts[.ipv4Mapped], mapped > 0 {
+            text += style.yellow("note:") + " \(mapped) AF_INET6 socket\(mapped == 1 ? "" : "s") sent IPv4 packets "
+                + "(IPv4-mapped peers): a connect4-only hook misses their connects, and an egress rule on "
+                + "skb->family sees AF_INET6 where the packet is IPv4; check skb->protocol.\n"
+        }
+        if events.lost > 0 {
+            text += style.yellow("note:") + " the tracer lost \(events.lost) events; some flows may show as wire-only.\n"
+        }
+        return text
+    }
+}
+
+extension String {
+    func replacingOccurrences(_ target: Character, _ replacement: Character) -> String {
+        String(map { $0 == target ? replacement : $0 })
+    }
+}

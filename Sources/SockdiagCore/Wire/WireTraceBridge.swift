@@ -1,0 +1,38 @@
+extension WireKernelEvent {
+    /// The same event as a live tracer reports it, reduced to what the join needs.
+    public init(_ event: TraceEvent) {
+        self.init()
+        switch event {
+        case let .socketCall(call):
+            switch call.hook {
+            case .connect4, .connect6: kind = .connect
+            case .sendmsg4, .sendmsg6: kind = .sendmsg
+            case .postBind4, .postBind6: kind = .bind
+            }
+            hook = WireHook(rawValue: call.hook.rawValue)
+            timeNanoseconds = call.timeNs
+            pid = UInt32(bitPattern: call.pid)
+            comm = WireComm(call.comm)
+            cookie = call.cookie
+            socketFamily = call.socketFamily
+            transport = call.transport.map { $0 == .tcp ? .tcp : .udp }
+            address = WireAddress(call.address)
+            port = call.port.value
+        case let .egress(egress):
+            kind = .egress
+            timeNanoseconds = egress.timeNs
+            pid = egress.pid.map { UInt32(bitPattern: $0) }
+            comm = WireComm(egress.comm ?? "")
+            cookie = egress.cookie
+            socketFamily = egress.socketFamily
+            transport = egress.transport.map { $0 == .tcp ? .tcp : .udp }
+            wireIsIPv6 = egress.wireProtocol == .ipv6
+            localAddress = WireAddress(egress.local.address)
+            localPort = egress.local.port.value
+            remoteAddress = WireAddress(egress.remote.address)
+            remotePort = egress.remote.port.value
+            packets = egress.packets
+            bytes = egress.bytes
+        }
+    }
+}

@@ -1,0 +1,66 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SockdiagCore
+
+/// The cgroup v2 hierarchy as this process sees it: the mount found in /proc/self/mountinfo, or a
+/// private mount made for this run where none is visible (`ip netns exec` remounts /sys without
+/// one). A private mount is removed by `release()`.
+public final class CgroupHierarchy {
+    public let mountPoint: String
+    public let isPrivateMount: Bool
+    private var released = false
+
+    private init(mountPoint: String, isPrivateMount: Bool) {
+        self.mountPoint = mountPoint
+        self.isPrivateMount = isPrivateMount
+    }
+
+    public static func locate(mountinfo: String = "/proc/self/mountinfo") throws(SockdiagError) -> CgroupHierarchy {
+        guard let text = SystemFile.readString(mountinfo) else {
+            throw .system(call: "open", errno: Errno(errno), context: "reading \(mountinfo)")
+        }
+        if let existing = CgroupMountInfo.cgroup2MountPoints(in: text).first(where: CgroupDirectory.isCgroup2) {
+            return CgroupHierarchy(mountPoint: existing, isPrivateMount: false)
+        }
+        return try mountPrivate()
+    }
+
+    private static func mountPrivate() throws(SockdiagError) -> CgroupHierarchy {
+        var template = Array("/tmp/sockdiag-cgroup2-XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        guard made != nil else {
+            throw .system(call: "mkdtemp", errno: Errno(errno), context: "no cgroup v2 mount is visible; creating a private one")
+        }
+        let path = String(cString: template)
+        guard mount("cgroup2", path, "cgroup2", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), nil) == 0 else {
+            let error = Errno(errno)
+            rmdir(path)
+            throw .system(call: "mount", errno: error, context: "no cgroup v2 mount is visible; mounting a private one at \(path)")
+        }
+        return CgroupHierarchy(mountPoint: path, isPrivateMount: true)
+    }
+
+    /// `PATH` as the user gave it: absolute, or relative to the mount point.
+    public func resolve(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        return mountPoint + "/" + path
+    }
+
+    /// True when the directory is the hierarchy's root: every process on the host.
+    public func isRoot(_ directory: CgroupDirectory) -> Bool {
+        var a = stat(), b = stat()
+        guard stat(mountPoint, &a) == 0, fstat(directory.descriptor, &b) == 0 else { return false }
+        return a.st_dev == b.st_dev && a.st_ino == b.st_ino
+    }
+
+    /// Unmounts and removes a private mount; nothing for a system mount. Safe to call twice.
+    public func release() {
+        guard isPrivateMount, !released else { return }
+        released = true
+        umount2(mountPoint, Int32(MNT_DETACH))
+        rmdir(mountPoint)
+    }
+
+    deinit { release() }
+}

@@ -1,0 +1,117 @@
+import XCTest
+@testable import SockdiagCore
+
+final class WireEventLogTests: XCTestCase {
+    static let connect = #"{"event":"connect","hook":"connect6","time_ns":1795442296797673365,"pid":1191,"tid":1191,"comm":"python3","uid":0,"cgroup_id":1659,"cookie":2280714,"socket_family":"inet6","protocol":"tcp","address":"::ffff:127.0.0.1","port":47642,"class":"ipv4-mapped","ipv4":"127.0.0.1","scope":"loopback","hook_address":"::ffff:127.0.0.1","lesson":"connect6 to an IPv4 host"}"#
+    static let egress = #"{"event":"egress","final":false,"time_ns":1795442297099449078,"cookie":2280714,"pid":1191,"comm":"python3","socket_family":"inet6","wire_protocol":"ipv4","protocol":"tcp","local_address":"127.0.0.1","local_port":36950,"remote_address":"127.0.0.1","remote_port":47642,"packets":1,"bytes":60}"#
+    static let summary = #"{"event":"summary","events":1,"hooks":{"connect4":0,"connect6":1},"lessons":[{"lesson":"mapped-connect","sockets":1,"text":"a \"quoted\" {brace}"}],"lost":3,"command":null}"#
+
+    func parse(_ line: String) -> WireEventLine {
+        Array(line.utf8).withUnsafeBytes { WireEventLineParser.parse($0) }
+    }
+
+    func read(_ text: String, chunk: Int = 1 << 20) -> WireEventLogReader {
+        var reader = WireEventLogReader()
+        var bytes = ArraySlice(Array(text.utf8))
+        reader.read(chunkSize: chunk) { buffer in
+            let n = min(buffer.count, bytes.count, 7)  // small reads: lines cross chunk boundaries
+            buffer.copyBytes(from: bytes.prefix(n))
+            bytes = bytes.dropFirst(n)
+            return n
+        }
+        return reader
+    }
+
+    func testConnectLineGivesTheKernelView() {
+        guard case let .event(e) = parse(Self.connect) else { return XCTFail("not an event") }
+        XCTAssertEqual(e.kind, .connect)
+        XCTAssertEqual(e.hook, .connect6)
+        XCTAssertEqual(e.pid, 1191)
+        XCTAssertEqual(e.comm.description, "python3")
+        XCTAssertEqual(e.cookie, 2280714)
+        XCTAssertEqual(e.socketFamily, .inet6)
+        XCTAssertEqual(e.transport, .tcp)
+        XCTAssertEqual(e.address?.description, "::ffff:127.0.0.1")
+        XCTAssertEqual(e.port, 47642)
+        XCTAssertEqual(e.timeNanoseconds, 1795442296797673365)
+    }
+
+    func testEgressAndSummaryLines() {
+        guard case let .event(e) = parse(Self.egress) else { return XCTFail("not an event") }
+        XCTAssertEqual(e.kind, .egress)
+        XCTAssertEqual(e.wireIsIPv6, false)
+        XCTAssertEqual(e.localAddress?.description, "127.0.0.1")
+        XCTAssertEqual(e.localPort, 36950)
+        XCTAssertEqual(e.remotePort, 47642)
+        guard case let .event(s) = parse(Self.summary) else { return XCTFail("summary with nested values not read") }
+        XCTAssertEqual(s.kind, .summary)
+        XCTAssertEqual(s.lost, 3)
+    }
+
+    func testEscapesWhitespaceAndUnknownKeys() {
+        let line = #"  { "event" : "connect", "comm":"we\"ird\u0001", "extra":[1,{"a":"}"}], "cookie":7, "socket_family":"inet", "address":"10.0.0.2", "port":80, "ratio": -1.5e3, "ok": true }  "#
+        guard case let .event(e) = parse(line) else { return XCTFail("not an event: \(parse(line))") }
+        XCTAssertEqual(e.comm.description, "we\"ird\u{1}")
+        XCTAssertEqual(e.address, WireAddress(IPv4Address(10, 0, 0, 2)))
+    }
+
+    func testGarbageLinesSayWhy() {
+        let cases: [(String, String)] = [
+            ("hello", "not a JSON object"),
+            (#"{"event":"connect""#, "JSON syntax error"),
+            (#"{"event":"connect"} tail"#, "text after the JSON object"),
+            (#"{"event":"connect","cookie":1,"socket_family":"inet","address":"10.0.0.300","port":1}"#, "\"address\" has a value"),
+            (#"{"event":"connect","cookie":1,"socket_family":"inet","address":"10.0.0.3","port":70000}"#, "\"port\" has a value"),
+            (#"{"event":"connect","cookie":1,"socket_family":"inet","port":1}"#, "connect event without \"address\""),
+            (#"{"event":"egress","cookie":1,"wire_protocol":"ipx"}"#, "\"wire_protocol\" has a value"),
+            (#"{"event":"connect","cookie":-4}"#, "\"cookie\" has a value"),
+        ]
+        for (line, expected) in cases {
+            guard case let .garbage(problem) = parse(line) else { XCTFail("accepted: \(line)"); continue }
+            XCTAssertTrue(problem.description.contains(expected), "\(line): \(problem)")
+        }
+        XCTAssertEqual(parse("   "), .blank)
+    }
+
+    func testReaderCountsGarbageAndKeepsGoodEvents() throws {
+        let log = [Self.connect, "garbage", "", Self.egress, #"{"event":"bind","hook":"post_bind6"}"#, Self.summary, #"{"event":"conn"#].joined(separator: "\n")
+        let reader = read(log)
+        XCTAssertEqual(reader.lines, 7)
+        XCTAssertEqual(reader.events, 4)
+        XCTAssertEqual(reader.garbage, 2)
+        XCTAssertEqual(reader.firstGarbage?.line, 2)
+        XCTAssertEqual(reader.kernel.intents.count, 1)
+        XCTAssertEqual(reader.kernel.egress.count, 1)
+        XCTAssertEqual(reader.kernel.ignoredEvents, 1)
+        XCTAssertEqual(reader.kernel.lost, 3)
+        XCTAssertNoThrow(try reader.validate(path: "t.jsonl"))
+    }
+
+    func testALogWithNoEventIsAnError() {
+        let reader = read("sockdiag trace output\nnot json either\n")
+        XCTAssertThrowsError(try reader.validate(path: "t.jsonl")) { error in
+            XCTAssertEqual("\(error)", "t.jsonl is not a 'sockdiag trace --json' event log: line 1: not a JSON object")
+        }
+        XCTAssertNoThrow(try read("").validate(path: "empty.jsonl"))
+    }
+
+    func testOverlongLineIsOneGarbageLine() {
+        let long = "{\"x\":\"" + String(repeating: "a", count: WireEventLogReader.maximumLineLength * 3) + "\"}"
+        let reader = read([long, Self.connect].joined(separator: "\n"), chunk: 1)
+        XCTAssertEqual(reader.garbage, 1)
+        XCTAssertEqual(reader.events, 1)
+    }
+
+    func testEgressTotalsUpdateTheFirstRecord() {
+        var table = WireKernelTable()
+        var first = WireKernelEvent()
+        if case let .event(e) = parse(Self.egress) { first = e }
+        table.add(first)
+        var final = first
+        final.packets = 9
+        final.bytes = 900
+        table.add(final)
+        XCTAssertEqual(table.egress.count, 1)
+        XCTAssertEqual(table.egress(cookie: 2280714)?.packets, 9)
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import XCTest
+
+/// Offline compare-wire: a tcpdump file made by the test on lo and a real `sockdiag trace --json`
+/// log of the same run, and the errors a user can make with files.
+final class CompareWireTests: XCTestCase {
+    func testOfflineJoinOfATcpdumpCaptureAndASavedTrace() throws {
+        try requirePrivileges("tcpdump on lo and the eBPF tracer")
+        let scratch = try WireScratch()
+        let capture = try WireTcpdump(interface: "lo", filter: "tcp port 48210 or tcp port 48211", output: scratch.path("lo.pcap"))
+        let trace = try Sockdiag.run(["trace", "--json", "--", python3Path, scratch.path("client.py"), "connect-local", "48210", "127.0.0.1", "::1"])
+        // The same client outside the traced cgroup: its flows are on the wire and nowhere in the trace.
+        let outsider = try runProgram(python3Path, [scratch.path("client.py"), "connect-local", "48211", "127.0.0.1", "::1"])
+        capture.stop()
+        XCTAssertEqual(trace.status, 1, trace.stderr)
+        let client = try XCTUnwrap(clientLine(trace.stderr), trace.stderr)
+        let other = try XCTUnwrap(clientLine(outsider.stdout), outsider.stderr)
+        try trace.stdout.write(to: scratch.file("trace.jsonl"), atomically: true, encoding: .utf8)
+
+        let result = try Sockdiag.run(["compare-wire", "--pcap", scratch.path("lo.pcap"), "--events", scratch.path("trace.jsonl"),
+                                       "--json", "--write-pcapng", scratch.path("annotated.pcapng")])
+        XCTAssertEqual(result.status, 1, "an ipv4-mapped flow exits 1: \(result.stderr)")
+        assertDualStackFlows(wireFlows(result.json, port: 48210), client: client, v4: "127.0.0.1", v6: "::1")
+        let outsiderFlows = wireFlows(result.json, port: 48211)
+        for (name, port) in other.ports {
+            let flow = outsiderFlows.first { ($0["wire"] as? [String: Any])?["sport"] as? Int == port }
+            XCTAssertEqual(flow?["verdict"] as? String, "wire-only", "\(name): \(String(describing: flow))")
+            XCTAssertTrue(flow?["pid"] is NSNull, "\(name)")
+        }
+        let captureInfo = (result.json as? [String: Any])?["capture"] as? [String: Any]
+        XCTAssertEqual(captureInfo?["link_type"] as? String, "EN10MB")
+
+        // Wireshark users get the kernel view in each packet's comment.
+        let mappedPort = client.ports["mapped"]!
+        let comments = try runProgram("/usr/bin/tshark", ["-r", scratch.path("annotated.pcapng"), "-Y", "tcp.srcport == \(mappedPort)",
+                                                          "-T", "fields", "-e", "frame.comment"])
+        XCTAssertEqual(comments.status, 0, comments.stderr)
+        let first = comments.stdout.split(separator: "\n").first.map(String.init) ?? ""
+        XCTAssertTrue(first.contains("pid \(client.pid)"), first)
+        XCTAssertTrue(first.contains("socket inet6 connect6 to [::ffff:127.0.0.1]:48210 (ipv4-mapped)"), first)
+
+        let human = try Sockdiag.run(["compare-wire", "--pcap", scratch.path("lo.pcap"), "--events", scratch.path("trace.jsonl")])
+        XCTAssertEqual(human.status, 1)
+        let mappedLine = human.stdout.split(separator: "\n").first { $0.contains(":\(mappedPort) -> ") }
+        XCTAssertNotNil(mappedLine, human.stdout)
+        XCTAssertTrue(mappedLine?.contains("\(client.pid)/python3") == true, String(describing: mappedLine))
+        XCTAssertTrue(mappedLine?.contains("inet6 [::ffff:127.0.0.1]:48210") == true, String(describing: mappedLine))
+        XCTAssertTrue(mappedLine?.hasSuffix("ipv4-mapped") == true, String(describing: mappedLine))
+    }
+
+    // MARK: - Bad input: one line on stderr, exit 2
+
+    /// A pcap file: global header for `linkType`, then the records given.
+    func pcapFile(linkType: UInt32 = 101, records: [[UInt8]]) -> Data {
+        func le32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+        var bytes = le32(0xA1B2_C3D4) + [2, 0, 4, 0] + le32(0) + le32(0) + le32(65535) + le32(linkType)
+        for record in records { bytes += record }
+        return Data(bytes)
+    }
+
+    func record(_ packet: [UInt8], caplen: UInt32? = nil) -> [UInt8] {
+        func le32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+        return le32(1_700_000_000) + le32(5) + le32(caplen ?? UInt32(packet.count)) + le32(UInt32(packet.count)) + packet
+    }
+
+    let udpPacket: [UInt8] = [0x45, 0, 0, 32, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+                              0x13, 0x88, 0x00, 0x35, 0, 12, 0, 0, 1, 2, 3, 4]
+
+    func assertOneLineFailure(_ arguments: [String], mentions: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let result = try Sockdiag.run(arguments)
+        XCTAssertEqual(result.status, 2, result.stderr, file: file, line: line)
+        XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr, file: file, line: line)
+        XCTAssertTrue(result.stderr.hasPrefix("sockdiag: "), result.stderr, file: file, line: line)
+        XCTAssertTrue(result.stderr.contains(mentions), "\(result.stderr) lacks \(mentions)", file: file, line: line)
+        XCTAssertTrue(result.stdout.isEmpty, result.stdout, file: file, line: line)
+    }
+
+    func testBadFilesExitTwoWithOneLine() throws {
+        let scratch = try WireScratch()
+        let good = scratch.path("good.pcap"), events = scratch.path("events.jsonl")
+        try pcapFile(records: [record(udpPacket)]).write(to: scratch.file("good.pcap"))
+        try Data().write(to: scratch.file("events.jsonl"))
+        try Data("this is not a capture\n".utf8).write(to: scratch.file("text.pcap"))
+        try pcapFile(records: [record(udpPacket), Array(record(udpPacket).prefix(30))]).write(to: scratch.file("truncated.pcap"))
+        try pcapFile(linkType: 127, records: [record(udpPacket)]).write(to: scratch.file("radiotap.pcap"))
+        try Data("sockdiag trace output, not JSON\n12:00 connect6 ::1\n".utf8).write(to: scratch.file("garbage.jsonl"))
+
+        try assertOneLineFailure(["compare-wire", "--pcap", scratch.path("missing.pcap"), "--events", events], mentions: "missing.pcap")
+        try assertOneLineFailure(["compare-wire", "--pcap", good, "--events", scratch.path("missing.jsonl")], mentions: "missing.jsonl")
+        try assertOneLineFailure(["compare-wire", "--pcap", scratch.path("text.pcap"), "--events", events], mentions: "text.pcap")
+        try assertOneLineFailure(["compare-wire", "--pcap", scratch.path("truncated.pcap"), "--events", events], mentions: "truncated")
+        try assertOneLineFailure(["compare-wire", "--pcap", scratch.path("radiotap.pcap"), "--events", events], mentions: "not supported")
+        try assertOneLineFailure(["compare-wire", "--pcap", good, "--events", scratch.path("garbage.jsonl")],
+                                 mentions: "is not a 'sockdiag trace --json' event log: line 1")
+        try assertOneLineFailure(["compare-wire", "--pcap", good, "--events", scratch.url.path], mentions: "is a directory")
+        try assertOneLineFailure(["compare-wire", "--pcap", good], mentions: "--pcap needs --events")
+        try assertOneLineFailure(["compare-wire", "--pcap", good, "--events", events, "--cgroup", "/x"], mentions: "--cgroup is for live mode")
+        try assertOneLineFailure(["compare-wire"], mentions: "nothing to compare")
+    }
+
+    func testAFlowNobodyTracedIsWireOnlyAndExitsZero() throws {
+        let scratch = try WireScratch()
+        try pcapFile(records: [record(udpPacket), record(udpPacket), record([0x60, 0])]).write(to: scratch.file("c.pcap"))
+        try Data("{\"event\":\"summary\",\"lost\":0}\nnot json\n".utf8).write(to: scratch.file("e.jsonl"))
+        let result = try Sockdiag.run(["compare-wire", "--pcap", scratch.path("c.pcap"), "--events", scratch.path("e.jsonl"), "--json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let report = try XCTUnwrap(result.json as? [String: Any])
+        let flows = try XCTUnwrap(report["flows"] as? [[String: Any]])
+        XCTAssertEqual(flows.count, 1)
+        XCTAssertEqual(flows.first?["verdict"] as? String, "wire-only")
+        let wire = flows.first?["wire"] as? [String: Any]
+        XCTAssertEqual(wire?["src"] as? String, "10.0.0.1")
+        XCTAssertEqual(wire?["sport"] as? Int, 5000)
+        XCTAssertEqual(wire?["dport"] as? Int, 53)
+        XCTAssertEqual(wire?["transport"] as? String, "udp")
+        XCTAssertEqual(wire?["packets"] as? Int, 2)
+        let capture = report["capture"] as? [String: Any]
+        XCTAssertEqual(capture?["link_type"] as? String, "RAW")
+        XCTAssertEqual(capture?["packets"] as? Int, 3)
+        XCTAssertEqual(capture?["skipped"] as? Int, 1)
+        XCTAssertEqual((report["events"] as? [String: Any])?["garbage_lines"] as? Int, 1)
+    }
+}
