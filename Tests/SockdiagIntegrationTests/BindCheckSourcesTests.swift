@@ -51,8 +51,14 @@ final class BindCheckSourcesTests: XCTestCase {
             sin.sin_family = sa_family_t(AF_INET)
             sin.sin_port = port.bigEndian
             sin.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+            // A loopback connect is instant; bound it so a disturbed lo fails the test instead of
+            // leaving it in SYN retransmits for minutes.
+            var timeout = timeval(tv_sec: 10, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             let rc = withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-            guard rc == 0 else { throw POSIXError(.ECONNREFUSED) }
+            guard rc == 0 else {
+                throw HolderError(description: "connect to 127.0.0.1:\(port) failed: errno \(errno) (loopback traffic dropped?)")
+            }
         }
 
         deinit { fds.forEach { close($0) } }
