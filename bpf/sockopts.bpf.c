@@ -38,6 +38,13 @@ struct socket {
 } __attribute__((preserve_access_index));
 
 struct sock_common {
+    union {
+        __u32 skc_portpair;
+        struct {
+            __u16 skc_dport;
+            __u16 skc_num;
+        };
+    };
     unsigned short skc_family;
     volatile unsigned char skc_state;
     unsigned char skc_reuse : 4;
@@ -69,6 +76,10 @@ struct bpf_iter__task_file {
 #define SOCKDIAG_SOCKET_REUSEPORT 1
 #define SOCKDIAG_SOCKET_V6ONLY 2
 
+/* Set by user space before loading: only sockets on this local port are reported (0: all). The
+ * owners of a few sockets are wanted, not a record of every socket on the host. */
+const volatile __u16 target_port = 0;
+
 struct socket_record {
     __u64 inode;
     __u32 tgid;
@@ -92,6 +103,8 @@ int socket_owners(struct bpf_iter__task_file *ctx)
     struct socket_record record = {.inode = inode->i_ino, .tgid = task->tgid, .fd = ctx->fd};
     struct socket *sock = bpf_sock_from_file(file);
     struct sock *sk = sock ? sock->sk : 0;
+    if (target_port && (!sk || BPF_CORE_READ(&sk->__sk_common, skc_num) != target_port))
+        return 0;
     if (sk) {
         struct sock_common *skc = &sk->__sk_common;
         record.family = BPF_CORE_READ(skc, skc_family);

@@ -36,7 +36,7 @@ func runBindCheck(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> 
         terminal.out(json ? report.json.pretty + "\n" : report.text(style: terminal.style))
         return report.exitStatus
     }
-    var observation = try BindCheckProbe.observe(query, netns: netns, inventory: inventory)
+    var observation = try BindCheckProbe.observe(query, netns: netns, inventory: { inventory(port: query.port.value) })
     observation.socketLookupPrograms = SockoptIterator.socketLookupPrograms()
     let report = BindCheckReport.analyze(observation)
     terminal.out(json ? report.json.pretty + "\n" : report.text(style: terminal.style))
@@ -62,7 +62,10 @@ private func allNamespaces(_ transport: TransportProtocol) throws -> BindCheckNa
 }
 
 /// Owners and socket options from the BPF iterators, looked up by inode afterwards.
-func inventory() -> BindCheckInventory? {
-    guard let found = SockoptIterator.inventory() else { return nil }
+func inventory() -> BindCheckInventory? { inventory(port: nil) }
+
+/// The same, reporting only the sockets on `port` (nil or 0: every socket).
+func inventory(port: UInt16?) -> BindCheckInventory? {
+    guard let found = SockoptIterator.inventory(port: port) else { return nil }
     return BindCheckInventory(owners: found.owners(of:), options: found.options(of:))
 }
