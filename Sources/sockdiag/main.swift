@@ -25,6 +25,8 @@ func main(_ arguments: [String]) -> ExitStatus {
         return .failure
     }
     switch first {
+    case DemoCommand.clientEntry:
+        return runDemoClient(Array(arguments.dropFirst()))
     case DemoCommand.holderEntry:
         SocketHolderProcess.holdUntilStdinCloses()
         return .ok
