@@ -94,7 +94,7 @@ struct TraceRun {
         } else if let line = renderer.render(event, lesson: lesson) {
             output.append(line)
         }
-        if output.bytes.count >= 1 << 16 { flush() }
+        if output.count >= 1 << 16 { flush() }
     }
 
     mutating func show(_ event: TracePolicyEvent) {
@@ -112,7 +112,7 @@ struct TraceRun {
     mutating func flush() {
         guard !output.isEmpty else { return }
         terminal.flush()
-        let complete = output.bytes.withUnsafeBytes { buffer -> Bool in
+        let complete = output.withUnsafeBytes { buffer -> Bool in
             var offset = 0
             while offset < buffer.count {
                 let written = write(STDOUT_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
