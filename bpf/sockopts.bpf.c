@@ -38,6 +38,13 @@ struct socket {
 } __attribute__((preserve_access_index));
 
 struct sock_common {
+    union {
+        __u32 skc_portpair;
+        struct {
+            __u16 skc_dport;
+            __u16 skc_num;
+        };
+    };
     unsigned short skc_family;
     volatile unsigned char skc_state;
     unsigned char skc_reuse : 4;
@@ -69,6 +76,10 @@ struct bpf_iter__task_file {
 #define SOCKDIAG_SOCKET_REUSEPORT 1
 #define SOCKDIAG_SOCKET_V6ONLY 2
 
+/* Set by user space before loading: only sockets on this local port are reported (0: all). The
+ * owners of a few sockets are wanted, not a record of every socket on the host. */
+const volatile __u16 target_port = 0;
+
 struct socket_record {
     __u64 inode;
     __u32 tgid;
@@ -92,14 +103,18 @@ int socket_owners(struct bpf_iter__task_file *ctx)
     struct socket_record record = {.inode = inode->i_ino, .tgid = task->tgid, .fd = ctx->fd};
     struct socket *sock = bpf_sock_from_file(file);
     struct sock *sk = sock ? sock->sk : 0;
+    /* Direct loads through the BTF-typed pointers: cheaper than bpf_probe_read for each of the
+     * host's sockets. */
+    if (target_port && (!sk || sk->__sk_common.skc_num != target_port))
+        return 0;
     if (sk) {
         struct sock_common *skc = &sk->__sk_common;
-        record.family = BPF_CORE_READ(skc, skc_family);
-        record.reuse = BPF_CORE_READ_BITFIELD_PROBED(skc, skc_reuse);
-        record.bound_dev_if = BPF_CORE_READ(skc, skc_bound_dev_if);
-        if (BPF_CORE_READ_BITFIELD_PROBED(skc, skc_reuseport))
+        record.family = skc->skc_family;
+        record.reuse = BPF_CORE_READ_BITFIELD(skc, skc_reuse);
+        record.bound_dev_if = skc->skc_bound_dev_if;
+        if (BPF_CORE_READ_BITFIELD(skc, skc_reuseport))
             record.flags |= SOCKDIAG_SOCKET_REUSEPORT;
-        if (BPF_CORE_READ_BITFIELD_PROBED(skc, skc_ipv6only))
+        if (BPF_CORE_READ_BITFIELD(skc, skc_ipv6only))
             record.flags |= SOCKDIAG_SOCKET_V6ONLY;
     }
     bpf_seq_write(ctx->meta->seq, &record, sizeof(record));

@@ -10,7 +10,8 @@ import SockdiagCore
 public enum SockoptIterator {
     /// nil when BPF iterators cannot be used here (no privilege, an old kernel, no BTF), so the
     /// caller falls back to /proc for owners and goes without the flags.
-    public static func inventory() -> SocketInventory? {
+    /// `port`: only sockets bound to this local port (nil: every socket).
+    public static func inventory(port: UInt16? = nil) -> SocketInventory? {
         guard let object = Base64.decode(EmbeddedBPFObjects.sockoptsBase64) else { return nil }
         let previous = libbpf_set_print(nil) // a failure here means "fall back", not noise on stderr
         defer { libbpf_set_print(previous) }
@@ -19,9 +20,43 @@ public enum SockoptIterator {
             options.sz = MemoryLayout<bpf_object_open_opts>.size
             guard let obj = bpf_object__open_mem(raw.baseAddress, raw.count, &options) else { return nil }
             defer { bpf_object__close(obj) }
+            if let port, port != 0, !setTargetPort(obj, port) { return nil }
             guard bpf_object__load(obj) == 0, let records = run(obj, "socket_owners") else { return nil }
             return SocketInventory(records: records)
         }
+    }
+
+    /// The ids of the sk_lookup BPF programs attached to the current network namespace; they pick
+    /// a socket for each new connection before the kernel's listener lookup runs. nil when the
+    /// query is not possible here.
+    public static func socketLookupPrograms() -> [UInt32]? {
+        let fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var ids = [UInt32](repeating: 0, count: 64)
+        var count = UInt32(ids.count)
+        var flags: UInt32 = 0
+        let rc = ids.withUnsafeMutableBufferPointer { bpf_prog_query(fd, BPF_SK_LOOKUP, 0, &flags, $0.baseAddress, &count) }
+        guard rc == 0 else { return nil }
+        return Array(ids.prefix(Int(count)))
+    }
+
+    /// Writes `target_port` into the object's read-only data before it is loaded.
+    private static func setTargetPort(_ obj: OpaquePointer, _ port: UInt16) -> Bool {
+        var map = bpf_object__next_map(obj, nil)
+        while let current = map {
+            if let name = bpf_map__name(current), String(cString: name).hasSuffix(".rodata") {
+                var size = 0
+                guard let initial = bpf_map__initial_value(current, &size), size >= 2 else { return false }
+                var data = [UInt8](UnsafeRawBufferPointer(start: initial, count: size))
+                // target_port is the section's only variable.
+                data[0] = UInt8(truncatingIfNeeded: port)
+                data[1] = UInt8(truncatingIfNeeded: port >> 8)
+                return data.withUnsafeBytes { bpf_map__set_initial_value(current, $0.baseAddress, $0.count) } == 0
+            }
+            map = bpf_object__next_map(obj, current)
+        }
+        return false
     }
 
     private static func run(_ obj: OpaquePointer, _ name: String) -> [UInt8]? {

@@ -11,6 +11,15 @@ func runBindCheck(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> 
     if all && !arguments.positionals.isEmpty {
         throw SockdiagError.invalidInput("--all checks every port; drop '\(arguments.positionals.joined(separator: " "))'")
     }
+    if arguments.isSet(BindCheckCommand.allNetns) {
+        guard all else { throw SockdiagError.invalidInput("--all-netns goes with --all") }
+        guard !arguments.isSet(BindCheckCommand.netns) else {
+            throw SockdiagError.invalidInput("--all-netns walks every namespace; drop --netns")
+        }
+        let report = try allNamespaces(transport)
+        terminal.out(arguments.isSet(BindCheckCommand.json) ? report.json.pretty + "\n" : report.text(style: terminal.style))
+        return report.exitStatus
+    }
     // Parse everything before entering a namespace, so bad input fails the same way everywhere.
     let query = all ? nil : try BindCheckQuery(positionals: arguments.positionals, transport: transport)
     let netns = arguments.value(BindCheckCommand.netns)
@@ -27,13 +36,36 @@ func runBindCheck(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> 
         terminal.out(json ? report.json.pretty + "\n" : report.text(style: terminal.style))
         return report.exitStatus
     }
-    let report = BindCheckReport.analyze(try BindCheckProbe.observe(query, netns: netns, inventory: inventory))
+    var observation = try BindCheckProbe.observe(query, netns: netns, inventory: { inventory(port: query.port.value) })
+    observation.socketLookupPrograms = SockoptIterator.socketLookupPrograms()
+    let report = BindCheckReport.analyze(observation)
     terminal.out(json ? report.json.pretty + "\n" : report.text(style: terminal.style))
     return report.exitStatus
 }
 
+/// Every namespace in turn: setns into it, dump its listeners, analyse. The owner inventory
+/// covers every process on the host, so it is taken once.
+private func allNamespaces(_ transport: TransportProtocol) throws -> BindCheckNamespacesReport {
+    guard Privileges.isRoot else { throw SockdiagError.missingPrivilege("--all-netns needs root (setns into every namespace)") }
+    let owners = BindCheckBackground(inventory).wait()
+    var reports: [BindCheckAllReport] = []
+    for namespace in BindCheckNamespaceWalk.list() {
+        // A namespace whose last process exited meanwhile is simply gone.
+        guard (try? BindCheckNamespace.enter(namespace.path)) != nil else { continue }
+        let system = BindCheckSystemReader.read()
+        var (listeners, source) = try BindCheckProbe.sockets(transport, filter: .any, listeningOnly: true)
+        BindCheckProbe.attachOwners(&listeners, table: owners)
+        reports.append(BindCheckAllReport.analyze(listeners: listeners, transport: transport, system: system,
+                                                  source: source, netns: namespace.label))
+    }
+    return BindCheckNamespacesReport(reports: reports)
+}
+
 /// Owners and socket options from the BPF iterators, looked up by inode afterwards.
-func inventory() -> BindCheckInventory? {
-    guard let found = SockoptIterator.inventory() else { return nil }
+func inventory() -> BindCheckInventory? { inventory(port: nil) }
+
+/// The same, reporting only the sockets on `port` (nil or 0: every socket).
+func inventory(port: UInt16?) -> BindCheckInventory? {
+    guard let found = SockoptIterator.inventory(port: port) else { return nil }
     return BindCheckInventory(owners: found.owners(of:), options: found.options(of:))
 }

@@ -40,6 +40,17 @@ final class BindCheckReportTests: XCTestCase {
         XCTAssertEqual(json["source"], "netlink")
     }
 
+    func testAnSkLookupProgramIsAWarningAboutTheReceivers() {
+        let query = BindCheckQuery(address: IPAddress("::")!, port: Port(45000), transport: .tcp)
+        var observation = BindCheckObservation(query: query, system: system, source: .netlink, sockets: [],
+                                               trials: outcomes(query, failing: []), trialUID: 0, netns: nil)
+        observation.socketLookupPrograms = [42]
+        let report = BindCheckReport.analyze(observation)
+        XCTAssertEqual(report.exitStatus, .problemFound)
+        XCTAssertTrue(report.verdict.contains("sk_lookup BPF program (id 42)"), report.verdict)
+        XCTAssertEqual(report.json["sk_lookup_programs"], [42])
+    }
+
     func testFreePortIsOk() {
         let query = BindCheckQuery(address: IPAddress("::")!, port: Port(45000), transport: .tcp)
         let report = BindCheckReport.analyze(BindCheckObservation(query: query, system: system, source: .proc, sockets: [],

@@ -47,4 +47,27 @@ final class BindCheckNetnsTests: XCTestCase {
         XCTAssertTrue(all.stdout.contains("46130"), all.stdout)
         XCTAssertTrue(all.stdout.contains("perl (pid \(holder.pid))"), all.stdout)
     }
+
+    func testAllNetnsFindsAHolderThatPlainAllDoesNot() throws {
+        let holder = try BindCheckHolder("127.0.0.1", 46131, prefix: ["ip", "netns", "exec", namespace])
+        defer { holder.stop() }
+        let walk = try Sockdiag.run(["bind-check", "--all", "--all-netns", "--json"])
+        let doc = try XCTUnwrap(walk.json as? [String: Any], walk.stderr)
+        let namespaces = doc["namespaces"] as? [[String: Any]] ?? []
+        XCTAssertGreaterThanOrEqual(namespaces.count, 2)
+        let ours = try XCTUnwrap(namespaces.first { ($0["netns"] as? String ?? "").contains(namespace) }, "\(namespaces.map { $0["netns"] ?? "" })")
+        let port = (ours["ports"] as? [[String: Any]] ?? []).first { $0["port"] as? Int == 46131 }
+        let owner = ((port?["sockets"] as? [[String: Any]])?.first?["owners"] as? [[String: Any]])?.first?["pid"] as? Int
+        XCTAssertEqual(owner, holder.pid)
+        let others = namespaces.filter { !($0["netns"] as? String ?? "").contains(namespace) }
+        XCTAssertFalse(others.contains { ($0["ports"] as? [[String: Any]] ?? []).contains { $0["port"] as? Int == 46131 } })
+
+        let plain = try Sockdiag.run(["bind-check", "--all", "--json"])
+        let ports = ((plain.json as? [String: Any])?["ports"] as? [[String: Any]]) ?? []
+        XCTAssertFalse(ports.contains { $0["port"] as? Int == 46131 }, "a plain --all stays in its own namespace")
+
+        let misuse = try Sockdiag.run(["bind-check", "--all-netns", "::", "80"])
+        XCTAssertEqual(misuse.status, 2)
+        XCTAssertTrue(misuse.stderr.contains("--all-netns goes with --all"), misuse.stderr)
+    }
 }

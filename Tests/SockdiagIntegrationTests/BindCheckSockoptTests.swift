@@ -17,6 +17,7 @@ final class BindCheckSockoptTests: XCTestCase {
                 for reuseport in [false, true] {
                     for device in [nil, "lo"] as [String?] {
                         defer { port += 1 }
+                        let port = try BindCheckPorts.free(port)
                         let holder = try BindCheckHolder("127.0.0.1", port, udp: udp, reuseaddr: reuseaddr, reuseport: reuseport, device: device)
                         defer { holder.stop() }
                         let doc = try report((udp ? ["--udp"] : []) + ["127.0.0.1", String(port)])
@@ -37,24 +38,26 @@ final class BindCheckSockoptTests: XCTestCase {
     func testV6onlyOfUDPSocketsReadsBack() throws {
         try requirePrivileges()
         for (offset, v6only) in [false, true].enumerated() {
-            let holder = try BindCheckHolder("::", 46160 + offset, udp: true, v6only: v6only)
+            let port = try BindCheckPorts.free(46160 + offset)
+            let holder = try BindCheckHolder("::", port, udp: true, v6only: v6only)
             defer { holder.stop() }
-            let doc = try report(["--udp", "::", String(46160 + offset)])
+            let doc = try report(["--udp", "::", String(port)])
             XCTAssertEqual((doc["sockets"] as? [[String: Any]])?.first?["v6only"] as? Bool, v6only)
         }
     }
 
     func testTheFlagDecidesTheTrialExplanation() throws {
         try requirePrivileges()
-        let plain = try BindCheckHolder("127.0.0.1", 46165)
-        let shared = try BindCheckHolder("127.0.0.1", 46166, reuseport: true)
+        let p1 = try BindCheckPorts.free(46165), p2 = try BindCheckPorts.free(46166)
+        let plain = try BindCheckHolder("127.0.0.1", p1)
+        let shared = try BindCheckHolder("127.0.0.1", p2, reuseport: true)
         defer { plain.stop(); shared.stop() }
         let trials = { (doc: [String: Any]) in (doc["trials"] as? [[String: Any]] ?? []).first { $0["reuseport"] as? Bool == true } }
-        let refused = try XCTUnwrap(trials(try report(["127.0.0.1", "46165"])))
+        let refused = try XCTUnwrap(trials(try report(["127.0.0.1", String(p1)])))
         XCTAssertEqual(refused["result"] as? String, "EADDRINUSE")
         let why = ((refused["explanations"] as? [[String: Any]])?.first?["why"] as? String) ?? ""
         XCTAssertTrue(why.contains("it did not set SO_REUSEPORT"), why)
-        let accepted = try XCTUnwrap(trials(try report(["127.0.0.1", "46166"])))
+        let accepted = try XCTUnwrap(trials(try report(["127.0.0.1", String(p2)])))
         XCTAssertEqual(accepted["result"] as? String, "ok")
         XCTAssertEqual(accepted["conflicts"] as? [Int], [])
     }

@@ -51,8 +51,14 @@ final class BindCheckSourcesTests: XCTestCase {
             sin.sin_family = sa_family_t(AF_INET)
             sin.sin_port = port.bigEndian
             sin.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+            // A loopback connect is instant; bound it so a disturbed lo fails the test instead of
+            // leaving it in SYN retransmits for minutes.
+            var timeout = timeval(tv_sec: 10, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             let rc = withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-            guard rc == 0 else { throw POSIXError(.ECONNREFUSED) }
+            guard rc == 0 else {
+                throw HolderError(description: "connect to 127.0.0.1:\(port) failed: errno \(errno) (loopback traffic dropped?)")
+            }
         }
 
         deinit { fds.forEach { close($0) } }
@@ -67,12 +73,13 @@ final class BindCheckSourcesTests: XCTestCase {
     func testNetlinkAndProcAgreeOnTCP() throws {
         try requirePrivileges()
         let fixture = Fixture()
-        _ = try fixture.listener(AF_INET6, "::ffff:127.0.0.1", 46120, v6only: false)
-        _ = try fixture.listener(AF_INET6, "::", 46120, v6only: true)
-        _ = try fixture.listener(AF_INET, "127.0.0.2", 46120)
-        try fixture.connect(to: 46120)
-        let viaNetlink = try BindCheckNetlink.dump(.tcp, filter: .port(Port(46120)))
-        let viaProc = try BindCheckProcScanner.scan(.tcp, filter: .port(Port(46120)))
+        let p = UInt16(try BindCheckPorts.free(46120))
+        _ = try fixture.listener(AF_INET6, "::ffff:127.0.0.1", p, v6only: false)
+        _ = try fixture.listener(AF_INET6, "::", p, v6only: true)
+        _ = try fixture.listener(AF_INET, "127.0.0.2", p)
+        try fixture.connect(to: p)
+        let viaNetlink = try BindCheckNetlink.dump(.tcp, filter: .port(Port(p)))
+        let viaProc = try BindCheckProcScanner.scan(.tcp, filter: .port(Port(p)))
         XCTAssertEqual(keys(viaNetlink), keys(viaProc))
         XCTAssertEqual(viaNetlink.count, 4, "three listeners and the accepted connection: \(viaNetlink)")
         XCTAssertTrue(viaNetlink.contains { $0.state == .established && $0.local.address.description == "::ffff:127.0.0.1" },
@@ -87,23 +94,26 @@ final class BindCheckSourcesTests: XCTestCase {
     func testNetlinkAndProcAgreeOnUDPAndPortRanges() throws {
         try requirePrivileges()
         let fixture = Fixture()
-        _ = try fixture.listener(AF_INET, "127.0.0.1", 46121, type: Int32(SOCK_DGRAM.rawValue))
-        _ = try fixture.listener(AF_INET6, "::", 46122, v6only: false, type: Int32(SOCK_DGRAM.rawValue))
-        let range = BindCheckPortFilter.range(46121...46122)
+        let a = UInt16(try BindCheckPorts.free(46121))
+        let b = UInt16(try BindCheckPorts.free(Int(a) + 1))
+        _ = try fixture.listener(AF_INET, "127.0.0.1", a, type: Int32(SOCK_DGRAM.rawValue))
+        _ = try fixture.listener(AF_INET6, "::", b, v6only: false, type: Int32(SOCK_DGRAM.rawValue))
+        let range = BindCheckPortFilter.range(min(a, b)...max(a, b))
         let viaNetlink = try BindCheckNetlink.dump(.udp, filter: range)
         let viaProc = try BindCheckProcScanner.scan(.udp, filter: range)
         XCTAssertEqual(keys(viaNetlink), keys(viaProc))
-        XCTAssertEqual(Set(viaNetlink.map(\.local.port.value)), [46121, 46122])
+        XCTAssertEqual(Set(viaNetlink.map(\.local.port.value)).intersection([a, b]), [a, b])
         XCTAssertEqual(viaNetlink.first { $0.family == .inet6 }?.v6only, false)
     }
 
     func testBPFIteratorAndProcFindTheSameOwners() throws {
         try requirePrivileges()
         let fixture = Fixture()
-        _ = try fixture.listener(AF_INET, "127.0.0.1", 46123)
-        var viaProc = try BindCheckNetlink.dump(.tcp, filter: .port(Port(46123)))
+        let p = UInt16(try BindCheckPorts.free(46123))
+        _ = try fixture.listener(AF_INET, "127.0.0.1", p)
+        var viaProc = try BindCheckNetlink.dump(.tcp, filter: .port(Port(p)))
         XCTAssertEqual(BindCheckProbe.attachOwners(&viaProc), .procFd)
-        let result = try runProgram(Sockdiag.executable.path, ["bind-check", "--json", "127.0.0.1", "46123"])
+        let result = try runProgram(Sockdiag.executable.path, ["bind-check", "--json", "127.0.0.1", String(p)])
         let doc = try XCTUnwrap(result.json as? [String: Any])
         XCTAssertEqual(doc["owners_source"] as? String, "bpf_iter")
         let owners = ((doc["sockets"] as? [[String: Any]])?.first?["owners"] as? [[String: Any]])?.compactMap { $0["pid"] as? Int }

@@ -62,6 +62,38 @@ final class BindCheckHolder {
 
 struct HolderError: Error, CustomStringConvertible { let description: String }
 
+/// Ports for the tests, in 46100-46999. They lie inside the default ephemeral range, so a client
+/// socket of another test may hold one for a while: each test takes the first of its preferred
+/// port, +100, +200, ... that nothing holds, TCP or UDP, in any state.
+enum BindCheckPorts {
+    static func free(_ preferred: Int) throws -> Int {
+        var port = preferred
+        while port <= 46999 {
+            if isFree(port) { return port }
+            port += 100
+        }
+        throw HolderError(description: "no free port from \(preferred) in steps of 100 up to 46999")
+    }
+
+    static func isFree(_ port: Int) -> Bool {
+        for type in [Int32(SOCK_STREAM.rawValue), Int32(SOCK_DGRAM.rawValue)] {
+            let fd = socket(AF_INET6, type, 0)
+            guard fd >= 0 else { return false }
+            defer { close(fd) }
+            var zero: Int32 = 0
+            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &zero, 4)
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_port = UInt16(port).bigEndian
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
+            if bound != 0 { return false }
+        }
+        return true
+    }
+}
+
 /// bind-check against real holders (ports 46100-46199; the benchmark uses 46000-46099).
 final class BindCheckTests: XCTestCase {
     func json(_ args: [String], file: StaticString = #filePath, line: UInt = #line) throws -> (CommandResult, [String: Any]) {
@@ -87,9 +119,10 @@ final class BindCheckTests: XCTestCase {
 
     func testIPv4HolderMakesTheDualStackTrialFailAndIsNamedWithItsPid() throws {
         try requirePrivileges()
-        let holder = try BindCheckHolder("127.0.0.1", 46101)
+        let p = try BindCheckPorts.free(46101)
+        let holder = try BindCheckHolder("127.0.0.1", p)
         defer { holder.stop() }
-        let (result, doc) = try json(["::", "46101"])
+        let (result, doc) = try json(["::", String(p)])
         XCTAssertEqual(result.status, 1, result.stderr)
         XCTAssertEqual(doc["source"] as? String, "netlink")
         let held = try XCTUnwrap(sockets(doc).first { $0["state"] as? String == "LISTEN" })
@@ -109,11 +142,11 @@ final class BindCheckTests: XCTestCase {
         XCTAssertTrue((doc["verdict"] as? String ?? "").contains("EADDRINUSE"))
         XCTAssertTrue((doc["verdict"] as? String ?? "").contains("pid \(holder.pid)"))
 
-        let text = try Sockdiag.run(["bind-check", "::", "46101"])
+        let text = try Sockdiag.run(["bind-check", "::", String(p)])
         XCTAssertEqual(text.status, 1)
         XCTAssertTrue(text.stdout.contains("perl (pid \(holder.pid))"), text.stdout)
         XCTAssertTrue(text.stdout.contains("Verdict (Linux "), text.stdout)
-        XCTAssertTrue(text.stdout.contains("): Binding [::]:46101"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("): Binding [::]:\(p)"), text.stdout)
         let findings = (doc["findings"] as? [[String: Any]] ?? []).compactMap { $0["message"] as? String }
         XCTAssertTrue(findings.contains { $0.hasPrefix("On macOS") && $0.contains("pid \(holder.pid)") }, "\(findings)")
         XCTAssertFalse((doc["kernel"] as? String ?? "").isEmpty)
@@ -121,9 +154,10 @@ final class BindCheckTests: XCTestCase {
 
     func testV6onlyHolderLeavesIPv4FreeAndRefusesIPv4Clients() throws {
         try requirePrivileges()
-        let holder = try BindCheckHolder("::", 46102, v6only: true)
+        let p = try BindCheckPorts.free(46102)
+        let holder = try BindCheckHolder("::", p, v6only: true)
         defer { holder.stop() }
-        let (result, doc) = try json(["0.0.0.0", "46102"])
+        let (result, doc) = try json(["0.0.0.0", String(p)])
         XCTAssertEqual(result.status, 1, "IPv4 clients of the port are refused today")
         let held = try XCTUnwrap(sockets(doc).first)
         XCTAssertEqual(held["v6only"] as? Bool, true)
@@ -133,19 +167,20 @@ final class BindCheckTests: XCTestCase {
         XCTAssertEqual(receiver(doc, "after_bind", "127.0.0.1")?["receiver"] as? String, "new_socket")
         XCTAssertEqual(receiver(doc, "after_bind", "::ffff:127.0.0.1")?["receiver"] as? String, "new_socket")
         let findings = (doc["findings"] as? [[String: Any]] ?? []).compactMap { $0["message"] as? String }
-        XCTAssertTrue(findings.contains { $0.contains("IPv4 clients of port 46102 are refused") }, "\(findings)")
+        XCTAssertTrue(findings.contains { $0.contains("IPv4 clients of port \(p) are refused") }, "\(findings)")
 
-        let (_, v6doc) = try json(["::", "46102"])
+        let (_, v6doc) = try json(["::", String(p)])
         XCTAssertEqual(trial(v6doc, v6only: true)?["result"] as? String, "EADDRINUSE", "two [::] sockets overlap whatever V6ONLY")
         XCTAssertEqual(trial(v6doc, v6only: false)?["result"] as? String, "EADDRINUSE")
     }
 
     func testReuseportPairSharesClientsAndAdmitsAThirdSocket() throws {
         try requirePrivileges()
-        let first = try BindCheckHolder("127.0.0.1", 46103, reuseport: true)
-        let second = try BindCheckHolder("127.0.0.1", 46103, reuseport: true)
+        let p = try BindCheckPorts.free(46103)
+        let first = try BindCheckHolder("127.0.0.1", p, reuseport: true)
+        let second = try BindCheckHolder("127.0.0.1", p, reuseport: true)
         defer { first.stop(); second.stop() }
-        let (result, doc) = try json(["127.0.0.1", "46103"])
+        let (result, doc) = try json(["127.0.0.1", String(p)])
         XCTAssertEqual(result.status, 1, "a plain bind fails")
         XCTAssertEqual(sockets(doc).count, 2)
         let now = try XCTUnwrap(receiver(doc, "existing", "127.0.0.1"))
@@ -164,10 +199,11 @@ final class BindCheckTests: XCTestCase {
     /// conflict (the kernel's bind bucket remembers the last SO_REUSEPORT socket's address).
     func testTrialsDoNotChangeTheNextRunsResults() throws {
         try requirePrivileges()
-        let holder = try BindCheckHolder("127.0.0.1", 46107)
+        let p = try BindCheckPorts.free(46107)
+        let holder = try BindCheckHolder("127.0.0.1", p)
         defer { holder.stop() }
         for run in 1...3 {
-            let (_, doc) = try json(["::", "46107"])
+            let (_, doc) = try json(["::", String(p)])
             XCTAssertEqual(trial(doc, v6only: false, reuseport: true)?["result"] as? String, "EADDRINUSE", "run \(run)")
             XCTAssertEqual(trial(doc, v6only: true, reuseport: true)?["result"] as? String, "ok", "run \(run)")
         }
@@ -175,9 +211,10 @@ final class BindCheckTests: XCTestCase {
 
     func testUDPHolder() throws {
         try requirePrivileges()
-        let holder = try BindCheckHolder("127.0.0.1", 46104, udp: true)
+        let p = try BindCheckPorts.free(46104)
+        let holder = try BindCheckHolder("127.0.0.1", p, udp: true)
         defer { holder.stop() }
-        let (result, doc) = try json(["--udp", "::", "46104"])
+        let (result, doc) = try json(["--udp", "::", String(p)])
         XCTAssertEqual(result.status, 1)
         XCTAssertEqual((doc["query"] as? [String: Any])?["protocol"] as? String, "udp")
         let held = try XCTUnwrap(sockets(doc).first)
@@ -186,14 +223,15 @@ final class BindCheckTests: XCTestCase {
         XCTAssertEqual(trial(doc, v6only: false)?["result"] as? String, "EADDRINUSE")
         XCTAssertEqual(trial(doc, v6only: true)?["result"] as? String, "ok")
         XCTAssertEqual(receiver(doc, "existing", "127.0.0.1")?["pid"] as? Int, holder.pid)
-        let (tcpResult, tcpDoc) = try json(["::", "46104"])
+        let (tcpResult, tcpDoc) = try json(["::", String(p)])
         XCTAssertEqual(tcpResult.status, 0, "a UDP socket does not hold the TCP port")
         XCTAssertTrue(sockets(tcpDoc).isEmpty)
     }
 
     func testPortZeroGetsAnEphemeralPortAndNamesIPv4HeldPortsInTheRange() throws {
         try requirePrivileges()
-        let holder = try BindCheckHolder("127.0.0.1", 46105)
+        let p = try BindCheckPorts.free(46105)
+        let holder = try BindCheckHolder("127.0.0.1", p)
         defer { holder.stop() }
         let (_, doc) = try json(["::", "0"])
         let range = try XCTUnwrap((doc["system"] as? [String: Any])?["ephemeral_range"] as? [Int])
@@ -204,25 +242,26 @@ final class BindCheckTests: XCTestCase {
             let port = try XCTUnwrap(t["bound_port"] as? Int)
             XCTAssertTrue(range[0] <= port && port <= range[1], "\(port) outside \(range)")
         }
-        guard range[0] <= 46105 && 46105 <= range[1] else { return }
-        XCTAssertTrue(sockets(doc).contains { $0["local_port"] as? Int == 46105 })
+        guard range[0] <= p && p <= range[1] else { return }
+        XCTAssertTrue(sockets(doc).contains { $0["local_port"] as? Int == p })
         let messages = (doc["findings"] as? [[String: Any]] ?? []).compactMap { $0["message"] as? String }
-        XCTAssertTrue(messages.contains { $0.contains("46105") && $0.contains("IPV6_V6ONLY=1") }, "\(messages)")
+        XCTAssertTrue(messages.contains { $0.contains(String(p)) && $0.contains("IPV6_V6ONLY=1") }, "\(messages)")
     }
 
     func testAllFindsThePortSplitBetweenTwoProcesses() throws {
         try requirePrivileges()
-        let ipv4 = try BindCheckHolder("127.0.0.1", 46106)
-        let ipv6 = try BindCheckHolder("::", 46106, v6only: true)
+        let p = try BindCheckPorts.free(46106)
+        let ipv4 = try BindCheckHolder("127.0.0.1", p)
+        let ipv6 = try BindCheckHolder("::", p, v6only: true)
         defer { ipv4.stop(); ipv6.stop() }
         let (result, doc) = try json(["--all"])
         XCTAssertEqual(result.status, 1)
         let ports = doc["ports"] as? [[String: Any]] ?? []
-        let port = try XCTUnwrap(ports.first { $0["port"] as? Int == 46106 })
+        let port = try XCTUnwrap(ports.first { $0["port"] as? Int == p })
         let findings = (port["findings"] as? [[String: Any]] ?? []).compactMap { $0["message"] as? String }
         XCTAssertTrue(findings.contains { $0.contains("split") && $0.contains("pid \(ipv4.pid)") && $0.contains("pid \(ipv6.pid)") }, "\(findings)")
         let text = try Sockdiag.run(["bind-check", "--all"])
-        XCTAssertTrue(text.stdout.contains("46106"), text.stdout)
+        XCTAssertTrue(text.stdout.contains(String(p)), text.stdout)
     }
 
     func testBadInputExitsTwoWithOneLine() throws {

@@ -25,6 +25,11 @@ struct BindCheckAdvisor {
             findings += BindCheckExistingRules.findings(candidates: existing, sockets: report.observation.sockets,
                                                         system: system, transport: query.transport)
         }
+        if let programs = report.observation.socketLookupPrograms, !programs.isEmpty {
+            findings.append(BindCheckFinding(.warning,
+                "An sk_lookup BPF program (id \(programs.map(String.init).joined(separator: ", "))) is attached in this network namespace: it picks the socket for each new connection before the listener lookup, so the receivers above hold only where it lets them",
+                advice: "bpftool prog show id \(programs[0]) tells which program it is"))
+        }
         if query.address.family == .inet6 && !system.ipv6Usable {
             findings.append(BindCheckFinding(.info, system.ipv6Disabled ? "IPv6 is disabled (net.ipv6.conf.all.disable_ipv6=1)" : "no IPv6 address is configured, not even ::1"))
         }

@@ -10,6 +10,7 @@ extension BindCheckReport {
             ("system", observation.system.json),
             ("source", .string(observation.source.rawValue)),
             ("owners_source", .string(observation.ownerSource.rawValue)),
+            ("sk_lookup_programs", observation.socketLookupPrograms.map { .array($0.map { .number($0) }) } ?? .null),
             ("sockets", .array(observation.sockets.map(\.json))),
             ("trials", .array(trials.map(\.json))),
             ("receivers", .array(receivers.map(receiverJSON))),

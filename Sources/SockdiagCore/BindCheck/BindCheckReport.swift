@@ -78,6 +78,8 @@ public struct BindCheckObservation: Sendable {
     public var trialUID: UInt32
     public var netns: String?
     public var ownerSource: BindCheckOwnerSource
+    /// Ids of sk_lookup BPF programs attached in the namespace; nil when they could not be queried.
+    public var socketLookupPrograms: [UInt32]? = nil
 
     public init(query: BindCheckQuery, system: BindCheckSystem, source: BindCheckSource, sockets: [BindCheckSocket],
                 trials: [BindCheckTrialOutcome], trialUID: UInt32, netns: String?, ownerSource: BindCheckOwnerSource = .procFd) {

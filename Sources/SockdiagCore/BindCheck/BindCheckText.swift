@@ -77,14 +77,24 @@ extension BindCheckSystem {
 }
 
 extension BindCheckSocket {
+    /// `reuseaddr,reuseport,dev=lo`, `-` when none is set, `?` when they could not be read.
+    var flagsLabel: String {
+        guard let options else { return "?" }
+        var flags: [String] = []
+        if options.reuseaddr { flags.append("reuseaddr") }
+        if options.reuseport { flags.append("reuseport") }
+        if let device = options.boundDevice { flags.append("dev=\(device)") }
+        return flags.isEmpty ? "-" : flags.joined(separator: ",")
+    }
+
     static func table(_ sockets: [BindCheckSocket], style: OutputStyle) -> String {
-        var table = TextTable(header: ["FAMILY", "STATE", "LOCAL", "REMOTE", "V6ONLY", "UID", "INODE", "OWNER"])
+        var table = TextTable(header: ["FAMILY", "STATE", "LOCAL", "REMOTE", "V6ONLY", "FLAGS", "UID", "INODE", "OWNER"])
         var commandLines: [Int32: String] = [:]
         for s in sockets {
             let remote = s.remote.address.isUnspecified && s.remote.port.value == 0 ? "*:*" : s.remote.description
             let v6only = s.family == .inet ? "-" : s.v6only.map { $0 ? "yes" : "no" } ?? "?"
             table.append([s.family.rawValue, s.state.name(for: s.transport), s.local.description, remote, v6only,
-                          String(s.uid), String(s.inode), s.ownerLabel])
+                          s.flagsLabel, String(s.uid), String(s.inode), s.ownerLabel])
             for owner in s.ownership.owners { commandLines[owner.pid] = owner.cmdline }
         }
         var out = table.render(style: style)
