@@ -14,6 +14,11 @@ public struct WireEventLogReader: Sendable {
 
     public init() {}
 
+    /// Sizes the kernel tables for a log of `bytes` bytes (trace lines are about 300 bytes).
+    public mutating func reserveCapacity(bytes: Int) {
+        kernel.reserveCapacity(lines: min(bytes / 300, 1 << 22))
+    }
+
     /// Reads everything `fill` supplies. `fill` writes into the buffer and returns the byte count,
     /// 0 at the end, or throws.
     public mutating func read(chunkSize: Int = 1 << 20,
