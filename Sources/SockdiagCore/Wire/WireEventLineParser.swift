@@ -29,12 +29,28 @@ public enum WireEventLine: Equatable, Sendable {
 /// allocation, unknown keys and nested values skipped.
 public enum WireEventLineParser {
     public static func parse(_ line: UnsafeRawBufferPointer) -> WireEventLine {
+        var event = WireKernelEvent()
+        switch parse(line, into: &event) {
+        case .blank: return .blank
+        case .event: return .event(event)
+        case let .garbage(problem): return .garbage(problem)
+        }
+    }
+
+    public enum Status: Sendable {
+        case blank
+        case event
+        case garbage(WireEventLineProblem)
+    }
+
+    /// The same, filling `event` in place (it must start empty): the reader's path, which copies
+    /// no event around.
+    public static func parse(_ line: UnsafeRawBufferPointer, into event: inout WireKernelEvent) -> Status {
         var scanner = Scanner(bytes: line, at: 0)
         scanner.skipSpace()
         guard scanner.more else { return .blank }
         guard scanner.peek == UInt8(ascii: "{") else { return .garbage(.notAnObject) }
         scanner.at += 1
-        var event = WireKernelEvent()
         var seen: UInt32 = 0
         scanner.skipSpace()
         if scanner.more && scanner.peek == UInt8(ascii: "}") {
@@ -51,14 +67,14 @@ public enum WireEventLineParser {
                 if let problem = assign(key: key, value: value, in: line, to: &event, seen: &seen) { return .garbage(problem) }
                 if seen == Needed.finalEgress && event.kind == .egress {
                     // The totals at the end of a trace add nothing the join uses.
-                    return endsLikeAnObject(line) ? .event(event) : .garbage(.badSyntax(offset: line.count))
+                    return endsLikeAnObject(line) ? .event : .garbage(.badSyntax(offset: line.count))
                 }
                 if (event.kind == .connect || event.kind == .sendmsg) && seen & Needed.socketCall == Needed.socketCall
                     || event.kind == .egress && seen & Needed.egress == Needed.egress {
                     // Everything the join uses is read; what follows (class, scope, lesson) is not.
                     guard endsLikeAnObject(line) else { return .garbage(.badSyntax(offset: line.count)) }
                     if let key = event.missingKey { return .garbage(.missingKey(event: event.kind, key: key)) }
-                    return .event(event)
+                    return .event
                 }
                 scanner.skipSpace()
                 guard scanner.more else { return .garbage(.badSyntax(offset: scanner.at)) }
@@ -71,7 +87,7 @@ public enum WireEventLineParser {
         scanner.skipSpace()
         guard !scanner.more else { return .garbage(.trailingText(offset: scanner.at)) }
         if let key = event.missingKey { return .garbage(.missingKey(event: event.kind, key: key)) }
-        return .event(event)
+        return .event
     }
 
     /// Bits of the keys read so far; when a line has all the join uses, the rest is skipped.
@@ -284,17 +300,27 @@ private struct Scanner {
             guard let range = string(escaped: &escaped) else { return nil }
             return .string(range, escaped: escaped)
         case UInt8(ascii: "0")...UInt8(ascii: "9"):
+            // Up to 19 digits cannot overflow; only longer numbers take the checked path.
+            let start = at
             var n: UInt64 = 0
-            var overflow = false
-            while more, peek >= 0x30, peek <= 0x39 {
-                let (m, o1) = n.multipliedReportingOverflow(by: 10)
-                let (s, o2) = m.addingReportingOverflow(UInt64(peek - 0x30))
-                overflow = overflow || o1 || o2
-                n = s
+            while at < bytes.count {
+                let digit = bytes[at] &- 0x30
+                guard digit <= 9 else { break }
+                n = n &* 10 &+ UInt64(digit)
                 at += 1
             }
             if skipFraction() { return .otherNumber }
-            return overflow ? .otherNumber : .unsigned(n)
+            if at - start > 19 {
+                var checked: UInt64 = 0
+                for i in start..<at {
+                    let (m, o1) = checked.multipliedReportingOverflow(by: 10)
+                    let (sum, o2) = m.addingReportingOverflow(UInt64(bytes[i] - 0x30))
+                    if o1 || o2 { return .otherNumber }
+                    checked = sum
+                }
+                n = checked
+            }
+            return .unsigned(n)
         case UInt8(ascii: "-"):
             at += 1
             guard more, peek >= 0x30, peek <= 0x39 else { return nil }

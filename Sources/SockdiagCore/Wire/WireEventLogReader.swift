@@ -59,10 +59,11 @@ public struct WireEventLogReader: Sendable {
 
     public mutating func consume(line: UnsafeRawBufferPointer) {
         lines += 1
-        switch WireEventLineParser.parse(line) {
+        var event = WireKernelEvent()
+        switch WireEventLineParser.parse(line, into: &event) {
         case .blank:
             break
-        case let .event(event):
+        case .event:
             events += 1
             kernel.add(event)
         case let .garbage(problem):
