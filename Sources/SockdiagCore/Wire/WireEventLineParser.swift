@@ -65,12 +65,21 @@ public enum WireEventLineParser {
                 scanner.skipSpace()
                 guard let value = scanner.value() else { return .garbage(.badSyntax(offset: scanner.at)) }
                 if let problem = assign(key: key, value: value, in: line, to: &event, seen: &seen) { return .garbage(problem) }
-                if seen == Needed.finalEgress && event.kind == .egress {
-                    // The totals at the end of a trace add nothing the join uses.
-                    return endsLikeAnObject(line) ? .event : .garbage(.badSyntax(offset: line.count))
+                // Enum cases matched by pattern, not `==`, which would compare raw-value strings.
+                let complete: Bool
+                switch event.kind {
+                case .egress:
+                    if seen == Needed.finalEgress {
+                        // The totals at the end of a trace add nothing the join uses.
+                        return endsLikeAnObject(line) ? .event : .garbage(.badSyntax(offset: line.count))
+                    }
+                    complete = seen & Needed.egress == Needed.egress
+                case .connect, .sendmsg:
+                    complete = seen & Needed.socketCall == Needed.socketCall
+                default:
+                    complete = false
                 }
-                if (event.kind == .connect || event.kind == .sendmsg) && seen & Needed.socketCall == Needed.socketCall
-                    || event.kind == .egress && seen & Needed.egress == Needed.egress {
+                if complete {
                     // Everything the join uses is read; what follows (class, scope, lesson) is not.
                     guard endsLikeAnObject(line) else { return .garbage(.badSyntax(offset: line.count)) }
                     if let key = event.missingKey { return .garbage(.missingKey(event: event.kind, key: key)) }

@@ -64,10 +64,9 @@ public struct WireReport: Sendable {
         w.key("summary")
         w.beginObject()
         w.key("flows"); w.number(join.flows.count)
-        var counts = [WireVerdict: Int]()
-        for flow in join.flows { counts[flow.verdict, default: 0] += 1 }
+        let counts = join.counts
         for verdict in WireVerdict.allCases {
-            w.key(dynamic: verdict.rawValue.replacingHyphens); w.number(counts[verdict, default: 0])
+            w.key(dynamic: verdict.rawValue.replacingHyphens); w.number(counts[verdict.index])
         }
         w.endObject()
         w.key("capture")
@@ -121,7 +120,7 @@ public struct WireReport: Sendable {
             if let k = kernel {
                 raw("{\"hook\":")
                 if let hook = k.hook { text(hook.rawValue) } else { raw("null") }
-                raw(k.socketFamily == .inet ? ",\"socket_family\":\"inet\",\"protocol\":" : ",\"socket_family\":\"inet6\",\"protocol\":")
+                raw(!k.socketFamily.isInet6 ? ",\"socket_family\":\"inet\",\"protocol\":" : ",\"socket_family\":\"inet6\",\"protocol\":")
                 switch k.transport ?? flow.wire?.key.transport {
                 case .tcp?: raw("\"tcp\"")
                 case .udp?: raw("\"udp\"")
@@ -139,7 +138,7 @@ public struct WireReport: Sendable {
             raw(",\"wire\":")
             if let f = flow.wire {
                 raw(f.key.isIPv6 ? "{\"protocol\":\"ipv6\"" : "{\"protocol\":\"ipv4\"")
-                raw(f.key.transport == .tcp ? ",\"transport\":\"tcp\",\"src\":" : ",\"transport\":\"udp\",\"src\":")
+                raw(f.key.transport.rawValue == 6 ? ",\"transport\":\"tcp\",\"src\":" : ",\"transport\":\"udp\",\"src\":")
                 address(f.key.source)
                 raw(",\"sport\":"); number(UInt64(f.key.sourcePort))
                 raw(",\"dst\":"); address(f.key.destination)
