@@ -64,7 +64,7 @@ final class LoadedBPFObject {
     }
 
     /// A per-CPU array element 0 read into one value per CPU.
-    func perCPUValues<T>(_ mapName: String, zero: T) -> [T] {
+    func perCPUValues<T: BitwiseCopyable>(_ mapName: String, zero: T) -> [T] {
         let fd = mapDescriptor(mapName)
         guard fd >= 0 else { return [] }
         let cpus = Int(max(1, libbpf_num_possible_cpus()))
@@ -74,8 +74,8 @@ final class LoadedBPFObject {
         return values
     }
 
-    /// Every (UInt64 key, value) of a hash map.
-    func entries<T>(_ mapName: String, zero: T) -> [T] {
+    /// Every value of a hash map keyed by UInt64 (socket cookies). T is a plain C struct.
+    func entries<T: BitwiseCopyable>(_ mapName: String, zero: T) -> [T] {
         let fd = mapDescriptor(mapName)
         guard fd >= 0 else { return [] }
         var out: [T] = []
@@ -83,7 +83,7 @@ final class LoadedBPFObject {
         var value = zero
         var hasKey = false
         while (hasKey ? bpf_map_get_next_key(fd, &key, &next) : bpf_map_get_next_key(fd, nil, &next)) == 0 {
-            if bpf_map_lookup_elem(fd, &next, &value) == 0 { out.append(value) }
+            if withUnsafeMutableBytes(of: &value, { bpf_map_lookup_elem(fd, &next, $0.baseAddress) }) == 0 { out.append(value) }
             key = next
             hasKey = true
         }

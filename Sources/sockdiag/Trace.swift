@@ -71,6 +71,8 @@ struct TraceRun {
     let renderer: TraceRenderer
     var session = TraceSession()
     var output = TraceOutputBuffer()
+    /// stdout was closed (`| head`): the trace stops, as any filter's input would.
+    var outputClosed = false
     let startNs = monotonicNs()
 
     init(options: TraceOptions, terminal: Terminal) {
@@ -92,6 +94,7 @@ struct TraceRun {
         } else if let line = renderer.render(event, lesson: lesson) {
             output.append(line)
         }
+        if output.count >= 1 << 16 { flush() }
     }
 
     mutating func show(_ event: TracePolicyEvent) {
@@ -104,12 +107,23 @@ struct TraceRun {
         }
     }
 
-    /// One write per batch of events keeps the reader's cost per event small.
+    /// Output leaves in writes of up to 64 KiB straight to the descriptor: one system call per many
+    /// events, and no second copy through stdio.
     mutating func flush() {
         guard !output.isEmpty else { return }
-        output.bytes.withUnsafeBytes { _ = fwrite($0.baseAddress, 1, $0.count, stdout) }
-        output.removeAll()
         terminal.flush()
+        let complete = output.withUnsafeBytes { buffer -> Bool in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(STDOUT_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 && errno == EINTR { continue }
+                guard written > 0 else { return false }
+                offset += written
+            }
+            return true
+        }
+        if !complete { outputClosed = true }
+        output.removeAll()
     }
 
     /// Reads events until a stop condition: the command exited, --duration, --count, or a signal.
@@ -120,7 +134,7 @@ struct TraceRun {
             let exited = command?.poll() ?? false
             try read(tracer, enforcer, timeoutMilliseconds: exited ? 0 : 50)
             flush()
-            if exited { break }
+            if exited || outputClosed { break }
             if let count = options.count, session.summary.events >= count { break }
             if let deadline, monotonicNs() >= deadline { break }
             if let signal = TerminationSignals.received {

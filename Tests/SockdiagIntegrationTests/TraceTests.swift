@@ -142,4 +142,31 @@ final class TraceTests: XCTestCase {
         XCTAssertFalse(membership.contains("sockdiag-trace-"), membership)
         XCTAssertEqual(try TraceFixture.snapshot(), before)
     }
+
+    func testEveryConnectOfABurstIsReported() throws {
+        try requirePrivileges()
+        let port = TraceFixture.port(11)
+        let connects = 3000
+        let script = """
+        import socket
+        listener = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        listener.bind(("::", \(port))); listener.listen(64)
+        for i in range(\(connects)):
+            family, address = [(socket.AF_INET6, "::ffff:127.0.0.1"), (socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")][i % 3]
+            c = socket.socket(family, socket.SOCK_STREAM); c.connect((address, \(port)))
+            a, _ = listener.accept(); a.close(); c.close()
+        """
+        let result = try Sockdiag.run(["trace", "--json", "--", "python3", "-c", script])
+        XCTAssertEqual(result.status, 1, result.stderr)
+        let summary = try XCTUnwrap(result.jsonLines.last)
+        let hooks = try XCTUnwrap(summary["hooks"] as? [String: Any])
+        XCTAssertEqual((hooks["connect4"] as? Int ?? 0) + (hooks["connect6"] as? Int ?? 0), connects)
+        XCTAssertEqual(summary["lost"] as? Int, 0)
+        XCTAssertEqual(summary["mapped_sockets"] as? Int, connects / 3)
+        let connectLines = result.jsonLines.filter { $0["event"] as? String == "connect" }
+        XCTAssertEqual(connectLines.count, connects)
+        XCTAssertEqual(Set(connectLines.compactMap { $0["cookie"] as? Int }).count, connects, "one socket per connect")
+    }
 }
