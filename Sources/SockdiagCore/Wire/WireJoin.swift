@@ -25,7 +25,7 @@ public enum WireVerdict: String, Hashable, Sendable, CaseIterable {
 
 extension AddressFamily {
     /// Matched by case, not compared through raw-value strings, for per-flow paths.
-    var isInet6: Bool { if case .inet6 = self { return true } else { return false } }
+    var wireIsInet6: Bool { if case .inet6 = self { return true } else { return false } }
 }
 
 /// The kernel's side of one row: a connect or send, or (for a socket seen only on egress, such as
@@ -122,7 +122,7 @@ public enum WireJoin {
         for egress in kernel.egress where !cookiesWithIntent.contains(egress.cookie) {
             let family = egress.socketFamily ?? (egress.wireIsIPv6 ? .inet6 : .inet)
             var remote = egress.remoteAddress
-            if family.isInet6 && !remote.isIPv6 { remote = WireAddress(IPv6Address(mapping: IPv4Address(UInt32(truncatingIfNeeded: remote.low)))) }
+            if family.wireIsInet6 && !remote.isIPv6 { remote = WireAddress(IPv6Address(mapping: IPv4Address(UInt32(truncatingIfNeeded: remote.low)))) }
             let view = WireKernelView(cookie: egress.cookie, pid: egress.pid, comm: egress.comm, hook: nil,
                                       socketFamily: family, transport: egress.transport, address: remote,
                                       port: egress.remotePort, localAddress: egress.localAddress,
@@ -159,7 +159,7 @@ public enum WireJoin {
                     let destination = Destination(address: remote, port: intent.port, transport: transport)
                     guard let candidates = byDestination[destination] else { continue }
                     if let index = candidates.filter({ !claimed[$0] }).min(by: { wire.flows[$0].firstTime < wire.flows[$1].firstTime }),
-                       !(!intent.socketFamily.isInet6 && wire.flows[index].key.isIPv6) {
+                       !(!intent.socketFamily.wireIsInet6 && wire.flows[index].key.isIPv6) {
                         chosen = index
                         break
                     }
@@ -180,7 +180,7 @@ public enum WireJoin {
     }
 
     static func verdict(_ kernel: WireKernelView, _ wire: WireFlow) -> WireVerdict {
-        if kernel.socketFamily.isInet6 && !wire.key.isIPv6 { return .ipv4Mapped }
+        if kernel.socketFamily.wireIsInet6 && !wire.key.isIPv6 { return .ipv4Mapped }
         if kernel.address.isIPv6, case .nat64 = kernel.addressKind { return .nat64 }
         return .same
     }
@@ -219,7 +219,7 @@ public enum WireJoin {
         for t in transport.map({ [$0] }) ?? [.tcp, .udp] {
             guard let key = exactKey(transport: t, local: local, localPort: localPort, remote: remote, remotePort: remotePort),
                   let index = wire.flowIndex(for: key, near: time, where: { !claimed[$0] }) else { continue }
-            if !family.isInet6 && key.isIPv6 { continue }
+            if !family.wireIsInet6 && key.isIPv6 { continue }
             return index
         }
         return nil

@@ -66,7 +66,7 @@ public struct WireReport: Sendable {
         w.key("flows"); w.number(join.flows.count)
         let counts = join.counts
         for verdict in WireVerdict.allCases {
-            w.key(dynamic: verdict.rawValue.replacingHyphens); w.number(counts[verdict.index])
+            w.key(dynamic: verdict.rawValue.wireReplacingHyphens); w.number(counts[verdict.index])
         }
         w.endObject()
         w.key("capture")
@@ -120,7 +120,7 @@ public struct WireReport: Sendable {
             if let k = kernel {
                 raw("{\"hook\":")
                 if let hook = k.hook { text(hook.rawValue) } else { raw("null") }
-                raw(!k.socketFamily.isInet6 ? ",\"socket_family\":\"inet\",\"protocol\":" : ",\"socket_family\":\"inet6\",\"protocol\":")
+                raw(!k.socketFamily.wireIsInet6 ? ",\"socket_family\":\"inet\",\"protocol\":" : ",\"socket_family\":\"inet6\",\"protocol\":")
                 switch k.transport ?? flow.wire?.key.transport {
                 case .tcp?: raw("\"tcp\"")
                 case .udp?: raw("\"udp\"")
@@ -158,5 +158,5 @@ public struct WireReport: Sendable {
 }
 
 extension String {
-    var replacingHyphens: String { String(map { $0 == "-" ? "_" : $0 }) }
+    var wireReplacingHyphens: String { String(map { $0 == "-" ? "_" : $0 }) }
 }

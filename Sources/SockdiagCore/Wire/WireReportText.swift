@@ -83,7 +83,7 @@ extension WireReport {
         text += ", \(capture.skipped.total) skipped"
         let reasons = WireSkipReason.allCases.filter { capture.skipped[$0] > 0 }
         if !reasons.isEmpty {
-            text += " (" + reasons.map { "\(capture.skipped[$0]) \($0.key.replacingOccurrences("_", " "))" }.joined(separator: ", ") + ")"
+            text += " (" + reasons.map { "\(capture.skipped[$0]) \($0.key.wireReplacing("_", " "))" }.joined(separator: ", ") + ")"
         }
         text += "\n"
         text += "events: \(events.file ?? "live trace"): \(events.events) events"
@@ -103,7 +103,7 @@ extension WireReport {
 }
 
 extension String {
-    func replacingOccurrences(_ target: Character, _ replacement: Character) -> String {
+    func wireReplacing(_ target: Character, _ replacement: Character) -> String {
         String(map { $0 == target ? replacement : $0 })
     }
 }
