@@ -11,8 +11,14 @@ struct Terminal {
     var showsNotes = true
 
     static var standard: Terminal {
-        Terminal(style: OutputStyle(colored: isatty(STDOUT_FILENO) != 0 && getenv("NO_COLOR") == nil))
+        Terminal(style: OutputStyle(colored: isatty(STDOUT_FILENO) != 0 && !isSetAndNotEmpty("NO_COLOR")
+                                        && !(environment("TERM") == "dumb")))
     }
+
+    /// no-color.org: NO_COLOR counts only when it is set to a non-empty value.
+    private static func isSetAndNotEmpty(_ name: String) -> Bool { !(environment(name) ?? "").isEmpty }
+
+    private static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
 
     func out(_ text: String) {
         fputs(text, stdout)
