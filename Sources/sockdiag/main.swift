@@ -21,8 +21,8 @@ let subcommands: [Subcommand] = [
 func main(_ arguments: [String]) -> ExitStatus {
     let terminal = Terminal.standard
     guard let first = arguments.first else {
-        terminal.err(CatalogHelp.topLevel)
-        return .failure
+        let names = subcommands.map(\.spec.name).joined(separator: ", ")
+        return terminal.fail("no subcommand given (subcommands: \(names)); run 'sockdiag --help'")
     }
     switch first {
     case DemoCommand.clientEntry:
