@@ -235,12 +235,7 @@ final class BadInputTests: XCTestCase {
         defer { TraceFixture.removeCgroup(cgroup) }
         for (arguments, programs) in [(["trace", "--cgroup", cgroup], 1), (["compare-wire", "-i", "lo", "--cgroup", cgroup], 1)] {
             for signal in [SIGINT, SIGTERM, SIGHUP] {
-                let process = Process()
-                process.executableURL = Sockdiag.executable
-                process.arguments = arguments
-                process.standardOutput = FileHandle.nullDevice
-                process.standardError = FileHandle.nullDevice
-                try process.run()
+                let process = try BadInputFiles.start(arguments)
                 try TraceFixture.waitUntilAttached(cgroup, programs: programs)
                 kill(process.processIdentifier, signal)
                 process.waitUntilExit()
@@ -250,12 +245,7 @@ final class BadInputTests: XCTestCase {
             }
         }
         for arguments in [["trace", "--", "sleep", "30"], ["compare-wire", "-i", "lo", "--", "sleep", "30"]] {
-            let process = Process()
-            process.executableURL = Sockdiag.executable
-            process.arguments = arguments
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try BadInputFiles.start(arguments)
             let transient = TraceFixture.cgroupRoot + "/sockdiag-\(arguments[0] == "trace" ? "trace" : "wire")-\(process.processIdentifier)"
             let deadline = Date().addingTimeInterval(20)
             while (try? TraceFixture.attachedPrograms(transient)) ?? 0 == 0 && Date() < deadline { usleep(20_000) }
@@ -295,6 +285,17 @@ enum BadInputFiles {
         let mounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
             .split(separator: "\n").filter { $0.contains("sockdiag-cgroup2-") }.map(String.init)
         return directories + mounts
+    }
+
+    /// Starts sockdiag with its output discarded, for a test that stops it.
+    static func start(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = Sockdiag.executable
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
     }
 
     /// Runs sockdiag with stdout on the given handle, stderr captured.
