@@ -6,7 +6,7 @@ import SockdiagSystem
 
 func runDemo(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> ExitStatus {
     guard Privileges.isRoot else {
-        throw SockdiagError.missingPrivilege("demo needs root (CAP_BPF, CAP_SYS_ADMIN, CAP_NET_RAW) for BPF, cgroups and the capture on lo")
+        throw SockdiagError.missingPrivilege("needs root (CAP_BPF, CAP_SYS_ADMIN, CAP_NET_RAW) for BPF, cgroups and the capture on lo; run it with sudo")
     }
     let json = arguments.isSet(DemoCommand.json)
     let executable = try currentExecutable()
@@ -54,7 +54,9 @@ func demoMappedClient(executable: String, terminal: Terminal) throws -> DemoMapp
         for: CompareWireCommand.spec)
     let options = try CompareWireOptions(arguments)
     guard case let .live(target) = options.mode else { preconditionFailure("the demo runs compare-wire live") }
-    let report = try compareLive(target, options: options, terminal: terminal)
+    var quiet = terminal
+    quiet.showsNotes = false  // "sockdiag __demo-client exited with status 0" would name a build path
+    let report = try compareLive(target, options: options, terminal: quiet)
     listener.close()
     return DemoMappedClient(port: port, report: report, explanation: DemoNarrative.mappedClient(report.join))
 }

@@ -69,13 +69,8 @@ public struct TraceOptions: Equatable, Sendable {
             throw UsageError("nothing to trace: give --cgroup PATH or -- CMD [ARGS...]")
         }
         json = arguments.isSet(TraceCommand.json)
-        if let text = arguments.value(TraceCommand.duration) {
-            guard let seconds = Double(text), seconds.isFinite, seconds > 0 else {
-                throw UsageError("--duration must be a positive number of seconds, got '\(text)'")
-            }
-            duration = seconds
-        } else {
-            duration = nil
+        duration = try arguments.value(TraceCommand.duration).map { text throws(UsageError) in
+            try OptionValue.positiveSeconds(text, for: TraceCommand.duration)
         }
         if let text = arguments.value(TraceCommand.count) {
             guard let number = Int(text), number > 0 else {
