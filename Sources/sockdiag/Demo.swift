@@ -11,7 +11,11 @@ func runDemo(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> ExitS
     let json = arguments.isSet(DemoCommand.json)
     let executable = try currentExecutable()
     let mapped = try demoMappedClient(executable: executable, terminal: terminal)
+    // Story 1 installs the termination handlers, so from then on Ctrl-C is only noted: the demo
+    // checks for it between the stories and after them instead of printing a cut-short story.
+    if let signal = TerminationSignals.received { return interrupted(by: signal, terminal) }
     let portTaken = try demoPortTakenOnIPv4(executable: executable)
+    if let signal = TerminationSignals.received { return interrupted(by: signal, terminal) }
 
     if json {
         var out = "{\n\"ipv4_mapped_client\": "
@@ -25,6 +29,11 @@ func runDemo(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> ExitS
     terminal.out("\n")
     terminal.out(portTaken.text(style: terminal.style))
     return .ok
+}
+
+private func interrupted(by signal: Int32, _ terminal: Terminal) -> ExitStatus {
+    let name = [SIGINT: "SIGINT", SIGTERM: "SIGTERM", SIGHUP: "SIGHUP"][signal] ?? "signal \(signal)"
+    return terminal.fail("demo: stopped by \(name); the cgroup, programs and helper processes are gone")
 }
 
 /// Story 1: a dual-mode client reaches an IPv4 host through an AF_INET6 socket.

@@ -256,6 +256,30 @@ final class BadInputTests: XCTestCase {
         }
         XCTAssertEqual(try BadInputFiles.leftovers(), [])
     }
+
+    func testDemoStopsOnCtrlC() throws {
+        try requirePrivileges()
+        let process = Process()
+        process.executableURL = Sockdiag.executable
+        process.arguments = ["demo"]
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        // Story 1 is under way while its transient cgroup exists.
+        let transient = TraceFixture.cgroupRoot + "/sockdiag-wire-\(process.processIdentifier)"
+        let deadline = Date().addingTimeInterval(20)
+        while !FileManager.default.fileExists(atPath: transient) && process.isRunning && Date() < deadline { usleep(2_000) }
+        XCTAssertTrue(process.isRunning, "the demo ended before story 1 could be interrupted")
+        kill(process.processIdentifier, SIGINT)
+        let stdout = output.fileHandleForReading.readDataToEndOfFile()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        assertRefused(CommandResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: stderr),
+                      Refusal(["demo"], "demo: stopped by SIGINT"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: transient), "\(transient) left behind")
+        XCTAssertEqual(try BadInputFiles.leftovers(), [])
+    }
 }
 
 enum BadInputFiles {

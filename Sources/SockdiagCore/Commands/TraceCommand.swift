@@ -12,7 +12,7 @@ public enum TraceCommand {
 
     public static let spec = CommandSpec(
         name: "trace",
-        abstract: "Show connects, sends and binds as the kernel sees them (eBPF on a cgroup).",
+        abstract: "Show connects, sends and binds as the kernel saw them (eBPF).",
         summary: "Attach eBPF programs to a cgroup and show every connect, unconnected send and bind as the kernel saw it (socket family, address class such as ipv4-mapped), and for each socket the family of its packets on egress.",
         usage: ["--cgroup PATH [options]", "[options] -- CMD [ARGS...]"],
         discussion: "With -- CMD, sockdiag creates a transient cgroup, runs CMD inside it from its first instruction, traces until CMD exits, then removes the cgroup. Nothing stays attached after sockdiag exits.",
