@@ -96,6 +96,8 @@ func readEventLog(_ path: String) throws -> WireEventLogReader {
     guard fd >= 0 else { throw SockdiagError.invalidInput("cannot open events file \(path): \(String(cString: strerror(errno)))") }
     defer { close(fd) }
     var reader = WireEventLogReader()
+    var info = stat()
+    if fstat(fd, &info) == 0 { reader.reserveCapacity(bytes: Int(info.st_size)) }
     try reader.read { buffer in
         while true {
             let n = read(fd, buffer.baseAddress, buffer.count)

@@ -30,7 +30,12 @@ func compareLive(_ target: WireLiveTarget, options: CompareWireOptions, terminal
     // The capture starts first so the traced flows' first packets are in it. Only TCP and UDP are
     // kept: the tracer names a flow after its first packet has left, so a filter on the traced
     // flows' own ports would lose those first packets.
-    let capture = try PcapPacketSource.openLive(interface: options.interface, filter: "tcp or udp or (vlan and (tcp or udp))")
+    // Headers are all the join reads; a short snapshot length makes the 64 MiB ring hold ~100,000
+    // packets (lo's 64 KiB MTU would otherwise give a few hundred slots). --write-pcapng keeps whole
+    // packets for Wireshark.
+    let capture = try PcapPacketSource.openLive(interface: options.interface,
+                                                snapLength: options.writePcapng == nil ? 512 : 65_535,
+                                                filter: "tcp or udp or (vlan and (tcp or udp))")
     var copyPath: String? = nil
     defer { if let copyPath { unlink(copyPath) } }
     if options.writePcapng != nil {

@@ -21,4 +21,19 @@ final class HelpTests: XCTestCase {
             XCTAssertEqual(Set(shorts).count, shorts.count, "\(spec.name) repeats a short option")
         }
     }
+
+    /// Prose wraps at 80 columns with options' help aligned under its first word; only usage and
+    /// example command lines, which must stay copyable, may be longer.
+    func testHelpProseFitsEightyColumns() {
+        for spec in CommandCatalog.subcommands {
+            let commands = Set(spec.examples.map { "  " + $0.command })
+            for line in HelpRenderer.render(spec).split(separator: "\n") where line.count > 80 {
+                let copyable = line.hasPrefix("Usage: ") || line.hasPrefix("       sockdiag ") || commands.contains(String(line))
+                XCTAssertTrue(copyable, "\(spec.name): \(line)")
+            }
+        }
+        let redirect = HelpRenderer.render(TraceCommand.spec).split(separator: "\n").drop { !$0.contains("--redirect PORT") }
+        XCTAssertTrue(redirect.dropFirst().first?.hasPrefix(String(repeating: " ", count: 33) + "(TCP and UDP)") ?? false,
+                      "continuation lines hang under the help's first word")
+    }
 }

@@ -20,6 +20,34 @@ final class CompareWireLiveTests: XCTestCase {
         XCTAssertTrue(comments.stdout.contains("pid \(client.pid) (python3), socket inet6 connect6 to [::1]:48220 (ipv6)"), comments.stdout)
     }
 
+    func testLiveOnACgroupWithATrafficMakerMovedIntoIt() throws {
+        try requirePrivileges("a cgroup, the eBPF tracer and a live capture")
+        let scratch = try WireScratch()
+        let mountinfo = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+        let mount = try XCTUnwrap(mountinfo.split(separator: "\n").first { $0.contains(" - cgroup2 ") }?
+            .split(separator: " ").dropFirst(4).first.map(String.init), "no cgroup2 mount")
+        let cgroup = "\(mount)/sdtest-wire-\(getpid())"
+        XCTAssertEqual(mkdir(cgroup, 0o755), 0)
+        defer { rmdir(cgroup) }
+
+        let compare = Process()
+        compare.executableURL = Sockdiag.executable
+        compare.arguments = ["compare-wire", "--cgroup", cgroup, "--interface", "lo", "--duration", "4", "--json"]
+        let output = Pipe()
+        compare.standardOutput = output
+        compare.standardError = FileHandle.nullDevice
+        try compare.run()
+        usleep(1_500_000)  // attached and capturing
+        // The client joins the cgroup before it runs: `sh` moves itself, then becomes python.
+        let client = try runProgram("/bin/sh", ["-c", "echo $$ > \(cgroup)/cgroup.procs && exec \(python3Path) \(scratch.path("client.py")) connect-local 48225 127.0.0.1 ::1"])
+        let report = output.fileHandleForReading.readDataToEndOfFile()
+        compare.waitUntilExit()
+        XCTAssertEqual(compare.terminationStatus, 1)
+        let dualStack = try XCTUnwrap(clientLine(client.stdout), client.stderr)
+        let json = try JSONSerialization.jsonObject(with: report)
+        assertDualStackFlows(wireFlows(json, port: 48225), client: dualStack, v4: "127.0.0.1", v6: "::1")
+    }
+
     func testLiveAcrossAVethPairBetweenTwoNamespaces() throws {
         try requirePrivileges("network namespaces, the eBPF tracer and a live capture")
         let scratch = try WireScratch()

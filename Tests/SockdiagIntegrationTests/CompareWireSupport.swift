@@ -49,13 +49,15 @@ final class WireScratch {
     deinit { try? FileManager.default.removeItem(at: url) }
 }
 
-/// tcpdump writing a capture file in the background, delivering each packet at once.
+/// tcpdump writing a capture file in the background, delivering each packet at once. A short
+/// snapshot length and a 16 MiB buffer: with lo's 64 KiB MTU, tcpdump's default ring holds only a
+/// handful of full-size slots and drops packets when the machine is busy.
 final class WireTcpdump {
     let process = Process()
     let errorPipe = Pipe()
 
     init(interface: String, filter: String, output: String, namespace: String? = nil) throws {
-        let tcpdump = ["/usr/bin/tcpdump", "-Z", "root", "-i", interface, "--immediate-mode", "-U", "-w", output, filter]
+        let tcpdump = ["/usr/bin/tcpdump", "-Z", "root", "-i", interface, "--immediate-mode", "-U", "-s", "512", "-B", "16384", "-w", output, filter]
         process.executableURL = URL(fileURLWithPath: namespace == nil ? tcpdump[0] : "/usr/sbin/ip")
         process.arguments = namespace.map { ["netns", "exec", $0] + tcpdump } ?? Array(tcpdump.dropFirst())
         process.standardError = errorPipe

@@ -52,10 +52,16 @@ final class TracePolicyTests: XCTestCase {
             guard String(decoding: line, as: UTF8.self).contains("ready") else { throw TraceFixtureError("the proxy did not start") }
         }
 
-        /// What reached the proxy, one `udp QUERY` / `tcp QUERY` / `native QUERY` per line.
-        var received: [String] {
-            usleep(200_000)
-            return ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        /// What reached the proxy, one `udp QUERY` / `tcp QUERY` / `native QUERY` per line, once at
+        /// least `expected` lines are there (or 5 s have passed), plus a moment for any stray extra.
+        func received(expected: Int) -> [String] {
+            func lines() -> [String] {
+                ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            }
+            let deadline = Date().addingTimeInterval(5)
+            while lines().count < expected && Date() < deadline { usleep(20_000) }
+            usleep(100_000)
+            return lines()
         }
 
         func stop() {
@@ -112,7 +118,7 @@ final class TracePolicyTests: XCTestCase {
         XCTAssertTrue(client.contains("inet-tcp sent"), client)
         XCTAssertTrue(client.contains("mapped-tcp sent"), client)
         XCTAssertFalse(client.contains("native-tcp sent"), "native IPv6 must be blocked:\n\(client)")
-        XCTAssertEqual(Set(proxy.received), ["udp inet", "udp mapped", "tcp inet", "tcp mapped"])
+        XCTAssertEqual(Set(proxy.received(expected: 4)), ["udp inet", "udp mapped", "tcp inet", "tcp mapped"])
 
         let redirects = result.jsonLines.filter { $0["event"] as? String == "redirect" }
         XCTAssertEqual(Set(redirects.compactMap { $0["hook"] as? String }), ["sendmsg4", "connect4", "connect6"], "\(redirects)")
@@ -149,7 +155,7 @@ final class TracePolicyTests: XCTestCase {
         XCTAssertTrue(client.contains("inet-tcp sent"), "connect4 is the one hook the naive version has:\n\(client)")
         XCTAssertFalse(client.contains("mapped-tcp sent"), "the naive skb->family rule drops IPv4 from AF_INET6 sockets:\n\(client)")
         XCTAssertFalse(client.contains("mapped-udp reply"), client)
-        let received = proxy.received
+        let received = proxy.received(expected: 1)
         XCTAssertTrue(received.contains("tcp inet"), "\(received)")
         XCTAssertFalse(received.contains("udp mapped"), "the mapped DNS query must escape the naive redirect: \(received)")
         XCTAssertFalse(received.contains("tcp mapped"), "\(received)")
@@ -177,7 +183,7 @@ final class TracePolicyTests: XCTestCase {
         XCTAssertFalse(outside.stdout.contains("inet-udp reply"), "DNS outside the cgroup must not be redirected:\n\(outside.stdout)")
         XCTAssertTrue(inside.stdout.contains("inet-udp reply 127.0.0.2"), inside.stdout)
         XCTAssertFalse(inside.stdout.contains("native-tcp sent"), inside.stdout)
-        XCTAssertEqual(proxy.received.filter { $0 == "native native" }.count, 1, "only the outside client reaches [::1]")
+        XCTAssertEqual(proxy.received(expected: 5).filter { $0 == "native native" }.count, 1, "only the outside client reaches [::1]")
         XCTAssertEqual(result.jsonLines.filter { $0["event"] as? String == "redirect" }.count, 4, "only the inside client's four sends are redirected")
         XCTAssertEqual(try TraceFixture.attachedPrograms(cgroup), 0)
     }
@@ -202,7 +208,7 @@ final class TracePolicyTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stderr.contains("udp6 reply ::1 \(dnsPort) answer6:six"), result.stderr)
         XCTAssertTrue(result.stderr.contains("tcp6 sent"), result.stderr)
-        XCTAssertEqual(Set(proxy.received), ["udp6 six", "native six"])
+        XCTAssertEqual(Set(proxy.received(expected: 2)), ["udp6 six", "native six"])
         let redirects = result.jsonLines.filter { $0["event"] as? String == "redirect" }
         XCTAssertEqual(Set(redirects.compactMap { $0["hook"] as? String }), ["sendmsg6", "connect6"])
         for redirect in redirects {

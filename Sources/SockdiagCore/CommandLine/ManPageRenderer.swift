@@ -49,7 +49,7 @@ public enum ManPageRenderer {
         }
 
         page.section("ENVIRONMENT")
-        page.option(Roff.bold("NO_COLOR"), Roff.prose("When set (to anything), text output has no colour. Colour is also off when standard output is not a terminal."))
+        page.option(Roff.bold("NO_COLOR"), Roff.prose("When set to a non-empty value, text output has no colour. Colour is also off when standard output is not a terminal, and when TERM is dumb."))
 
         page.section("FILES")
         for (path, use) in files { page.option(Roff.italic(Roff.code(path)), Roff.prose(use)) }

@@ -28,7 +28,7 @@ public enum CommandCatalog {
             "      --version  Print the version and exit.",
             "",
             "Run 'sockdiag <subcommand> --help' for its options and examples.",
-            ExitStatus.legend,
+            TextWrap.wrap(ExitStatus.legend, width: 80),
         ]
         return lines.joined(separator: "\n") + "\n"
     }

@@ -8,7 +8,7 @@ public enum DemoCommand {
 
     public static let spec = CommandSpec(
         name: "demo",
-        abstract: "Reproduce both dual-stack stories on this machine in a few seconds.",
+        abstract: "Reproduce both dual-stack stories here, in a few seconds.",
         summary: "Reproduce the two stories behind sockdiag on loopback, with nothing left behind: (1) a dual-mode client in a transient cgroup connects to a dual-stack listener through ::ffff:127.0.0.1, and compare-wire shows the kernel's connect6 beside the wire's IPv4 packets; (2) a process holds 127.0.0.1:Q, and bind-check of [::]:Q shows the trial binds and who would receive IPv4 clients.",
         usage: ["[--json]"],
         discussion: "Needs root (BPF, cgroups and a capture on lo). Traffic goes to loopback only.",

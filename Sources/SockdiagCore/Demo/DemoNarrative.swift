@@ -31,3 +31,35 @@ public enum DemoNarrative {
         return sentences.joined(separator: " ")
     }
 }
+
+extension DemoNarrative {
+    /// Story 1: what the joined flows of a dual-mode client say, flow by flow.
+    public static func mappedClient(_ join: WireJoinResult) -> String {
+        var sentences: [String] = []
+        for flow in join.flows {
+            guard let kernel = flow.kernel, let hook = kernel.hook else { continue }
+            let kernelAddress = SocketAddress(kernel.address.ipAddress, Port(kernel.port))
+            let who = kernel.pid.map { "pid \($0)" } ?? "the client"
+            let wireText = flow.wire.map { wire in
+                let version = wire.key.source.isIPv6 ? "IPv6" : "IPv4"
+                return "\(version) (\(SocketAddress(wire.key.source.ipAddress, Port(wire.key.sourcePort))) -> \(SocketAddress(wire.key.destination.ipAddress, Port(wire.key.destinationPort))), \(wire.packets) packets)"
+            }
+            switch flow.verdict {
+            case .ipv4Mapped:
+                sentences.append("The kernel ran \(hook.rawValue) for \(kernelAddress) on an AF_INET6 socket of \(who), yet on lo that flow is \(wireText ?? "IPv4"): a redirect hooked only on connect4 never sees this connection, and a cgroup_skb rule that tests skb->family == AF_INET6 would drop its IPv4 packets; test skb->protocol instead.")
+            case .same:
+                sentences.append("The connection to \(kernelAddress) is \(kernel.socketFamily == .inet6 ? "IPv6" : "IPv4") in both views\(wireText.map { ": \($0)" } ?? "").")
+            case .kernelOnly:
+                sentences.append("The kernel saw \(hook.rawValue) to \(kernelAddress), but no packet of it reached lo.")
+            case .nat64, .wireOnly:
+                continue
+            }
+        }
+        if join.count(.ipv4Mapped) > 0 {
+            sentences.append("This is the dotnet story: the kernel's view (AF_INET6) and the wire's (IPv4) disagree, and only a tool that shows both explains it.")
+        } else {
+            sentences.append("No flow here had an AF_INET6 socket with IPv4 on the wire.")
+        }
+        return sentences.joined(separator: " ")
+    }
+}

@@ -1,69 +1,139 @@
 /// Bytes of trace output built without intermediate strings: a busy cgroup makes tens of
 /// thousands of events per second, and the reader shares the CPUs with the traced programs.
 /// The JSON it writes is byte for byte what `TraceEvent.json(lesson:).compact` gives.
-public struct TraceOutputBuffer: Sendable {
-    public private(set) var bytes: [UInt8] = []
-    /// Address text by address: a trace sees the same few peers over and over.
-    private var addressText: [IPAddress: [UInt8]] = [:]
+/// One writer owns a buffer; copies share its bytes.
+public struct TraceOutputBuffer {
+    /// One growable allocation, owned here; appends check capacity and copy, nothing more.
+    private final class Storage {
+        var base: UnsafeMutablePointer<UInt8>
+        var capacity: Int
+        var count = 0
 
-    public init() {
-        bytes.reserveCapacity(1 << 16)
+        init(capacity: Int) {
+            self.capacity = capacity
+            base = .allocate(capacity: capacity)
+        }
+
+        @inline(__always)
+        func reserve(_ extra: Int) {
+            if count + extra > capacity { grow(extra) }
+        }
+
+        @inline(never)
+        private func grow(_ extra: Int) {
+            let grown = max(capacity * 2, count + extra)
+            let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
+            moved.update(from: base, count: count)
+            base.deallocate()
+            base = moved
+            capacity = grown
+        }
+
+        deinit { base.deallocate() }
     }
 
-    public var isEmpty: Bool { bytes.isEmpty }
+    private let storage = Storage(capacity: 1 << 17)
+    /// Text of native IPv6 addresses by value: a trace sees the same few peers over and over.
+    private var ipv6Text: [IPv6Address: [UInt8]] = [:]
 
-    public mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
+    public init() {}
 
-    public mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
+    public var count: Int { storage.count }
+    public var isEmpty: Bool { storage.count == 0 }
+    /// A copy of the bytes (for tests; writers use `withUnsafeBytes`).
+    public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: storage.base, count: storage.count)) }
+
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: storage.base, count: storage.count))
+    }
+
+    public mutating func removeAll() { storage.count = 0 }
+
+    public mutating func append(_ text: String) {
+        var text = text
+        text.withUTF8 { copy(UnsafeRawBufferPointer($0)) }
+    }
+
+    @inline(__always)
+    private func copy(_ source: UnsafeRawBufferPointer) {
+        guard let from = source.baseAddress, source.count > 0 else { return }
+        storage.reserve(source.count)
+        (storage.base + storage.count).update(from: from.assumingMemoryBound(to: UInt8.self), count: source.count)
+        storage.count += source.count
+    }
+
+    @inline(__always)
+    private func byte(_ value: UInt8) {
+        storage.reserve(1)
+        storage.base[storage.count] = value
+        storage.count += 1
+    }
 
     mutating func raw(_ text: StaticString) {
-        bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        copy(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     /// `"text"`, escaped as JSON requires.
     mutating func quoted(_ text: String) {
-        var needsEscaping = false
-        for byte in text.utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-            needsEscaping = true
-            break
+        var text = text
+        let plain = text.withUTF8 { utf8 -> Bool in
+            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            byte(UInt8(ascii: "\""))
+            copy(UnsafeRawBufferPointer(utf8))
+            byte(UInt8(ascii: "\""))
+            return true
         }
-        if needsEscaping {
+        if !plain {
             var escaped = ""
             JSON.writeEscaped(text, to: &escaped)
-            bytes.append(contentsOf: escaped.utf8)
-        } else {
-            bytes.append(UInt8(ascii: "\""))
-            bytes.append(contentsOf: text.utf8)
-            bytes.append(UInt8(ascii: "\""))
+            append(escaped)
         }
     }
 
     mutating func quoted(_ address: IPAddress) {
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(contentsOf: text(of: address))
-        bytes.append(UInt8(ascii: "\""))
+        byte(UInt8(ascii: "\""))
+        switch address {
+        case let .v4(v4):
+            dottedQuad(v4)
+        case let .v6(v6):
+            if let v4 = v6.unmapped, v6.zone == nil {
+                raw("::ffff:")
+                dottedQuad(v4)
+            } else if let known = ipv6Text[v6] {
+                known.withUnsafeBytes { copy($0) }
+            } else {
+                let made = Array(v6.description.utf8)
+                if ipv6Text.count >= 4096 { ipv6Text.removeAll(keepingCapacity: true) }
+                ipv6Text[v6] = made
+                made.withUnsafeBytes { copy($0) }
+            }
+        }
+        byte(UInt8(ascii: "\""))
     }
 
-    mutating func text(of address: IPAddress) -> [UInt8] {
-        if let known = addressText[address] { return known }
-        let made = Array(address.description.utf8)
-        if addressText.count >= 4096 { addressText.removeAll(keepingCapacity: true) }
-        addressText[address] = made
-        return made
+    private func dottedQuad(_ address: IPv4Address) {
+        let value = address.value
+        decimal(UInt64(value >> 24))
+        byte(UInt8(ascii: "."))
+        decimal(UInt64((value >> 16) & 0xFF))
+        byte(UInt8(ascii: "."))
+        decimal(UInt64((value >> 8) & 0xFF))
+        byte(UInt8(ascii: "."))
+        decimal(UInt64(value & 0xFF))
     }
 
     mutating func number<I: BinaryInteger>(_ value: I) {
         if value < 0 {
-            bytes.append(UInt8(ascii: "-"))
+            byte(UInt8(ascii: "-"))
             decimal(UInt64(-Int64(value)))
         } else {
             decimal(UInt64(value))
         }
     }
 
-    private mutating func decimal(_ value: UInt64) {
+    private func decimal(_ value: UInt64) {
         if value < 10 {
-            bytes.append(UInt8(ascii: "0") + UInt8(value))
+            byte(UInt8(ascii: "0") + UInt8(value))
             return
         }
         var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0) // 24 bytes: room for 20 digits
@@ -75,7 +145,7 @@ public struct TraceOutputBuffer: Sendable {
                 digits[start] = UInt8(ascii: "0") + UInt8(value % 10)
                 value /= 10
             }
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: digits[start...]))
+            copy(UnsafeRawBufferPointer(rebasing: digits[start...]))
         }
     }
 

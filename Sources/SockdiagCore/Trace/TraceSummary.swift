@@ -1,12 +1,37 @@
 /// Counts over a whole trace, for the summary line and `"event":"summary"`.
 public struct TraceSummary: Hashable, Sendable {
     public private(set) var events = 0
-    public private(set) var hooks: [TraceHook: Int] = [:]
-    public private(set) var classes: [AddressKind: Int] = [:]
+    /// Counters in fixed slots: this runs once per event, and dictionaries hash every time.
+    private var hookCounts = [Int](repeating: 0, count: TraceHook.allCases.count)
+    private var classCounts = [Int](repeating: 0, count: AddressKind.allCases.count)
+    private var egressCounts = [Int](repeating: 0, count: 4)
     /// Sockets (by cookie) that were AF_INET6 with an IPv4-mapped peer or bind address.
     public private(set) var mappedSockets: Set<UInt64> = []
+
+    /// Events per hook, for the hooks seen.
+    public var hooks: [TraceHook: Int] {
+        Dictionary(uniqueKeysWithValues: TraceHook.allCases.enumerated().compactMap { hookCounts[$0] > 0 ? ($1, hookCounts[$0]) : nil })
+    }
+
+    /// Events per address class, for the classes seen.
+    public var classes: [AddressKind: Int] {
+        Dictionary(uniqueKeysWithValues: AddressKind.allCases.enumerated().compactMap { classCounts[$0] > 0 ? ($1, classCounts[$0]) : nil })
+    }
+
     /// Sockets with at least one packet on egress, by socket family and wire protocol.
-    public private(set) var egressSockets: [TraceEgressPair: Int] = [:]
+    public var egressSockets: [TraceEgressPair: Int] {
+        var out: [TraceEgressPair: Int] = [:]
+        for family in AddressFamily.allCases {
+            for wire in TraceWireProtocol.allCases where egressCounts[Self.slot(family, wire)] > 0 {
+                out[TraceEgressPair(family, wire)] = egressCounts[Self.slot(family, wire)]
+            }
+        }
+        return out
+    }
+
+    private static func slot(_ family: AddressFamily, _ wire: TraceWireProtocol) -> Int {
+        (family == .inet ? 0 : 2) + (wire == .ipv4 ? 0 : 1)
+    }
     public private(set) var lessons: [TraceLesson: Int] = [:]
     public var counters = TraceCounters()
     /// Connects and sends rewritten by --redirect.
@@ -16,7 +41,7 @@ public struct TraceSummary: Hashable, Sendable {
 
     public init() {}
 
-    public var egressSocketCount: Int { egressSockets.values.reduce(0, +) }
+    public var egressSocketCount: Int { egressCounts.reduce(0, +) }
 
     /// A dual-stack surprise was seen: the exit status becomes 1.
     public var sawSurprise: Bool { !lessons.isEmpty }
@@ -25,13 +50,12 @@ public struct TraceSummary: Hashable, Sendable {
         switch event {
         case let .socketCall(call):
             events += 1
-            hooks[call.hook, default: 0] += 1
-            classes[call.classification.kind, default: 0] += 1
-            if call.isMapped { mappedSockets.insert(call.cookie) }
+            hookCounts[call.hook.ordinal] += 1
+            let kind = call.classification.kind
+            classCounts[kind.ordinal] += 1
+            if kind == .ipv4Mapped && call.socketFamily == .inet6 { mappedSockets.insert(call.cookie) }
         case let .egress(egress):
-            if !egress.isFinal {
-                egressSockets[TraceEgressPair(egress.socketFamily, egress.wireProtocol), default: 0] += 1
-            }
+            if !egress.isFinal { egressCounts[Self.slot(egress.socketFamily, egress.wireProtocol)] += 1 }
         }
     }
 
@@ -53,4 +77,33 @@ public struct TraceEgressPair: Hashable, Sendable, Comparable, CustomStringConve
     public var key: String { "\(socketFamily.rawValue)_\(wireProtocol.rawValue)" }
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.description < rhs.description }
+}
+
+extension TraceHook {
+    /// Position in `allCases`.
+    var ordinal: Int {
+        switch self {
+        case .connect4: return 0
+        case .connect6: return 1
+        case .sendmsg4: return 2
+        case .sendmsg6: return 3
+        case .postBind4: return 4
+        case .postBind6: return 5
+        }
+    }
+}
+
+extension AddressKind {
+    /// Position in `allCases`.
+    var ordinal: Int {
+        switch self {
+        case .ipv4: return 0
+        case .ipv6: return 1
+        case .ipv4Mapped: return 2
+        case .ipv4Compatible: return 3
+        case .nat64: return 4
+        case .sixToFour: return 5
+        case .teredo: return 6
+        }
+    }
 }

@@ -29,12 +29,28 @@ public enum WireEventLine: Equatable, Sendable {
 /// allocation, unknown keys and nested values skipped.
 public enum WireEventLineParser {
     public static func parse(_ line: UnsafeRawBufferPointer) -> WireEventLine {
-        var scanner = Scanner(bytes: line, at: 0)
+        var event = WireKernelEvent()
+        switch parse(line, into: &event) {
+        case .blank: return .blank
+        case .event: return .event(event)
+        case let .garbage(problem): return .garbage(problem)
+        }
+    }
+
+    public enum Status: Sendable {
+        case blank
+        case event
+        case garbage(WireEventLineProblem)
+    }
+
+    /// The same, filling `event` in place (it must start empty): the reader's path, which copies
+    /// no event around.
+    public static func parse(_ line: UnsafeRawBufferPointer, into event: inout WireKernelEvent) -> Status {
+        var scanner = WireJSONScanner(bytes: line, at: 0)
         scanner.skipSpace()
         guard scanner.more else { return .blank }
         guard scanner.peek == UInt8(ascii: "{") else { return .garbage(.notAnObject) }
         scanner.at += 1
-        var event = WireKernelEvent()
         var seen: UInt32 = 0
         scanner.skipSpace()
         if scanner.more && scanner.peek == UInt8(ascii: "}") {
@@ -49,16 +65,25 @@ public enum WireEventLineParser {
                 scanner.skipSpace()
                 guard let value = scanner.value() else { return .garbage(.badSyntax(offset: scanner.at)) }
                 if let problem = assign(key: key, value: value, in: line, to: &event, seen: &seen) { return .garbage(problem) }
-                if seen == Needed.finalEgress && event.kind == .egress {
-                    // The totals at the end of a trace add nothing the join uses.
-                    return endsLikeAnObject(line) ? .event(event) : .garbage(.badSyntax(offset: line.count))
+                // Enum cases matched by pattern, not `==`, which would compare raw-value strings.
+                let complete: Bool
+                switch event.kind {
+                case .egress:
+                    if seen == Needed.finalEgress {
+                        // The totals at the end of a trace add nothing the join uses.
+                        return endsLikeAnObject(line) ? .event : .garbage(.badSyntax(offset: line.count))
+                    }
+                    complete = seen & Needed.egress == Needed.egress
+                case .connect, .sendmsg:
+                    complete = seen & Needed.socketCall == Needed.socketCall
+                default:
+                    complete = false
                 }
-                if (event.kind == .connect || event.kind == .sendmsg) && seen & Needed.socketCall == Needed.socketCall
-                    || event.kind == .egress && seen & Needed.egress == Needed.egress {
+                if complete {
                     // Everything the join uses is read; what follows (class, scope, lesson) is not.
                     guard endsLikeAnObject(line) else { return .garbage(.badSyntax(offset: line.count)) }
                     if let key = event.missingKey { return .garbage(.missingKey(event: event.kind, key: key)) }
-                    return .event(event)
+                    return .event
                 }
                 scanner.skipSpace()
                 guard scanner.more else { return .garbage(.badSyntax(offset: scanner.at)) }
@@ -71,7 +96,7 @@ public enum WireEventLineParser {
         scanner.skipSpace()
         guard !scanner.more else { return .garbage(.trailingText(offset: scanner.at)) }
         if let key = event.missingKey { return .garbage(.missingKey(event: event.kind, key: key)) }
-        return .event(event)
+        return .event
     }
 
     /// Bits of the keys read so far; when a line has all the join uses, the rest is skipped.
@@ -94,7 +119,7 @@ public enum WireEventLineParser {
         return end > 0 && line[end - 1] == UInt8(ascii: "}")
     }
 
-    private static func assign(key: Range<Int>, value: Value, in line: UnsafeRawBufferPointer,
+    private static func assign(key: Range<Int>, value: WireJSONValue, in line: UnsafeRawBufferPointer,
                                to event: inout WireKernelEvent, seen: inout UInt32) -> WireEventLineProblem? {
         let k = UnsafeRawBufferPointer(rebasing: line[key])
         guard k.count >= 3 else { return nil }
@@ -219,158 +244,3 @@ public enum WireEventLineParser {
     }
 }
 
-private enum Value {
-    case string(Range<Int>, escaped: Bool)
-    case unsigned(UInt64)
-    case otherNumber
-    case bool(Bool)
-    case null
-    case nested
-}
-
-private struct Scanner {
-    let bytes: UnsafeRawBufferPointer
-    var at: Int
-
-    var more: Bool { at < bytes.count }
-    var peek: UInt8 { bytes[at] }
-
-    mutating func skipSpace() {
-        while at < bytes.count {
-            let b = bytes[at]
-            guard b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A else { return }
-            at += 1
-        }
-    }
-
-    /// The contents of a string starting at the opening quote.
-    mutating func string() -> Range<Int>? {
-        guard more, peek == UInt8(ascii: "\"") else { return nil }
-        var escaped = false
-        return string(escaped: &escaped)
-    }
-
-    mutating func string(escaped: inout Bool) -> Range<Int>? {
-        at += 1
-        let start = at
-        // Eight bytes at a time up to the first quote, backslash or control byte.
-        while at + 8 <= bytes.count {
-            let word = bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self)
-            let quote = word ^ 0x2222_2222_2222_2222, backslash = word ^ 0x5C5C_5C5C_5C5C_5C5C
-            let special = ((quote &- 0x0101_0101_0101_0101) & ~quote)
-                | ((backslash &- 0x0101_0101_0101_0101) & ~backslash)
-                | ((word &- 0x2020_2020_2020_2020) & ~word)
-            if special & 0x8080_8080_8080_8080 != 0 { break }
-            at += 8
-        }
-        while at < bytes.count {
-            let b = bytes[at]
-            if b == UInt8(ascii: "\"") {
-                at += 1
-                return start..<(at - 1)
-            }
-            if b == UInt8(ascii: "\\") { escaped = true; at += 2; continue }
-            if b < 0x20 { return nil }
-            at += 1
-        }
-        return nil
-    }
-
-    mutating func value() -> Value? {
-        guard more else { return nil }
-        switch peek {
-        case UInt8(ascii: "\""):
-            var escaped = false
-            guard let range = string(escaped: &escaped) else { return nil }
-            return .string(range, escaped: escaped)
-        case UInt8(ascii: "0")...UInt8(ascii: "9"):
-            var n: UInt64 = 0
-            var overflow = false
-            while more, peek >= 0x30, peek <= 0x39 {
-                let (m, o1) = n.multipliedReportingOverflow(by: 10)
-                let (s, o2) = m.addingReportingOverflow(UInt64(peek - 0x30))
-                overflow = overflow || o1 || o2
-                n = s
-                at += 1
-            }
-            if skipFraction() { return .otherNumber }
-            return overflow ? .otherNumber : .unsigned(n)
-        case UInt8(ascii: "-"):
-            at += 1
-            guard more, peek >= 0x30, peek <= 0x39 else { return nil }
-            while more, peek >= 0x30, peek <= 0x39 { at += 1 }
-            _ = skipFraction()
-            return .otherNumber
-        case UInt8(ascii: "t"): return literal("true") ? .bool(true) : nil
-        case UInt8(ascii: "f"): return literal("false") ? .bool(false) : nil
-        case UInt8(ascii: "n"): return literal("null") ? .null : nil
-        case UInt8(ascii: "{"), UInt8(ascii: "["): return skipNested() ? .nested : nil
-        default: return nil
-        }
-    }
-
-    private mutating func skipFraction() -> Bool {
-        var any = false
-        while more {
-            switch peek {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"),
-                 UInt8(ascii: "+"), UInt8(ascii: "-"):
-                any = true
-                at += 1
-            default:
-                return any
-            }
-        }
-        return any
-    }
-
-    private mutating func literal(_ word: StaticString) -> Bool {
-        let n = word.utf8CodeUnitCount
-        guard at + n <= bytes.count else { return false }
-        let w = UnsafeRawBufferPointer(start: word.utf8Start, count: n)
-        for i in 0..<n where bytes[at + i] != w[i] { return false }
-        at += n
-        return true
-    }
-
-    /// Skips a nested object or array, strings inside included; depth is a counter, not recursion.
-    private mutating func skipNested() -> Bool {
-        var depth = 0
-        while at < bytes.count {
-            switch bytes[at] {
-            case UInt8(ascii: "{"), UInt8(ascii: "["):
-                depth += 1; at += 1
-            case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                depth -= 1; at += 1
-                if depth == 0 { return true }
-            case UInt8(ascii: "\""):
-                var escaped = false
-                guard string(escaped: &escaped) != nil else { return false }
-            default:
-                at += 1
-            }
-        }
-        return false
-    }
-}
-
-extension UnsafeRawBufferPointer {
-    @inline(__always)
-    func equals(_ word: StaticString) -> Bool {
-        let n = word.utf8CodeUnitCount
-        guard count == n else { return false }
-        let w = UnsafeRawBufferPointer(start: word.utf8Start, count: n)
-        for i in 0..<n where self[i] != w[i] { return false }
-        return true
-    }
-
-    @inline(__always)
-    func equals(_ word: String) -> Bool {
-        var i = 0
-        for byte in word.utf8 {
-            guard i < count, self[i] == byte else { return false }
-            i += 1
-        }
-        return i == count
-    }
-}

@@ -14,6 +14,11 @@ public struct WireEventLogReader: Sendable {
 
     public init() {}
 
+    /// Sizes the kernel tables for a log of `bytes` bytes (trace lines are about 300 bytes).
+    public mutating func reserveCapacity(bytes: Int) {
+        kernel.reserveCapacity(lines: min(bytes / 300, 1 << 22))
+    }
+
     /// Reads everything `fill` supplies. `fill` writes into the buffer and returns the byte count,
     /// 0 at the end, or throws.
     public mutating func read(chunkSize: Int = 1 << 20,
@@ -54,10 +59,11 @@ public struct WireEventLogReader: Sendable {
 
     public mutating func consume(line: UnsafeRawBufferPointer) {
         lines += 1
-        switch WireEventLineParser.parse(line) {
+        var event = WireKernelEvent()
+        switch WireEventLineParser.parse(line, into: &event) {
         case .blank:
             break
-        case let .event(event):
+        case .event:
             events += 1
             kernel.add(event)
         case let .garbage(problem):

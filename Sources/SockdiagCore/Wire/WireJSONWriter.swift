@@ -47,7 +47,7 @@ public struct WireJSONWriter {
         afterKey = true
     }
 
-    public mutating func key(_ name: String) {
+    public mutating func key(dynamic name: String) {
         prepareValue()
         escaped(name.utf8)
         bytes.append(0x3A)
@@ -74,7 +74,7 @@ public struct WireJSONWriter {
         needsComma = true
     }
 
-    public mutating func string(_ text: String?) {
+    public mutating func text(_ text: String?) {
         guard let text else { null(); return }
         prepareValue()
         escaped(text.utf8)
@@ -83,10 +83,18 @@ public struct WireJSONWriter {
 
     public mutating func string(_ comm: WireComm) {
         prepareValue()
-        bytes.append(0x22)
-        comm.forEachByte { escape($0) }
-        bytes.append(0x22)
+        WireJSONWriter.appendString(comm, to: &bytes)
         needsComma = true
+    }
+
+    /// A process name as a JSON string, escaped.
+    public static func appendString(_ comm: WireComm, to out: inout [UInt8]) {
+        var writer = WireJSONWriter(reserving: 0)
+        swap(&writer.bytes, &out)
+        writer.bytes.append(0x22)
+        comm.forEachByte { writer.escape($0) }
+        writer.bytes.append(0x22)
+        swap(&writer.bytes, &out)
     }
 
     public mutating func address(_ address: WireAddress?) {
@@ -125,6 +133,14 @@ public struct WireJSONWriter {
             bytes.append(low < 10 ? 0x30 + low : 0x57 + low)
         default: bytes.append(byte)
         }
+    }
+
+    /// A complete compact value the caller writes itself (one flow object, written with few, large
+    /// appends: the hot path of big reports).
+    public mutating func raw(_ body: (inout [UInt8]) -> Void) {
+        prepareValue()
+        body(&bytes)
+        needsComma = true
     }
 
     /// Ends the document with a newline.

@@ -10,6 +10,22 @@ public enum WireVerdict: String, Hashable, Sendable, CaseIterable {
     case kernelOnly = "kernel-only"
     /// On the wire, but from no traced socket.
     case wireOnly = "wire-only"
+
+    /// Position in `allCases`, found by matching cases: no raw-value strings in the loop.
+    public var index: Int {
+        switch self {
+        case .same: return 0
+        case .ipv4Mapped: return 1
+        case .nat64: return 2
+        case .kernelOnly: return 3
+        case .wireOnly: return 4
+        }
+    }
+}
+
+extension AddressFamily {
+    /// Matched by case, not compared through raw-value strings, for per-flow paths.
+    var wireIsInet6: Bool { if case .inet6 = self { return true } else { return false } }
 }
 
 /// The kernel's side of one row: a connect or send, or (for a socket seen only on egress, such as
@@ -46,7 +62,7 @@ public struct WireJoinedFlow: Sendable, Equatable {
     }
 
     /// The socket is AF_INET6 and its packets are IPv4 (or the reverse): the thing to report.
-    public var familyDiffers: Bool { verdict == .ipv4Mapped }
+    public var familyDiffers: Bool { if case .ipv4Mapped = verdict { return true } else { return false } }
 }
 
 public struct WireJoinResult: Sendable {
@@ -54,7 +70,14 @@ public struct WireJoinResult: Sendable {
     /// For each wire flow (by its index in the flow table), the row that holds it.
     public var rowOfWireFlow: [Int]
 
-    public func count(_ verdict: WireVerdict) -> Int { flows.reduce(0) { $0 + ($1.verdict == verdict ? 1 : 0) } }
+    public func count(_ verdict: WireVerdict) -> Int { counts[verdict.index] }
+
+    /// Flows per verdict, indexed by `WireVerdict.index`.
+    public var counts: [Int] {
+        var counts = [Int](repeating: 0, count: WireVerdict.allCases.count)
+        for flow in flows { counts[flow.verdict.index] += 1 }
+        return counts
+    }
 
     public var exitStatus: ExitStatus { flows.contains(where: \.familyDiffers) ? .problemFound : .ok }
 }
@@ -99,7 +122,7 @@ public enum WireJoin {
         for egress in kernel.egress where !cookiesWithIntent.contains(egress.cookie) {
             let family = egress.socketFamily ?? (egress.wireIsIPv6 ? .inet6 : .inet)
             var remote = egress.remoteAddress
-            if family == .inet6 && !remote.isIPv6 { remote = WireAddress(IPv6Address(mapping: IPv4Address(UInt32(truncatingIfNeeded: remote.low)))) }
+            if family.wireIsInet6 && !remote.isIPv6 { remote = WireAddress(IPv6Address(mapping: IPv4Address(UInt32(truncatingIfNeeded: remote.low)))) }
             let view = WireKernelView(cookie: egress.cookie, pid: egress.pid, comm: egress.comm, hook: nil,
                                       socketFamily: family, transport: egress.transport, address: remote,
                                       port: egress.remotePort, localAddress: egress.localAddress,
@@ -136,7 +159,7 @@ public enum WireJoin {
                     let destination = Destination(address: remote, port: intent.port, transport: transport)
                     guard let candidates = byDestination[destination] else { continue }
                     if let index = candidates.filter({ !claimed[$0] }).min(by: { wire.flows[$0].firstTime < wire.flows[$1].firstTime }),
-                       !(intent.socketFamily == .inet && wire.flows[index].key.isIPv6) {
+                       !(!intent.socketFamily.wireIsInet6 && wire.flows[index].key.isIPv6) {
                         chosen = index
                         break
                     }
@@ -157,8 +180,8 @@ public enum WireJoin {
     }
 
     static func verdict(_ kernel: WireKernelView, _ wire: WireFlow) -> WireVerdict {
-        if kernel.socketFamily == .inet6 && !wire.key.isIPv6 { return .ipv4Mapped }
-        if kernel.address.isIPv6 && kernel.addressKind == .nat64 { return .nat64 }
+        if kernel.socketFamily.wireIsInet6 && !wire.key.isIPv6 { return .ipv4Mapped }
+        if kernel.address.isIPv6, case .nat64 = kernel.addressKind { return .nat64 }
         return .same
     }
 
@@ -196,7 +219,7 @@ public enum WireJoin {
         for t in transport.map({ [$0] }) ?? [.tcp, .udp] {
             guard let key = exactKey(transport: t, local: local, localPort: localPort, remote: remote, remotePort: remotePort),
                   let index = wire.flowIndex(for: key, near: time, where: { !claimed[$0] }) else { continue }
-            if family == .inet && key.isIPv6 { continue }
+            if !family.wireIsInet6 && key.isIPv6 { continue }
             return index
         }
         return nil

@@ -48,6 +48,15 @@ public struct WireKernelTable: Sendable {
 
     public init() {}
 
+    /// Room for a log of about `lines` lines (a trace writes about one connect and two egress
+    /// records per socket), so the tables do not grow step by step.
+    public mutating func reserveCapacity(lines: Int) {
+        intents.reserveCapacity(lines / 4)
+        intentIndex.reserveCapacity(lines / 4)
+        egress.reserveCapacity(lines / 2)
+        egressIndex.reserveCapacity(lines / 2)
+    }
+
     public mutating func add(_ event: WireKernelEvent) {
         switch event.kind {
         case .connect, .sendmsg:

@@ -40,12 +40,24 @@ public struct WireFlowKey: Hashable, Sendable {
         return sourcePort <= destinationPort ? self : reversed
     }
 
+    @inline(__always)
+    public static func == (lhs: WireFlowKey, rhs: WireFlowKey) -> Bool {
+        lhs.source.low == rhs.source.low && lhs.destination.low == rhs.destination.low
+            && lhs.sourcePort == rhs.sourcePort && lhs.destinationPort == rhs.destinationPort
+            && lhs.source.high == rhs.source.high && lhs.destination.high == rhs.destination.high
+            && lhs.transport.rawValue == rhs.transport.rawValue
+            && lhs.source.isIPv6 == rhs.source.isIPv6 && lhs.destination.isIPv6 == rhs.destination.isIPv6
+    }
+
+    /// The fields folded into one word first, so the per-packet hash feeds SipHash 8 bytes, not 40.
+    @inline(__always)
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(source.high ^ (destination.high &* 0x9E37_79B9_7F4A_7C15))
-        hasher.combine(source.low)
-        hasher.combine(destination.low)
-        hasher.combine(UInt64(sourcePort) << 32 | UInt64(destinationPort) << 16
-                       | UInt64(transport.rawValue) << 1 | (source.isIPv6 ? 1 : 0))
+        var h = source.high &* 0x9E37_79B9_7F4A_7C15
+        h = (h ^ (h >> 29) ^ source.low) &* 0xBF58_476D_1CE4_E5B9
+        h = (h ^ (h >> 31) ^ destination.high) &* 0x94D0_49BB_1331_11EB
+        h = (h ^ (h >> 29) ^ destination.low) &* 0x9E37_79B9_7F4A_7C15
+        h ^= UInt64(sourcePort) << 32 | UInt64(destinationPort) << 16 | UInt64(transport.rawValue) << 1 | (source.isIPv6 ? 1 : 0)
+        hasher.combine(h)
     }
 }
 
@@ -100,7 +112,7 @@ public struct WirePacketDecoder: Sendable {
         case .null, .loop:
             guard bytes.count >= 4 else { return .skipped(.truncated) }
             var family = reader.u32(0)
-            if linkType == .null {
+            if case .null = linkType {
                 // Host byte order of the machine that captured, which need not be this one.
                 family = family.byteSwapped
                 if family > 0xFFFF { family = family.byteSwapped }
@@ -208,7 +220,7 @@ private struct ByteReader {
                at offset: Int, ipLength: Int) -> WireDecoded {
         guard offset + 4 <= bytes.count else { return .skipped(.truncated) }
         var opens = false, accepts = false, ends = false
-        if transport == .tcp && offset + 14 <= bytes.count {
+        if transport.rawValue == 6 && offset + 14 <= bytes.count {
             let flags = u8(offset + 13)
             opens = flags & 0x12 == 0x02
             accepts = flags & 0x12 == 0x12

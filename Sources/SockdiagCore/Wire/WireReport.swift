@@ -64,28 +64,27 @@ public struct WireReport: Sendable {
         w.key("summary")
         w.beginObject()
         w.key("flows"); w.number(join.flows.count)
-        var counts = [WireVerdict: Int]()
-        for flow in join.flows { counts[flow.verdict, default: 0] += 1 }
+        let counts = join.counts
         for verdict in WireVerdict.allCases {
-            w.key(verdict.rawValue.replacingHyphens); w.number(counts[verdict, default: 0])
+            w.key(dynamic: verdict.rawValue.wireReplacingHyphens); w.number(counts[verdict.index])
         }
         w.endObject()
         w.key("capture")
         w.beginObject()
-        w.key("file"); w.string(capture.file)
-        w.key("interface"); w.string(capture.interface)
-        w.key("link_type"); w.string(capture.linkType.rawValue)
+        w.key("file"); w.text(capture.file)
+        w.key("interface"); w.text(capture.interface)
+        w.key("link_type"); w.text(capture.linkType.rawValue)
         w.key("packets"); w.number(capture.packets)
         w.key("dropped"); w.number(capture.dropped)
         w.key("skipped"); w.number(capture.skipped.total)
         w.key("skipped_by_reason")
         w.beginObject()
-        for reason in WireSkipReason.allCases { w.key(reason.key); w.number(capture.skipped[reason]) }
+        for reason in WireSkipReason.allCases { w.key(dynamic: reason.key); w.number(capture.skipped[reason]) }
         w.endObject()
         w.endObject()
         w.key("events")
         w.beginObject()
-        w.key("file"); w.string(events.file)
+        w.key("file"); w.text(events.file)
         w.key("lines"); w.number(events.lines)
         w.key("events"); w.number(events.events)
         w.key("garbage_lines"); w.number(events.garbage)
@@ -98,48 +97,66 @@ public struct WireReport: Sendable {
     }
 
     private func write(_ flow: WireJoinedFlow, to w: inout WireJSONWriter) {
-        w.beginObject()
-        w.key("pid"); w.number(flow.kernel?.pid)
-        w.key("comm")
-        if let comm = flow.kernel?.comm, !comm.isEmpty { w.string(comm) } else { w.null() }
-        w.key("cookie"); w.number(flow.kernel?.cookie)
-        w.key("kernel")
-        if let k = flow.kernel {
-            w.beginObject()
-            w.key("hook"); w.string(k.hook?.rawValue)
-            w.key("socket_family"); w.string(k.socketFamily == .inet ? "inet" : "inet6")
-            w.key("protocol"); w.string((k.transport ?? flow.wire?.key.transport)?.name)
-            w.key("address"); w.address(k.address)
-            w.key("port"); w.number(k.port)
-            w.key("class"); w.string(k.addressKind.rawValue)
-            w.key("local_address"); w.address(k.localAddress)
-            w.key("local_port"); w.number(k.localPort)
-            w.endObject()
-        } else {
-            w.null()
+        w.raw { out in
+            func raw(_ text: StaticString) {
+                out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+            }
+            func number(_ value: UInt64?) {
+                if let value { WireText.decimal(value, to: &out) } else { raw("null") }
+            }
+            func address(_ value: WireAddress?) {
+                guard let value else { raw("null"); return }
+                out.append(0x22); value.write(to: &out); out.append(0x22)
+            }
+            func text(_ value: String) {
+                out.append(0x22); out.append(contentsOf: value.utf8); out.append(0x22)
+            }
+            let kernel = flow.kernel
+            raw("{\"pid\":"); number(kernel?.pid.map(UInt64.init))
+            raw(",\"comm\":")
+            if let comm = kernel?.comm, !comm.isEmpty { WireJSONWriter.appendString(comm, to: &out) } else { raw("null") }
+            raw(",\"cookie\":"); number(kernel?.cookie)
+            raw(",\"kernel\":")
+            if let k = kernel {
+                raw("{\"hook\":")
+                if let hook = k.hook { text(hook.rawValue) } else { raw("null") }
+                raw(!k.socketFamily.wireIsInet6 ? ",\"socket_family\":\"inet\",\"protocol\":" : ",\"socket_family\":\"inet6\",\"protocol\":")
+                switch k.transport ?? flow.wire?.key.transport {
+                case .tcp?: raw("\"tcp\"")
+                case .udp?: raw("\"udp\"")
+                case nil: raw("null")
+                }
+                raw(",\"address\":"); address(k.address)
+                raw(",\"port\":"); number(UInt64(k.port))
+                raw(",\"class\":"); text(k.addressKind.rawValue)
+                raw(",\"local_address\":"); address(k.localAddress)
+                raw(",\"local_port\":"); number(k.localPort.map(UInt64.init))
+                raw("}")
+            } else {
+                raw("null")
+            }
+            raw(",\"wire\":")
+            if let f = flow.wire {
+                raw(f.key.isIPv6 ? "{\"protocol\":\"ipv6\"" : "{\"protocol\":\"ipv4\"")
+                raw(f.key.transport.rawValue == 6 ? ",\"transport\":\"tcp\",\"src\":" : ",\"transport\":\"udp\",\"src\":")
+                address(f.key.source)
+                raw(",\"sport\":"); number(UInt64(f.key.sourcePort))
+                raw(",\"dst\":"); address(f.key.destination)
+                raw(",\"dport\":"); number(UInt64(f.key.destinationPort))
+                raw(",\"packets\":"); number(f.packets)
+                raw(",\"bytes\":"); number(f.bytes)
+                raw(",\"first_time_ns\":"); number(f.firstTime)
+                raw(",\"last_time_ns\":"); number(f.lastTime)
+                raw("}")
+            } else {
+                raw("null")
+            }
+            raw(",\"verdict\":"); text(flow.verdict.rawValue)
+            raw("}")
         }
-        w.key("wire")
-        if let f = flow.wire {
-            w.beginObject()
-            w.key("protocol"); w.string(f.key.isIPv6 ? "ipv6" : "ipv4")
-            w.key("transport"); w.string(f.key.transport == .tcp ? "tcp" : "udp")
-            w.key("src"); w.address(f.key.source)
-            w.key("sport"); w.number(f.key.sourcePort)
-            w.key("dst"); w.address(f.key.destination)
-            w.key("dport"); w.number(f.key.destinationPort)
-            w.key("packets"); w.number(f.packets)
-            w.key("bytes"); w.number(f.bytes)
-            w.key("first_time_ns"); w.number(f.firstTime)
-            w.key("last_time_ns"); w.number(f.lastTime)
-            w.endObject()
-        } else {
-            w.null()
-        }
-        w.key("verdict"); w.string(flow.verdict.rawValue)
-        w.endObject()
     }
 }
 
 extension String {
-    var replacingHyphens: String { String(map { $0 == "-" ? "_" : $0 }) }
+    var wireReplacingHyphens: String { String(map { $0 == "-" ? "_" : $0 }) }
 }

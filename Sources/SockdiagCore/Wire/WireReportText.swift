@@ -62,7 +62,7 @@ extension WireReport {
         default:
             guard let wire = flow.wire else { out.append(0x2D); return }
             WireText.append(wire.key.isIPv6 ? "IPv6 " : "IPv4 ", to: &out)
-            WireText.append(wire.key.transport == .tcp ? "tcp " : "udp ", to: &out)
+            WireText.append(wire.key.transport.rawValue == 6 ? "tcp " : "udp ", to: &out)
             wire.key.source.write(port: wire.key.sourcePort, to: &out)
             WireText.append(" -> ", to: &out)
             wire.key.destination.write(port: wire.key.destinationPort, to: &out)
@@ -73,24 +73,24 @@ extension WireReport {
     }
 
     public func summaryLines(style: OutputStyle = .plain) -> String {
-        var counts = [WireVerdict: Int]()
-        for flow in join.flows { counts[flow.verdict, default: 0] += 1 }
+        let counts = join.counts
         let flows = join.flows.count
         var text = "\(flows) flow\(flows == 1 ? "" : "s"): "
-            + WireVerdict.allCases.map { "\(counts[$0, default: 0]) \($0.rawValue)" }.joined(separator: ", ") + "\n"
+            + WireVerdict.allCases.map { "\(counts[$0.index]) \($0.rawValue)" }.joined(separator: ", ") + "\n"
         let source = capture.file ?? "interface \(capture.interface ?? "any")"
         text += "capture: \(source) (\(capture.linkType.rawValue)): \(capture.packets) packets"
         if let dropped = capture.dropped { text += ", \(dropped) dropped" }
         text += ", \(capture.skipped.total) skipped"
         let reasons = WireSkipReason.allCases.filter { capture.skipped[$0] > 0 }
         if !reasons.isEmpty {
-            text += " (" + reasons.map { "\(capture.skipped[$0]) \($0.key.replacingOccurrences("_", " "))" }.joined(separator: ", ") + ")"
+            text += " (" + reasons.map { "\(capture.skipped[$0]) \($0.key.wireReplacing("_", " "))" }.joined(separator: ", ") + ")"
         }
         text += "\n"
         text += "events: \(events.file ?? "live trace"): \(events.events) events"
         if events.garbage > 0 { text += ", \(events.garbage) unreadable line\(events.garbage == 1 ? "" : "s") skipped" }
         text += ", \(events.lost) lost\n"
-        if let mapped = counts[.ipv4Mapped], mapped > 0 {
+        let mapped = counts[WireVerdict.ipv4Mapped.index]
+        if mapped > 0 {
             text += style.yellow("note:") + " \(mapped) AF_INET6 socket\(mapped == 1 ? "" : "s") sent IPv4 packets "
                 + "(IPv4-mapped peers): a connect4-only hook misses their connects, and an egress rule on "
                 + "skb->family sees AF_INET6 where the packet is IPv4; check skb->protocol.\n"
@@ -103,7 +103,7 @@ extension WireReport {
 }
 
 extension String {
-    func replacingOccurrences(_ target: Character, _ replacement: Character) -> String {
+    func wireReplacing(_ target: Character, _ replacement: Character) -> String {
         String(map { $0 == target ? replacement : $0 })
     }
 }
