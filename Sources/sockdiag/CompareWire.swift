@@ -13,8 +13,11 @@ func runCompareWire(_ arguments: ParsedArguments, _ terminal: Terminal) throws -
     case let .live(target):
         report = try compareLive(target, options: options, terminal: terminal)
     }
-    let bytes = options.json ? report.json() : report.text(style: terminal.style)
-    terminal.write(bytes)
+    if options.json {
+        report.json { terminal.write($0) }
+    } else {
+        terminal.write(report.text(style: terminal.style))
+    }
     return report.join.exitStatus
 }
 
