@@ -15,15 +15,20 @@ static volatile sig_atomic_t termination_signal = 0;
 
 static void note_signal(int signal_number) { termination_signal = signal_number; }
 
-void sockdiag_install_termination_handlers(void)
+static void set_termination_handlers(void (*handler)(int))
 {
     struct sigaction action;
     memset(&action, 0, sizeof(action));
-    action.sa_handler = note_signal;
+    action.sa_handler = handler;
     sigemptyset(&action.sa_mask);
     sigaction(SIGINT, &action, NULL);
     sigaction(SIGTERM, &action, NULL);
     sigaction(SIGHUP, &action, NULL);
+}
+
+void sockdiag_install_termination_handlers(void)
+{
+    set_termination_handlers(note_signal);
     signal(SIGPIPE, SIG_IGN);
 }
 
@@ -52,14 +57,8 @@ int sockdiag_spawn_in_cgroup(const char *path, char *const argv[], int cgroup_pr
         close(status_pipe[0]);
         if (write(cgroup_procs_fd, "0", 1) != 1)
             report_and_exit(status_pipe[1], errno);
-        struct sigaction action;
-        memset(&action, 0, sizeof(action));
-        action.sa_handler = SIG_DFL;
-        sigemptyset(&action.sa_mask);
-        sigaction(SIGINT, &action, NULL);
-        sigaction(SIGTERM, &action, NULL);
-        sigaction(SIGHUP, &action, NULL);
-        sigaction(SIGPIPE, &action, NULL);
+        set_termination_handlers(SIG_DFL);
+        signal(SIGPIPE, SIG_DFL);
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);

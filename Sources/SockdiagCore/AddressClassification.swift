@@ -62,7 +62,10 @@ extension IPv4Address {
         case _ where isIn(IPv4Address(192, 0, 2, 0), length: 24),
              _ where isIn(IPv4Address(198, 51, 100, 0), length: 24),
              _ where isIn(IPv4Address(203, 0, 113, 0), length: 24): return .documentation
+        // IETF protocol assignments, benchmarking (RFC 6890), "this network", future use.
         case _ where isIn(IPv4Address(0, 0, 0, 0), length: 8),
+             _ where isIn(IPv4Address(192, 0, 0, 0), length: 24),
+             _ where isIn(IPv4Address(198, 18, 0, 0), length: 15),
              _ where isIn(IPv4Address(240, 0, 0, 0), length: 4): return .reserved
         default: return .global
         }
@@ -107,7 +110,8 @@ extension IPv6Address {
         if isIn(IPv6Address(high: 0xFE80_0000_0000_0000, low: 0), length: 10) { return .linkLocal }
         if isIn(IPv6Address(high: 0xFC00_0000_0000_0000, low: 0), length: 7) { return .uniqueLocal }
         if high >> 56 == 0xFF { return .multicast }
-        if isIn(IPv6Address(high: 0x2001_0DB8_0000_0000, low: 0), length: 32) { return .documentation }
+        if isIn(IPv6Address(high: 0x2001_0DB8_0000_0000, low: 0), length: 32)
+            || isIn(IPv6Address(high: 0x3FFF_0000_0000_0000, low: 0), length: 20) { return .documentation }
         return .global
     }
 }

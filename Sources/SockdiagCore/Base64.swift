@@ -26,7 +26,9 @@ public enum Base64 {
                 out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
             }
         }
-        guard padding <= 2 else { return nil }
+        // A lone 6-bit character cannot end a quantum, and padding only ever completes one.
+        let characters = text.utf8.count - padding
+        guard padding <= 2, characters % 4 != 1, padding == 0 || (characters + padding) % 4 == 0 else { return nil }
         return out
     }
 }

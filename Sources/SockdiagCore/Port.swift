@@ -10,7 +10,8 @@ public struct Port: Hashable, Comparable, Sendable, CustomStringConvertible {
         guard string.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
             throw .invalidPort(string, "expected a decimal number from 0 to 65535")
         }
-        guard string.count <= 5, let number = Int(string), number <= 65535 else {
+        let significant = string.drop(while: { $0 == "0" })
+        guard significant.count <= 5, let number = significant.isEmpty ? 0 : Int(significant), number <= 65535 else {
             throw .invalidPort(string, "it is out of range: ports run from 0 to 65535")
         }
         value = UInt16(number)

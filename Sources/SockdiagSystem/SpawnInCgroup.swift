@@ -18,8 +18,11 @@ public final class SpawnedCommand {
     /// Finds the program as a shell would (a name with a slash is a path, otherwise each $PATH
     /// entry), so "not found" is known before anything is created.
     public static func resolveExecutable(_ name: String, path: String? = nil) throws(SockdiagError) -> String {
+        guard !name.isEmpty else { throw .invalidInput("the command after '--' is an empty string") }
         if name.contains("/") {
             guard access(name, F_OK) == 0 else { throw .invalidInput("command not found: \(name)") }
+            var info = stat()
+            guard stat(name, &info) == 0, info.st_mode & S_IFMT != S_IFDIR else { throw .invalidInput("command is a directory: \(name)") }
             guard access(name, X_OK) == 0 else { throw .invalidInput("command is not executable: \(name)") }
             return name
         }
@@ -50,6 +53,7 @@ public final class SpawnedCommand {
         guard pid > 0 else {
             let error = Errno(-pid)
             if error == .noSuchFile { throw .invalidInput("command not found: \(name)") }
+            if error == Errno(ENOEXEC) { throw .invalidInput("cannot run \(name): not a program the kernel can execute (no #! line?)") }
             throw .system(call: "execve", errno: error, context: "starting \(name) in \(cgroup.directory.path)")
         }
         return SpawnedCommand(pid: pid, arguments: arguments)

@@ -39,12 +39,17 @@ func runTrace(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> Exit
     try tracer.attach(to: cgroup)
 
     var run = TraceRun(options: options, terminal: terminal)
-    if !options.json { terminal.out(run.renderer.header) }
+    // The command starts before the header so a command that cannot start leaves stdout empty;
+    // its events wait in the ring buffer until the loop reads them.
     var command: SpawnedCommand? = nil
     if case let .command(arguments) = options.target, let transient {
         command = try SpawnedCommand.start(arguments, in: transient, stdoutToStderr: options.json)
     }
+    if !options.json { terminal.out(run.renderer.header) }
     try run.loop(tracer, enforcer, command: command)
+    if let error = run.writeError {
+        throw SockdiagError.system(call: "write", errno: error, context: "standard output")
+    }
 
     for total in enforcer?.blockedTotals() ?? [] { run.show(total) }
     for total in tracer.egressTotals() { run.show(.egress(total)) }
@@ -71,8 +76,10 @@ struct TraceRun {
     let renderer: TraceRenderer
     var session = TraceSession()
     var output = TraceOutputBuffer()
-    /// stdout was closed (`| head`): the trace stops, as any filter's input would.
+    /// stdout was closed (`| head`) or cannot be written: the trace stops, as any filter's input would.
     var outputClosed = false
+    /// Why a write failed, unless the reader just went away (EPIPE): a full disk is an error.
+    var writeError: Errno? = nil
     let startNs = monotonicNs()
 
     init(options: TraceOptions, terminal: Terminal) {
@@ -122,7 +129,10 @@ struct TraceRun {
             }
             return true
         }
-        if !complete { outputClosed = true }
+        if !complete {
+            outputClosed = true
+            if errno != EPIPE && writeError == nil { writeError = Errno(errno) }
+        }
         output.removeAll()
     }
 

@@ -136,6 +136,10 @@ final class TraceModelTests: XCTestCase {
         XCTAssertThrowsError(try parse([]))
         XCTAssertThrowsError(try parse(["--cgroup", "x", "--", "true"]))
         XCTAssertThrowsError(try parse(["--cgroup", "x", "--duration", "0"]))
+        XCTAssertEqual(try parse(["--cgroup", "x", "--duration", "2e-1"]).duration, 0.2)
+        for text in ["0x10", "inf", "nan", "1e400", " 1", "-1"] {
+            XCTAssertThrowsError(try parse(["--cgroup", "x", "--duration", text]), text)
+        }
         XCTAssertThrowsError(try parse(["--cgroup", "x", "--count", "-2"]))
         XCTAssertThrowsError(try parse(["--cgroup", "x", "--count", "many"]))
     }

@@ -18,7 +18,8 @@ final class TracePolicyModelTests: XCTestCase {
 
     func testBadRedirectsSayWhatIsWrong() {
         for (text, expected) in [("53", "PORT=ADDRESS:PORT"), ("x=127.0.0.1:1", "x"), ("53=127.0.0.1", "ADDRESS:PORT"),
-                                 ("53=[::ffff:1.2.3.4]:53", "mapped"), ("0=127.0.0.1:53", "port 0"), ("53=::1:53", "brackets")] {
+                                 ("53=[::ffff:1.2.3.4]:53", "mapped"), ("0=127.0.0.1:53", "port 0"), ("53=::1:53", "brackets"),
+                                 ("53=[fe80::1%lo]:53", "zone (%lo)")] {
             XCTAssertThrowsError(try TraceRedirectRule(parsing: text), text) { error in
                 XCTAssertTrue("\(error)".contains(expected), "\(text): \(error)")
             }

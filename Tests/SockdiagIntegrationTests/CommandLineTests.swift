@@ -51,9 +51,12 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("65535"), result.stderr)
     }
 
-    func testNoArgumentsIsAUsageError() throws {
+    func testNoArgumentsIsAUsageErrorOfOneLine() throws {
         let result = try Sockdiag.run([])
         XCTAssertEqual(result.status, 2)
-        XCTAssertTrue(result.stderr.contains("Usage: sockdiag"))
+        XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("no subcommand given"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("bind-check"), result.stderr)
+        XCTAssertTrue(result.stdout.isEmpty)
     }
 }

@@ -58,27 +58,33 @@ func runProgram(_ path: String, _ arguments: [String], environment: [String: Str
     env["NO_COLOR"] = "1"
     for (k, v) in environment { env[k] = v }
     process.environment = env
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
+    // Files, not pipes: a child that writes a lot can never block on a full pipe.
+    let directory = FileManager.default.temporaryDirectory
+    let outURL = directory.appendingPathComponent("sockdiag-test-\(UUID().uuidString).out")
+    let errURL = directory.appendingPathComponent("sockdiag-test-\(UUID().uuidString).err")
+    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    defer {
+        try? FileManager.default.removeItem(at: outURL)
+        try? FileManager.default.removeItem(at: errURL)
+    }
+    let outHandle = try FileHandle(forWritingTo: outURL)
+    let errHandle = try FileHandle(forWritingTo: errURL)
+    process.standardOutput = outHandle
+    process.standardError = errHandle
     process.standardInput = FileHandle.nullDevice
     try process.run()
-    // Drain both pipes while the child runs so a large output cannot block it.
-    var outData = Data(), errData = Data()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    group.enter()
-    DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
     let deadline = Date().addingTimeInterval(timeout)
     while process.isRunning && Date() < deadline { usleep(10_000) }
     if process.isRunning {
         process.terminate()
-        process.waitUntilExit()
         XCTFail("\(path) \(arguments.joined(separator: " ")) did not finish within \(timeout) s")
     }
     process.waitUntilExit()
-    group.wait()
+    try outHandle.close()
+    try errHandle.close()
+    let outData = (try? Data(contentsOf: outURL)) ?? Data()
+    let errData = (try? Data(contentsOf: errURL)) ?? Data()
     return CommandResult(status: process.terminationStatus,
                          stdout: String(decoding: outData, as: UTF8.self),
                          stderr: String(decoding: errData, as: UTF8.self))

@@ -45,7 +45,12 @@ public enum ArgumentParser {
         var parsed = ParsedArguments()
         var index = 0
         func takeValue(for option: OptionSpec, inline: Substring?) throws(UsageError) -> String {
-            if let inline { return String(inline) }
+            if let inline {
+                guard !inline.isEmpty else {
+                    throw UsageError("--\(option.long) needs a value (\(option.synopsis.trimmingLeadingSpaces))")
+                }
+                return String(inline)
+            }
             index += 1
             guard index < arguments.count else {
                 throw UsageError("--\(option.long) needs a value (\(option.synopsis.trimmingLeadingSpaces))")
@@ -65,8 +70,9 @@ public enum ArgumentParser {
                 break
             } else if argument.hasPrefix("--") {
                 let body = argument.dropFirst(2)
-                let name = body.split(separator: "=", maxSplits: 1).first ?? body
-                let inline: Substring? = body.contains("=") ? body[body.index(after: body.firstIndex(of: "=")!)...] : nil
+                let equals = body.firstIndex(of: "=")
+                let name = body[..<(equals ?? body.endIndex)]
+                let inline: Substring? = equals.map { body[body.index(after: $0)...] }
                 guard let option = spec.option(long: name) else {
                     throw UsageError("unknown option '--\(name)' for '\(spec.name)'" + suggestion(for: "--\(name)", among: spec.options.map { "--\($0.long)" }))
                 }
@@ -81,7 +87,7 @@ public enum ArgumentParser {
                 while let letter = rest.first {
                     rest = rest.dropFirst()
                     guard let option = spec.option(short: letter) else {
-                        throw UsageError("unknown option '-\(letter)' for '\(spec.name)'" + suggestion(for: "-\(letter)", among: spec.options.compactMap { $0.short.map { "-\($0)" } }))
+                        throw unknownShortOption(letter, in: argument, for: spec)
                     }
                     if option.takesValue {
                         try parsed.record(option, value: try takeValue(for: option, inline: rest.isEmpty ? nil : rest))
@@ -105,6 +111,17 @@ public enum ArgumentParser {
         return parsed
     }
 
+    /// `-json` is usually `--json` with a dash missing, so that is the suggestion; a lone unknown
+    /// letter has no "nearest" letter worth guessing, so the valid ones are listed instead.
+    private static func unknownShortOption(_ letter: Character, in argument: String, for spec: CommandSpec) -> UsageError {
+        let longNames = spec.options.map { "--\($0.long)" }
+        if argument.count > 2, let nearest = nearest(to: "-" + argument, among: longNames) {
+            return UsageError("unknown option '-\(letter)' in '\(argument)' for '\(spec.name)'; did you mean '\(nearest)'?")
+        }
+        let shorts = spec.options.compactMap { $0.short.map { "-\($0)" } }
+        return UsageError("unknown option '-\(letter)' for '\(spec.name)' (short options: \(shorts.joined(separator: " ")))")
+    }
+
     /// Negative numbers are never options here; letting `-1` through gives a clearer error later.
     private static func looksNumeric(_ text: String) -> Bool {
         text.dropFirst().allSatisfy { $0.isNumber }
@@ -121,7 +138,9 @@ public enum ArgumentParser {
         guard let (best, distance) = scored else { return nil }
         let tolerance = max(2, word.count / 3)
         if distance <= tolerance { return best }
-        if best.hasPrefix(word) || word.hasPrefix(best) { return best }
+        // An abbreviation (`--verb`, `compare`) names the one candidate it starts.
+        let extensions = candidates.filter { $0.hasPrefix(word) }
+        if word.drop(while: { $0 == "-" }).count >= 2, extensions.count == 1 { return extensions[0] }
         return nil
     }
 

@@ -2,7 +2,8 @@
 public enum CommandCatalog {
     public static let version = "0.1.0"
 
-    public static let subcommands: [CommandSpec] = [BindCheckCommand.spec, TraceCommand.spec, CompareWireCommand.spec]
+    public static let subcommands: [CommandSpec] = [DemoCommand.spec, BindCheckCommand.spec, TraceCommand.spec, CompareWireCommand.spec,
+                                                    CompletionCommand.spec]
 
     public static func spec(named name: String) -> CommandSpec? { subcommands.first { $0.name == name } }
 
@@ -27,7 +28,7 @@ public enum CommandCatalog {
             "      --version  Print the version and exit.",
             "",
             "Run 'sockdiag <subcommand> --help' for its options and examples.",
-            ExitStatus.legend,
+            TextWrap.wrap(ExitStatus.legend, width: 80),
         ]
         return lines.joined(separator: "\n") + "\n"
     }

@@ -12,7 +12,7 @@ public enum TraceCommand {
 
     public static let spec = CommandSpec(
         name: "trace",
-        abstract: "Show connects, sends and binds as the kernel sees them (eBPF on a cgroup).",
+        abstract: "Show connects, sends and binds as the kernel saw them (eBPF).",
         summary: "Attach eBPF programs to a cgroup and show every connect, unconnected send and bind as the kernel saw it (socket family, address class such as ipv4-mapped), and for each socket the family of its packets on egress.",
         usage: ["--cgroup PATH [options]", "[options] -- CMD [ARGS...]"],
         discussion: "With -- CMD, sockdiag creates a transient cgroup, runs CMD inside it from its first instruction, traces until CMD exits, then removes the cgroup. Nothing stays attached after sockdiag exits.",
@@ -69,13 +69,8 @@ public struct TraceOptions: Equatable, Sendable {
             throw UsageError("nothing to trace: give --cgroup PATH or -- CMD [ARGS...]")
         }
         json = arguments.isSet(TraceCommand.json)
-        if let text = arguments.value(TraceCommand.duration) {
-            guard let seconds = Double(text), seconds.isFinite, seconds > 0 else {
-                throw UsageError("--duration must be a positive number of seconds, got '\(text)'")
-            }
-            duration = seconds
-        } else {
-            duration = nil
+        duration = try arguments.value(TraceCommand.duration).map { text throws(UsageError) in
+            try OptionValue.positiveSeconds(text, for: TraceCommand.duration)
         }
         if let text = arguments.value(TraceCommand.count) {
             guard let number = Int(text), number > 0 else {

@@ -24,6 +24,10 @@ public struct TraceRedirectRule: Hashable, Sendable {
         if case let .v6(v6) = target.address, v6.isIPv4Mapped {
             throw UsageError("--redirect '\(text)': give an IPv4 target as a.b.c.d; mapped destinations are redirected to it with their mapping kept")
         }
+        if case let .v6(v6) = target.address, let zone = v6.zone {
+            // bpf_sock_addr has no scope id to write: the zone would be dropped without a word.
+            throw UsageError("--redirect '\(text)': a target cannot carry a zone (%\(zone)); the connect6 hook can rewrite the address and port but not the scope id")
+        }
         if port.value == 0 || target.port.value == 0 { throw UsageError("--redirect '\(text)': port 0 cannot be redirected") }
     }
 

@@ -1,0 +1,134 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+internal import CLibBPF
+import SockdiagCore
+
+/// Runs bpf/sockopts.bpf.c: one pass over every task's file table that gives, for each open
+/// socket, the processes holding it and its SO_REUSEADDR, SO_REUSEPORT, bound device and
+/// IPV6_V6ONLY.
+public enum SockoptIterator {
+    /// nil when BPF iterators cannot be used here (no privilege, an old kernel, no BTF), so the
+    /// caller falls back to /proc for owners and goes without the flags.
+    /// `port`: only sockets bound to this local port (nil: every socket).
+    public static func inventory(port: UInt16? = nil) -> SocketInventory? {
+        guard let object = Base64.decode(EmbeddedBPFObjects.sockoptsBase64) else { return nil }
+        let previous = libbpf_set_print(nil) // a failure here means "fall back", not noise on stderr
+        defer { libbpf_set_print(previous) }
+        return object.withUnsafeBytes { raw -> SocketInventory? in
+            var options = bpf_object_open_opts()
+            options.sz = MemoryLayout<bpf_object_open_opts>.size
+            guard let obj = bpf_object__open_mem(raw.baseAddress, raw.count, &options) else { return nil }
+            defer { bpf_object__close(obj) }
+            if let port, port != 0, !setTargetPort(obj, port) { return nil }
+            guard bpf_object__load(obj) == 0, let records = run(obj, "socket_owners") else { return nil }
+            return SocketInventory(records: records)
+        }
+    }
+
+    /// The ids of the sk_lookup BPF programs attached to the current network namespace; they pick
+    /// a socket for each new connection before the kernel's listener lookup runs. nil when the
+    /// query is not possible here.
+    public static func socketLookupPrograms() -> [UInt32]? {
+        let fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var ids = [UInt32](repeating: 0, count: 64)
+        var count = UInt32(ids.count)
+        var flags: UInt32 = 0
+        let rc = ids.withUnsafeMutableBufferPointer { bpf_prog_query(fd, BPF_SK_LOOKUP, 0, &flags, $0.baseAddress, &count) }
+        guard rc == 0 else { return nil }
+        return Array(ids.prefix(Int(count)))
+    }
+
+    /// Writes `target_port` into the object's read-only data before it is loaded.
+    private static func setTargetPort(_ obj: OpaquePointer, _ port: UInt16) -> Bool {
+        var map = bpf_object__next_map(obj, nil)
+        while let current = map {
+            if let name = bpf_map__name(current), String(cString: name).hasSuffix(".rodata") {
+                var size = 0
+                guard let initial = bpf_map__initial_value(current, &size), size >= 2 else { return false }
+                var data = [UInt8](UnsafeRawBufferPointer(start: initial, count: size))
+                // target_port is the section's only variable.
+                data[0] = UInt8(truncatingIfNeeded: port)
+                data[1] = UInt8(truncatingIfNeeded: port >> 8)
+                return data.withUnsafeBytes { bpf_map__set_initial_value(current, $0.baseAddress, $0.count) } == 0
+            }
+            map = bpf_object__next_map(obj, current)
+        }
+        return false
+    }
+
+    private static func run(_ obj: OpaquePointer, _ name: String) -> [UInt8]? {
+        guard let program = bpf_object__find_program_by_name(obj, name),
+              let link = bpf_program__attach_iter(program, nil) else { return nil }
+        defer { bpf_link__destroy(link) }
+        let fd = bpf_iter_create(bpf_link__fd(link))
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 1 << 19)
+        var used = 0
+        while true {
+            if bytes.count - used < 1 << 16 { bytes += [UInt8](repeating: 0, count: bytes.count) }
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + used, $0.count - used) }
+            if n < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                return nil
+            }
+            if n == 0 { break }
+            used += n
+        }
+        bytes.removeLast(bytes.count - used)
+        return bytes
+    }
+}
+
+/// The iterator's output, kept raw: only the few inodes a report needs are looked up, so no
+/// table of every socket on the host is built. Records are
+/// {u64 inode, u32 tgid, u32 fd, s32 bound_dev_if, u16 family, u8 reuse, u8 flags}.
+public struct SocketInventory: Sendable {
+    static let recordSize = 24
+    let records: [UInt8]
+
+    /// The pids holding each of `inodes`.
+    public func owners(of inodes: Set<UInt64>) -> [UInt64: [Int32]] {
+        var owners: [UInt64: [Int32]] = [:]
+        forEach(of: inodes) { inode, raw, i in
+            let pid = Int32(bitPattern: raw.loadUnaligned(fromByteOffset: i + 8, as: UInt32.self))
+            if !(owners[inode]?.contains(pid) ?? false) { owners[inode, default: []].append(pid) }
+        }
+        return owners
+    }
+
+    /// The options of each of `inodes` that is an AF_INET or AF_INET6 socket.
+    public func options(of inodes: Set<UInt64>) -> [UInt64: BindCheckSocketOptions] {
+        var found: [UInt64: BindCheckSocketOptions] = [:]
+        forEach(of: inodes) { inode, raw, i in
+            let family = raw.loadUnaligned(fromByteOffset: i + 20, as: UInt16.self)
+            guard family == UInt16(AF_INET) || family == UInt16(AF_INET6), found[inode] == nil else { return }
+            let ifindex = raw.loadUnaligned(fromByteOffset: i + 16, as: Int32.self)
+            let flags = raw[i + 23]
+            found[inode] = BindCheckSocketOptions(
+                reuseaddr: raw[i + 22] != 0, reuseport: flags & 1 != 0, v6only: flags & 2 != 0,
+                boundDeviceIndex: ifindex, boundDevice: ifindex > 0 ? interfaceName(ifindex) : nil)
+        }
+        return found
+    }
+
+    private func forEach(of inodes: Set<UInt64>, _ body: (UInt64, UnsafeRawBufferPointer, Int) -> Void) {
+        records.withUnsafeBytes { raw in
+            var i = 0
+            while i + SocketInventory.recordSize <= raw.count {
+                let inode = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                if inodes.contains(inode) { body(inode, raw, i) }
+                i += SocketInventory.recordSize
+            }
+        }
+    }
+
+    private func interfaceName(_ index: Int32) -> String {
+        var name = [CChar](repeating: 0, count: Int(IF_NAMESIZE) + 1)
+        guard if_indextoname(UInt32(index), &name) != nil else { return "ifindex \(index)" }
+        return String(cString: name)
+    }
+}

@@ -1,0 +1,91 @@
+/// What the user asked about: an address, a port and a protocol.
+public struct BindCheckQuery: Hashable, Sendable {
+    public let address: IPAddress
+    public let port: Port
+    public let transport: TransportProtocol
+
+    public init(address: IPAddress, port: Port, transport: TransportProtocol) {
+        self.address = address
+        self.port = port
+        self.transport = transport
+    }
+
+    /// `[::]:45000`, `127.0.0.1:0`.
+    public var socketAddressText: String { SocketAddress(address, port).description }
+
+    /// Reads `ADDRESS PORT`, `ADDRESS:PORT` or `[IPV6]:PORT`. The error is one line for the terminal.
+    public init(positionals: [String], transport: TransportProtocol) throws(SockdiagError) {
+        switch positionals.count {
+        case 0:
+            throw .invalidInput("missing ADDRESS and PORT (usage: sockdiag bind-check [options] ADDRESS PORT, or --all)")
+        case 1:
+            let text = positionals[0]
+            let looksLikeSocketAddress = text.hasPrefix("[") || (text.contains(".") && text.contains(":"))
+            if looksLikeSocketAddress {
+                do {
+                    let parsed = try SocketAddress(parsing: text)
+                    self.init(address: parsed.address, port: parsed.port, transport: transport)
+                    return
+                } catch {
+                    throw .invalidInput(error.description)
+                }
+            }
+            let address: IPAddress
+            do { address = try IPAddress(parsing: text) } catch { throw .invalidInput(error.description) }
+            throw .invalidInput("missing port after '\(address)' (give ADDRESS PORT, or \(SocketAddress(address, Port(45000))) with a port of your choice)")
+        default:
+            let address: IPAddress
+            do { address = try IPAddress(parsing: positionals[0]) } catch { throw .invalidInput(error.description) }
+            let port: Port
+            do { port = try Port(parsing: positionals[1]) } catch { throw .invalidInput(error.description) }
+            self.init(address: address, port: port, transport: transport)
+        }
+    }
+}
+
+/// The sysctls and addresses that decide what a bind does.
+public struct BindCheckSystem: Hashable, Sendable {
+    /// `net.ipv6.bindv6only`: the IPV6_V6ONLY a new AF_INET6 socket starts with.
+    public var bindv6only: Bool
+    /// `net.ipv6.conf.all.disable_ipv6`, or true when the kernel has no IPv6 at all.
+    public var ipv6Disabled: Bool
+    public var ipv4Addresses: [IPv4Address]
+    public var ipv6Addresses: [IPv6Address]
+    /// `net.ipv4.ip_local_port_range`.
+    public var ephemeralRange: ClosedRange<UInt16>?
+    /// `net.ipv4.ip_local_reserved_ports`, as the kernel writes it (`8080,9000-9010`).
+    public var reservedPorts: String
+    /// `net.ipv4.ip_unprivileged_port_start`.
+    public var unprivilegedPortStart: Int?
+    /// The running kernel's release (`uname -r`).
+    public var kernel: String
+
+    public init(bindv6only: Bool, ipv6Disabled: Bool, ipv4Addresses: [IPv4Address], ipv6Addresses: [IPv6Address],
+                ephemeralRange: ClosedRange<UInt16>?, reservedPorts: String, unprivilegedPortStart: Int?, kernel: String = "") {
+        self.kernel = kernel
+        self.bindv6only = bindv6only
+        self.ipv6Disabled = ipv6Disabled
+        self.ipv4Addresses = ipv4Addresses
+        self.ipv6Addresses = ipv6Addresses
+        self.ephemeralRange = ephemeralRange
+        self.reservedPorts = reservedPorts
+        self.unprivilegedPortStart = unprivilegedPortStart
+    }
+
+    public var ipv6Usable: Bool { !ipv6Disabled && !ipv6Addresses.isEmpty }
+
+    /// Parses `32768\t60999`, as the kernel writes `ip_local_port_range`.
+    public static func parsePortRange(_ text: String) -> ClosedRange<UInt16>? {
+        let numbers = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).compactMap { UInt16($0) }
+        guard numbers.count == 2, numbers[0] <= numbers[1] else { return nil }
+        return numbers[0]...numbers[1]
+    }
+
+    /// Client destinations that matter: both loopbacks, the IPv4-mapped loopback, every local address.
+    public var destinations: [IPAddress] {
+        var list: [IPAddress] = [.v4(.loopback), .v6(.loopback), .v6(IPv6Address(mapping: .loopback))]
+        for a in ipv4Addresses where !list.contains(.v4(a)) { list.append(.v4(a)) }
+        for a in ipv6Addresses where !list.contains(where: { $0 == .v6(a) || $0.description == a.description }) { list.append(.v6(a)) }
+        return list
+    }
+}

@@ -1,0 +1,172 @@
+/// Where the socket list came from.
+public enum BindCheckSource: String, Hashable, Sendable {
+    /// NETLINK_SOCK_DIAG with the port filtered in the kernel; shows IPV6_V6ONLY.
+    case netlink
+    /// /proc/net/{tcp,tcp6,udp,udp6}; IPV6_V6ONLY unknown.
+    case proc
+}
+
+/// How socket owners were found.
+public enum BindCheckOwnerSource: String, Hashable, Sendable {
+    /// One BPF task-file iterator pass over every process's file table.
+    case bpfIterator = "bpf_iter"
+    /// readlink() of /proc/PID/fd/N, stopping once every socket has an owner.
+    case procFd = "proc"
+}
+
+/// Whose clients a receivers table describes: the sockets that exist, or those plus the socket
+/// about to be bound with a given IPV6_V6ONLY (nil for an IPv4 address).
+public enum BindCheckScenario: Hashable, Sendable {
+    case existing
+    case afterBind(v6only: Bool?)
+
+    public var key: String {
+        switch self {
+        case .existing: return "existing"
+        case .afterBind(nil): return "after_bind"
+        case let .afterBind(v6only?): return "after_bind_v6only_\(v6only ? 1 : 0)"
+        }
+    }
+
+    public var title: String {
+        switch self {
+        case .existing: return "NOW"
+        case .afterBind(nil): return "AFTER BIND"
+        case let .afterBind(v6only?): return "AFTER BIND V6ONLY=\(v6only ? 1 : 0)"
+        }
+    }
+}
+
+public struct BindCheckReceiver: Hashable, Sendable {
+    public let scenario: BindCheckScenario
+    public let destination: IPAddress
+    /// nil when the scenario's bind fails, so there is no after-bind state.
+    public let reception: BindCheckReception?
+}
+
+public struct BindCheckFinding: Hashable, Sendable {
+    public enum Severity: String, Hashable, Sendable {
+        /// The bind fails.
+        case error
+        /// The bind works but clients go astray or are refused.
+        case warning
+        /// Worth knowing; not a problem by itself.
+        case info
+    }
+
+    public let severity: Severity
+    public let message: String
+    public let advice: String?
+
+    public init(_ severity: Severity, _ message: String, advice: String? = nil) {
+        self.severity = severity
+        self.message = message
+        self.advice = advice
+    }
+
+    public var isProblem: Bool { severity != .info }
+}
+
+/// Everything gathered from the system for one query, before analysis.
+public struct BindCheckObservation: Sendable {
+    public var query: BindCheckQuery
+    public var system: BindCheckSystem
+    public var source: BindCheckSource
+    public var sockets: [BindCheckSocket]
+    public var trials: [BindCheckTrialOutcome]
+    /// The uid the trials ran as (SO_REUSEPORT shares only within one uid).
+    public var trialUID: UInt32
+    public var netns: String?
+    public var ownerSource: BindCheckOwnerSource
+    /// Ids of sk_lookup BPF programs attached in the namespace; nil when they could not be queried.
+    public var socketLookupPrograms: [UInt32]? = nil
+
+    public init(query: BindCheckQuery, system: BindCheckSystem, source: BindCheckSource, sockets: [BindCheckSocket],
+                trials: [BindCheckTrialOutcome], trialUID: UInt32, netns: String?, ownerSource: BindCheckOwnerSource = .procFd) {
+        self.ownerSource = ownerSource
+        self.query = query
+        self.system = system
+        self.source = source
+        self.sockets = sockets
+        self.trials = trials
+        self.trialUID = trialUID
+        self.netns = netns
+    }
+}
+
+/// The analysed answer to one query.
+public struct BindCheckReport: Sendable {
+    public let observation: BindCheckObservation
+    public let trials: [BindCheckTrial]
+    public let scenarios: [BindCheckScenario]
+    public let receivers: [BindCheckReceiver]
+    public let findings: [BindCheckFinding]
+
+    public var query: BindCheckQuery { observation.query }
+
+    /// `ok`, or the first problem in one sentence.
+    public var verdict: String { findings.first(where: \.isProblem)?.message ?? "ok" }
+
+    public var exitStatus: ExitStatus { findings.contains(where: \.isProblem) ? .problemFound : .ok }
+
+    public func socket(inode: UInt64) -> BindCheckSocket? { observation.sockets.first { $0.inode == inode } }
+
+    /// `python3 (pid 42)`, `the new socket`, or `inode 123` when no owner is known.
+    public func label(_ id: BindCheckReceiverID) -> String { BindCheckExistingRules.label(id, observation.sockets) }
+
+    public func label(_ reception: BindCheckReception) -> String { BindCheckExistingRules.label(reception, observation.sockets) }
+
+    public static func analyze(_ observation: BindCheckObservation) -> BindCheckReport {
+        let defaultV6only = observation.system.bindv6only
+        let trials = observation.trials.map {
+            BindCheckTrial.explain($0, sockets: observation.sockets, trialUID: observation.trialUID, defaultV6only: defaultV6only)
+        }
+        var scenarios: [BindCheckScenario] = []
+        var receivers: [BindCheckReceiver] = []
+        if observation.query.port.value != 0 {
+            let existing = BindCheckReport.candidates(observation.sockets, defaultV6only: defaultV6only)
+            let variants: [Bool?] = observation.query.address.family == .inet6 ? [false, true] : [nil]
+            scenarios = [.existing] + variants.map { .afterBind(v6only: $0) }
+            for scenario in scenarios {
+                var candidates: [BindCheckCandidate]? = existing
+                if case let .afterBind(v6only) = scenario {
+                    if let trial = BindCheckReport.usableTrial(observation.trials, v6only: v6only) {
+                        candidates = existing + [BindCheckCandidate(id: .newSocket, binding: trial.request.binding, reuseport: trial.request.reuseport)]
+                    } else {
+                        candidates = nil
+                    }
+                }
+                for destination in observation.system.destinations {
+                    let reception = candidates.map {
+                        BindCheckLookup.reception(of: destination, among: $0, transport: observation.query.transport)
+                    }
+                    receivers.append(BindCheckReceiver(scenario: scenario, destination: destination, reception: reception))
+                }
+            }
+        }
+        var report = BindCheckReport(observation: observation, trials: trials, scenarios: scenarios,
+                                     receivers: receivers, findings: [])
+        report = BindCheckReport(observation: observation, trials: trials, scenarios: scenarios,
+                                 receivers: receivers, findings: BindCheckAdvisor(report: report).findings())
+        return report
+    }
+
+    /// The sockets new clients can reach, with unknown V6ONLY taken as the system default.
+    public static func candidates(_ sockets: [BindCheckSocket], defaultV6only: Bool) -> [BindCheckCandidate] {
+        sockets.filter(\.acceptsNewClients).map {
+            let b = $0.binding
+            return BindCheckCandidate(id: .existing(inode: $0.inode),
+                                      binding: BindCheckBinding(family: b.family, address: b.address, v6only: b.v6only ?? defaultV6only),
+                                      boundDevice: $0.options?.boundDevice, reuseport: $0.options?.reuseport)
+        }
+    }
+
+    /// The trial that stands for "the program binds": plain if that works, else the first that does.
+    static func usableTrial(_ trials: [BindCheckTrialOutcome], v6only: Bool?) -> BindCheckTrialOutcome? {
+        trials.first { $0.request.v6only == v6only && $0.succeeded }
+    }
+
+    public func receivers(for scenario: BindCheckScenario) -> [BindCheckReceiver] {
+        receivers.filter { $0.scenario == scenario }
+    }
+}

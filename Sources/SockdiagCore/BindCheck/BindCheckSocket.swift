@@ -1,0 +1,188 @@
+/// A socket's TCP state as the kernel numbers it (`include/net/tcp_states.h`); UDP sockets use
+/// `established` when connected and `close` when not.
+public enum BindCheckSocketState: UInt8, Hashable, Sendable, CaseIterable {
+    case established = 1
+    case synSent = 2
+    case synReceived = 3
+    case finWait1 = 4
+    case finWait2 = 5
+    case timeWait = 6
+    case close = 7
+    case closeWait = 8
+    case lastAck = 9
+    case listen = 10
+    case closing = 11
+    case newSynReceived = 12
+
+    /// The name `ss` prints (`UNCONN` for an unconnected UDP socket).
+    public func name(for transport: TransportProtocol) -> String {
+        switch self {
+        case .established: return "ESTAB"
+        case .synSent: return "SYN-SENT"
+        case .synReceived: return "SYN-RECV"
+        case .finWait1: return "FIN-WAIT-1"
+        case .finWait2: return "FIN-WAIT-2"
+        case .timeWait: return "TIME-WAIT"
+        case .close: return transport == .udp ? "UNCONN" : "CLOSE"
+        case .closeWait: return "CLOSE-WAIT"
+        case .lastAck: return "LAST-ACK"
+        case .listen: return "LISTEN"
+        case .closing: return "CLOSING"
+        case .newSynReceived: return "NEW-SYN-RECV"
+        }
+    }
+}
+
+/// A process holding a socket, as `ps` names it.
+public struct BindCheckOwner: Hashable, Sendable {
+    public let pid: Int32
+    public let comm: String
+    public let cmdline: String
+
+    public init(pid: Int32, comm: String, cmdline: String) {
+        self.pid = pid
+        self.comm = comm
+        self.cmdline = cmdline
+    }
+
+    /// `python3 (pid 4242)`.
+    public var label: String { "\(comm) (pid \(pid))" }
+}
+
+/// What is known about who holds a socket.
+public enum BindCheckOwnership: Hashable, Sendable {
+    /// The processes whose file tables hold the socket (several after fork or fd passing).
+    case owners([BindCheckOwner])
+    /// No process holds it: TIME-WAIT and request sockets belong to the kernel alone.
+    case kernel
+    /// Some processes could not be inspected (another user's, without root), so its owner is unknown.
+    case hidden
+    /// Every visible process was inspected and none holds it (its owner lives outside this pid
+    /// namespace, or closed it meanwhile).
+    case notFound
+    /// Owners were not looked up.
+    case notLooked
+
+    public var owners: [BindCheckOwner] {
+        if case let .owners(list) = self { return list }
+        return []
+    }
+}
+
+/// The socket options that decide binds and lookups but that netlink cannot show, read by a BPF
+/// socket iterator.
+public struct BindCheckSocketOptions: Hashable, Sendable {
+    public let reuseaddr: Bool
+    public let reuseport: Bool
+    public let v6only: Bool
+    /// SO_BINDTODEVICE's interface index, 0 when unbound.
+    public let boundDeviceIndex: Int32
+    public let boundDevice: String?
+
+    public init(reuseaddr: Bool, reuseport: Bool, v6only: Bool, boundDeviceIndex: Int32, boundDevice: String?) {
+        self.reuseaddr = reuseaddr
+        self.reuseport = reuseport
+        self.v6only = v6only
+        self.boundDeviceIndex = boundDeviceIndex
+        self.boundDevice = boundDevice
+    }
+}
+
+/// One socket already on the port, from /proc/net or NETLINK_SOCK_DIAG.
+public struct BindCheckSocket: Hashable, Sendable {
+    public var family: AddressFamily
+    public var transport: TransportProtocol
+    public var state: BindCheckSocketState
+    public var local: SocketAddress
+    public var remote: SocketAddress
+    /// IPV6_V6ONLY of an AF_INET6 socket; nil for AF_INET, and for AF_INET6 when the source cannot
+    /// tell (/proc/net does not show it).
+    public var v6only: Bool?
+    public var uid: UInt32
+    public var inode: UInt64
+    public var ownership: BindCheckOwnership
+    /// nil where no BPF socket iterator could read them.
+    public var options: BindCheckSocketOptions?
+
+    public init(family: AddressFamily, transport: TransportProtocol, state: BindCheckSocketState,
+                local: SocketAddress, remote: SocketAddress, v6only: Bool?, uid: UInt32, inode: UInt64,
+                ownership: BindCheckOwnership = .notLooked, options: BindCheckSocketOptions? = nil) {
+        self.options = options
+        self.family = family
+        self.transport = transport
+        self.state = state
+        self.local = local
+        self.remote = remote
+        self.v6only = v6only
+        self.uid = uid
+        self.inode = inode
+        self.ownership = ownership
+    }
+
+    /// The socket as the bind and lookup rules see it.
+    public var binding: BindCheckBinding {
+        BindCheckBinding(family: family, address: local.address, v6only: v6only)
+    }
+
+    /// Whether new clients can reach it: a TCP listener, or an unconnected UDP socket.
+    public var acceptsNewClients: Bool {
+        switch transport {
+        case .tcp: return state == .listen
+        case .udp: return remote.address.isUnspecified && remote.port.value == 0
+        }
+    }
+
+    /// `python3 (pid 4242)`, `python3 (pid 1), sh (pid 2)`, or why there is none.
+    public var ownerLabel: String {
+        switch ownership {
+        case let .owners(list) where !list.isEmpty: return list.map(\.label).joined(separator: ", ")
+        case .owners, .kernel: return "kernel (no process)"
+        case .hidden: return "unknown (not visible without root)"
+        case .notFound: return "no visible process"
+        case .notLooked: return "-"
+        }
+    }
+}
+
+/// The address part of a bound socket that Linux's bind and lookup rules look at. An AF_INET6
+/// socket bound to a specific non-mapped address is always V6ONLY (the kernel sets it in bind).
+public struct BindCheckBinding: Hashable, Sendable {
+    public let family: AddressFamily
+    public let address: IPAddress
+    /// nil only when unknown (an AF_INET6 socket read from /proc).
+    public let v6only: Bool?
+
+    public init(family: AddressFamily, address: IPAddress, v6only: Bool?) {
+        self.family = family
+        self.address = address
+        if family == .inet {
+            self.v6only = false
+        } else if case let .v6(a) = address, !a.isIPv4Mapped, !address.isUnspecified {
+            self.v6only = true
+        } else {
+            self.v6only = v6only
+        }
+    }
+
+    /// The IPv4 address this binding covers: its own for AF_INET, the embedded one for a mapped
+    /// AF_INET6 address, 0.0.0.0 for a dual-stack `[::]`; nil when it takes no IPv4 at all.
+    public var ipv4Side: IPv4Address? {
+        switch address {
+        case let .v4(a): return a
+        case let .v6(a):
+            if v6only == true { return nil }
+            if let mapped = a.unmapped { return mapped }
+            return address.isUnspecified ? .any : nil
+        }
+    }
+
+    public var isWildcard: Bool { address.isUnspecified || ipv4Side == .any && family == .inet }
+
+    /// `[::]`, `127.0.0.1`, `[::ffff:127.0.0.1]`.
+    public var addressText: String {
+        switch address {
+        case let .v4(a): return a.description
+        case let .v6(a): return "[\(a.withoutZone)]"
+        }
+    }
+}

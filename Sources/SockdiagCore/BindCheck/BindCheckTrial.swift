@@ -1,0 +1,146 @@
+/// One trial bind: a real socket bound (and, for TCP, listening) with these options, closed at once.
+public struct BindCheckTrialRequest: Hashable, Sendable {
+    public let address: IPAddress
+    public let port: Port
+    public let transport: TransportProtocol
+    /// IPV6_V6ONLY for an IPv6 address; nil for IPv4.
+    public let v6only: Bool?
+    public let reuseaddr: Bool
+    public let reuseport: Bool
+
+    public init(address: IPAddress, port: Port, transport: TransportProtocol, v6only: Bool?,
+                reuseaddr: Bool, reuseport: Bool) {
+        self.address = address
+        self.port = port
+        self.transport = transport
+        self.v6only = address.family == .inet6 ? v6only : nil
+        self.reuseaddr = reuseaddr
+        self.reuseport = reuseport
+    }
+
+    public var binding: BindCheckBinding {
+        BindCheckBinding(family: address.family, address: address, v6only: v6only ?? false)
+    }
+
+    /// Every trial sockdiag makes for a query: V6ONLY=0 and =1 for an IPv6 address, each plain,
+    /// with SO_REUSEADDR and with SO_REUSEPORT.
+    public static func all(for query: BindCheckQuery) -> [BindCheckTrialRequest] {
+        let v6onlyValues: [Bool?] = query.address.family == .inet6 ? [false, true] : [nil]
+        return v6onlyValues.flatMap { v6only in
+            [(false, false), (true, false), (false, true)].map { flags in
+                BindCheckTrialRequest(address: query.address, port: query.port, transport: query.transport,
+                                      v6only: v6only, reuseaddr: flags.0, reuseport: flags.1)
+            }
+        }
+    }
+
+    /// `plain`, `SO_REUSEADDR`, `SO_REUSEPORT`.
+    public var flagsLabel: String {
+        reuseport ? "SO_REUSEPORT" : reuseaddr ? "SO_REUSEADDR" : "plain"
+    }
+}
+
+/// The system call that failed in a trial.
+public enum BindCheckTrialStage: String, Hashable, Sendable {
+    case socket, setsockopt, bind, listen
+}
+
+/// What the kernel said to a trial bind.
+public struct BindCheckTrialOutcome: Hashable, Sendable {
+    public let request: BindCheckTrialRequest
+    /// The port the socket got (the kernel's choice for port 0), or where and how it failed.
+    public let result: Result<Port, BindCheckTrialFailure>
+
+    public init(request: BindCheckTrialRequest, result: Result<Port, BindCheckTrialFailure>) {
+        self.request = request
+        self.result = result
+    }
+
+    public var succeeded: Bool { if case .success = result { return true } else { return false } }
+
+    public var errno: Errno? { if case let .failure(f) = result { return f.errno } else { return nil } }
+
+    /// `ok` or the errno name.
+    public var resultName: String { errno?.name ?? "ok" }
+}
+
+public struct BindCheckTrialFailure: Error, Hashable, Sendable {
+    public let stage: BindCheckTrialStage
+    public let errno: Errno
+
+    public init(stage: BindCheckTrialStage, errno: Errno) {
+        self.stage = stage
+        self.errno = errno
+    }
+}
+
+/// A trial with the existing sockets it conflicts with, explained.
+public struct BindCheckTrial: Hashable, Sendable {
+    public let outcome: BindCheckTrialOutcome
+    public let conflicts: [BindCheckConflict]
+    /// What the result teaches beyond the conflicts (a flag an existing socket must have set, a
+    /// conflict the visible sockets do not explain).
+    public let notes: [String]
+
+    /// Explains an outcome with the rules: on EADDRINUSE, the sockets that certainly conflict (or,
+    /// when none certainly does, those that do unless they set a flag the result shows they lack);
+    /// on success, the flags that the sockets which would otherwise conflict must have set.
+    public static func explain(_ outcome: BindCheckTrialOutcome, sockets: [BindCheckSocket],
+                               trialUID: UInt32, defaultV6only: Bool) -> BindCheckTrial {
+        let request = outcome.request
+        guard request.port.value != 0 else {
+            return BindCheckTrial(outcome: outcome, conflicts: [], notes: [])
+        }
+        let predicted = sockets.compactMap {
+            BindCheckRules.conflict(of: request, with: $0, trialUID: trialUID, defaultV6only: defaultV6only)
+        }
+        var notes: [String] = []
+        switch outcome.result {
+        case .success:
+            for conflict in predicted {
+                if conflict.certain {
+                    notes.append("the rules predict a conflict with inode \(conflict.inode), yet the kernel allowed the bind (is one of them bound to a device?)")
+                } else if let escape = conflict.escape {
+                    notes.append("inode \(conflict.inode) must have set \(escape.rawValue): the bind shared its address")
+                }
+            }
+            return BindCheckTrial(outcome: outcome, conflicts: [], notes: notes)
+        case let .failure(failure):
+            guard failure.errno == .addressInUse else {
+                return BindCheckTrial(outcome: outcome, conflicts: [], notes: [BindCheckTrial.meaning(of: failure, request)])
+            }
+            let certain = predicted.filter(\.certain)
+            if !certain.isEmpty { return BindCheckTrial(outcome: outcome, conflicts: certain, notes: []) }
+            let possible = predicted.map { conflict -> BindCheckConflict in
+                var c = conflict
+                if let escape = conflict.escape {
+                    c.why += predicted.count == 1 ? "; it did not set \(escape.rawValue), or the bind would have succeeded"
+                                                  : "; it conflicts unless it set \(escape.rawValue) too"
+                }
+                return c
+            }
+            if possible.isEmpty {
+                notes.append("no visible socket explains the conflict (one bound to a device, in another process's view, or gone since the scan)")
+            }
+            return BindCheckTrial(outcome: outcome, conflicts: possible, notes: notes)
+        }
+    }
+
+    /// What an errno other than EADDRINUSE means for a bind.
+    static func meaning(of failure: BindCheckTrialFailure, _ request: BindCheckTrialRequest) -> String {
+        switch (failure.errno, failure.stage) {
+        case (.addressNotAvailable, _):
+            return "\(request.address) is not an address of this host (or of this network namespace)"
+        case (.accessDenied, _):
+            return "ports below net.ipv4.ip_unprivileged_port_start need CAP_NET_BIND_SERVICE"
+        case (.addressFamilyNotSupported, _):
+            return "IPv6 is not available here (disabled, or no IPv6 in the kernel)"
+        case (.invalidArgument, .bind) where request.v6only == true && request.address.unmapped.family == .inet:
+            return "an IPV6_V6ONLY socket cannot bind an IPv4-mapped address"
+        case (.invalidArgument, .setsockopt):
+            return "the kernel refused the socket option"
+        default:
+            return "\(failure.stage) failed with \(failure.errno.name)"
+        }
+    }
+}

@@ -1,0 +1,63 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SockdiagCore
+
+/// One network namespace found on the host, by the identity of its nsfs inode.
+public struct BindCheckNetworkNamespace: Hashable, Sendable {
+    /// The nsfs inode number, as `ls -l /proc/PID/ns/net` shows it: `net:[4026531840]`.
+    public let inode: UInt64
+    /// A path that opens it: `/proc/PID/ns/net` or `/run/netns/NAME`.
+    public let path: String
+    /// A process inside it, if any.
+    public let pid: Int32?
+    /// Its `ip netns` name, if it has one.
+    public let name: String?
+
+    public var label: String {
+        var text = "net:[\(inode)]"
+        if let name { text += " \(name)" }
+        if let pid { text += " (pid \(pid))" }
+        return text
+    }
+}
+
+/// `--all-netns`: every network namespace that has a process (by /proc/PID/ns/net identity) or an
+/// `ip netns` name, the current one first.
+public enum BindCheckNamespaceWalk {
+    public static func list(procRoot: String = "/proc") -> [BindCheckNetworkNamespace] {
+        var seen: [UInt64: BindCheckNetworkNamespace] = [:]
+        var order: [UInt64] = []
+        func add(_ path: String, pid: Int32?, name: String?) {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return }
+            let inode = UInt64(info.st_ino)
+            if let known = seen[inode] {
+                if known.name == nil, let name {
+                    seen[inode] = BindCheckNetworkNamespace(inode: inode, path: known.path, pid: known.pid, name: name)
+                }
+                return
+            }
+            seen[inode] = BindCheckNetworkNamespace(inode: inode, path: path, pid: pid, name: name)
+            order.append(inode)
+        }
+        add("\(procRoot)/thread-self/ns/net", pid: getpid(), name: nil)
+        if let dir = opendir(procRoot) {
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                guard let pid = Int32(name), pid > 0 else { continue }
+                add("\(procRoot)/\(pid)/ns/net", pid: pid, name: nil)
+            }
+            closedir(dir)
+        }
+        if let dir = opendir("/run/netns") {
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                guard !name.hasPrefix(".") else { continue }
+                add("/run/netns/\(name)", pid: nil, name: name)
+            }
+            closedir(dir)
+        }
+        return order.compactMap { seen[$0] }
+    }
+}

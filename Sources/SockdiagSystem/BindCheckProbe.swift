@@ -1,0 +1,121 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SockdiagCore
+
+/// One-pass lookups by socket inode, from BPF iterators.
+public struct BindCheckInventory {
+    public let owners: (Set<UInt64>) -> [UInt64: [Int32]]
+    public let options: (Set<UInt64>) -> [UInt64: BindCheckSocketOptions]
+
+    public init(owners: @escaping (Set<UInt64>) -> [UInt64: [Int32]],
+                options: @escaping (Set<UInt64>) -> [UInt64: BindCheckSocketOptions]) {
+        self.owners = owners
+        self.options = options
+    }
+}
+
+/// Gathers what bind-check analyses: sysctls, the sockets on the port with their owners, and the
+/// trial binds, in the current network namespace.
+public enum BindCheckProbe {
+    /// Sockets on the port: from netlink when it works (filtered in the kernel, with V6ONLY),
+    /// else from /proc/net.
+    public static func sockets(_ transport: TransportProtocol, filter: BindCheckPortFilter,
+                               listeningOnly: Bool = false) throws(SockdiagError) -> ([BindCheckSocket], BindCheckSource) {
+        if let viaNetlink = try? BindCheckNetlink.dump(transport, filter: filter, listeningOnly: listeningOnly) {
+            return (viaNetlink, .netlink)
+        }
+        var viaProc = try BindCheckProcScanner.scan(transport, filter: filter)
+        if listeningOnly { viaProc = viaProc.filter(\.acceptsNewClients) }
+        return (viaProc, .proc)
+    }
+
+    /// Prepares one-pass lookups of owners and socket options (BPF iterators); nil when unavailable.
+    public typealias InventoryProvider = () -> BindCheckInventory?
+
+    /// Fills in each socket's owning processes, from `table` when there is one, else from
+    /// /proc/PID/fd, and its options where the inventory has them.
+    @discardableResult
+    public static func attachOwners(_ sockets: inout [BindCheckSocket], table: BindCheckInventory? = nil) -> BindCheckOwnerSource {
+        let wanted = Set(sockets.map(\.inode).filter { $0 != 0 })
+        var pids: [UInt64: [Int32]]
+        var someHidden = false
+        var source = BindCheckOwnerSource.bpfIterator
+        if let table {
+            pids = table.owners(wanted)
+            let options = table.options(wanted)
+            for i in sockets.indices {
+                guard let found = options[sockets[i].inode] else { continue }
+                sockets[i].options = found
+                if sockets[i].family == .inet6 && sockets[i].v6only == nil { sockets[i].v6only = found.v6only }
+            }
+        } else {
+            let scan = BindCheckOwnerScan.find(wanted)
+            (pids, someHidden, source) = (scan.pids, scan.someHidden, .procFd)
+        }
+        var identities: [Int32: BindCheckOwner?] = [:]
+        func identity(_ pid: Int32) -> BindCheckOwner? {
+            if let known = identities[pid] { return known }
+            let owner = ProcessIdentity.read(pid: pid).map { BindCheckOwner(pid: pid, comm: $0.comm, cmdline: $0.cmdline) }
+            identities[pid] = owner
+            return owner
+        }
+        for i in sockets.indices {
+            let inode = sockets[i].inode
+            let owners = (pids[inode] ?? []).sorted().compactMap(identity)
+            if !owners.isEmpty {
+                sockets[i].ownership = .owners(owners)
+            } else {
+                sockets[i].ownership = inode == 0 ? .kernel : someHidden ? .hidden : .notFound
+            }
+        }
+        return source
+    }
+
+    public static func observe(_ query: BindCheckQuery, netns: String?, inventory: InventoryProvider? = nil) throws(SockdiagError) -> BindCheckObservation {
+        let pendingOwners = inventory.map { BindCheckBackground($0) }
+        let system = BindCheckSystemReader.read()
+        let filter: BindCheckPortFilter
+        var listeningOnly = false
+        if query.port.value == 0 {
+            // Port 0: the question is which ports the kernel may hand out, so look at the listeners there.
+            filter = .range(system.ephemeralRange ?? 32768...60999)
+            listeningOnly = true
+        } else {
+            filter = .port(query.port)
+        }
+        var (sockets, source) = try sockets(query.transport, filter: filter, listeningOnly: listeningOnly)
+        sockets.sort(by: BindCheckProbe.order)
+        let ownerSource = attachOwners(&sockets, table: pendingOwners?.wait())
+        let trials = runTrials(for: query)
+        return BindCheckObservation(query: query, system: system, source: source, sockets: sockets, trials: trials,
+                                    trialUID: UInt32(geteuid()), netns: netns, ownerSource: ownerSource)
+    }
+
+    /// Every trial, in an order that keeps them from changing each other's results. A successful
+    /// SO_REUSEPORT bind leaves the port's bind bucket marked for fast reuse (`tb->fastreuseport`
+    /// with the trial's address), and a later SO_REUSEPORT bind that matches it skips the conflict
+    /// check entirely, even after the trial socket is gone. So the SO_REUSEPORT trials run last, and
+    /// a plain bind that works afterwards clears the mark again.
+    static func runTrials(for query: BindCheckQuery) -> [BindCheckTrialOutcome] {
+        let requests = BindCheckTrialRequest.all(for: query)
+        let ordered = requests.filter { !$0.reuseport } + requests.filter(\.reuseport)
+        let outcomes = ordered.map(BindCheckTrialBinder.run)
+        if query.port.value != 0, outcomes.contains(where: { $0.request.reuseport && $0.succeeded }),
+           let clearing = outcomes.first(where: { !$0.request.reuseport && !$0.request.reuseaddr && $0.succeeded }) {
+            _ = BindCheckTrialBinder.run(clearing.request)
+        }
+        return requests.compactMap { request in outcomes.first { $0.request == request } }
+    }
+
+    /// Listeners first, then by family, address and port.
+    static func order(_ a: BindCheckSocket, _ b: BindCheckSocket) -> Bool {
+        let la = a.acceptsNewClients, lb = b.acceptsNewClients
+        if la != lb { return la }
+        if a.local.port != b.local.port { return a.local.port < b.local.port }
+        if a.family != b.family { return a.family == .inet }
+        if a.local.address != b.local.address { return a.local.address < b.local.address }
+        if a.remote.address != b.remote.address { return a.remote.address < b.remote.address }
+        return a.remote.port < b.remote.port
+    }
+}

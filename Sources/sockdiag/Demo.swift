@@ -1,0 +1,140 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SockdiagCore
+import SockdiagSystem
+
+func runDemo(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> ExitStatus {
+    guard Privileges.isRoot else {
+        throw SockdiagError.missingPrivilege("needs root (CAP_BPF, CAP_SYS_ADMIN, CAP_NET_RAW) for BPF, cgroups and the capture on lo; run it with sudo")
+    }
+    let json = arguments.isSet(DemoCommand.json)
+    let executable = try currentExecutable()
+    let mapped = try demoMappedClient(executable: executable, terminal: terminal)
+    // Story 1 installs the termination handlers, so from then on Ctrl-C is only noted: the demo
+    // checks for it between the stories and after them instead of printing a cut-short story.
+    if let signal = TerminationSignals.received { return interrupted(by: signal, terminal) }
+    let portTaken = try demoPortTakenOnIPv4(executable: executable)
+    if let signal = TerminationSignals.received { return interrupted(by: signal, terminal) }
+
+    if json {
+        var out = "{\n\"ipv4_mapped_client\": "
+        out += String(decoding: mapped.report.json(), as: UTF8.self).trimmingTrailingNewlines
+        out += ",\n\"ipv4_mapped_explanation\": " + JSON.string(mapped.explanation).compact
+        out += ",\n\"port_taken_on_ipv4\": " + portTaken.json.pretty + "\n}\n"
+        terminal.out(out)
+        return .ok
+    }
+    terminal.out(mapped.text(style: terminal.style))
+    terminal.out("\n")
+    terminal.out(portTaken.text(style: terminal.style))
+    return .ok
+}
+
+private func interrupted(by signal: Int32, _ terminal: Terminal) -> ExitStatus {
+    let name = [SIGINT: "SIGINT", SIGTERM: "SIGTERM", SIGHUP: "SIGHUP"][signal] ?? "signal \(signal)"
+    return terminal.fail("demo: stopped by \(name); the cgroup, programs and helper processes are gone")
+}
+
+/// Story 1: a dual-mode client reaches an IPv4 host through an AF_INET6 socket.
+struct DemoMappedClient {
+    let port: Port
+    let report: WireReport
+    let explanation: String
+
+    func text(style: OutputStyle) -> String {
+        var out = style.bold("Story 1: a dual-mode client talks IPv4 through an AF_INET6 socket") + "\n"
+        out += "A dual-stack listener waits on [::]:\(port); a client in a transient cgroup connects through\n"
+        out += "AF_INET6 to [::ffff:127.0.0.1]:\(port) (as .NET's dual-mode sockets do) and to [::1]:\(port).\n"
+        out += "$ sockdiag compare-wire --interface lo -- sockdiag \(DemoCommand.clientEntry) \(port)\n\n"
+        out += String(decoding: report.text(style: style), as: UTF8.self)
+        out += "\n" + style.bold("What it means:") + "\n" + TextWrap.wrap(explanation, indent: "  ") + "\n"
+        return out
+    }
+}
+
+func demoMappedClient(executable: String, terminal: Terminal) throws -> DemoMappedClient {
+    let listener = try OwnedSocket.tcp(boundTo: SocketAddress(.v6(.any), Port(0)), v6only: false, listening: true)
+    guard let port = listener.localPort else {
+        throw SockdiagError.system(call: "getsockname", errno: Errno(errno), context: "demo listener")
+    }
+    let arguments = try ArgumentParser.parse(
+        ["--interface", "lo", "--", executable, DemoCommand.clientEntry, String(port.value)],
+        for: CompareWireCommand.spec)
+    let options = try CompareWireOptions(arguments)
+    guard case let .live(target) = options.mode else { preconditionFailure("the demo runs compare-wire live") }
+    var quiet = terminal
+    quiet.showsNotes = false  // "sockdiag __demo-client exited with status 0" would name a build path
+    let report = try compareLive(target, options: options, terminal: quiet)
+    listener.close()
+    return DemoMappedClient(port: port, report: report, explanation: DemoNarrative.mappedClient(report.join))
+}
+
+/// The demo's client: the two connects a dual-mode socket makes, to the port in `arguments`.
+func runDemoClient(_ arguments: [String]) -> ExitStatus {
+    guard let text = arguments.first, let port = try? Port(parsing: text) else { return .failure }
+    do {
+        try OwnedSocket.connectSendClose(family: .inet6, to: SocketAddress(.v6(IPv6Address(mapping: .loopback)), port),
+                                         payload: Array("GET / HTTP/1.0\r\n\r\n".utf8))
+        try OwnedSocket.connectSendClose(family: .inet6, to: SocketAddress(.v6(.loopback), port),
+                                         payload: Array("GET / HTTP/1.0\r\n\r\n".utf8))
+    } catch {
+        fputs("sockdiag: demo client: \(error)\n", stderr)
+        return .failure
+    }
+    return .ok
+}
+
+extension String {
+    var trimmingTrailingNewlines: String {
+        var text = self
+        while text.hasSuffix("\n") { text.removeLast() }
+        return text
+    }
+}
+
+/// Story 2: another program holds 127.0.0.1:Q; what does binding [::]:Q do?
+struct DemoPortTaken {
+    let holderPID: Int32
+    let report: BindCheckReport
+    let explanation: String
+
+    var json: JSON {
+        .object([
+            ("holder_pid", .int(Int64(holderPID))),
+            ("bind_check", report.json),
+            ("explanation", .string(explanation)),
+        ])
+    }
+
+    func text(style: OutputStyle) -> String {
+        let port = report.query.port
+        var out = style.bold("Story 2: a program holds 127.0.0.1:\(port); a server binds [::]:\(port)") + "\n"
+        out += "pid \(holderPID) (standing in for Spotify) listens on 127.0.0.1:\(port).\n"
+        out += "$ sockdiag bind-check '[::]:\(port)'\n\n"
+        out += report.text(style: style)
+        out += "\n" + style.bold("What it means:") + "\n" + TextWrap.wrap(explanation, indent: "  ") + "\n"
+        return out
+    }
+}
+
+func demoPortTakenOnIPv4(executable: String) throws -> DemoPortTaken {
+    let socket = try OwnedSocket.tcp(boundTo: SocketAddress(.v4(.loopback), Port(0)), listening: true)
+    guard let port = socket.localPort else {
+        throw SockdiagError.system(call: "getsockname", errno: Errno(errno), context: "demo holder socket")
+    }
+    let holder = try SocketHolderProcess.start([executable, DemoCommand.holderEntry], holding: socket)
+    defer { holder.stop() }
+    let query = try BindCheckQuery(positionals: ["::", String(port.value)], transport: .tcp)
+    let report = BindCheckReport.analyze(try BindCheckProbe.observe(query, netns: nil, inventory: inventory))
+    return DemoPortTaken(holderPID: holder.pid, report: report,
+                         explanation: DemoNarrative.spotify(report, holderPID: holder.pid))
+}
+
+/// The path of this binary, so the demo's helper processes show up as `sockdiag`, not `exe`.
+func currentExecutable() throws -> String {
+    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+    let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    guard length > 0 else { throw SockdiagError.system(call: "readlink", errno: Errno(errno), context: "/proc/self/exe") }
+    return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}

@@ -1,0 +1,96 @@
+import XCTest
+@testable import SockdiagCore
+
+/// Verdicts from observed sockets and trial results (no system access).
+final class BindCheckReportTests: XCTestCase {
+    let system = BindCheckSystem(bindv6only: false, ipv6Disabled: false, ipv4Addresses: [.loopback], ipv6Addresses: [.loopback],
+                                 ephemeralRange: 32768...60999, reservedPorts: "", unprivilegedPortStart: 1024)
+
+    func listener(_ family: AddressFamily, _ address: String, v6only: Bool? = nil, inode: UInt64, pid: Int32, comm: String) -> BindCheckSocket {
+        BindCheckSocket(family: family, transport: .tcp, state: .listen, local: SocketAddress(IPAddress(address)!, Port(45000)),
+                        remote: SocketAddress(family == .inet ? .v4(.any) : .v6(.any), Port(0)), v6only: v6only, uid: 0,
+                        inode: inode, ownership: .owners([BindCheckOwner(pid: pid, comm: comm, cmdline: comm)]))
+    }
+
+    func outcomes(_ query: BindCheckQuery, failing: Set<Bool?>) -> [BindCheckTrialOutcome] {
+        BindCheckTrialRequest.all(for: query).map { request in
+            failing.contains(request.v6only)
+                ? BindCheckTrialOutcome(request: request, result: .failure(BindCheckTrialFailure(stage: .bind, errno: .addressInUse)))
+                : BindCheckTrialOutcome(request: request, result: .success(query.port))
+        }
+    }
+
+    /// The Spotify story on Linux: 127.0.0.1:P is held, so a dual-stack [::]:P fails, and a V6ONLY
+    /// one succeeds while IPv4 clients keep reaching the other process.
+    func testSpotifyStory() {
+        let query = BindCheckQuery(address: IPAddress("::")!, port: Port(45000), transport: .tcp)
+        let spotify = listener(.inet, "127.0.0.1", inode: 10, pid: 4242, comm: "spotify")
+        let report = BindCheckReport.analyze(BindCheckObservation(query: query, system: system, source: .netlink, sockets: [spotify],
+                                                                  trials: outcomes(query, failing: [false]), trialUID: 0, netns: nil))
+        XCTAssertEqual(report.exitStatus, .problemFound)
+        XCTAssertTrue(report.verdict.contains("EADDRINUSE"), report.verdict)
+        XCTAssertTrue(report.verdict.contains("spotify (pid 4242)"), report.verdict)
+        XCTAssertTrue(report.findings[0].advice?.contains("IPV6_V6ONLY=1") ?? false)
+        let afterV6only = report.receivers(for: .afterBind(v6only: true))
+        XCTAssertEqual(afterV6only.first { $0.destination == .v4(.loopback) }?.reception?.receivers, [.existing(inode: 10)])
+        XCTAssertEqual(afterV6only.first { $0.destination == .v6(.loopback) }?.reception?.receivers, [.newSocket])
+        XCTAssertNil(report.receivers(for: .afterBind(v6only: false)).first?.reception, "the dual-stack bind fails")
+        let json = report.json
+        XCTAssertEqual(json["verdict"], .string(report.verdict))
+        XCTAssertEqual(json["source"], "netlink")
+    }
+
+    func testAnSkLookupProgramIsAWarningAboutTheReceivers() {
+        let query = BindCheckQuery(address: IPAddress("::")!, port: Port(45000), transport: .tcp)
+        var observation = BindCheckObservation(query: query, system: system, source: .netlink, sockets: [],
+                                               trials: outcomes(query, failing: []), trialUID: 0, netns: nil)
+        observation.socketLookupPrograms = [42]
+        let report = BindCheckReport.analyze(observation)
+        XCTAssertEqual(report.exitStatus, .problemFound)
+        XCTAssertTrue(report.verdict.contains("sk_lookup BPF program (id 42)"), report.verdict)
+        XCTAssertEqual(report.json["sk_lookup_programs"], [42])
+    }
+
+    func testFreePortIsOk() {
+        let query = BindCheckQuery(address: IPAddress("::")!, port: Port(45000), transport: .tcp)
+        let report = BindCheckReport.analyze(BindCheckObservation(query: query, system: system, source: .proc, sockets: [],
+                                                                  trials: outcomes(query, failing: []), trialUID: 0, netns: nil))
+        XCTAssertEqual(report.verdict, "ok")
+        XCTAssertEqual(report.exitStatus, .ok)
+        XCTAssertEqual(report.receivers(for: .afterBind(v6only: false)).map { $0.reception?.receivers ?? [] }, [[.newSocket], [.newSocket], [.newSocket]])
+    }
+
+    func testExistingSplitBetweenFamiliesIsAProblemForAll() {
+        let v4 = listener(.inet, "127.0.0.1", inode: 1, pid: 10, comm: "a")
+        let v6 = listener(.inet6, "::", v6only: true, inode: 2, pid: 20, comm: "b")
+        let all = BindCheckAllReport.analyze(listeners: [v4, v6], transport: .tcp, system: system, source: .netlink, netns: nil)
+        XCTAssertEqual(all.exitStatus, .problemFound)
+        XCTAssertEqual(all.problemPorts.map(\.port), [Port(45000)])
+        XCTAssertTrue(all.findings[0].message.contains("split"), all.findings[0].message)
+        let same = BindCheckAllReport.analyze(listeners: [v4, listener(.inet6, "::", v6only: true, inode: 3, pid: 10, comm: "a")],
+                                              transport: .tcp, system: system, source: .netlink, netns: nil)
+        XCTAssertEqual(same.exitStatus, .ok, "one process serving both families is fine")
+    }
+
+    func testOnlyAV6onlyListenerRefusesIPv4() {
+        let v6 = listener(.inet6, "::", v6only: true, inode: 2, pid: 20, comm: "b")
+        let all = BindCheckAllReport.analyze(listeners: [v6], transport: .tcp, system: system, source: .netlink, netns: nil)
+        XCTAssertEqual(all.exitStatus, .problemFound)
+        XCTAssertTrue(all.findings.contains { $0.message.contains("IPv4 clients of port 45000 are refused") })
+    }
+
+    func testTextTablesAreAligned() {
+        let query = BindCheckQuery(address: IPAddress("::")!, port: Port(45000), transport: .tcp)
+        let sockets = [listener(.inet, "127.0.0.1", inode: 10, pid: 4242, comm: "spotify"),
+                       listener(.inet6, "::1", v6only: true, inode: 123456789, pid: 7, comm: "x")]
+        let text = BindCheckReport.analyze(BindCheckObservation(query: query, system: system, source: .netlink, sockets: sockets,
+                                                                trials: outcomes(query, failing: [false]), trialUID: 0, netns: nil)).text()
+        let lines = text.split(separator: "\n").map(String.init)
+        let header = lines.first { $0.hasPrefix("FAMILY") }!
+        let column = header.range(of: "INODE")!.lowerBound.utf16Offset(in: header)
+        for row in lines.filter({ $0.hasPrefix("inet") }) {
+            XCTAssertNotEqual(row.dropFirst(column).first, " ", "INODE column misaligned in: \(row)")
+            XCTAssertEqual(row[row.index(row.startIndex, offsetBy: column - 1)], " ")
+        }
+    }
+}
