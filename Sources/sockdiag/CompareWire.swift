@@ -39,13 +39,8 @@ struct CompareWireOptions {
         json = arguments.isSet(C.json)
         writePcapng = arguments.value(C.writePcapng)
         interface = arguments.value(C.interface) ?? "any"
-        if let text = arguments.value(C.duration) {
-            guard let seconds = Double(text), seconds > 0, seconds.isFinite else {
-                throw UsageError("--duration needs a positive number of seconds, got '\(text)'")
-            }
-            duration = seconds
-        } else {
-            duration = nil
+        duration = try arguments.value(C.duration).map { text throws(UsageError) in
+            try OptionValue.positiveSeconds(text, for: C.duration)
         }
         let pcap = arguments.value(C.pcap), events = arguments.value(C.events)
         if pcap != nil || events != nil {
