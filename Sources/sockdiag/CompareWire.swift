@@ -39,8 +39,15 @@ struct CompareWireOptions {
         json = arguments.isSet(C.json)
         writePcapng = arguments.value(C.writePcapng)
         interface = arguments.value(C.interface) ?? "any"
-        duration = try arguments.value(C.duration).map { text throws(UsageError) in
-            try OptionValue.positiveSeconds(text, for: C.duration)
+        if let text = arguments.value(C.duration) {
+            // Decimal only: `Double` also reads hexadecimal floats (0x10 is 16), a typo here.
+            let decimal = text.allSatisfy { $0.isASCII && ($0.isNumber || ".eE+-".contains($0)) }
+            guard decimal, let seconds = Double(text), seconds > 0, seconds.isFinite else {
+                throw UsageError("--duration needs a positive number of seconds, got '\(text)'")
+            }
+            duration = seconds
+        } else {
+            duration = nil
         }
         let pcap = arguments.value(C.pcap), events = arguments.value(C.events)
         if pcap != nil || events != nil {
