@@ -13,8 +13,11 @@ func runCompareWire(_ arguments: ParsedArguments, _ terminal: Terminal) throws -
     case let .live(target):
         report = try compareLive(target, options: options, terminal: terminal)
     }
-    let bytes = options.json ? report.json() : report.text(style: terminal.style)
-    terminal.write(bytes)
+    if options.json {
+        report.json { terminal.write($0) }
+    } else {
+        terminal.write(report.text(style: terminal.style))
+    }
     return report.join.exitStatus
 }
 
@@ -37,7 +40,9 @@ struct CompareWireOptions {
         writePcapng = arguments.value(C.writePcapng)
         interface = arguments.value(C.interface) ?? "any"
         if let text = arguments.value(C.duration) {
-            guard let seconds = Double(text), seconds > 0, seconds.isFinite else {
+            // Decimal only: `Double` also reads hexadecimal floats (0x10 is 16), a typo here.
+            let decimal = text.allSatisfy { $0.isASCII && ($0.isNumber || ".eE+-".contains($0)) }
+            guard decimal, let seconds = Double(text), seconds > 0, seconds.isFinite else {
                 throw UsageError("--duration needs a positive number of seconds, got '\(text)'")
             }
             duration = seconds

@@ -1,4 +1,5 @@
 import XCTest
+import Foundation
 @testable import SockdiagCore
 
 final class WireEventLogTests: XCTestCase {
@@ -113,5 +114,18 @@ final class WireEventLogTests: XCTestCase {
         table.add(final)
         XCTAssertEqual(table.egress.count, 1)
         XCTAssertEqual(table.egress(cookie: 2280714)?.packets, 9)
+    }
+}
+
+extension WireEventLogTests {
+    func testTotalsNameASocketWhoseFirstRecordWasLost() {
+        let totals = Self.egress.replacingOccurrences(of: #""final":false"#, with: #""final":true"#)
+            .replacingOccurrences(of: #""packets":1"#, with: #""packets":12"#)
+        let onlyTotals = read([Self.connect, totals].joined(separator: "\n"))
+        XCTAssertEqual(onlyTotals.kernel.egress.first?.localPort, 36950)
+        XCTAssertEqual(onlyTotals.kernel.egress.first?.packets, 12)
+        let both = read([Self.connect, Self.egress, totals].joined(separator: "\n"))
+        XCTAssertEqual(both.kernel.egress.count, 1)
+        XCTAssertEqual(both.events, 3)
     }
 }

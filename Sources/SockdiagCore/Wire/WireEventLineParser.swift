@@ -30,9 +30,9 @@ public enum WireEventLine: Equatable, Sendable {
 public enum WireEventLineParser {
     public static func parse(_ line: UnsafeRawBufferPointer) -> WireEventLine {
         var event = WireKernelEvent()
-        switch parse(line, into: &event) {
+        switch parse(line, into: &event, wholeTotals: true) {
         case .blank: return .blank
-        case .event: return .event(event)
+        case .event, .totals: return .event(event)
         case let .garbage(problem): return .garbage(problem)
         }
     }
@@ -40,12 +40,17 @@ public enum WireEventLineParser {
     public enum Status: Sendable {
         case blank
         case event
+        /// An egress totals record, read only up to its cookie.
+        case totals(cookie: UInt64)
         case garbage(WireEventLineProblem)
     }
 
     /// The same, filling `event` in place (it must start empty): the reader's path, which copies
-    /// no event around.
-    public static func parse(_ line: UnsafeRawBufferPointer, into event: inout WireKernelEvent) -> Status {
+    /// no event around. Unless `wholeTotals`, an egress totals record (`"final":true`) is left
+    /// after its cookie with `.totals`: the reader needs the rest only for a socket whose first
+    /// record was lost, and then parses the line again.
+    public static func parse(_ line: UnsafeRawBufferPointer, into event: inout WireKernelEvent,
+                             wholeTotals: Bool = false) -> Status {
         var scanner = WireJSONScanner(bytes: line, at: 0)
         scanner.skipSpace()
         guard scanner.more else { return .blank }
@@ -69,9 +74,8 @@ public enum WireEventLineParser {
                 let complete: Bool
                 switch event.kind {
                 case .egress:
-                    if seen == Needed.finalEgress {
-                        // The totals at the end of a trace add nothing the join uses.
-                        return endsLikeAnObject(line) ? .event : .garbage(.badSyntax(offset: line.count))
+                    if !wholeTotals && seen & Needed.finalEgress == Needed.finalEgress, let cookie = event.cookie {
+                        return endsLikeAnObject(line) ? .totals(cookie: cookie) : .garbage(.badSyntax(offset: line.count))
                     }
                     complete = seen & Needed.egress == Needed.egress
                 case .connect, .sendmsg:

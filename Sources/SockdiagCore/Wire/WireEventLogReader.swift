@@ -63,6 +63,14 @@ public struct WireEventLogReader: Sendable {
         switch WireEventLineParser.parse(line, into: &event) {
         case .blank:
             break
+        case let .totals(cookie):
+            events += 1
+            // Totals of a socket already named add nothing the join uses; a socket whose first
+            // record was lost is named by its totals.
+            if kernel.egress(cookie: cookie) == nil {
+                event = WireKernelEvent()
+                if case .event = WireEventLineParser.parse(line, into: &event, wholeTotals: true) { kernel.add(event) }
+            }
         case .event:
             events += 1
             kernel.add(event)

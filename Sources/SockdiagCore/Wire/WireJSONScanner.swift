@@ -154,14 +154,4 @@ extension UnsafeRawBufferPointer {
         for i in 0..<n where self[i] != w[i] { return false }
         return true
     }
-
-    @inline(__always)
-    func equals(_ word: String) -> Bool {
-        var i = 0
-        for byte in word.utf8 {
-            guard i < count, self[i] == byte else { return false }
-            i += 1
-        }
-        return i == count
-    }
 }

@@ -143,6 +143,12 @@ public struct WireJSONWriter {
         needsComma = true
     }
 
+    /// Hands what is written so far to `sink` and keeps writing into the same buffer.
+    public mutating func drain(to sink: ([UInt8]) -> Void) {
+        sink(bytes)
+        bytes.removeAll(keepingCapacity: true)
+    }
+
     /// Ends the document with a newline.
     public mutating func finish() { bytes.append(0x0A) }
 }

@@ -55,11 +55,22 @@ public struct WireReport: Sendable {
     }
 
     public func json() -> [UInt8] {
-        var w = WireJSONWriter(reserving: 256 + join.flows.count * 600)
+        var document: [UInt8] = []
+        json { document += $0 }
+        return document
+    }
+
+    /// The JSON document, handed to `sink` in pieces of about a megabyte: a report of many flows
+    /// is never whole in memory.
+    public func json(_ sink: ([UInt8]) -> Void) {
+        var w = WireJSONWriter(reserving: 1 << 20 + 4096)
         w.beginObject()
         w.key("flows")
         w.beginArray()
-        for flow in join.flows { write(flow, to: &w) }
+        for flow in join.flows {
+            write(flow, to: &w)
+            if w.bytes.count >= 1 << 20 { w.drain(to: sink) }
+        }
         w.endArray()
         w.key("summary")
         w.beginObject()
@@ -93,7 +104,7 @@ public struct WireReport: Sendable {
         w.endObject()
         w.endObject()
         w.finish()
-        return w.bytes
+        w.drain(to: sink)
     }
 
     private func write(_ flow: WireJoinedFlow, to w: inout WireJSONWriter) {
