@@ -43,9 +43,10 @@ public final class PcapPacketSource {
     }
 
     /// Opens a live capture: immediate delivery (no batching delay), a buffer big enough for
-    /// bursts, nanosecond timestamps where the interface has them, non-blocking reads.
+    /// bursts, nanosecond timestamps where the interface has them, non-blocking reads. `filter` is
+    /// chosen once the link type is known: a VLAN clause, say, compiles only on Ethernet.
     public static func openLive(interface: String, snapLength: Int32 = 262_144, bufferSize: Int32 = 64 << 20,
-                                filter: String?) throws(SockdiagError) -> PcapPacketSource {
+                                filter: (WireLinkType) -> String?) throws(SockdiagError) -> PcapPacketSource {
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         guard let handle = pcap_create(interface, &errbuf) else {
             throw .invalidInput("capture on \(interface): \(String(cString: errbuf))")
@@ -66,7 +67,7 @@ public final class PcapPacketSource {
             throw .invalidInput("capture on \(interface): \(detail.isEmpty ? reason : detail)")
         }
         let source = try PcapPacketSource(handle: handle, name: interface)
-        if let filter { try source.setFilter(filter) }
+        if let expression = filter(source.linkType) { try source.setFilter(expression) }
         guard pcap_setnonblock(handle, 1, &errbuf) == 0 else {
             throw .invalidInput("capture on \(interface): \(String(cString: errbuf))")
         }

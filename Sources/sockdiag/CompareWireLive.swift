@@ -35,7 +35,7 @@ func compareLive(_ target: WireLiveTarget, options: CompareWireOptions, terminal
     // packets for Wireshark.
     let capture = try PcapPacketSource.openLive(interface: options.interface,
                                                 snapLength: options.writePcapng == nil ? 512 : 65_535,
-                                                filter: "tcp or udp or (vlan and (tcp or udp))")
+                                                filter: { $0 == .ethernet ? "tcp or udp or (vlan and (tcp or udp))" : "tcp or udp" })
     var copyPath: String? = nil
     defer { if let copyPath { unlink(copyPath) } }
     if options.writePcapng != nil {

@@ -20,6 +20,21 @@ final class CompareWireLiveTests: XCTestCase {
         XCTAssertTrue(comments.stdout.contains("pid \(client.pid) (python3), socket inet6 connect6 to [::1]:48220 (ipv6)"), comments.stdout)
     }
 
+    /// Without --interface the capture is on `any` (Linux cooked capture), where a VLAN clause in
+    /// the filter would not compile.
+    func testLiveOnTheDefaultAnyInterface() throws {
+        try requirePrivileges("the eBPF tracer and a live capture")
+        let scratch = try WireScratch()
+        let result = try Sockdiag.run(["compare-wire", "--json",
+                                       "--", python3Path, scratch.path("client.py"), "connect-local", "48230", "127.0.0.1", "::1"])
+        XCTAssertEqual(result.status, 1, result.stderr)
+        let capture = (result.json as? [String: Any])?["capture"] as? [String: Any]
+        XCTAssertEqual(capture?["interface"] as? String, "any")
+        XCTAssertTrue(["LINUX_SLL", "LINUX_SLL2"].contains(capture?["link_type"] as? String ?? ""), "\(String(describing: capture))")
+        let client = try XCTUnwrap(clientLine(result.stderr), result.stderr)
+        assertDualStackFlows(wireFlows(result.json, port: 48230), client: client, v4: "127.0.0.1", v6: "::1")
+    }
+
     func testLiveOnACgroupWithATrafficMakerMovedIntoIt() throws {
         try requirePrivileges("a cgroup, the eBPF tracer and a live capture")
         let scratch = try WireScratch()
