@@ -40,6 +40,23 @@ final class BindCheckReportTests: XCTestCase {
         XCTAssertEqual(json["source"], "netlink")
     }
 
+    /// The verdict is the first problem's message: the text says it once, with its advice under it.
+    func testTextSaysTheVerdictOnceAndKeepsItsAdvice() throws {
+        let query = BindCheckQuery(address: IPAddress("::")!, port: Port(45000), transport: .tcp)
+        let spotify = listener(.inet, "127.0.0.1", inode: 10, pid: 4242, comm: "spotify")
+        let report = BindCheckReport.analyze(BindCheckObservation(query: query, system: system, source: .netlink, sockets: [spotify],
+                                                                  trials: outcomes(query, failing: [false]), trialUID: 0, netns: nil))
+        let text = report.text()
+        XCTAssertEqual(text.components(separatedBy: report.verdict).count - 1, 1, text)
+        let lines = text.split(separator: "\n").map(String.init)
+        let verdictLine = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("Verdict") })
+        XCTAssertTrue(lines[verdictLine].hasSuffix(": " + report.verdict), lines[verdictLine])
+        let advice = try XCTUnwrap(report.findings[0].advice)
+        XCTAssertEqual(lines[verdictLine + 1], "  advice: " + advice)
+        XCTAssertFalse(lines.contains { $0.hasPrefix("  error:") }, text)
+        XCTAssertEqual(lines.filter { $0.hasPrefix("  info:") }.count, report.findings.count - 1, "every other finding stays")
+    }
+
     func testAnSkLookupProgramIsAWarningAboutTheReceivers() {
         let query = BindCheckQuery(address: IPAddress("::")!, port: Port(45000), transport: .tcp)
         var observation = BindCheckObservation(query: query, system: system, source: .netlink, sockets: [],
