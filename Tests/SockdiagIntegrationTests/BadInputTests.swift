@@ -75,6 +75,7 @@ final class BadInputTests: XCTestCase {
             Refusal(["bind-check", "::", "49000", "--netns"], "--netns needs a value"),
             Refusal(["bind-check", "--netns", "sockdiag-no-such-netns", "::", "49000"], "no network namespace named"),
             Refusal(["bind-check", "--netns", "/etc/hostname", "::", "49000"], "is not a network namespace"),
+            Refusal(["bind-check", "--netns", "", "::", "49000"], "--netns needs a namespace name or path"),
         ])
     }
 
