@@ -67,10 +67,29 @@ struct BindCheckAdvisor {
             }
             if report.trials.contains(where: { $0.outcome.request.v6only == v6only && $0.outcome.request.reuseport && $0.outcome.succeeded }) {
                 advice.append("SO_REUSEPORT on every socket lets them share the port, and the kernel then spreads clients between them")
+            } else if let otherUID = reuseportHeldByAnotherUID(trial) {
+                advice.append(otherUID)
             }
             advice.append("pick another port, or stop the holder")
         }
         return BindCheckFinding(.error, message, advice: advice.joined(separator: "; "))
+    }
+
+    /// Every socket that blocks the plain bind set SO_REUSEPORT, but under another uid: a program
+    /// running as that uid could join them, this one cannot.
+    private func reuseportHeldByAnotherUID(_ plain: BindCheckTrial) -> String? {
+        let uid = report.observation.trialUID
+        let v6only = plain.outcome.request.v6only
+        guard !plain.conflicts.isEmpty,
+              report.trials.contains(where: { $0.outcome.request.v6only == v6only && $0.outcome.request.reuseport && $0.outcome.errno == .addressInUse })
+        else { return nil }
+        let holders = plain.conflicts.compactMap { report.socket(inode: $0.inode) }
+        guard holders.count == plain.conflicts.count,
+              holders.allSatisfy({ $0.options?.reuseport == true && $0.uid != uid && $0.state != .timeWait }) else { return nil }
+        let uids = Set(holders.map(\.uid)).sorted()
+        let named = uids.map { "uid \($0)" }.joined(separator: " and ")
+        let joinable = uids.count == 1 ? "; a program running as \(named) with SO_REUSEPORT could share the port" : ""
+        return "SO_REUSEPORT does not help uid \(uid): \(holders.count == 1 ? "the holder" : "the holders") set it as \(named), and a SO_REUSEPORT group never crosses uids\(joinable)"
     }
 
     /// macOS lets a dual-stack `[::]:P` coexist with a socket on a specific IPv4 address and hands
