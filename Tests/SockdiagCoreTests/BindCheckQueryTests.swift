@@ -30,6 +30,7 @@ final class BindCheckQueryTests: XCTestCase {
         XCTAssertTrue(message([]).contains("missing ADDRESS"))
         XCTAssertTrue(message(["::", "-1"]).contains("not a port"))
         XCTAssertTrue(message(["[::1]"]).hasPrefix("missing port after '[::1]'"), message(["[::1]"]))
+        XCTAssertTrue(message(["[::1]:"]).hasPrefix("missing port after '[::1]:'"), message(["[::1]:"]))
         XCTAssertTrue(message(["[::1]", "99999"]).contains("65535"), message(["[::1]", "99999"]))
         XCTAssertTrue(message(["[::g]", "80"]).contains("'::g' is not an IPv6 address"), message(["[::g]", "80"]))
         XCTAssertTrue(message(["[127.0.0.1]", "80"]).contains("brackets are for IPv6"), message(["[127.0.0.1]", "80"]))

@@ -21,6 +21,9 @@ public struct BindCheckQuery: Hashable, Sendable {
             throw .invalidInput("missing ADDRESS and PORT (usage: sockdiag bind-check [options] ADDRESS PORT, or --all)")
         case 1:
             let text = positionals[0]
+            if text.hasSuffix("]:"), (try? BindCheckQuery.bracketedAddress(String(text.dropLast()))) != nil {
+                throw .invalidInput("missing port after '\(text)' (give \(text)PORT)")
+            }
             if let bracketed = try BindCheckQuery.bracketedAddress(text) {
                 throw .invalidInput("missing port after '\(text)' (give '\(text)' PORT, or \(SocketAddress(bracketed, Port(45000))) with a port of your choice)")
             }
