@@ -95,6 +95,8 @@ public enum BindCheckNamespace {
     }()
 
     public static func enter(_ nameOrPath: String) throws(SockdiagError) {
+        // An empty name would become the directory /run/netns/ itself.
+        guard !nameOrPath.isEmpty else { throw .invalidInput("--netns needs a namespace name or path") }
         let path = path(for: nameOrPath)
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {

@@ -60,6 +60,24 @@ final class BindCheckLookupTests: XCTestCase {
         XCTAssertEqual(receivers("::1", [v4, v6]), [2], "only the AF_INET6 group takes IPv6")
     }
 
+    /// SO_REUSEPORT sockets of different uids on one address (UDP lets them in with SO_REUSEADDR)
+    /// form separate groups: every datagram goes to the group met first, not spread by hash.
+    func testReuseportGroupsNeverCrossUIDs() {
+        func udp(_ inode: UInt64, uid: UInt32) -> BindCheckCandidate {
+            BindCheckCandidate(id: .existing(inode: inode), binding: BindCheckBinding(family: .inet, address: IPAddress("127.0.0.1")!, v6only: nil),
+                               reuseport: true, uid: uid)
+        }
+        let apart = BindCheckLookup.reception(of: IPAddress("127.0.0.1")!, among: [udp(1, uid: 0), udp(2, uid: 65534)], transport: .udp)
+        guard case let .oneOf(ids, why) = apart else { return XCTFail("\(apart)") }
+        XCTAssertEqual(Set(ids), [.existing(inode: 1), .existing(inode: 2)])
+        XCTAssertTrue(why.contains("2 SO_REUSEPORT groups"), why)
+        XCTAssertTrue(why.contains("uids 0 and 65534"), why)
+        XCTAssertTrue(why.contains("order they started listening"), why)
+        let together = BindCheckLookup.reception(of: IPAddress("127.0.0.1")!, among: [udp(1, uid: 1000), udp(2, uid: 1000)], transport: .udp)
+        XCTAssertTrue(together.why.contains("one per flow by hash"), together.why)
+        XCTAssertFalse(together.why.contains("groups"), together.why)
+    }
+
     func testReuseportGroupIsReportedAsOneOfWithAReason() {
         let reception = BindCheckLookup.reception(of: IPAddress("127.0.0.1")!, among: [c(7, .inet, "0.0.0.0"), c(8, .inet, "0.0.0.0")])
         guard case let .oneOf(ids, why) = reception else { return XCTFail("expected a group, got \(reception)") }

@@ -14,6 +14,9 @@ final class BindCheckQueryTests: XCTestCase {
         XCTAssertEqual(try query(["127.0.0.1:0"]).socketAddressText, "127.0.0.1:0")
         XCTAssertEqual(try query(["0.0.0.0", "80"]).address, .v4(.any))
         XCTAssertEqual(try query(["::ffff:127.0.0.1", "1"]).address.unmapped, .v4(.loopback))
+        XCTAssertEqual(try query(["[::1]", "80"]).socketAddressText, "[::1]:80", "a bracketed address, then the port")
+        XCTAssertEqual(try query(["[::]", "0"]).address, .v6(.any))
+        XCTAssertEqual(try query(["[fe80::1%eth0]", "22"]).socketAddressText, "[fe80::1%eth0]:22")
     }
 
     func testBadInputSaysWhatIsWrong() {
@@ -26,6 +29,15 @@ final class BindCheckQueryTests: XCTestCase {
         XCTAssertTrue(message(["::1:80"]).contains("missing port"), "an IPv6 address without brackets has no port")
         XCTAssertTrue(message([]).contains("missing ADDRESS"))
         XCTAssertTrue(message(["::", "-1"]).contains("not a port"))
+        XCTAssertTrue(message(["[::1]"]).hasPrefix("missing port after '[::1]'"), message(["[::1]"]))
+        XCTAssertTrue(message(["[::1]:"]).hasPrefix("missing port after '[::1]:'"), message(["[::1]:"]))
+        XCTAssertTrue(message(["[::1]", "99999"]).contains("65535"), message(["[::1]", "99999"]))
+        XCTAssertTrue(message(["[::g]", "80"]).contains("'::g' is not an IPv6 address"), message(["[::g]", "80"]))
+        XCTAssertTrue(message(["[127.0.0.1]", "80"]).contains("brackets are for IPv6"), message(["[127.0.0.1]", "80"]))
+        XCTAssertTrue(message(["[::1]:80", "81"]).contains("already names port 80"), message(["[::1]:80", "81"]))
+        for bad in [["[::1]", "80"], ["[::1]"], ["[::g]", "80"]] {
+            XCTAssertFalse(message(bad).contains("'['"), "no complaint about the bracket itself: \(message(bad))")
+        }
     }
 
     func testPortRangeSysctl() {

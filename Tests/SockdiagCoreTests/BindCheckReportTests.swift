@@ -40,6 +40,47 @@ final class BindCheckReportTests: XCTestCase {
         XCTAssertEqual(json["source"], "netlink")
     }
 
+    /// The verdict is the first problem's message: the text says it once, with its advice under it.
+    func testTextSaysTheVerdictOnceAndKeepsItsAdvice() throws {
+        let query = BindCheckQuery(address: IPAddress("::")!, port: Port(45000), transport: .tcp)
+        let spotify = listener(.inet, "127.0.0.1", inode: 10, pid: 4242, comm: "spotify")
+        let report = BindCheckReport.analyze(BindCheckObservation(query: query, system: system, source: .netlink, sockets: [spotify],
+                                                                  trials: outcomes(query, failing: [false]), trialUID: 0, netns: nil))
+        let text = report.text()
+        XCTAssertEqual(text.components(separatedBy: report.verdict).count - 1, 1, text)
+        let lines = text.split(separator: "\n").map(String.init)
+        let verdictLine = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("Verdict") })
+        XCTAssertTrue(lines[verdictLine].hasSuffix(": " + report.verdict), lines[verdictLine])
+        let advice = try XCTUnwrap(report.findings[0].advice)
+        XCTAssertEqual(lines[verdictLine + 1], "  advice: " + advice)
+        XCTAssertFalse(lines.contains { $0.hasPrefix("  error:") }, text)
+        XCTAssertEqual(lines.filter { $0.hasPrefix("  info:") }.count, report.findings.count - 1, "every other finding stays")
+    }
+
+    /// A holder that set SO_REUSEPORT as another uid: the SO_REUSEPORT trial fails, and both the
+    /// explanation and the advice name the uids.
+    func testReuseportHolderOfAnotherUIDIsNamed() throws {
+        let query = BindCheckQuery(address: IPAddress("127.0.0.1")!, port: Port(45000), transport: .tcp)
+        var holder = listener(.inet, "127.0.0.1", inode: 10, pid: 4242, comm: "server")
+        holder.uid = 65534
+        holder.options = BindCheckSocketOptions(reuseaddr: false, reuseport: true, v6only: false, boundDeviceIndex: 0, boundDevice: nil)
+        let report = BindCheckReport.analyze(BindCheckObservation(query: query, system: system, source: .netlink, sockets: [holder],
+                                                                  trials: outcomes(query, failing: [nil]), trialUID: 0, netns: nil))
+        let reuseport = try XCTUnwrap(report.trials.first { $0.outcome.request.reuseport })
+        XCTAssertEqual(reuseport.conflicts.map(\.inode), [10])
+        let why = try XCTUnwrap(reuseport.conflicts.first?.why)
+        XCTAssertTrue(why.contains("uid 65534") && why.contains("uid 0"), why)
+        let advice = try XCTUnwrap(report.findings.first?.advice)
+        XCTAssertTrue(advice.contains("set it as uid 65534"), advice)
+        XCTAssertTrue(advice.contains("a program running as uid 65534 with SO_REUSEPORT could share the port"), advice)
+        XCTAssertFalse(advice.contains("SO_REUSEPORT on every socket lets them share"), advice)
+
+        holder.uid = 0
+        let sameUID = BindCheckReport.analyze(BindCheckObservation(query: query, system: system, source: .netlink, sockets: [holder],
+                                                                   trials: outcomes(query, failing: [nil]), trialUID: 0, netns: nil))
+        XCTAssertFalse(sameUID.findings.first?.advice?.contains("uid") ?? true, "one uid: the uid is not the obstacle")
+    }
+
     func testAnSkLookupProgramIsAWarningAboutTheReceivers() {
         let query = BindCheckQuery(address: IPAddress("::")!, port: Port(45000), transport: .tcp)
         var observation = BindCheckObservation(query: query, system: system, source: .netlink, sockets: [],

@@ -66,6 +66,8 @@ final class BadInputTests: XCTestCase {
             Refusal(["bind-check", "::", ""], "is not a port: it is empty"),
             Refusal(["bind-check", "[::]:99999999999999999999"], "out of range"),
             Refusal(["bind-check", "::1"], "missing port"),
+            Refusal(["bind-check", "[::1]"], "missing port after '[::1]'"),
+            Refusal(["bind-check", "[::1]", "70000"], "65535"),
             Refusal(["bind-check"], "missing ADDRESS and PORT"),
             Refusal(["bind-check", "::", "49000", "49001"], "unexpected extra argument '49001'"),
             Refusal(["bind-check", "--jsn", "::", "49000"], "did you mean '--json'?"),
@@ -75,6 +77,7 @@ final class BadInputTests: XCTestCase {
             Refusal(["bind-check", "::", "49000", "--netns"], "--netns needs a value"),
             Refusal(["bind-check", "--netns", "sockdiag-no-such-netns", "::", "49000"], "no network namespace named"),
             Refusal(["bind-check", "--netns", "/etc/hostname", "::", "49000"], "is not a network namespace"),
+            Refusal(["bind-check", "--netns", "", "::", "49000"], "--netns needs a namespace name or path"),
         ])
     }
 

@@ -67,10 +67,29 @@ struct BindCheckAdvisor {
             }
             if report.trials.contains(where: { $0.outcome.request.v6only == v6only && $0.outcome.request.reuseport && $0.outcome.succeeded }) {
                 advice.append("SO_REUSEPORT on every socket lets them share the port, and the kernel then spreads clients between them")
+            } else if let otherUID = reuseportHeldByAnotherUID(trial) {
+                advice.append(otherUID)
             }
             advice.append("pick another port, or stop the holder")
         }
         return BindCheckFinding(.error, message, advice: advice.joined(separator: "; "))
+    }
+
+    /// Every socket that blocks the plain bind set SO_REUSEPORT, but under another uid: a program
+    /// running as that uid could join them, this one cannot.
+    private func reuseportHeldByAnotherUID(_ plain: BindCheckTrial) -> String? {
+        let uid = report.observation.trialUID
+        let v6only = plain.outcome.request.v6only
+        guard !plain.conflicts.isEmpty,
+              report.trials.contains(where: { $0.outcome.request.v6only == v6only && $0.outcome.request.reuseport && $0.outcome.errno == .addressInUse })
+        else { return nil }
+        let holders = plain.conflicts.compactMap { report.socket(inode: $0.inode) }
+        guard holders.count == plain.conflicts.count,
+              holders.allSatisfy({ $0.options?.reuseport == true && $0.uid != uid && $0.state != .timeWait }) else { return nil }
+        let uids = Set(holders.map(\.uid)).sorted()
+        let named = uids.map { "uid \($0)" }.joined(separator: " and ")
+        let joinable = uids.count == 1 ? "; a program running as \(named) with SO_REUSEPORT could share the port" : ""
+        return "SO_REUSEPORT does not help uid \(uid): \(holders.count == 1 ? "the holder" : "the holders") set it as \(named), and a SO_REUSEPORT group never crosses uids\(joinable)"
     }
 
     /// macOS lets a dual-stack `[::]:P` coexist with a socket on a specific IPv4 address and hands
@@ -92,6 +111,8 @@ struct BindCheckAdvisor {
         let scenario = BindCheckScenario.afterBind(v6only: v6only)
         guard let trial = BindCheckReport.usableTrial(report.observation.trials, v6only: v6only) else { return [] }
         let mine = trial.request.binding
+        let afterBind = BindCheckReport.candidates(report.observation.sockets, defaultV6only: system.bindv6only)
+            + [BindCheckCandidate(id: .newSocket, binding: mine, reuseport: trial.request.reuseport, uid: report.observation.trialUID)]
         var findings: [BindCheckFinding] = []
         for receiver in report.receivers(for: scenario) {
             guard let reception = receiver.reception else { continue }
@@ -104,7 +125,10 @@ struct BindCheckAdvisor {
             if covered {
                 guard !others.isEmpty else { continue }
                 let who = others.map(report.label).joined(separator: ", ")
-                if reception.receivers.contains(.newSocket) {
+                if BindCheckLookup.formSeveralGroups(reception.receivers, among: afterBind) {
+                    findings.append(BindCheckFinding(severity, "After binding \(target)\(v6onlyText(v6only)), \(clients) would go to this program or to \(who), whichever the kernel meets first, not spread over all of them: \(reception.why)",
+                                                     advice: "run every socket of the port as one uid with SO_REUSEPORT, or pick another port"))
+                } else if reception.receivers.contains(.newSocket) {
                     findings.append(BindCheckFinding(severity, "After binding \(target)\(v6onlyText(v6only)), \(clients) would be shared with \(who): \(reception.why)",
                                                      advice: "make sure every process in the group serves the same thing, or pick another port"))
                 } else {

@@ -39,8 +39,10 @@ public enum BindCheckExistingRules {
         // A group of sockets of different processes: each client reaches one of them.
         for d in v4 + v6 {
             let r = reception(d)
-            if case .oneOf = r, holders(r, sockets).count > 1 {
-                findings.append(BindCheckFinding(.info, "Clients to \(d) on port \(port) are spread over different processes: \(label(r, sockets))"))
+            if case let .oneOf(ids, _) = r, holders(r, sockets).count > 1 {
+                findings.append(BindCheckFinding(.info, BindCheckLookup.formSeveralGroups(ids, among: candidates)
+                    ? "Clients to \(d) on port \(port) all reach one of several SO_REUSEPORT groups, the one the kernel meets first (it depends on the order they started listening): \(label(r, sockets))"
+                    : "Clients to \(d) on port \(port) are spread over different processes: \(label(r, sockets))"))
                 break
             }
         }

@@ -13,16 +13,20 @@ public struct BindCheckCandidate: Hashable, Sendable {
     public let boundDevice: String?
     /// SO_REUSEPORT, nil when unknown.
     public let reuseport: Bool?
+    /// The socket's owner uid (`sk_uid`): a SO_REUSEPORT group never crosses uids. nil when unknown.
+    public let uid: UInt32?
 
-    public init(id: BindCheckReceiverID, binding: BindCheckBinding, boundDevice: String? = nil, reuseport: Bool? = nil) {
+    public init(id: BindCheckReceiverID, binding: BindCheckBinding, boundDevice: String? = nil, reuseport: Bool? = nil,
+                uid: UInt32? = nil) {
         self.id = id
         self.binding = binding
         self.boundDevice = boundDevice
         self.reuseport = reuseport
+        self.uid = uid
     }
 
-    /// Sockets that can form one SO_REUSEPORT group share these (and the uid and address).
-    var groupKey: String { "\(binding.family) \(binding.v6only ?? false) \(boundDevice ?? "")" }
+    /// Sockets that can form one SO_REUSEPORT group share these (and the address).
+    var groupKey: String { "\(binding.family) \(binding.v6only ?? false) \(boundDevice ?? "") \(uid.map(String.init) ?? "")" }
 }
 
 /// Where a client's connection (or first datagram) to one destination would land.
@@ -120,8 +124,17 @@ public enum BindCheckLookup {
     /// groups, which one answers depends on the order they started listening.
     private static func reuseportGroups(_ pass: [BindCheckCandidate], _ transport: TransportProtocol) -> BindCheckReception? {
         let grouped = pass.filter { $0.reuseport == true }
-        guard Set(grouped.map(\.groupKey)).count > 1 else { return nil }
-        return .oneOf(pass.map(\.id), why: "\(Set(grouped.map(\.groupKey)).count) SO_REUSEPORT groups (different family, IPV6_V6ONLY or device) share the address: the kernel takes the group it meets first in its hash chain, which depends on the order they started listening")
+        let groups = Set(grouped.map(\.groupKey)).count
+        guard groups > 1 else { return nil }
+        let uids = Set(grouped.compactMap(\.uid)).sorted()
+        let apart = uids.count > 1 ? "uids \(uids.map(String.init).joined(separator: " and ")): a group never crosses uids"
+                                   : "family, IPV6_V6ONLY or device"
+        return .oneOf(pass.map(\.id), why: "\(groups) SO_REUSEPORT groups (different \(apart)) share the address: the kernel takes the group it meets first in its hash chain, which depends on the order they started listening")
+    }
+
+    /// Whether `ids` hold several SO_REUSEPORT groups, so that one group gets every client.
+    public static func formSeveralGroups(_ ids: [BindCheckReceiverID], among candidates: [BindCheckCandidate]) -> Bool {
+        Set(candidates.filter { ids.contains($0.id) && $0.reuseport == true }.map(\.groupKey)).count > 1
     }
 
     private static func best(_ pass: [BindCheckCandidate]) -> [BindCheckCandidate] {

@@ -13,13 +13,20 @@ public struct BindCheckQuery: Hashable, Sendable {
     /// `[::]:45000`, `127.0.0.1:0`.
     public var socketAddressText: String { SocketAddress(address, port).description }
 
-    /// Reads `ADDRESS PORT`, `ADDRESS:PORT` or `[IPV6]:PORT`. The error is one line for the terminal.
+    /// Reads `ADDRESS PORT`, `ADDRESS:PORT` or `[IPV6]:PORT`; `[IPV6] PORT` too, since brackets are
+    /// how IPv6 addresses are usually copied. The error is one line for the terminal.
     public init(positionals: [String], transport: TransportProtocol) throws(SockdiagError) {
         switch positionals.count {
         case 0:
             throw .invalidInput("missing ADDRESS and PORT (usage: sockdiag bind-check [options] ADDRESS PORT, or --all)")
         case 1:
             let text = positionals[0]
+            if text.hasSuffix("]:"), (try? BindCheckQuery.bracketedAddress(String(text.dropLast()))) != nil {
+                throw .invalidInput("missing port after '\(text)' (give \(text)PORT)")
+            }
+            if let bracketed = try BindCheckQuery.bracketedAddress(text) {
+                throw .invalidInput("missing port after '\(text)' (give '\(text)' PORT, or \(SocketAddress(bracketed, Port(45000))) with a port of your choice)")
+            }
             let looksLikeSocketAddress = text.hasPrefix("[") || (text.contains(".") && text.contains(":"))
             if looksLikeSocketAddress {
                 do {
@@ -35,10 +42,30 @@ public struct BindCheckQuery: Hashable, Sendable {
             throw .invalidInput("missing port after '\(address)' (give ADDRESS PORT, or \(SocketAddress(address, Port(45000))) with a port of your choice)")
         default:
             let address: IPAddress
-            do { address = try IPAddress(parsing: positionals[0]) } catch { throw .invalidInput(error.description) }
+            if let bracketed = try BindCheckQuery.bracketedAddress(positionals[0]) {
+                address = bracketed
+            } else if let withPort = try? SocketAddress(parsing: positionals[0]) {
+                throw .invalidInput("'\(positionals[0])' already names port \(withPort.port); drop '\(positionals[1])'")
+            } else {
+                do { address = try IPAddress(parsing: positionals[0]) } catch { throw .invalidInput(error.description) }
+            }
             let port: Port
             do { port = try Port(parsing: positionals[1]) } catch { throw .invalidInput(error.description) }
             self.init(address: address, port: port, transport: transport)
+        }
+    }
+
+    /// The address inside `[IPV6]` with nothing after the `]`; nil when `text` is not of that form
+    /// (`[::1]:80` and unbracketed addresses are read elsewhere).
+    static func bracketedAddress(_ text: String) throws(SockdiagError) -> IPAddress? {
+        guard text.hasPrefix("["), text.hasSuffix("]"), text.count >= 2,
+              text.dropFirst().firstIndex(of: "]") == text.index(before: text.endIndex) else { return nil }
+        let inner = text.dropFirst().dropLast()
+        do { return .v6(try IPv6Address(parsing: inner)) } catch {
+            if let v4 = try? IPv4Address(parsing: inner) {
+                throw .invalidInput("'\(text)': brackets are for IPv6 addresses; give \(v4) without them")
+            }
+            throw .invalidInput(error.description)
         }
     }
 }

@@ -131,7 +131,8 @@ public struct BindCheckReport: Sendable {
                 var candidates: [BindCheckCandidate]? = existing
                 if case let .afterBind(v6only) = scenario {
                     if let trial = BindCheckReport.usableTrial(observation.trials, v6only: v6only) {
-                        candidates = existing + [BindCheckCandidate(id: .newSocket, binding: trial.request.binding, reuseport: trial.request.reuseport)]
+                        candidates = existing + [BindCheckCandidate(id: .newSocket, binding: trial.request.binding,
+                                                                      reuseport: trial.request.reuseport, uid: observation.trialUID)]
                     } else {
                         candidates = nil
                     }
@@ -157,7 +158,7 @@ public struct BindCheckReport: Sendable {
             let b = $0.binding
             return BindCheckCandidate(id: .existing(inode: $0.inode),
                                       binding: BindCheckBinding(family: b.family, address: b.address, v6only: b.v6only ?? defaultV6only),
-                                      boundDevice: $0.options?.boundDevice, reuseport: $0.options?.reuseport)
+                                      boundDevice: $0.options?.boundDevice, reuseport: $0.options?.reuseport, uid: $0.uid)
         }
     }
 

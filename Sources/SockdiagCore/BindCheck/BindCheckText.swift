@@ -46,7 +46,13 @@ extension BindCheckReport {
 
     static func verdictText(verdict: String, findings: [BindCheckFinding], kernel: String, style: OutputStyle) -> String {
         var out = style.bold(kernel.isEmpty ? "Verdict: " : "Verdict (Linux \(kernel)): ") + (verdict == "ok" ? style.green("ok") : style.red(verdict)) + "\n"
-        for f in findings {
+        var rest = findings[...]
+        // The verdict is the first problem's message: said once, with that finding's advice under it.
+        if let index = rest.firstIndex(where: { $0.isProblem && $0.message == verdict }) {
+            if let advice = rest[index].advice, !advice.isEmpty { out += "  advice: \(advice)\n" }
+            rest.remove(at: index)
+        }
+        for f in rest {
             let tag = f.severity == .error ? style.red("error") : f.severity == .warning ? style.yellow("warning") : style.dim("info")
             out += "  \(tag): \(f.message)\n"
             if let advice = f.advice, !advice.isEmpty { out += "    advice: \(advice)\n" }
