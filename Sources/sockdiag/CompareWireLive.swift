@@ -12,20 +12,14 @@ func compareLive(_ target: WireLiveTarget, options: CompareWireOptions, terminal
         throw SockdiagError.missingPrivilege("needs root: tracing a cgroup requires \(missing) and capturing needs CAP_NET_RAW; run it with sudo")
     }
     TerminationSignals.install()
-    let hierarchy = try CgroupHierarchy.locate()
-    defer { hierarchy.release() }
-    let cgroup: CgroupDirectory
-    var transient: TransientCgroup? = nil
-    defer { _ = transient?.remove() }
+    let watched: WatchedCgroup
     switch target {
-    case let .cgroup(path):
-        cgroup = try CgroupDirectory.open(hierarchy.resolve(path))
-    case let .command(command):
-        _ = try SpawnedCommand.resolveExecutable(command[0])
-        let made = try TransientCgroup.create(named: "sockdiag-wire-\(getpid())", under: hierarchy.mountPoint)
-        transient = made
-        cgroup = made.directory
+    case let .cgroup(path): watched = try WatchedCgroup(path: path, command: nil, transientPrefix: "sockdiag-wire")
+    case let .command(command): watched = try WatchedCgroup(path: nil, command: command, transientPrefix: "sockdiag-wire")
     }
+    defer { watched.release() }
+    let cgroup = watched.directory
+    let transient = watched.transient
 
     // The capture starts first so the traced flows' first packets are in it. Only TCP and UDP are
     // kept: the tracer names a flow after its first packet has left, so a filter on the traced

@@ -11,24 +11,17 @@ func runTrace(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> Exit
         throw SockdiagError.missingPrivilege("needs root: attaching eBPF programs to a cgroup requires \(missing); run it with sudo")
     }
     TerminationSignals.install()
-    let hierarchy = try CgroupHierarchy.locate()
-    defer { hierarchy.release() }
-
-    let cgroup: CgroupDirectory
-    var transient: TransientCgroup? = nil
-    defer { transient?.remove() }
+    let watched: WatchedCgroup
     switch options.target {
-    case let .cgroup(path):
-        cgroup = try CgroupDirectory.open(hierarchy.resolve(path))
-        if !options.policy.isEmpty && !options.force && hierarchy.isRoot(cgroup) {
-            throw SockdiagError.invalidInput("refusing to enforce --redirect/--block-ipv6 on the root cgroup (every process on the host); give a narrower cgroup, or --force")
-        }
-    case let .command(command):
-        _ = try SpawnedCommand.resolveExecutable(command[0])
-        let made = try TransientCgroup.create(named: "sockdiag-trace-\(getpid())", under: hierarchy.mountPoint)
-        transient = made
-        cgroup = made.directory
+    case let .cgroup(path): watched = try WatchedCgroup(path: path, command: nil, transientPrefix: "sockdiag-trace")
+    case let .command(command): watched = try WatchedCgroup(path: nil, command: command, transientPrefix: "sockdiag-trace")
     }
+    defer { watched.release() }
+    if !options.policy.isEmpty && !options.force && watched.transient == nil && watched.isRoot {
+        throw SockdiagError.invalidInput("refusing to enforce --redirect/--block-ipv6 on the root cgroup (every process on the host); give a narrower cgroup, or --force")
+    }
+    let cgroup = watched.directory
+    let transient = watched.transient
 
     // The policy goes first, so the tracer sees the destinations the kernel really uses.
     let enforcer = options.policy.isEmpty ? nil : try PolicyEnforcer(options.policy)
