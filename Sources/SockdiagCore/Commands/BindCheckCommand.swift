@@ -13,7 +13,7 @@ public enum BindCheckCommand {
         summary: "Explain what binding ADDRESS PORT would do: the sysctls that decide it, every socket already on the port with its owning process, real trial binds, and which socket each kind of client would reach.",
         usage: ["[options] ADDRESS PORT", "[options] ADDRESS:PORT", "--all [--all-netns] [options]"],
         positionals: [
-            PositionalSpec("ADDRESS", help: "IPv4 or IPv6 address to bind (:: and 0.0.0.0 are the wildcards), or ADDRESS:PORT / [IPV6]:PORT."),
+            PositionalSpec("ADDRESS", help: "IPv4 or IPv6 address to bind (:: and 0.0.0.0 are the wildcards), in brackets or not, or ADDRESS:PORT / [IPV6]:PORT in one argument."),
             PositionalSpec("PORT", optional: true, help: "Port 0-65535; 0 means an ephemeral port chosen by the kernel."),
         ],
         options: [tcp, udp, json, all, allNetns, netns],
