@@ -78,7 +78,8 @@ final class WireEventLogTests: XCTestCase {
         let log = [Self.connect, "garbage", "", Self.egress, #"{"event":"bind","hook":"post_bind6"}"#, Self.summary, #"{"event":"conn"#].joined(separator: "\n")
         let reader = read(log)
         XCTAssertEqual(reader.lines, 7)
-        XCTAssertEqual(reader.events, 4)
+        XCTAssertEqual(reader.events, 3, "connect, egress and bind; the summary is not an event")
+        XCTAssertEqual(reader.records, 4)
         XCTAssertEqual(reader.garbage, 2)
         XCTAssertEqual(reader.firstGarbage?.line, 2)
         XCTAssertEqual(reader.kernel.intents.count, 1)
@@ -93,7 +94,15 @@ final class WireEventLogTests: XCTestCase {
         XCTAssertThrowsError(try reader.validate(path: "t.jsonl")) { error in
             XCTAssertEqual("\(error)", "t.jsonl is not a 'sockdiag trace --json' event log: line 1: not a JSON object")
         }
-        XCTAssertNoThrow(try read("").validate(path: "empty.jsonl"))
+        for empty in ["", "\n", "  \n\n"] {
+            XCTAssertThrowsError(try read(empty).validate(path: "empty.jsonl"), "\(Array(empty.utf8))") { error in
+                XCTAssertEqual("\(error)", "empty.jsonl holds no events: a 'sockdiag trace --json' log has at least its summary line")
+            }
+        }
+        let onlySummary = read(Self.summary + "\n")
+        XCTAssertNoThrow(try onlySummary.validate(path: "quiet.jsonl"), "a trace that saw nothing is still a log")
+        XCTAssertEqual(onlySummary.events, 0)
+        XCTAssertEqual(onlySummary.kernel.lost, 3)
     }
 
     func testOverlongLineIsOneGarbageLine() {
@@ -101,6 +110,29 @@ final class WireEventLogTests: XCTestCase {
         let reader = read([long, Self.connect].joined(separator: "\n"), chunk: 1)
         XCTAssertEqual(reader.garbage, 1)
         XCTAssertEqual(reader.events, 1)
+        XCTAssertEqual(reader.lines, 2)
+        XCTAssertEqual(reader.firstGarbage?.line, 1)
+
+        // Counted where it is, whether it ends a read or sits inside one, and the lines after it too.
+        let limit = WireEventLogReader.maximumLineLength
+        for chunk in [1, 1 << 20] {
+            let middle = read([Self.connect, long, Self.egress, "garbage"].joined(separator: "\n") + "\n", chunk: chunk)
+            XCTAssertEqual(middle.lines, 4, "chunk \(chunk)")
+            XCTAssertEqual(middle.garbage, 2, "chunk \(chunk)")
+            XCTAssertEqual(middle.firstGarbage?.line, 2, "chunk \(chunk)")
+            XCTAssertEqual(middle.firstGarbage?.problem, .tooLong(limit: limit), "chunk \(chunk)")
+            XCTAssertEqual(middle.events, 2, "chunk \(chunk)")
+        }
+        var whole = WireEventLogReader()
+        var bytes = ArraySlice(Array(("\n" + long + "\n").utf8))
+        whole.read { buffer in
+            let n = min(buffer.count, bytes.count)
+            buffer.copyBytes(from: bytes.prefix(n)); bytes = bytes.dropFirst(n)
+            return n
+        }
+        XCTAssertThrowsError(try whole.validate(path: "t.jsonl")) { error in
+            XCTAssertEqual("\(error)", "t.jsonl is not a 'sockdiag trace --json' event log: line 2 is longer than \(limit >> 10) KiB")
+        }
     }
 
     func testEgressTotalsUpdateTheFirstRecord() {
@@ -127,5 +159,6 @@ extension WireEventLogTests {
         let both = read([Self.connect, Self.egress, totals].joined(separator: "\n"))
         XCTAssertEqual(both.kernel.egress.count, 1)
         XCTAssertEqual(both.events, 3)
+        XCTAssertEqual(read([Self.connect, Self.summary].joined(separator: "\n")).events, 1)
     }
 }

@@ -5,6 +5,7 @@ public enum WireEventLineProblem: Equatable, Sendable, CustomStringConvertible {
     case trailingText(offset: Int)
     case missingKey(event: WireKernelEventKind, key: StaticString)
     case badValue(key: StaticString)
+    case tooLong(limit: Int)
 
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.description == rhs.description }
 
@@ -15,6 +16,7 @@ public enum WireEventLineProblem: Equatable, Sendable, CustomStringConvertible {
         case let .trailingText(offset): return "text after the JSON object at byte \(offset + 1)"
         case let .missingKey(event, key): return "\(event.rawValue) event without \"\(key)\""
         case let .badValue(key): return "\"\(key)\" has a value of the wrong type or range"
+        case let .tooLong(limit): return "longer than \(limit >> 10) KiB"
         }
     }
 }
