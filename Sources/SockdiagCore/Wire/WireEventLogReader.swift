@@ -78,7 +78,7 @@ public struct WireEventLogReader: Sendable {
             events += 1
             // Totals of a socket already named add nothing the join uses; a socket whose first
             // record was lost is named by its totals.
-            if kernel.egress(cookie: cookie) == nil {
+            if !kernel.hasEgress(cookie: cookie) {
                 event = WireKernelEvent()
                 if case .event = WireEventLineParser.parse(line, into: &event, wholeTotals: true) { kernel.add(event) }
             }
