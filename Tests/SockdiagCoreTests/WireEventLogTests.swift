@@ -162,3 +162,49 @@ extension WireEventLogTests {
         XCTAssertEqual(read([Self.connect, Self.summary].joined(separator: "\n")).events, 1)
     }
 }
+
+extension WireEventLogTests {
+    static let accepted = #"{"event":"egress","final":false,"time_ns":1795446844619204635,"cookie":7747272,"pid":null,"comm":null,"socket_family":"inet6","wire_protocol":"ipv4","protocol":"tcp","local_address":"127.0.0.1","local_port":48600,"remote_address":"127.0.0.1","remote_port":33938,"packets":1,"bytes":52,"lesson":"AF_INET6 socket sending IPv4 packets"}"#
+
+    func bothReadings(_ line: [UInt8], wholeTotals: Bool) -> (String, String) {
+        line.withUnsafeBytes { bytes in
+            var fast = WireKernelEvent(), general = WireKernelEvent()
+            let a = WireEventLineParser.parse(bytes, into: &fast, wholeTotals: wholeTotals, tracerLayout: true)
+            let b = WireEventLineParser.parse(bytes, into: &general, wholeTotals: wholeTotals, tracerLayout: false)
+            // Totals read only up to the cookie: the status says all the reader uses.
+            if case .totals = a { return ("\(a)", "\(b)") }
+            return ("\(a) \(fast)", "\(b) \(general)")
+        }
+    }
+
+    /// The straight-through reading of the tracer's layout and the general parser agree on the
+    /// tracer's lines and on every one-byte change and cut of them.
+    func testTheTracerLayoutReadingAgreesWithTheGeneralParser() {
+        let totals = Self.egress.replacingOccurrences(of: #""final":false"#, with: #""final":true"#)
+        let lines = [Self.connect, Self.egress, totals, Self.accepted,
+                     Self.connect.replacingOccurrences(of: "python3", with: #"py\"3"#),
+                     Self.egress.replacingOccurrences(of: #""pid":1191"#, with: #""pid":4294967296"#)]
+        let replacements: [UInt8] = Array(#"0,}"\.a"#.utf8)
+        var checked = 0
+        for line in lines {
+            let bytes = Array(line.utf8)
+            var variants = [bytes]
+            for i in bytes.indices {
+                variants.append(Array(bytes[..<i]))
+                for r in replacements where r != bytes[i] {
+                    var changed = bytes
+                    changed[i] = r
+                    variants.append(changed)
+                }
+            }
+            for variant in variants {
+                for whole in [false, true] {
+                    let (fast, general) = bothReadings(variant, wholeTotals: whole)
+                    XCTAssertEqual(fast, general, String(decoding: variant, as: UTF8.self))
+                    checked += 1
+                }
+            }
+        }
+        XCTAssertGreaterThan(checked, 10_000)
+    }
+}

@@ -53,6 +53,17 @@ public enum WireEventLineParser {
     /// record was lost, and then parses the line again.
     public static func parse(_ line: UnsafeRawBufferPointer, into event: inout WireKernelEvent,
                              wholeTotals: Bool = false) -> Status {
+        parse(line, into: &event, wholeTotals: wholeTotals, tracerLayout: true)
+    }
+
+    /// `tracerLayout: false` leaves out the straight-through reading of the tracer's own layout,
+    /// for tests that check both readings agree.
+    static func parse(_ line: UnsafeRawBufferPointer, into event: inout WireKernelEvent,
+                      wholeTotals: Bool, tracerLayout: Bool) -> Status {
+        if tracerLayout, let (status, read) = WireEventLineLayout.parse(line, wholeTotals: wholeTotals) {
+            event = read
+            return status
+        }
         var scanner = WireJSONScanner(bytes: line, at: 0)
         scanner.skipSpace()
         guard scanner.more else { return .blank }
