@@ -3,16 +3,17 @@
 /// difference (another order, escapes, a fraction, an address that does not parse) returns nil and
 /// the general parser reads the line, so both always agree.
 enum WireEventLineLayout {
-    static func parse(_ line: UnsafeRawBufferPointer, wholeTotals: Bool) -> (WireEventLineParser.Status, WireKernelEvent)? {
+    /// Fills `event` (which must start empty) in place; after nil it holds a partial reading.
+    static func parse(_ line: UnsafeRawBufferPointer, into event: inout WireKernelEvent,
+                      wholeTotals: Bool) -> WireEventLineParser.Status? {
         var cursor = Cursor(bytes: line)
-        if cursor.literal(#"{"event":"egress","final":"#) { return egress(&cursor, line, wholeTotals: wholeTotals) }
-        if cursor.literal(#"{"event":"connect","hook":"#) { return connect(&cursor, line) }
+        if cursor.literal(#"{"event":"egress","final":"#) { return egress(&cursor, line, &event, wholeTotals: wholeTotals) }
+        if cursor.literal(#"{"event":"connect","hook":"#) { return connect(&cursor, line, &event) }
         return nil
     }
 
-    private static func egress(_ c: inout Cursor, _ line: UnsafeRawBufferPointer,
-                               wholeTotals: Bool) -> (WireEventLineParser.Status, WireKernelEvent)? {
-        var e = WireKernelEvent()
+    private static func egress(_ c: inout Cursor, _ line: UnsafeRawBufferPointer, _ e: inout WireKernelEvent,
+                               wholeTotals: Bool) -> WireEventLineParser.Status? {
         e.kind = .egress
         let final: Bool
         if c.literal("false") { final = false } else if c.literal("true") { final = true } else { return nil }
@@ -20,7 +21,7 @@ enum WireEventLineLayout {
               c.literal(#","cookie":"#), let cookie = c.number() else { return nil }
         e.cookie = cookie
         if final && !wholeTotals {
-            return line.endsLikeAnObject ? (.totals(cookie: cookie), e) : nil
+            return line.endsLikeAnObject ? .totals(cookie: cookie) : nil
         }
         var pid: UInt64?
         guard c.literal(#","pid":"#), c.optionalNumber(&pid), pid ?? 0 <= UInt64(UInt32.max),
@@ -43,11 +44,11 @@ enum WireEventLineLayout {
         e.localPort = localPort
         e.remoteAddress = remote
         e.remotePort = remotePort
-        return (.event, e)
+        return .event
     }
 
-    private static func connect(_ c: inout Cursor, _ line: UnsafeRawBufferPointer) -> (WireEventLineParser.Status, WireKernelEvent)? {
-        var e = WireKernelEvent()
+    private static func connect(_ c: inout Cursor, _ line: UnsafeRawBufferPointer,
+                                _ e: inout WireKernelEvent) -> WireEventLineParser.Status? {
         e.kind = .connect
         var pid: UInt64?, ignored: UInt64?
         guard c.literal("\""), let hook = c.string(),
@@ -70,7 +71,7 @@ enum WireEventLineLayout {
         e.cookie = cookie
         e.address = address
         e.port = port
-        return (.event, e)
+        return .event
     }
 
     private struct Cursor {

@@ -60,9 +60,9 @@ public enum WireEventLineParser {
     /// for tests that check both readings agree.
     static func parse(_ line: UnsafeRawBufferPointer, into event: inout WireKernelEvent,
                       wholeTotals: Bool, tracerLayout: Bool) -> Status {
-        if tracerLayout, let (status, read) = WireEventLineLayout.parse(line, wholeTotals: wholeTotals) {
-            event = read
-            return status
+        if tracerLayout {
+            if let status = WireEventLineLayout.parse(line, into: &event, wholeTotals: wholeTotals) { return status }
+            event = WireKernelEvent()
         }
         var scanner = WireJSONScanner(bytes: line, at: 0)
         scanner.skipSpace()
