@@ -91,8 +91,10 @@ public enum WireJoin {
         var intentRows = [WireJoinedFlow?](repeating: nil, count: kernel.intents.count)
         var egressRows: [WireJoinedFlow] = []
         var rowFlow: [Int] = []
-        var cookiesWithIntent = Set<UInt64>()
+        var cookiesWithIntent = Set<UInt64>(minimumCapacity: kernel.intents.count)
         var waiting: [Int] = []
+        // Rows are a few hundred bytes each: arrays sized once, not regrown and copied.
+        egressRows.reserveCapacity(kernel.egress.count)
 
         func claim(_ view: WireKernelView, flow index: Int) -> WireJoinedFlow {
             claimed[index] = true
@@ -168,7 +170,10 @@ public enum WireJoin {
             }
         }
 
-        var rows = intentRows.compactMap { $0 } + egressRows
+        var rows: [WireJoinedFlow] = []
+        rows.reserveCapacity(intentRows.count + egressRows.count + claimed.lazy.filter { !$0 }.count)
+        for row in intentRows { if let row { rows.append(row) } }
+        rows.append(contentsOf: egressRows)
         for (index, flow) in wire.flows.enumerated() where !claimed[index] {
             rows.append(WireJoinedFlow(kernel: nil, wire: flow, verdict: .wireOnly, wireIndex: index))
         }
