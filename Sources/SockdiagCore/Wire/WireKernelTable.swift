@@ -98,8 +98,9 @@ public struct WireKernelTable: Sendable {
 
     public func hasEgress(cookie: UInt64) -> Bool { egressRow(cookie: cookie) != nil }
 
+    /// The index in `egress` of the socket's record.
     @inline(__always)
-    private func egressRow(cookie: UInt64) -> Int? {
+    func egressRow(cookie: UInt64) -> Int? {
         egress.withUnsafeBufferPointer { egress in egressIndex.find(hash: WireRowIndex.hash(cookie)) { egress[$0].cookie == cookie } }
     }
 }
