@@ -82,6 +82,12 @@ enum WireLiveTarget {
 func compareOffline(pcap: String, events: String, writePcapng: String?) throws -> WireReport {
     try requireReadable(pcap, what: "capture file")
     try requireReadable(events, what: "events file")
+    if let writePcapng {
+        // Writing the pcapng truncates its file first: the inputs would be gone before they are read.
+        for (input, what) in [(pcap, "--pcap"), (events, "--events")] where sameFile(writePcapng, input) {
+            throw SockdiagError.invalidInput("--write-pcapng \(writePcapng) is the \(what) file \(input); write the annotated capture to another file")
+        }
+    }
     // The event log and the capture are independent until the join: read them on two cores.
     let eventsReading = BackgroundWork { try readEventLog(events) }
     let captureResult = Result { try WireCaptureReader.flows(fromFile: pcap) }
@@ -114,6 +120,13 @@ func readEventLog(_ path: String) throws -> WireEventLogReader {
     }
     try reader.validate(path: path)
     return reader
+}
+
+/// Whether two paths name one file (same device and inode), links and `./` spellings included.
+func sameFile(_ a: String, _ b: String) -> Bool {
+    var first = stat(), second = stat()
+    guard stat(a, &first) == 0, stat(b, &second) == 0 else { return false }
+    return first.st_dev == second.st_dev && first.st_ino == second.st_ino
 }
 
 func requireReadable(_ path: String, what: String) throws {

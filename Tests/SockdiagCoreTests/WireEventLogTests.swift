@@ -78,7 +78,8 @@ final class WireEventLogTests: XCTestCase {
         let log = [Self.connect, "garbage", "", Self.egress, #"{"event":"bind","hook":"post_bind6"}"#, Self.summary, #"{"event":"conn"#].joined(separator: "\n")
         let reader = read(log)
         XCTAssertEqual(reader.lines, 7)
-        XCTAssertEqual(reader.events, 4)
+        XCTAssertEqual(reader.events, 3, "connect, egress and bind; the summary is not an event")
+        XCTAssertEqual(reader.records, 4)
         XCTAssertEqual(reader.garbage, 2)
         XCTAssertEqual(reader.firstGarbage?.line, 2)
         XCTAssertEqual(reader.kernel.intents.count, 1)
@@ -93,7 +94,15 @@ final class WireEventLogTests: XCTestCase {
         XCTAssertThrowsError(try reader.validate(path: "t.jsonl")) { error in
             XCTAssertEqual("\(error)", "t.jsonl is not a 'sockdiag trace --json' event log: line 1: not a JSON object")
         }
-        XCTAssertNoThrow(try read("").validate(path: "empty.jsonl"))
+        for empty in ["", "\n", "  \n\n"] {
+            XCTAssertThrowsError(try read(empty).validate(path: "empty.jsonl"), "\(Array(empty.utf8))") { error in
+                XCTAssertEqual("\(error)", "empty.jsonl holds no events: a 'sockdiag trace --json' log has at least its summary line")
+            }
+        }
+        let onlySummary = read(Self.summary + "\n")
+        XCTAssertNoThrow(try onlySummary.validate(path: "quiet.jsonl"), "a trace that saw nothing is still a log")
+        XCTAssertEqual(onlySummary.events, 0)
+        XCTAssertEqual(onlySummary.kernel.lost, 3)
     }
 
     func testOverlongLineIsOneGarbageLine() {
@@ -101,6 +110,29 @@ final class WireEventLogTests: XCTestCase {
         let reader = read([long, Self.connect].joined(separator: "\n"), chunk: 1)
         XCTAssertEqual(reader.garbage, 1)
         XCTAssertEqual(reader.events, 1)
+        XCTAssertEqual(reader.lines, 2)
+        XCTAssertEqual(reader.firstGarbage?.line, 1)
+
+        // Counted where it is, whether it ends a read or sits inside one, and the lines after it too.
+        let limit = WireEventLogReader.maximumLineLength
+        for chunk in [1, 1 << 20] {
+            let middle = read([Self.connect, long, Self.egress, "garbage"].joined(separator: "\n") + "\n", chunk: chunk)
+            XCTAssertEqual(middle.lines, 4, "chunk \(chunk)")
+            XCTAssertEqual(middle.garbage, 2, "chunk \(chunk)")
+            XCTAssertEqual(middle.firstGarbage?.line, 2, "chunk \(chunk)")
+            XCTAssertEqual(middle.firstGarbage?.problem, .tooLong(limit: limit), "chunk \(chunk)")
+            XCTAssertEqual(middle.events, 2, "chunk \(chunk)")
+        }
+        var whole = WireEventLogReader()
+        var bytes = ArraySlice(Array(("\n" + long + "\n").utf8))
+        whole.read { buffer in
+            let n = min(buffer.count, bytes.count)
+            buffer.copyBytes(from: bytes.prefix(n)); bytes = bytes.dropFirst(n)
+            return n
+        }
+        XCTAssertThrowsError(try whole.validate(path: "t.jsonl")) { error in
+            XCTAssertEqual("\(error)", "t.jsonl is not a 'sockdiag trace --json' event log: line 2 is longer than \(limit >> 10) KiB")
+        }
     }
 
     func testEgressTotalsUpdateTheFirstRecord() {
@@ -127,5 +159,52 @@ extension WireEventLogTests {
         let both = read([Self.connect, Self.egress, totals].joined(separator: "\n"))
         XCTAssertEqual(both.kernel.egress.count, 1)
         XCTAssertEqual(both.events, 3)
+        XCTAssertEqual(read([Self.connect, Self.summary].joined(separator: "\n")).events, 1)
+    }
+}
+
+extension WireEventLogTests {
+    static let accepted = #"{"event":"egress","final":false,"time_ns":1795446844619204635,"cookie":7747272,"pid":null,"comm":null,"socket_family":"inet6","wire_protocol":"ipv4","protocol":"tcp","local_address":"127.0.0.1","local_port":48600,"remote_address":"127.0.0.1","remote_port":33938,"packets":1,"bytes":52,"lesson":"AF_INET6 socket sending IPv4 packets"}"#
+
+    func bothReadings(_ line: [UInt8], wholeTotals: Bool) -> (String, String) {
+        line.withUnsafeBytes { bytes in
+            var fast = WireKernelEvent(), general = WireKernelEvent()
+            let a = WireEventLineParser.parse(bytes, into: &fast, wholeTotals: wholeTotals, tracerLayout: true)
+            let b = WireEventLineParser.parse(bytes, into: &general, wholeTotals: wholeTotals, tracerLayout: false)
+            // Totals read only up to the cookie: the status says all the reader uses.
+            if case .totals = a { return ("\(a)", "\(b)") }
+            return ("\(a) \(fast)", "\(b) \(general)")
+        }
+    }
+
+    /// The straight-through reading of the tracer's layout and the general parser agree on the
+    /// tracer's lines and on every one-byte change and cut of them.
+    func testTheTracerLayoutReadingAgreesWithTheGeneralParser() {
+        let totals = Self.egress.replacingOccurrences(of: #""final":false"#, with: #""final":true"#)
+        let lines = [Self.connect, Self.egress, totals, Self.accepted,
+                     Self.connect.replacingOccurrences(of: "python3", with: #"py\"3"#),
+                     Self.egress.replacingOccurrences(of: #""pid":1191"#, with: #""pid":4294967296"#)]
+        let replacements: [UInt8] = Array(#"0,}"\.a"#.utf8)
+        var checked = 0
+        for line in lines {
+            let bytes = Array(line.utf8)
+            var variants = [bytes]
+            for i in bytes.indices {
+                variants.append(Array(bytes[..<i]))
+                for r in replacements where r != bytes[i] {
+                    var changed = bytes
+                    changed[i] = r
+                    variants.append(changed)
+                }
+            }
+            for variant in variants {
+                for whole in [false, true] {
+                    let (fast, general) = bothReadings(variant, wholeTotals: whole)
+                    XCTAssertEqual(fast, general, String(decoding: variant, as: UTF8.self))
+                    checked += 1
+                }
+            }
+        }
+        XCTAssertGreaterThan(checked, 10_000)
     }
 }

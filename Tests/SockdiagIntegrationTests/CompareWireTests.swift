@@ -79,7 +79,8 @@ final class CompareWireTests: XCTestCase {
         let scratch = try WireScratch()
         let good = scratch.path("good.pcap"), events = scratch.path("events.jsonl")
         try pcapFile(records: [record(udpPacket)]).write(to: scratch.file("good.pcap"))
-        try Data().write(to: scratch.file("events.jsonl"))
+        try Data("{\"event\":\"summary\",\"lost\":0}\n".utf8).write(to: scratch.file("events.jsonl"))
+        try Data().write(to: scratch.file("empty.jsonl"))
         try Data("this is not a capture\n".utf8).write(to: scratch.file("text.pcap"))
         try pcapFile(records: [record(udpPacket), Array(record(udpPacket).prefix(30))]).write(to: scratch.file("truncated.pcap"))
         try pcapFile(linkType: 127, records: [record(udpPacket)]).write(to: scratch.file("radiotap.pcap"))
@@ -93,6 +94,9 @@ final class CompareWireTests: XCTestCase {
         try assertOneLineFailure(["compare-wire", "--pcap", good, "--events", scratch.path("garbage.jsonl")],
                                  mentions: "is not a 'sockdiag trace --json' event log: line 1")
         try assertOneLineFailure(["compare-wire", "--pcap", good, "--events", scratch.url.path], mentions: "is a directory")
+        for empty in [scratch.path("empty.jsonl"), "/dev/null"] {
+            try assertOneLineFailure(["compare-wire", "--pcap", good, "--events", empty], mentions: "\(empty) holds no events")
+        }
         try assertOneLineFailure(["compare-wire", "--pcap", good], mentions: "--pcap needs --events")
         try assertOneLineFailure(["compare-wire", "--pcap", good, "--events", events, "--cgroup", "/x"], mentions: "--cgroup is for live mode")
         try assertOneLineFailure(["compare-wire"], mentions: "nothing to compare")
@@ -119,5 +123,37 @@ final class CompareWireTests: XCTestCase {
         XCTAssertEqual(capture?["packets"] as? Int, 3)
         XCTAssertEqual(capture?["skipped"] as? Int, 1)
         XCTAssertEqual((report["events"] as? [String: Any])?["garbage_lines"] as? Int, 1)
+    }
+
+    func testTheAnnotatedCaptureNeverOverwritesAnInput() throws {
+        let scratch = try WireScratch()
+        let capture = pcapFile(records: [record(udpPacket)])
+        try capture.write(to: scratch.file("good.pcap"))
+        let summary = Data("{\"event\":\"summary\",\"lost\":0}\n".utf8)
+        try summary.write(to: scratch.file("e.jsonl"))
+        try FileManager.default.createSymbolicLink(atPath: scratch.path("link.pcap"), withDestinationPath: scratch.path("good.pcap"))
+        let inputs = [(scratch.path("good.pcap"), "--pcap"), (scratch.path("link.pcap"), "--pcap"), (scratch.path("e.jsonl"), "--events")]
+        for (output, what) in inputs {
+            try assertOneLineFailure(["compare-wire", "-r", scratch.path("good.pcap"), "-e", scratch.path("e.jsonl"), "-w", output],
+                                     mentions: "is the \(what) file")
+        }
+        XCTAssertEqual(try Data(contentsOf: scratch.file("good.pcap")), capture, "the user's capture is untouched")
+        XCTAssertEqual(try Data(contentsOf: scratch.file("e.jsonl")), summary, "the user's trace is untouched")
+        let other = try Sockdiag.run(["compare-wire", "-r", scratch.path("good.pcap"), "-e", scratch.path("e.jsonl"), "-w", scratch.path("out.pcapng")])
+        XCTAssertEqual(other.status, 0, other.stderr)
+        XCTAssertTrue(other.stdout.contains("e.jsonl: 0 events, 0 lost"), other.stdout)
+    }
+
+    func testEventsAreCountedWithoutTheSummary() throws {
+        let scratch = try WireScratch()
+        try pcapFile(records: [record(udpPacket)]).write(to: scratch.file("c.pcap"))
+        let connect = #"{"event":"connect","hook":"connect4","pid":7,"comm":"dig","cookie":9,"socket_family":"inet","protocol":"udp","address":"10.0.0.2","port":53}"#
+        try Data((connect + "\n{\"event\":\"summary\",\"lost\":0}\n").utf8).write(to: scratch.file("e.jsonl"))
+        let result = try Sockdiag.run(["compare-wire", "--pcap", scratch.path("c.pcap"), "--events", scratch.path("e.jsonl")])
+        XCTAssertTrue(result.stdout.contains("e.jsonl: 1 event, 0 lost"), result.stdout)
+        let json = try Sockdiag.run(["compare-wire", "--pcap", scratch.path("c.pcap"), "--events", scratch.path("e.jsonl"), "--json"])
+        let events = (json.json as? [String: Any])?["events"] as? [String: Any]
+        XCTAssertEqual(events?["lines"] as? Int, 2)
+        XCTAssertEqual(events?["events"] as? Int, 1)
     }
 }

@@ -5,6 +5,7 @@ public enum WireEventLineProblem: Equatable, Sendable, CustomStringConvertible {
     case trailingText(offset: Int)
     case missingKey(event: WireKernelEventKind, key: StaticString)
     case badValue(key: StaticString)
+    case tooLong(limit: Int)
 
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.description == rhs.description }
 
@@ -15,6 +16,7 @@ public enum WireEventLineProblem: Equatable, Sendable, CustomStringConvertible {
         case let .trailingText(offset): return "text after the JSON object at byte \(offset + 1)"
         case let .missingKey(event, key): return "\(event.rawValue) event without \"\(key)\""
         case let .badValue(key): return "\"\(key)\" has a value of the wrong type or range"
+        case let .tooLong(limit): return "longer than \(limit >> 10) KiB"
         }
     }
 }
@@ -51,6 +53,17 @@ public enum WireEventLineParser {
     /// record was lost, and then parses the line again.
     public static func parse(_ line: UnsafeRawBufferPointer, into event: inout WireKernelEvent,
                              wholeTotals: Bool = false) -> Status {
+        parse(line, into: &event, wholeTotals: wholeTotals, tracerLayout: true)
+    }
+
+    /// `tracerLayout: false` leaves out the straight-through reading of the tracer's own layout,
+    /// for tests that check both readings agree.
+    static func parse(_ line: UnsafeRawBufferPointer, into event: inout WireKernelEvent,
+                      wholeTotals: Bool, tracerLayout: Bool) -> Status {
+        if tracerLayout {
+            if let status = WireEventLineLayout.parse(line, into: &event, wholeTotals: wholeTotals) { return status }
+            event = WireKernelEvent()
+        }
         var scanner = WireJSONScanner(bytes: line, at: 0)
         scanner.skipSpace()
         guard scanner.more else { return .blank }

@@ -1,11 +1,14 @@
 /// Reads a `sockdiag trace --json` log in chunks, line by line, into a `WireKernelTable`.
 /// Memory holds one chunk and the kernel's sockets, never the whole file. A line that is not an
 /// event is counted and skipped; a log with no event at all but some garbage is an error, since it
-/// is not an event log.
+/// is not an event log, and so is an empty one (a tracer always ends its log with a summary).
 public struct WireEventLogReader: Sendable {
     public private(set) var kernel = WireKernelTable()
     public private(set) var lines = 0
+    /// The tracer's events: connects, sends, binds, egress records; not its summary.
     public private(set) var events = 0
+    /// JSON records read, the summary included: a log without any is not a log.
+    public private(set) var records = 0
     public private(set) var garbage = 0
     public private(set) var firstGarbage: (line: Int, problem: WireEventLineProblem)?
 
@@ -40,6 +43,10 @@ public struct WireEventLogReader: Sendable {
             while let newline = view.firstNewline(from: start, to: filled) {
                 if skippingLongLine {
                     skippingLongLine = false
+                } else if newline - start > WireEventLogReader.maximumLineLength {
+                    // The same verdict however the reads happened to cut the file.
+                    lines += 1
+                    countGarbage(.tooLong(limit: WireEventLogReader.maximumLineLength))
                 } else {
                     consume(line: UnsafeRawBufferPointer(rebasing: view[start..<newline]))
                 }
@@ -47,7 +54,10 @@ public struct WireEventLogReader: Sendable {
             }
             let rest = filled - start
             if rest > WireEventLogReader.maximumLineLength {
-                if !skippingLongLine { countGarbage(.notAnObject) }
+                if !skippingLongLine {
+                    lines += 1
+                    countGarbage(.tooLong(limit: WireEventLogReader.maximumLineLength))
+                }
                 skippingLongLine = true
                 filled = 0
             } else {
@@ -64,15 +74,17 @@ public struct WireEventLogReader: Sendable {
         case .blank:
             break
         case let .totals(cookie):
+            records += 1
             events += 1
             // Totals of a socket already named add nothing the join uses; a socket whose first
             // record was lost is named by its totals.
-            if kernel.egress(cookie: cookie) == nil {
+            if !kernel.hasEgress(cookie: cookie) {
                 event = WireKernelEvent()
                 if case .event = WireEventLineParser.parse(line, into: &event, wholeTotals: true) { kernel.add(event) }
             }
         case .event:
-            events += 1
+            records += 1
+            if event.kind != .summary { events += 1 }
             kernel.add(event)
         case let .garbage(problem):
             countGarbage(problem)
@@ -84,11 +96,15 @@ public struct WireEventLogReader: Sendable {
         if firstGarbage == nil { firstGarbage = (lines, problem) }
     }
 
-    /// Throws when the log held garbage and not one event.
+    /// Throws when the log held no JSON record at all: only garbage, or nothing.
     public func validate(path: String) throws(SockdiagError) {
-        if events == 0, let first = firstGarbage {
-            throw .invalidInput("\(path) is not a 'sockdiag trace --json' event log: line \(first.line): \(first.problem)")
+        guard records == 0 else { return }
+        if let first = firstGarbage {
+            let why = if case .tooLong = first.problem { "line \(first.line) is \(first.problem)" }
+                      else { "line \(first.line): \(first.problem)" }
+            throw .invalidInput("\(path) is not a 'sockdiag trace --json' event log: \(why)")
         }
+        throw .invalidInput("\(path) holds no events: a 'sockdiag trace --json' log has at least its summary line")
     }
 }
 

@@ -26,7 +26,7 @@ public struct WireFlowTable: Sendable {
     public private(set) var flows: [WireFlow] = []
     /// The previous flow of the same 5-tuple, or -1.
     private var previous: [Int32] = []
-    private var index: [WireFlowKey: Int] = [:]
+    private var index = WireRowIndex()
     public private(set) var packets: UInt64 = 0
     public private(set) var skipped = WireSkipCounts()
 
@@ -34,8 +34,9 @@ public struct WireFlowTable: Sendable {
 
     public init(flows: [WireFlow]) {
         for flow in flows {
-            previous.append(Int32(index[flow.key.canonical] ?? -1))
-            index[flow.key.canonical] = self.flows.count
+            let existing = flowIndex(for: flow.key)
+            previous.append(Int32(existing ?? -1))
+            index.insert(hash: flow.key.canonical.rowHash, row: self.flows.count, replacing: existing)
             self.flows.append(flow)
             packets += flow.packets
         }
@@ -54,7 +55,8 @@ public struct WireFlowTable: Sendable {
     @inline(__always)
     mutating func record(_ packet: WirePacket, time: UInt64) -> Int {
         let canonical = packet.key.canonical
-        let existing = index[canonical]
+        let hash = canonical.rowHash
+        let existing = row(of: canonical, hash: hash)
         if let at = existing, !(packet.opensConnection && flows[at].ended) {
             flows.withUnsafeMutableBufferPointer { flows in
                 flows[at].packets &+= 1
@@ -67,7 +69,7 @@ public struct WireFlowTable: Sendable {
             return at
         }
         let at = flows.count
-        index[canonical] = at
+        index.insert(hash: hash, row: at, replacing: existing)
         previous.append(Int32(existing ?? -1))
         var flow = WireFlow(key: packet.acceptsConnection ? packet.key.reversed : packet.key,
                             packets: 1, bytes: UInt64(packet.ipLength), firstTime: time, lastTime: time)
@@ -77,12 +79,20 @@ public struct WireFlowTable: Sendable {
     }
 
     /// The latest flow of either direction of `key`.
-    public func flowIndex(for key: WireFlowKey) -> Int? { index[key.canonical] }
+    public func flowIndex(for key: WireFlowKey) -> Int? {
+        let canonical = key.canonical
+        return row(of: canonical, hash: canonical.rowHash)
+    }
+
+    @inline(__always)
+    private func row(of canonical: WireFlowKey, hash: UInt32) -> Int? {
+        flows.withUnsafeBufferPointer { flows in index.find(hash: hash) { flows[$0].key.canonical == canonical } }
+    }
 
     /// Among the flows of `key` that `isAvailable` accepts, the one that started nearest `time`,
     /// or the earliest when the time is unknown.
     public func flowIndex(for key: WireFlowKey, near time: UInt64?, where isAvailable: (Int) -> Bool) -> Int? {
-        guard var at = index[key.canonical] else { return nil }
+        guard var at = flowIndex(for: key) else { return nil }
         var best: Int?
         var bestDistance = UInt64.max
         while at >= 0 {
@@ -94,5 +104,15 @@ public struct WireFlowTable: Sendable {
             at = Int(previous[at])
         }
         return best
+    }
+}
+
+extension WireFlowKey {
+    /// The key's hash for `WireRowIndex`: addresses, ports, transport and versions in five words.
+    @inline(__always)
+    var rowHash: UInt32 {
+        WireRowIndex.hash(source.high, source.low, destination.high, destination.low,
+                          UInt64(sourcePort) << 32 | UInt64(destinationPort) << 16 | UInt64(transport.rawValue) << 2
+                            | (source.isIPv6 ? 2 : 0) | (destination.isIPv6 ? 1 : 0))
     }
 }

@@ -91,8 +91,11 @@ public enum WireJoin {
         var intentRows = [WireJoinedFlow?](repeating: nil, count: kernel.intents.count)
         var egressRows: [WireJoinedFlow] = []
         var rowFlow: [Int] = []
-        var cookiesWithIntent = Set<UInt64>()
+        // Egress records of sockets that also connected or sent, by row: those are joined by their intent.
+        var egressHasIntent = [Bool](repeating: false, count: kernel.egress.count)
         var waiting: [Int] = []
+        // Rows are a few hundred bytes each: arrays sized once, not regrown and copied.
+        egressRows.reserveCapacity(kernel.egress.count)
 
         func claim(_ view: WireKernelView, flow index: Int) -> WireJoinedFlow {
             claimed[index] = true
@@ -101,11 +104,12 @@ public enum WireJoin {
         }
 
         for (i, intent) in kernel.intents.enumerated() {
-            cookiesWithIntent.insert(intent.cookie)
             var view = WireKernelView(cookie: intent.cookie, pid: intent.pid, comm: intent.comm, hook: intent.hook,
                                       socketFamily: intent.socketFamily, transport: intent.transport,
                                       address: intent.address, port: intent.port)
-            guard let egress = kernel.egress(cookie: intent.cookie) else { waiting.append(i); continue }
+            guard let egressRow = kernel.egressRow(cookie: intent.cookie) else { waiting.append(i); continue }
+            egressHasIntent[egressRow] = true
+            let egress = kernel.egress[egressRow]
             view.localAddress = egress.localAddress
             view.localPort = egress.localPort
             if view.pid == nil { view.pid = egress.pid }
@@ -119,7 +123,7 @@ public enum WireJoin {
             }
         }
 
-        for egress in kernel.egress where !cookiesWithIntent.contains(egress.cookie) {
+        for (row, egress) in kernel.egress.enumerated() where !egressHasIntent[row] {
             let family = egress.socketFamily ?? (egress.wireIsIPv6 ? .inet6 : .inet)
             var remote = egress.remoteAddress
             if family.wireIsInet6 && !remote.isIPv6 { remote = WireAddress(IPv6Address(mapping: IPv4Address(UInt32(truncatingIfNeeded: remote.low)))) }
@@ -168,7 +172,10 @@ public enum WireJoin {
             }
         }
 
-        var rows = intentRows.compactMap { $0 } + egressRows
+        var rows: [WireJoinedFlow] = []
+        rows.reserveCapacity(intentRows.count + egressRows.count + claimed.lazy.filter { !$0 }.count)
+        for row in intentRows { if let row { rows.append(row) } }
+        rows.append(contentsOf: egressRows)
         for (index, flow) in wire.flows.enumerated() where !claimed[index] {
             rows.append(WireJoinedFlow(kernel: nil, wire: flow, verdict: .wireOnly, wireIndex: index))
         }

@@ -35,16 +35,10 @@ public struct WireEgress: Sendable, Equatable {
 public struct WireKernelTable: Sendable {
     public private(set) var intents: [WireKernelIntent] = []
     public private(set) var egress: [WireEgress] = []
-    private var intentIndex: [IntentKey: Int] = [:]
-    private var egressIndex: [UInt64: Int] = [:]
+    private var intentIndex = WireRowIndex()
+    private var egressIndex = WireRowIndex()
     public private(set) var ignoredEvents = 0
     public private(set) var lost: UInt64 = 0
-
-    private struct IntentKey: Hashable {
-        var cookie: UInt64
-        var address: WireAddress
-        var port: UInt16
-    }
 
     public init() {}
 
@@ -62,9 +56,15 @@ public struct WireKernelTable: Sendable {
         case .connect, .sendmsg:
             guard let cookie = event.cookie, let family = event.socketFamily, let address = event.address,
                   let port = event.port else { return }
-            let key = IntentKey(cookie: cookie, address: address.unmapped, port: port)
-            guard intentIndex[key] == nil else { return }
-            intentIndex[key] = intents.count
+            let unmapped = address.unmapped
+            let hash = WireRowIndex.hash(cookie, unmapped.high, unmapped.low, UInt64(port))
+            let known = intents.withUnsafeBufferPointer { intents in
+                intentIndex.find(hash: hash) {
+                    intents[$0].cookie == cookie && intents[$0].port == port && intents[$0].address.unmapped == unmapped
+                }
+            }
+            guard known == nil else { return }
+            intentIndex.insert(hash: hash, row: intents.count)
             intents.append(WireKernelIntent(cookie: cookie, hook: event.hook, timeNanoseconds: event.timeNanoseconds,
                                             pid: event.pid, comm: event.comm, socketFamily: family,
                                             transport: event.transport ?? (event.kind == .sendmsg ? .udp : nil),
@@ -77,14 +77,14 @@ public struct WireKernelTable: Sendable {
                                     wireIsIPv6: wireIsIPv6, transport: event.transport, localAddress: local,
                                     localPort: localPort, remoteAddress: remote, remotePort: remotePort,
                                     packets: event.packets, bytes: event.bytes)
-            if let at = egressIndex[cookie] {
+            if let at = egressRow(cookie: cookie) {
                 // The first record names the socket; a later one (the totals at the end) updates counts.
                 if let packets = event.packets { egress[at].packets = packets }
                 if let bytes = event.bytes { egress[at].bytes = bytes }
                 if egress[at].pid == nil { egress[at].pid = event.pid }
                 if egress[at].comm.isEmpty { egress[at].comm = event.comm }
             } else {
-                egressIndex[cookie] = egress.count
+                egressIndex.insert(hash: WireRowIndex.hash(cookie), row: egress.count)
                 egress.append(record)
             }
         case .summary:
@@ -94,5 +94,13 @@ public struct WireKernelTable: Sendable {
         }
     }
 
-    public func egress(cookie: UInt64) -> WireEgress? { egressIndex[cookie].map { egress[$0] } }
+    public func egress(cookie: UInt64) -> WireEgress? { egressRow(cookie: cookie).map { egress[$0] } }
+
+    public func hasEgress(cookie: UInt64) -> Bool { egressRow(cookie: cookie) != nil }
+
+    /// The index in `egress` of the socket's record.
+    @inline(__always)
+    func egressRow(cookie: UInt64) -> Int? {
+        egress.withUnsafeBufferPointer { egress in egressIndex.find(hash: WireRowIndex.hash(cookie)) { egress[$0].cookie == cookie } }
+    }
 }

@@ -86,7 +86,7 @@ extension WireReport {
             text += " (" + reasons.map { "\(capture.skipped[$0]) \($0.key.wireReplacing("_", " "))" }.joined(separator: ", ") + ")"
         }
         text += "\n"
-        text += "events: \(events.file ?? "live trace"): \(events.events) events"
+        text += "events: \(events.file ?? "live trace"): \(events.events) event\(events.events == 1 ? "" : "s")"
         if events.garbage > 0 { text += ", \(events.garbage) unreadable line\(events.garbage == 1 ? "" : "s") skipped" }
         text += ", \(events.lost) lost\n"
         let mapped = counts[WireVerdict.ipv4Mapped.index]

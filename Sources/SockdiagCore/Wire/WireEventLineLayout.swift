@@ -1,0 +1,171 @@
+/// The tracer writes connect and egress records with their keys always in the same order. A line
+/// laid out exactly so is read straight through, literal by literal, without tokenizing keys; any
+/// difference (another order, escapes, a fraction, an address that does not parse) returns nil and
+/// the general parser reads the line, so both always agree.
+enum WireEventLineLayout {
+    /// Fills `event` (which must start empty) in place; after nil it holds a partial reading.
+    static func parse(_ line: UnsafeRawBufferPointer, into event: inout WireKernelEvent,
+                      wholeTotals: Bool) -> WireEventLineParser.Status? {
+        var cursor = Cursor(bytes: line)
+        if cursor.literal(#"{"event":"egress","final":"#) { return egress(&cursor, line, &event, wholeTotals: wholeTotals) }
+        if cursor.literal(#"{"event":"connect","hook":"#) { return connect(&cursor, line, &event) }
+        return nil
+    }
+
+    private static func egress(_ c: inout Cursor, _ line: UnsafeRawBufferPointer, _ e: inout WireKernelEvent,
+                               wholeTotals: Bool) -> WireEventLineParser.Status? {
+        e.kind = .egress
+        let final: Bool
+        if c.literal("false") { final = false } else if c.literal("true") { final = true } else { return nil }
+        guard c.literal(#","time_ns":"#), c.optionalNumber(&e.timeNanoseconds),
+              c.literal(#","cookie":"#), let cookie = c.number() else { return nil }
+        e.cookie = cookie
+        if final && !wholeTotals {
+            return line.endsLikeAnObject ? .totals(cookie: cookie) : nil
+        }
+        var pid: UInt64?
+        guard c.literal(#","pid":"#), c.optionalNumber(&pid), pid ?? 0 <= UInt64(UInt32.max),
+              c.literal(#","comm":"#), c.comm(&e.comm),
+              c.literal(#","socket_family":""#), let family = c.string(),
+              c.literal(#","wire_protocol":""#), let wire = c.string(),
+              c.literal(#","protocol":""#), let transport = c.string(),
+              c.literal(#","local_address":""#), let local = c.address(),
+              c.literal(#","local_port":"#), let localPort = c.port(),
+              c.literal(#","remote_address":""#), let remote = c.address(),
+              c.literal(#","remote_port":"#), let remotePort = c.port(),
+              c.literal(#","packets":"#), c.optionalNumber(&e.packets),
+              c.literal(#","bytes":"#), c.optionalNumber(&e.bytes), c.endsValue,
+              line.endsLikeAnObject else { return nil }
+        if family.equals("inet") { e.socketFamily = .inet } else if family.equals("inet6") { e.socketFamily = .inet6 } else { return nil }
+        if wire.equals("ipv4") { e.wireIsIPv6 = false } else if wire.equals("ipv6") { e.wireIsIPv6 = true } else { return nil }
+        e.transport = transport.equals("tcp") ? .tcp : transport.equals("udp") ? .udp : nil
+        e.pid = pid.map { UInt32($0) }
+        e.localAddress = local
+        e.localPort = localPort
+        e.remoteAddress = remote
+        e.remotePort = remotePort
+        return .event
+    }
+
+    private static func connect(_ c: inout Cursor, _ line: UnsafeRawBufferPointer,
+                                _ e: inout WireKernelEvent) -> WireEventLineParser.Status? {
+        e.kind = .connect
+        var pid: UInt64?, ignored: UInt64?
+        guard c.literal("\""), let hook = c.string(),
+              c.literal(#","time_ns":"#), c.optionalNumber(&e.timeNanoseconds),
+              c.literal(#","pid":"#), c.optionalNumber(&pid), pid ?? 0 <= UInt64(UInt32.max),
+              c.literal(#","tid":"#), c.optionalNumber(&ignored),
+              c.literal(#","comm":"#), c.comm(&e.comm),
+              c.literal(#","uid":"#), c.optionalNumber(&ignored),
+              c.literal(#","cgroup_id":"#), c.optionalNumber(&ignored),
+              c.literal(#","cookie":"#), let cookie = c.number(),
+              c.literal(#","socket_family":""#), let family = c.string(),
+              c.literal(#","protocol":""#), let transport = c.string(),
+              c.literal(#","address":""#), let address = c.address(),
+              c.literal(#","port":"#), let port = c.port(), c.endsValue,
+              line.endsLikeAnObject else { return nil }
+        if hook.equals("connect4") { e.hook = .connect4 } else if hook.equals("connect6") { e.hook = .connect6 } else { return nil }
+        if family.equals("inet") { e.socketFamily = .inet } else if family.equals("inet6") { e.socketFamily = .inet6 } else { return nil }
+        e.transport = transport.equals("tcp") ? .tcp : transport.equals("udp") ? .udp : nil
+        e.pid = pid.map { UInt32($0) }
+        e.cookie = cookie
+        e.address = address
+        e.port = port
+        return .event
+    }
+
+    private struct Cursor {
+        let bytes: UnsafeRawBufferPointer
+        var at = 0
+
+        init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+        @inline(__always)
+        mutating func literal(_ text: StaticString) -> Bool {
+            let n = text.utf8CodeUnitCount
+            guard bytes.count &- at >= n else { return false }
+            let here = bytes.baseAddress! + at, expected = UnsafeRawPointer(text.utf8Start)
+            var i = 0
+            while i &+ 8 <= n {
+                guard here.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                        == expected.loadUnaligned(fromByteOffset: i, as: UInt64.self) else { return false }
+                i &+= 8
+            }
+            while i < n {
+                guard here.load(fromByteOffset: i, as: UInt8.self) == expected.load(fromByteOffset: i, as: UInt8.self) else { return false }
+                i &+= 1
+            }
+            at &+= n
+            return true
+        }
+
+        /// Up to 19 digits, then a comma or the closing brace: no fraction, no overflow.
+        @inline(__always)
+        mutating func number() -> UInt64? {
+            let start = at
+            var n: UInt64 = 0
+            while at < bytes.count {
+                let digit = bytes[at] &- 0x30
+                guard digit <= 9 else { break }
+                n = n &* 10 &+ UInt64(digit)
+                at &+= 1
+            }
+            guard at > start, at &- start <= 19, endsValue else { return nil }
+            return n
+        }
+
+        mutating func optionalNumber(_ value: inout UInt64?) -> Bool {
+            if literal("null") { value = nil; return endsValue }
+            guard let n = number() else { return false }
+            value = n
+            return true
+        }
+
+        var endsValue: Bool {
+            at < bytes.count && (bytes[at] == UInt8(ascii: ",") || bytes[at] == UInt8(ascii: "}"))
+        }
+
+        /// A string's contents up to its closing quote (the opening one already read), then the
+        /// quote; nil at a backslash or control byte.
+        @inline(__always)
+        mutating func string() -> UnsafeRawBufferPointer? {
+            let start = at
+            while at < bytes.count {
+                let b = bytes[at]
+                if b == UInt8(ascii: "\"") {
+                    at &+= 1
+                    return UnsafeRawBufferPointer(rebasing: bytes[start..<(at &- 1)])
+                }
+                if b == UInt8(ascii: "\\") || b < 0x20 { return nil }
+                at &+= 1
+            }
+            return nil
+        }
+
+        mutating func comm(_ comm: inout WireComm) -> Bool {
+            if literal("null") { return endsValue }
+            guard literal("\""), let text = string(), endsValue else { return false }
+            for byte in text { comm.append(byte) }
+            return true
+        }
+
+        mutating func address() -> WireAddress? {
+            guard let text = string(), endsValue else { return nil }
+            return WireAddress.parse(text)
+        }
+
+        mutating func port() -> UInt16? {
+            guard let n = number(), n <= 65535 else { return nil }
+            return UInt16(n)
+        }
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// The last byte before trailing blanks is `}`.
+    var endsLikeAnObject: Bool {
+        var end = count
+        while end > 0, self[end - 1] == 0x20 || self[end - 1] == 0x09 || self[end - 1] == 0x0D { end -= 1 }
+        return end > 0 && self[end - 1] == UInt8(ascii: "}")
+    }
+}
