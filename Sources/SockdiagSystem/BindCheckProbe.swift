@@ -56,7 +56,7 @@ public enum BindCheckProbe {
         var identities: [Int32: BindCheckOwner?] = [:]
         func identity(_ pid: Int32) -> BindCheckOwner? {
             if let known = identities[pid] { return known }
-            let owner = ProcessIdentity.read(pid: pid).map { BindCheckOwner(pid: pid, comm: $0.comm, cmdline: $0.cmdline) }
+            let owner = ProcessIdentity.read(pid: pid)
             identities[pid] = owner
             return owner
         }

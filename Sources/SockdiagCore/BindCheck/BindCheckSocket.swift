@@ -33,21 +33,8 @@ public enum BindCheckSocketState: UInt8, Hashable, Sendable, CaseIterable {
     }
 }
 
-/// A process holding a socket, as `ps` names it.
-public struct BindCheckOwner: Hashable, Sendable {
-    public let pid: Int32
-    public let comm: String
-    public let cmdline: String
-
-    public init(pid: Int32, comm: String, cmdline: String) {
-        self.pid = pid
-        self.comm = comm
-        self.cmdline = cmdline
-    }
-
-    /// `python3 (pid 4242)`.
-    public var label: String { "\(comm) (pid \(pid))" }
-}
+/// A process holding a socket.
+public typealias BindCheckOwner = ProcessIdentity
 
 /// What is known about who holds a socket.
 public enum BindCheckOwnership: Hashable, Sendable {

@@ -3,19 +3,7 @@ import Glibc
 #endif
 import SockdiagCore
 
-/// Who a process is, as `ps` would name it.
-public struct ProcessIdentity: Hashable, Sendable {
-    public let pid: Int32
-    public let comm: String
-    /// Arguments joined by spaces; empty for kernel threads and processes that already exited.
-    public let cmdline: String
-
-    public init(pid: Int32, comm: String, cmdline: String) {
-        self.pid = pid
-        self.comm = comm
-        self.cmdline = cmdline
-    }
-
+extension ProcessIdentity {
     /// Reads /proc/PID/comm and /proc/PID/cmdline; nil when the process is gone.
     public static func read(pid: Int32, procRoot: String = "/proc") -> ProcessIdentity? {
         guard let comm = SystemFile.readString("\(procRoot)/\(pid)/comm") else { return nil }
