@@ -149,6 +149,7 @@ final class BindCheckTests: XCTestCase {
         XCTAssertTrue(text.stdout.contains("): Binding [::]:\(p)"), text.stdout)
         let findings = (doc["findings"] as? [[String: Any]] ?? []).compactMap { $0["message"] as? String }
         XCTAssertTrue(findings.contains { $0.hasPrefix("On macOS") && $0.contains("pid \(holder.pid)") }, "\(findings)")
+        XCTAssertTrue(findings.contains { $0.contains("On Windows, where IPV6_V6ONLY starts on, [::]:\(p) binds beside it") }, "\(findings)")
         XCTAssertFalse((doc["kernel"] as? String ?? "").isEmpty)
     }
 

@@ -94,7 +94,8 @@ struct BindCheckAdvisor {
 
     /// macOS lets a dual-stack `[::]:P` coexist with a socket on a specific IPv4 address and hands
     /// IPv4 clients of that address to the more specific socket: the same program that fails here
-    /// "works" on a laptop while its IPv4 clients reach someone else.
+    /// "works" on a laptop while its IPv4 clients reach someone else. Windows gets there by another
+    /// road: its AF_INET6 sockets start with IPV6_V6ONLY on, so `[::]:P` never touches IPv4.
     private func otherSystemsNote(_ v6only: Bool?) -> BindCheckFinding? {
         guard v6only == false, query.address.isUnspecified, query.address.family == .inet6,
               let trial = report.trials.first(where: { $0.outcome.request.v6only == false && $0.outcome.errno == .addressInUse }),
@@ -103,7 +104,7 @@ struct BindCheckAdvisor {
             .filter { $0.binding.ipv4Side.map { $0 != .any } ?? false }
         guard specific.count == trial.conflicts.count, let first = specific.first else { return nil }
         let who = first.ownership.owners.isEmpty ? "inode \(first.inode)" : first.ownerLabel
-        return BindCheckFinding(.info, "On macOS the same bind succeeds, and IPv4 clients of \(first.local.address.unmapped) then reach \(who), the more specific socket: that is where this flake usually shows")
+        return BindCheckFinding(.info, "On macOS the same bind succeeds, and IPv4 clients of \(first.local.address.unmapped) then reach \(who), the more specific socket: that is where this flake usually shows. On Windows, where IPV6_V6ONLY starts on, [::]:\(query.port) binds beside it as an IPv6-only socket, and IPv4 clients reach \(who) too")
     }
 
     /// Clients that the new socket should get but another socket gets, or that nobody gets.
