@@ -50,7 +50,7 @@ extension WireAddress: CustomStringConvertible {
 
     /// Appends the address as text (RFC 5952 for IPv6, as glibc's inet_ntop writes it) without
     /// building intermediate strings: reports of tens of thousands of flows stay fast.
-    public func write(to out: inout [UInt8]) {
+    public func write<Sink: WireByteSink>(to out: inout Sink) {
         if !isIPv6 {
             let v = UInt32(truncatingIfNeeded: low)
             WireText.decimal(UInt64(v >> 24), to: &out); out.append(0x2E)
@@ -193,16 +193,20 @@ extension WireAddress {
 
 /// Number and hex text appended to byte buffers.
 public enum WireText {
-    public static func decimal(_ value: UInt64, to out: inout [UInt8]) {
+    public static func decimal<Sink: WireByteSink>(_ value: UInt64, to out: inout Sink) {
         if value < 10 { out.append(0x30 &+ UInt8(truncatingIfNeeded: value)); return }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+        // Digits go into a tuple on the stack, last first, then out in one copy.
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { raw in
+            let buffer = raw.bindMemory(to: UInt8.self)
             var v = value, i = 20
             repeat {
-                i -= 1
-                digits[i] = 0x30 &+ UInt8(truncatingIfNeeded: v % 10)
-                v /= 10
+                i &-= 1
+                let (quotient, remainder) = v.quotientAndRemainder(dividingBy: 10)
+                buffer[i] = 0x30 &+ UInt8(truncatingIfNeeded: remainder)
+                v = quotient
             } while v > 0
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[i..<20]))
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[i..<20]))
         }
     }
 
@@ -210,7 +214,7 @@ public enum WireText {
         if value < 0 { out.append(0x2D); decimal(value.magnitude, to: &out) } else { decimal(UInt64(value), to: &out) }
     }
 
-    static func hex(_ value: UInt16, to out: inout [UInt8]) {
+    static func hex<Sink: WireByteSink>(_ value: UInt16, to out: inout Sink) {
         var started = false
         for shift in stride(from: 12, through: 0, by: -4) {
             let nibble = UInt8((value >> UInt16(shift)) & 0xF)

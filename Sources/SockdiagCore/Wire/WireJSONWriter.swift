@@ -88,13 +88,10 @@ public struct WireJSONWriter {
     }
 
     /// A process name as a JSON string, escaped.
-    public static func appendString(_ comm: WireComm, to out: inout [UInt8]) {
-        var writer = WireJSONWriter(reserving: 0)
-        swap(&writer.bytes, &out)
-        writer.bytes.append(0x22)
-        comm.forEachByte { writer.escape($0) }
-        writer.bytes.append(0x22)
-        swap(&writer.bytes, &out)
+    public static func appendString<Sink: WireByteSink>(_ comm: WireComm, to out: inout Sink) {
+        out.append(0x22)
+        comm.forEachByte { escape($0, to: &out) }
+        out.append(0x22)
     }
 
     public mutating func address(_ address: WireAddress?) {
@@ -119,19 +116,22 @@ public struct WireJSONWriter {
 
     /// One byte of a string's contents; bytes of multi-byte characters pass through unchanged.
     @inline(__always)
-    private mutating func escape(_ byte: UInt8) {
+    private mutating func escape(_ byte: UInt8) { WireJSONWriter.escape(byte, to: &bytes) }
+
+    @inline(__always)
+    private static func escape<Sink: WireByteSink>(_ byte: UInt8, to out: inout Sink) {
         switch byte {
-        case 0x22: bytes.append(0x5C); bytes.append(0x22)
-        case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
-        case 0x0A: bytes.append(0x5C); bytes.append(0x6E)
-        case 0x0D: bytes.append(0x5C); bytes.append(0x72)
-        case 0x09: bytes.append(0x5C); bytes.append(0x74)
+        case 0x22: out.append(0x5C); out.append(0x22)
+        case 0x5C: out.append(0x5C); out.append(0x5C)
+        case 0x0A: out.append(0x5C); out.append(0x6E)
+        case 0x0D: out.append(0x5C); out.append(0x72)
+        case 0x09: out.append(0x5C); out.append(0x74)
         case 0..<0x20:
-            bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30])
-            bytes.append(byte >> 4 == 0 ? 0x30 : 0x31)
+            out.append(0x5C); out.append(0x75); out.append(0x30); out.append(0x30)
+            out.append(byte >> 4 == 0 ? 0x30 : 0x31)
             let low = byte & 0xF
-            bytes.append(low < 10 ? 0x30 + low : 0x57 + low)
-        default: bytes.append(byte)
+            out.append(low < 10 ? 0x30 + low : 0x57 + low)
+        default: out.append(byte)
         }
     }
 

@@ -67,8 +67,10 @@ public struct WireReport: Sendable {
         w.beginObject()
         w.key("flows")
         w.beginArray()
+        let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: WireReport.flowBound)
+        defer { scratch.deallocate() }
         for flow in join.flows {
-            write(flow, to: &w)
+            write(flow, to: &w, scratch: scratch)
             if w.bytes.count >= 1 << 20 { w.drain(to: sink) }
         }
         w.endArray()
@@ -107,64 +109,79 @@ public struct WireReport: Sendable {
         w.drain(to: sink)
     }
 
-    private func write(_ flow: WireJoinedFlow, to w: inout WireJSONWriter) {
-        w.raw { out in
-            func raw(_ text: StaticString) {
-                out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-            }
-            func number(_ value: UInt64?) {
-                if let value { WireText.decimal(value, to: &out) } else { raw("null") }
-            }
-            func address(_ value: WireAddress?) {
-                guard let value else { raw("null"); return }
-                out.append(0x22); value.write(to: &out); out.append(0x22)
-            }
-            func text(_ value: String) {
-                out.append(0x22); out.append(contentsOf: value.utf8); out.append(0x22)
-            }
-            let kernel = flow.kernel
-            raw("{\"pid\":"); number(kernel?.pid.map(UInt64.init))
-            raw(",\"comm\":")
-            if let comm = kernel?.comm, !comm.isEmpty { WireJSONWriter.appendString(comm, to: &out) } else { raw("null") }
-            raw(",\"cookie\":"); number(kernel?.cookie)
-            raw(",\"kernel\":")
-            if let k = kernel {
-                raw("{\"hook\":")
-                if let hook = k.hook { text(hook.rawValue) } else { raw("null") }
-                raw(!k.socketFamily.wireIsInet6 ? ",\"socket_family\":\"inet\",\"protocol\":" : ",\"socket_family\":\"inet6\",\"protocol\":")
-                switch k.transport ?? flow.wire?.key.transport {
-                case .tcp?: raw("\"tcp\"")
-                case .udp?: raw("\"udp\"")
-                case nil: raw("null")
-                }
-                raw(",\"address\":"); address(k.address)
-                raw(",\"port\":"); number(UInt64(k.port))
-                raw(",\"class\":"); text(k.addressKind.rawValue)
-                raw(",\"local_address\":"); address(k.localAddress)
-                raw(",\"local_port\":"); number(k.localPort.map(UInt64.init))
-                raw("}")
-            } else {
-                raw("null")
-            }
-            raw(",\"wire\":")
-            if let f = flow.wire {
-                raw(f.key.isIPv6 ? "{\"protocol\":\"ipv6\"" : "{\"protocol\":\"ipv4\"")
-                raw(f.key.transport.rawValue == 6 ? ",\"transport\":\"tcp\",\"src\":" : ",\"transport\":\"udp\",\"src\":")
-                address(f.key.source)
-                raw(",\"sport\":"); number(UInt64(f.key.sourcePort))
-                raw(",\"dst\":"); address(f.key.destination)
-                raw(",\"dport\":"); number(UInt64(f.key.destinationPort))
-                raw(",\"packets\":"); number(f.packets)
-                raw(",\"bytes\":"); number(f.bytes)
-                raw(",\"first_time_ns\":"); number(f.firstTime)
-                raw(",\"last_time_ns\":"); number(f.lastTime)
-                raw("}")
-            } else {
-                raw("null")
-            }
-            raw(",\"verdict\":"); text(flow.verdict.rawValue)
-            raw("}")
+    /// The longest a flow's object can be: the literal text, four quoted IPv6 addresses, eight
+    /// 20-digit numbers, a 16-byte process name escaped 6 bytes per byte, and the short enum names.
+    private static let flowBound = 2048
+
+    /// One flow as a compact object, written through a cursor into scratch memory of `flowBound`
+    /// bytes and appended to the document in one copy.
+    private func write(_ flow: WireJoinedFlow, to w: inout WireJSONWriter, scratch: UnsafeMutablePointer<UInt8>) {
+        var out = WireByteCursor(scratch)
+        @inline(__always) func number(_ value: UInt64?) {
+            if let value { WireText.decimal(value, to: &out) } else { out.append("null") }
         }
+        @inline(__always) func address(_ value: WireAddress?) {
+            guard let value else { out.append("null"); return }
+            out.append(0x22); value.write(to: &out); out.append(0x22)
+        }
+        @inline(__always) func text(_ value: String) {
+            out.append(0x22)
+            var value = value
+            value.withUTF8 { out.append(contentsOf: $0) }
+            out.append(0x22)
+        }
+        let kernel = flow.kernel
+        out.append("{\"pid\":"); number(kernel?.pid.map(UInt64.init))
+        out.append(",\"comm\":")
+        if let comm = kernel?.comm, !comm.isEmpty { WireJSONWriter.appendString(comm, to: &out) } else { out.append("null") }
+        out.append(",\"cookie\":"); number(kernel?.cookie)
+        out.append(",\"kernel\":")
+        if let k = kernel {
+            out.append("{\"hook\":")
+            if let hook = k.hook { text(hook.rawValue) } else { out.append("null") }
+            if k.socketFamily.wireIsInet6 {
+                out.append(",\"socket_family\":\"inet6\",\"protocol\":")
+            } else {
+                out.append(",\"socket_family\":\"inet\",\"protocol\":")
+            }
+            switch k.transport ?? flow.wire?.key.transport {
+            case .tcp?: out.append("\"tcp\"")
+            case .udp?: out.append("\"udp\"")
+            case nil: out.append("null")
+            }
+            out.append(",\"address\":"); address(k.address)
+            out.append(",\"port\":"); number(UInt64(k.port))
+            out.append(",\"class\":"); text(k.addressKind.rawValue)
+            out.append(",\"local_address\":"); address(k.localAddress)
+            out.append(",\"local_port\":"); number(k.localPort.map(UInt64.init))
+            out.append("}")
+        } else {
+            out.append("null")
+        }
+        out.append(",\"wire\":")
+        if let f = flow.wire {
+            if f.key.isIPv6 { out.append("{\"protocol\":\"ipv6\"") } else { out.append("{\"protocol\":\"ipv4\"") }
+            if f.key.transport.rawValue == 6 {
+                out.append(",\"transport\":\"tcp\",\"src\":")
+            } else {
+                out.append(",\"transport\":\"udp\",\"src\":")
+            }
+            address(f.key.source)
+            out.append(",\"sport\":"); number(UInt64(f.key.sourcePort))
+            out.append(",\"dst\":"); address(f.key.destination)
+            out.append(",\"dport\":"); number(UInt64(f.key.destinationPort))
+            out.append(",\"packets\":"); number(f.packets)
+            out.append(",\"bytes\":"); number(f.bytes)
+            out.append(",\"first_time_ns\":"); number(f.firstTime)
+            out.append(",\"last_time_ns\":"); number(f.lastTime)
+            out.append("}")
+        } else {
+            out.append("null")
+        }
+        out.append(",\"verdict\":"); text(flow.verdict.rawValue)
+        out.append("}")
+        let written = out.written
+        w.raw { $0.append(contentsOf: written) }
     }
 }
 
