@@ -49,21 +49,13 @@ func compareLive(_ target: WireLiveTarget, options: CompareWireOptions, terminal
     var session = LiveWireSession(decoder: WirePacketDecoder(linkType: capture.linkType))
     let start = monotonicNs()
     let deadline = options.duration.map { start + UInt64($0 * 1e9) }
-    var signalledAt: UInt64? = nil
+    var stopper = CommandStopper()
     while true {
         let exited = command?.poll() ?? false
         try session.drain(tracer, capture)
         if exited { break }
         if let deadline, monotonicNs() >= deadline { break }
-        if let signal = TerminationSignals.received {
-            guard let command else { break }
-            if signalledAt == nil {
-                signalledAt = monotonicNs()
-                command.signal(signal)
-            } else if let since = signalledAt, monotonicNs() - since > 2_000_000_000 {
-                break
-            }
-        }
+        if stopper.shouldStop(command, nowNs: monotonicNs()) { break }
         capture.waitForPackets(milliseconds: 20)
     }
     // Packets already sent may still be on their way to the capture buffer.

@@ -132,7 +132,7 @@ struct TraceRun {
     /// Reads events until a stop condition: the command exited, --duration, --count, or a signal.
     mutating func loop(_ tracer: Tracer, _ enforcer: PolicyEnforcer?, command: SpawnedCommand?) throws {
         let deadline = options.duration.map { startNs + UInt64($0 * 1e9) }
-        var signalledAt: UInt64? = nil
+        var stopper = CommandStopper()
         while true {
             let exited = command?.poll() ?? false
             try read(tracer, enforcer, timeoutMilliseconds: exited ? 0 : 50)
@@ -140,16 +140,7 @@ struct TraceRun {
             if exited || outputClosed { break }
             if let count = options.count, session.summary.events >= count { break }
             if let deadline, monotonicNs() >= deadline { break }
-            if let signal = TerminationSignals.received {
-                guard let command else { break }
-                // The command gets the same request to stop, and a moment to do it.
-                if signalledAt == nil {
-                    signalledAt = monotonicNs()
-                    command.signal(signal)
-                } else if let since = signalledAt, monotonicNs() - since > 2_000_000_000 {
-                    break
-                }
-            }
+            if stopper.shouldStop(command, nowNs: monotonicNs()) { break }
         }
         // The last records written before the stop.
         try read(tracer, enforcer, timeoutMilliseconds: 0)
