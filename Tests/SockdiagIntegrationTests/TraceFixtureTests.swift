@@ -42,7 +42,9 @@ enum TraceFixture {
     /// ::ffff:127.0.0.1, through AF_INET to 127.0.0.1 and through AF_INET6 to ::1, and sends UDP from an
     /// AF_INET6 socket to ::ffff:127.0.0.1. Prints `pid=N` and each client socket's local port on stderr.
     static func clientScript() throws -> String {
-        let path = NSTemporaryDirectory() + "sockdiag-trace-client-\(getpid()).py"
+        let path = traceClientScriptPath
+        // Removed when the test process exits, so runs leave nothing in the temporary directory.
+        atexit { unlink(traceClientScriptPath) }
         try """
         import socket, os, sys
         port = int(sys.argv[1])
@@ -213,3 +215,5 @@ struct TraceFixtureError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
+
+private let traceClientScriptPath = NSTemporaryDirectory() + "sockdiag-trace-client-\(getpid()).py"

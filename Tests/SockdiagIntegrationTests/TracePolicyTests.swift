@@ -75,7 +75,9 @@ final class TracePolicyTests: XCTestCase {
     /// dual-mode socket (`mapped`, ::ffff:127.0.0.2), and TCP to [::1]:NATIVE (`native`). Prints one
     /// line per attempt: `inet-udp reply 127.0.0.2 47xxx answer:inet`, `mapped-tcp sent`, or the error.
     static func clientScript(dnsPort: Int, nativePort: Int) throws -> String {
-        let path = NSTemporaryDirectory() + "sockdiag-trace-dns-client-\(getpid()).py"
+        let path = dnsClientScriptPath
+        // Removed when the test process exits, so runs leave nothing in the temporary directory.
+        atexit { unlink(dnsClientScriptPath) }
         try """
         import socket, sys
         def udp(name, family, address):
@@ -238,3 +240,5 @@ final class TracePolicyTests: XCTestCase {
         XCTAssertEqual(try TraceFixture.snapshot(), before)
     }
 }
+
+private let dnsClientScriptPath = NSTemporaryDirectory() + "sockdiag-trace-dns-client-\(getpid()).py"
