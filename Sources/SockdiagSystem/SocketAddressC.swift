@@ -77,14 +77,17 @@ public final class OwnedSocket {
     }
 
     /// The port the kernel gave the socket (for a bind to port 0).
-    public var localPort: Port? {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let named = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-        }
-        guard named == 0 else { return nil }
-        // sin_port and sin6_port sit at the same offset.
-        return withUnsafeBytes(of: storage) { Port(UInt16($0[2]) << 8 | UInt16($0[3])) }
+    public var localPort: Port? { SockdiagSystem.localPort(ofSocket: descriptor) }
+}
+
+/// The local port of a bound socket, from getsockname; nil when the call fails.
+func localPort(ofSocket descriptor: Int32) -> Port? {
+    var storage = sockaddr_storage()
+    var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+    let named = withUnsafeMutablePointer(to: &storage) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
     }
+    guard named == 0 else { return nil }
+    // sin_port and sin6_port sit at the same offset.
+    return withUnsafeBytes(of: storage) { Port(UInt16($0[2]) << 8 | UInt16($0[3])) }
 }
