@@ -1,37 +1,54 @@
 import Foundation
 
-// Usage: BPFEmbedder OUTPUT.swift OBJECT.bpf.o...
-// Writes one `static let` per object, named after the file (`trace.bpf.o` -> `trace`), holding the
-// object as base64 in a string literal: string literals compile in milliseconds where a byte-array
-// literal of the same size takes the type checker minutes.
-let arguments = CommandLine.arguments.dropFirst()
-guard let output = arguments.first else {
-    FileHandle.standardError.write("usage: BPFEmbedder OUTPUT.swift OBJECT.bpf.o...\n".data(using: .utf8)!)
+// Usage: BPFEmbedder OUTPUT.swift WORKDIR CLANG [CFLAG...] -- SOURCE.bpf.c...
+// Compiles each source with CLANG into WORKDIR, then writes one `static let` per object, named after
+// the file (`trace.bpf.c` -> `trace`), holding the object as base64 in a string literal: string
+// literals compile in milliseconds where a byte-array literal of the same size takes the type checker
+// minutes. The objects stay private to this step: declared as build outputs, SwiftPM would bundle
+// them as resources, and the resource accessor would link Foundation into the binary.
+let arguments = Array(CommandLine.arguments.dropFirst())
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write("BPFEmbedder: \(message)\n".data(using: .utf8)!)
     exit(2)
 }
+guard arguments.count >= 4, let separator = arguments.firstIndex(of: "--"), separator >= 3 else {
+    fail("usage: BPFEmbedder OUTPUT.swift WORKDIR CLANG [CFLAG...] -- SOURCE.bpf.c...")
+}
+let output = arguments[0], work = URL(fileURLWithPath: arguments[1]), clang = arguments[2]
+let flags = Array(arguments[3..<separator]), sources = Array(arguments[(separator + 1)...])
 
-func swiftIdentifier(forObjectAt path: String) -> String {
-    let file = URL(fileURLWithPath: path).lastPathComponent
-    let stem = file.replacingOccurrences(of: ".bpf.o", with: "")
+func swiftIdentifier(forSource path: String) -> String {
+    let stem = URL(fileURLWithPath: path).lastPathComponent.replacingOccurrences(of: ".bpf.c", with: "")
     let parts = stem.split(whereSeparator: { $0 == "-" || $0 == "_" || $0 == "." })
     guard let first = parts.first else { return "object" }
     return String(first) + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
 }
 
+try? FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+// All sources compile at once: they are independent, and the build waits on this one step.
+let compiles: [(source: String, object: URL, process: Process)] = sources.map { source in
+    let object = work.appendingPathComponent(URL(fileURLWithPath: source).lastPathComponent
+        .replacingOccurrences(of: ".bpf.c", with: ".bpf.o"))
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: clang)
+    process.arguments = flags + ["-c", source, "-o", object.path]
+    do { try process.run() } catch { fail("cannot run \(clang): \(error)") }
+    return (source, object, process)
+}
 var source = "// Generated at build time from bpf/*.bpf.c. Do not edit.\n\n"
 source += "enum EmbeddedBPFObjects {\n"
-for path in arguments.dropFirst() {
-    guard let bytes = FileManager.default.contents(atPath: path) else {
-        FileHandle.standardError.write("BPFEmbedder: cannot read \(path)\n".data(using: .utf8)!)
-        exit(1)
+for compile in compiles {
+    compile.process.waitUntilExit()
+    guard compile.process.terminationStatus == 0 else { fail("clang failed on \(compile.source)") }
+    guard let bytes = FileManager.default.contents(atPath: compile.object.path) else {
+        fail("cannot read \(compile.object.path)")
     }
-    source += "    /// \(URL(fileURLWithPath: path).lastPathComponent), \(bytes.count) bytes.\n"
-    source += "    static let \(swiftIdentifier(forObjectAt: path))Base64 = \"\(bytes.base64EncodedString())\"\n"
+    source += "    /// \(compile.object.lastPathComponent), \(bytes.count) bytes.\n"
+    source += "    static let \(swiftIdentifier(forSource: compile.source))Base64 = \"\(bytes.base64EncodedString())\"\n"
 }
 source += "}\n"
 do {
     try source.write(toFile: output, atomically: true, encoding: .utf8)
 } catch {
-    FileHandle.standardError.write("BPFEmbedder: cannot write \(output): \(error)\n".data(using: .utf8)!)
-    exit(1)
+    fail("cannot write \(output): \(error)")
 }

@@ -1,8 +1,8 @@
 import Foundation
 import PackagePlugin
 
-/// Compiles every `bpf/*.bpf.c` with the toolchain's clang (BPF backend) and hands the objects to
-/// `BPFEmbedder`, which writes them into a Swift source file as string literals. The binary then
+/// Has `BPFEmbedder` compile every `bpf/*.bpf.c` with the toolchain's clang (BPF backend) and write
+/// the objects into a Swift source file as string literals. The binary then
 /// carries its BPF programs and needs no file beside it at run time.
 @main
 struct EmbedBPFPlugin: BuildToolPlugin {
@@ -27,34 +27,23 @@ struct EmbedBPFPlugin: BuildToolPlugin {
         #error("unsupported host architecture for BPF builds")
         #endif
 
-        var commands: [Command] = []
-        var objects: [URL] = []
-        for source in sources {
-            let stem = source.lastPathComponent.replacingOccurrences(of: ".bpf.c", with: "")
-            let object = work.appending(path: "\(stem).bpf.o")
-            objects.append(object)
-            commands.append(.buildCommand(
-                displayName: "Compiling BPF \(source.lastPathComponent)",
-                executable: clang,
-                arguments: [
-                    "-target", "bpf", "-O2", "-g", "-Wall", "-Werror",
-                    "-D__TARGET_ARCH_\(targetArch)",
-                    "-I", shimInclude.path, "-I", bpfDir.path,
-                    "-I", "/usr/include/\(multiarch)",
-                    "-c", source.path, "-o", object.path,
-                ],
-                inputFiles: [source] + headers,
-                outputFiles: [object]
-            ))
-        }
         let generated = work.appending(path: "EmbeddedBPFObjects.swift")
-        commands.append(.buildCommand(
-            displayName: "Embedding \(objects.count) BPF object(s)",
+        let flags = [
+            "-target", "bpf", "-O2", "-g", "-Wall", "-Werror",
+            "-D__TARGET_ARCH_\(targetArch)",
+            "-I", shimInclude.path, "-I", bpfDir.path,
+            "-I", "/usr/include/\(multiarch)",
+        ]
+        // One step compiles and embeds: the objects are not declared outputs, or SwiftPM would
+        // bundle them as resources and link Foundation into the binary for the bundle accessor.
+        let commands: [Command] = [.buildCommand(
+            displayName: "Compiling and embedding \(sources.count) BPF program(s)",
             executable: try context.tool(named: "BPFEmbedder").url,
-            arguments: [generated.path] + objects.map(\.path),
-            inputFiles: objects,
+            arguments: [generated.path, work.appending(path: "objects").path, clang.path]
+                + flags + ["--"] + sources.map(\.path),
+            inputFiles: sources + headers,
             outputFiles: [generated]
-        ))
+        )]
         return commands
     }
 }
