@@ -14,7 +14,7 @@ func runCompareWire(_ arguments: ParsedArguments, _ terminal: Terminal) throws -
         report = try compareLive(target, options: options, terminal: terminal)
     }
     if options.json {
-        report.json { terminal.write($0) }
+        try report.json({ terminal.write($0) }) { sink in try writeFlowsOnTwoCores(report, to: sink) }
     } else {
         terminal.write(report.text(style: terminal.style))
     }
@@ -99,6 +99,21 @@ func compareOffline(pcap: String, events: String, writePcapng: String?) throws -
                                              table: table, join: join)
     }
     return WireReport(join: join, capture: capture, events: WireEventsSummary(file: events, reader: reader))
+}
+
+/// Renders the second half of a large report's flows on another core while this one writes the
+/// first half; small reports are written in one go.
+func writeFlowsOnTwoCores(_ report: WireReport, to sink: ([UInt8]) -> Void) throws {
+    let count = report.join.flows.count
+    guard count >= 2048 else { report.jsonFlows(0..<count, to: sink); return }
+    let half = count / 2
+    let secondHalf = BackgroundWork { () -> [[UInt8]] in
+        var pieces: [[UInt8]] = []
+        report.jsonFlows(half..<count) { pieces.append($0) }
+        return pieces
+    }
+    report.jsonFlows(0..<half, to: sink)
+    for piece in try secondHalf.wait() { sink(piece) }
 }
 
 /// Reads a `sockdiag trace --json` log in chunks.

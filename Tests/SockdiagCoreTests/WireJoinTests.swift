@@ -155,4 +155,35 @@ final class WireJoinTests: XCTestCase {
         XCTAssertTrue(text.contains("42/client  inet6 [::ffff:10.0.0.2]:443 (connect6)  IPv4 tcp 10.0.0.1:40000 -> 10.0.0.2:443, 8 pkts  ipv4-mapped"), text)
         XCTAssertTrue(text.contains("1 flow: 0 same, 1 ipv4-mapped"), text)
     }
+
+    /// The executable renders a large report's flows in ranges on two cores: every split must give
+    /// the same document as one piece, with and without flows.
+    func testReportRenderedInRangesIsTheSameDocument() throws {
+        var events: [WireKernelEvent] = [], flows: [WireFlow] = []
+        for i in 0..<7 {
+            let port = UInt16(40000 + i)
+            events.append(connect(UInt64(i + 1), i % 2 == 0 ? .inet6 : .inet, i % 2 == 0 ? "::ffff:10.0.0.2" : "10.0.0.2", 443))
+            events.append(egress(UInt64(i + 1), .inet6, local: "10.0.0.1", port, remote: "10.0.0.2", 443))
+            flows.append(flow("10.0.0.1", port, "10.0.0.2", 443, first: UInt64(i)))
+        }
+        flows.append(flow("10.0.0.9", 1, "10.0.0.3", 2))
+        for (events, flows) in [(events, flows), ([], [])] {
+            let report = WireReport(join: join(events, flows),
+                                    capture: WireCaptureSummary(file: "c.pcap", interface: nil, linkType: .ethernet, packets: 9,
+                                                                dropped: nil, skipped: WireSkipCounts()),
+                                    events: WireEventsSummary(file: "t.jsonl", lines: 2, events: 2, garbage: 0, ignored: 0, lost: 0))
+            let whole = report.json()
+            XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(whole)))
+            let count = report.join.flows.count
+            for split in 0...count {
+                var pieces: [UInt8] = []
+                report.json({ pieces += $0 }) { sink in
+                    report.jsonFlows(split..<count, to: { _ in })  // rendered out of order, as on another core
+                    report.jsonFlows(0..<split, to: sink)
+                    report.jsonFlows(split..<count, to: sink)
+                }
+                XCTAssertEqual(pieces, whole, "split at \(split) of \(count)")
+            }
+        }
+    }
 }

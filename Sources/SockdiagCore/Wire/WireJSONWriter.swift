@@ -143,6 +143,12 @@ public struct WireJSONWriter {
         needsComma = true
     }
 
+    /// The caller wrote values into the open container itself (with their separators), through
+    /// the sink between two `drain`s: later values need a comma before them when there were any.
+    public mutating func valuesWrittenElsewhere(_ any: Bool) {
+        if any { needsComma = true }
+    }
+
     /// Hands what is written so far to `sink` and keeps writing into the same buffer.
     public mutating func drain(to sink: ([UInt8]) -> Void) {
         sink(bytes)

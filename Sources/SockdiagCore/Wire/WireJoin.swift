@@ -65,8 +65,67 @@ public struct WireJoinedFlow: Sendable, Equatable {
     public var familyDiffers: Bool { if case .ipv4Mapped = verdict { return true } else { return false } }
 }
 
+/// One row of the join as indexes into the tables it came from: sixteen bytes where the joined
+/// flow is two hundred, so a join of many sockets writes little and each flow is assembled only
+/// when it is read.
+struct WireJoinRow: Sendable {
+    /// What the kernel side of the row is built from.
+    enum Source: UInt8, Sendable {
+        /// A connect or send (`kernelRow` in `intents`), with the socket's egress record
+        /// (`egressRow`) when there is one.
+        case intent
+        /// A socket seen only on egress (`kernelRow` in `egress`), such as an accepted one.
+        case egress
+        /// No kernel side: a wire-only flow.
+        case none
+    }
+
+    var kernelRow: Int32
+    var egressRow: Int32
+    var wireIndex: Int32
+    var source: Source
+    var verdict: WireVerdict
+}
+
+/// The joined flows, in report order, assembled from the join's rows on access.
+public struct WireJoinedFlows: RandomAccessCollection, Sendable {
+    let rows: [WireJoinRow]
+    let kernel: WireKernelTable
+    let wire: [WireFlow]
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { rows.count }
+
+    public subscript(position: Int) -> WireJoinedFlow {
+        let row = rows[position]
+        let wireFlow = row.wireIndex >= 0 ? wire[Int(row.wireIndex)] : nil
+        return WireJoinedFlow(kernel: kernelView(row), wire: wireFlow, verdict: row.verdict,
+                              wireIndex: row.wireIndex >= 0 ? Int(row.wireIndex) : nil)
+    }
+
+    public func verdict(at position: Int) -> WireVerdict { rows[position].verdict }
+
+    private func kernelView(_ row: WireJoinRow) -> WireKernelView? {
+        switch row.source {
+        case .none:
+            return nil
+        case .intent:
+            var view = WireJoin.view(of: kernel.intents[Int(row.kernelRow)])
+            if row.egressRow >= 0 {
+                let egress = kernel.egress[Int(row.egressRow)]
+                view.localAddress = egress.localAddress
+                view.localPort = egress.localPort
+                if view.pid == nil { view.pid = egress.pid }
+            }
+            return view
+        case .egress:
+            return WireJoin.view(of: kernel.egress[Int(row.kernelRow)])
+        }
+    }
+}
+
 public struct WireJoinResult: Sendable {
-    public var flows: [WireJoinedFlow]
+    public var flows: WireJoinedFlows
     /// For each wire flow (by its index in the flow table), the row that holds it.
     public var rowOfWireFlow: [Int]
 
@@ -75,11 +134,13 @@ public struct WireJoinResult: Sendable {
     /// Flows per verdict, indexed by `WireVerdict.index`.
     public var counts: [Int] {
         var counts = [Int](repeating: 0, count: WireVerdict.allCases.count)
-        for flow in flows { counts[flow.verdict.index] += 1 }
+        for row in flows.rows { counts[row.verdict.index] += 1 }
         return counts
     }
 
-    public var exitStatus: ExitStatus { flows.contains(where: \.familyDiffers) ? .problemFound : .ok }
+    public var exitStatus: ExitStatus {
+        flows.rows.contains(where: { if case .ipv4Mapped = $0.verdict { return true } else { return false } }) ? .problemFound : .ok
+    }
 }
 
 /// Joins the kernel's sockets with the capture's flows. A socket's egress record gives its local
@@ -88,49 +149,37 @@ public struct WireJoinResult: Sendable {
 public enum WireJoin {
     public static func join(kernel: WireKernelTable, wire: WireFlowTable) -> WireJoinResult {
         var claimed = [Bool](repeating: false, count: wire.flows.count)
-        var intentRows = [WireJoinedFlow?](repeating: nil, count: kernel.intents.count)
-        var egressRows: [WireJoinedFlow] = []
-        var rowFlow: [Int] = []
+        let unjoined = WireJoinRow(kernelRow: -1, egressRow: -1, wireIndex: -1, source: .none, verdict: .kernelOnly)
+        var intentRows = [WireJoinRow](repeating: unjoined, count: kernel.intents.count)
+        var egressRows: [WireJoinRow] = []
         // Egress records of sockets that also connected or sent, by row: those are joined by their intent.
         var egressHasIntent = [Bool](repeating: false, count: kernel.egress.count)
         var waiting: [Int] = []
-        // Rows are a few hundred bytes each: arrays sized once, not regrown and copied.
-        egressRows.reserveCapacity(kernel.egress.count)
 
-        func claim(_ view: WireKernelView, flow index: Int) -> WireJoinedFlow {
+        func claim(_ row: inout WireJoinRow, _ view: WireKernelView, flow index: Int) {
             claimed[index] = true
-            let flow = wire.flows[index]
-            return WireJoinedFlow(kernel: view, wire: flow, verdict: verdict(view, flow), wireIndex: index)
+            row.wireIndex = Int32(index)
+            row.verdict = verdict(view, wire.flows[index])
         }
 
         for (i, intent) in kernel.intents.enumerated() {
-            var view = WireKernelView(cookie: intent.cookie, pid: intent.pid, comm: intent.comm, hook: intent.hook,
-                                      socketFamily: intent.socketFamily, transport: intent.transport,
-                                      address: intent.address, port: intent.port)
+            intentRows[i].kernelRow = Int32(i)
+            intentRows[i].source = .intent
             guard let egressRow = kernel.egressRow(cookie: intent.cookie) else { waiting.append(i); continue }
             egressHasIntent[egressRow] = true
+            intentRows[i].egressRow = Int32(egressRow)
             let egress = kernel.egress[egressRow]
-            view.localAddress = egress.localAddress
-            view.localPort = egress.localPort
-            if view.pid == nil { view.pid = egress.pid }
             if let index = lookup(wire, claimed, transport: intent.transport ?? egress.transport,
                                   local: egress.localAddress, localPort: egress.localPort,
                                   remote: intent.address, remotePort: intent.port, family: intent.socketFamily,
                                   time: egress.timeNanoseconds ?? intent.timeNanoseconds) {
-                intentRows[i] = claim(view, flow: index)
-            } else {
-                intentRows[i] = WireJoinedFlow(kernel: view, wire: nil, verdict: .kernelOnly)
+                claim(&intentRows[i], view(of: intent), flow: index)
             }
         }
 
         for (row, egress) in kernel.egress.enumerated() where !egressHasIntent[row] {
-            let family = egress.socketFamily ?? (egress.wireIsIPv6 ? .inet6 : .inet)
-            var remote = egress.remoteAddress
-            if family.wireIsInet6 && !remote.isIPv6 { remote = WireAddress(IPv6Address(mapping: IPv4Address(UInt32(truncatingIfNeeded: remote.low)))) }
-            let view = WireKernelView(cookie: egress.cookie, pid: egress.pid, comm: egress.comm, hook: nil,
-                                      socketFamily: family, transport: egress.transport, address: remote,
-                                      port: egress.remotePort, localAddress: egress.localAddress,
-                                      localPort: egress.localPort)
+            var joined = WireJoinRow(kernelRow: Int32(row), egressRow: Int32(row), wireIndex: -1, source: .egress,
+                                     verdict: .kernelOnly)
             let key = exactKey(transport: egress.transport ?? .tcp, local: egress.localAddress, localPort: egress.localPort,
                                remote: egress.remoteAddress, remotePort: egress.remotePort)
             let index = key.flatMap { wire.flowIndex(for: $0) }
@@ -140,10 +189,11 @@ public enum WireJoin {
                 // connection (an accepted socket): nothing new to show.
                 if let free = key.flatMap({ wire.flowIndex(for: withTransport($0, wire.flows[index!].key.transport),
                                                            near: egress.timeNanoseconds, where: { !claimed[$0] }) }) {
-                    egressRows.append(claim(view, flow: free))
+                    claim(&joined, view(of: egress), flow: free)
+                    egressRows.append(joined)
                 }
             } else {
-                egressRows.append(WireJoinedFlow(kernel: view, wire: nil, verdict: .kernelOnly))
+                egressRows.append(joined)
             }
         }
 
@@ -154,36 +204,48 @@ public enum WireJoin {
             }
             for i in waiting {
                 let intent = kernel.intents[i]
-                let view = WireKernelView(cookie: intent.cookie, pid: intent.pid, comm: intent.comm, hook: intent.hook,
-                                          socketFamily: intent.socketFamily, transport: intent.transport,
-                                          address: intent.address, port: intent.port)
                 let remote = intent.address.unmapped
-                var chosen: Int?
                 for transport in intent.transport.map({ [$0] }) ?? [.tcp, .udp] {
                     let destination = Destination(address: remote, port: intent.port, transport: transport)
                     guard let candidates = byDestination[destination] else { continue }
                     if let index = candidates.filter({ !claimed[$0] }).min(by: { wire.flows[$0].firstTime < wire.flows[$1].firstTime }),
                        !(!intent.socketFamily.wireIsInet6 && wire.flows[index].key.isIPv6) {
-                        chosen = index
+                        claim(&intentRows[i], view(of: intent), flow: index)
                         break
                     }
                 }
-                intentRows[i] = chosen.map { claim(view, flow: $0) } ?? WireJoinedFlow(kernel: view, wire: nil, verdict: .kernelOnly)
             }
         }
 
-        var rows: [WireJoinedFlow] = []
+        var rows = intentRows
         rows.reserveCapacity(intentRows.count + egressRows.count + claimed.lazy.filter { !$0 }.count)
-        for row in intentRows { if let row { rows.append(row) } }
         rows.append(contentsOf: egressRows)
-        for (index, flow) in wire.flows.enumerated() where !claimed[index] {
-            rows.append(WireJoinedFlow(kernel: nil, wire: flow, verdict: .wireOnly, wireIndex: index))
+        for index in wire.flows.indices where !claimed[index] {
+            rows.append(WireJoinRow(kernelRow: -1, egressRow: -1, wireIndex: Int32(index), source: .none, verdict: .wireOnly))
         }
-        rowFlow = [Int](repeating: -1, count: wire.flows.count)
-        for (row, joined) in rows.enumerated() {
-            if let index = joined.wireIndex { rowFlow[index] = row }
+        var rowFlow = [Int](repeating: -1, count: wire.flows.count)
+        for (row, joined) in rows.enumerated() where joined.wireIndex >= 0 {
+            rowFlow[Int(joined.wireIndex)] = row
         }
-        return WireJoinResult(flows: rows, rowOfWireFlow: rowFlow)
+        return WireJoinResult(flows: WireJoinedFlows(rows: rows, kernel: kernel, wire: wire.flows), rowOfWireFlow: rowFlow)
+    }
+
+    /// The kernel side of a connect or send.
+    static func view(of intent: WireKernelIntent) -> WireKernelView {
+        WireKernelView(cookie: intent.cookie, pid: intent.pid, comm: intent.comm, hook: intent.hook,
+                       socketFamily: intent.socketFamily, transport: intent.transport,
+                       address: intent.address, port: intent.port)
+    }
+
+    /// The kernel side of a socket seen only on egress: its peer as the socket holds it.
+    static func view(of egress: WireEgress) -> WireKernelView {
+        let family = egress.socketFamily ?? (egress.wireIsIPv6 ? .inet6 : .inet)
+        var remote = egress.remoteAddress
+        if family.wireIsInet6 && !remote.isIPv6 { remote = WireAddress(IPv6Address(mapping: IPv4Address(UInt32(truncatingIfNeeded: remote.low)))) }
+        return WireKernelView(cookie: egress.cookie, pid: egress.pid, comm: egress.comm, hook: nil,
+                              socketFamily: family, transport: egress.transport, address: remote,
+                              port: egress.remotePort, localAddress: egress.localAddress,
+                              localPort: egress.localPort)
     }
 
     static func verdict(_ kernel: WireKernelView, _ wire: WireFlow) -> WireVerdict {

@@ -57,7 +57,7 @@ public struct WireKernelTable: Sendable {
             guard let cookie = event.cookie, let family = event.socketFamily, let address = event.address,
                   let port = event.port else { return }
             let unmapped = address.unmapped
-            let hash = WireRowIndex.hash(cookie, unmapped.high, unmapped.low, UInt64(port))
+            let hash = WireRowIndex.cookieHash(cookie, unmapped.high, unmapped.low, UInt64(port))
             let known = intents.withUnsafeBufferPointer { intents in
                 intentIndex.find(hash: hash) {
                     intents[$0].cookie == cookie && intents[$0].port == port && intents[$0].address.unmapped == unmapped
@@ -84,7 +84,7 @@ public struct WireKernelTable: Sendable {
                 if egress[at].pid == nil { egress[at].pid = event.pid }
                 if egress[at].comm.isEmpty { egress[at].comm = event.comm }
             } else {
-                egressIndex.insert(hash: WireRowIndex.hash(cookie), row: egress.count)
+                egressIndex.insert(hash: WireRowIndex.cookieHash(cookie), row: egress.count)
                 egress.append(record)
             }
         case .summary:
@@ -101,6 +101,6 @@ public struct WireKernelTable: Sendable {
     /// The index in `egress` of the socket's record.
     @inline(__always)
     func egressRow(cookie: UInt64) -> Int? {
-        egress.withUnsafeBufferPointer { egress in egressIndex.find(hash: WireRowIndex.hash(cookie)) { egress[$0].cookie == cookie } }
+        egress.withUnsafeBufferPointer { egress in egressIndex.find(hash: WireRowIndex.cookieHash(cookie)) { egress[$0].cookie == cookie } }
     }
 }

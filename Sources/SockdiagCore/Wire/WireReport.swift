@@ -63,16 +63,20 @@ public struct WireReport: Sendable {
     /// The JSON document, handed to `sink` in pieces of about a megabyte: a report of many flows
     /// is never whole in memory.
     public func json(_ sink: ([UInt8]) -> Void) {
-        var w = WireJSONWriter(reserving: 1 << 20 + 4096)
+        json(sink) { sink in jsonFlows(join.flows.indices, to: sink) }
+    }
+
+    /// The JSON document, with the elements of its `flows` array written by `writeFlows`, which
+    /// hands `jsonFlows` of consecutive ranges to the sink in order: ranges can be rendered on
+    /// other cores, since each flow's text depends only on the flow and its index.
+    public func json(_ sink: ([UInt8]) -> Void, writeFlows: (([UInt8]) -> Void) throws -> Void) rethrows {
+        var w = WireJSONWriter(reserving: 4096)
         w.beginObject()
         w.key("flows")
         w.beginArray()
-        let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: WireReport.flowBound)
-        defer { scratch.deallocate() }
-        for flow in join.flows {
-            write(flow, to: &w, scratch: scratch)
-            if w.bytes.count >= 1 << 20 { w.drain(to: sink) }
-        }
+        w.drain(to: sink)
+        try withoutActuallyEscaping(sink) { sink in try writeFlows(sink) }
+        w.valuesWrittenElsewhere(!join.flows.isEmpty)
         w.endArray()
         w.key("summary")
         w.beginObject()
@@ -109,14 +113,34 @@ public struct WireReport: Sendable {
         w.drain(to: sink)
     }
 
-    /// The longest a flow's object can be: the literal text, four quoted IPv6 addresses, eight
+    /// The longest a flow's line can be: the separator, the literal text, four quoted IPv6 addresses, eight
     /// 20-digit numbers, a 16-byte process name escaped 6 bytes per byte, and the short enum names.
     private static let flowBound = 2048
 
+    /// The flows in `range` as elements of the report's `flows` array (the first one without the
+    /// comma), one per line, handed to `sink` in pieces of about a megabyte.
+    public func jsonFlows(_ range: Range<Int>, to sink: ([UInt8]) -> Void) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1 << 20 + WireReport.flowBound)
+        let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: WireReport.flowBound)
+        defer { scratch.deallocate() }
+        for index in range {
+            var out = WireByteCursor(scratch)
+            if index > 0 { out.append(0x2C) }
+            out.append("\n    ")
+            write(join.flows[index], to: &out)
+            bytes.append(contentsOf: out.written)
+            if bytes.count >= 1 << 20 {
+                sink(bytes)
+                bytes.removeAll(keepingCapacity: true)
+            }
+        }
+        if !bytes.isEmpty { sink(bytes) }
+    }
+
     /// One flow as a compact object, written through a cursor into scratch memory of `flowBound`
     /// bytes and appended to the document in one copy.
-    private func write(_ flow: WireJoinedFlow, to w: inout WireJSONWriter, scratch: UnsafeMutablePointer<UInt8>) {
-        var out = WireByteCursor(scratch)
+    private func write(_ flow: WireJoinedFlow, to out: inout WireByteCursor) {
         @inline(__always) func number(_ value: UInt64?) {
             if let value { WireText.decimal(value, to: &out) } else { out.append("null") }
         }
@@ -180,8 +204,6 @@ public struct WireReport: Sendable {
         }
         out.append(",\"verdict\":"); text(flow.verdict.rawValue)
         out.append("}")
-        let written = out.written
-        w.raw { $0.append(contentsOf: written) }
     }
 }
 
