@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Reads a `sockdiag trace --json` log in chunks, line by line, into a `WireKernelTable`.
 /// Memory holds one chunk and the kernel's sockets, never the whole file. A line that is not an
 /// event is counted and skipped; a log with no event at all but some garbage is an error, since it
@@ -109,20 +113,11 @@ public struct WireEventLogReader: Sendable {
 }
 
 extension UnsafeRawBufferPointer {
-    /// The next `\n`, eight bytes at a time.
+    /// The next `\n`, found by libc's vectorised `memchr`.
     @inline(__always)
     func firstNewline(from start: Int, to end: Int) -> Int? {
-        var i = start
-        while i + 8 <= end {
-            let word = loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ 0x0A0A_0A0A_0A0A_0A0A
-            let found = (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
-            if found != 0 { return i + (UInt64(littleEndian: found).trailingZeroBitCount >> 3) }
-            i += 8
-        }
-        while i < end {
-            if self[i] == 0x0A { return i }
-            i += 1
-        }
-        return nil
+        guard start < end, let base = baseAddress,
+              let found = memchr(base + start, 0x0A, end - start) else { return nil }
+        return UnsafeRawPointer(found) - base
     }
 }
