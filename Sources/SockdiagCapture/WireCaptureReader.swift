@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import SockdiagCore
 
 /// The capture side of compare-wire: packets into flows, and the annotated pcapng copy.
@@ -7,12 +10,23 @@ public enum WireCaptureReader {
         let source = try PcapPacketSource.openFile(path)
         let decoder = WirePacketDecoder(linkType: source.linkType)
         var table = WireFlowTable()
+        if let bytes = fileSize(path) { table.reserveCapacity(flows: min(bytes / bytesPerFlowGuess, 1 << 22)) }
         try source.readAll { bytes, originalLength, time in
             table.record(decoder.decode(bytes, originalLength: originalLength), time: time)
         }
         let summary = WireCaptureSummary(file: path, interface: nil, linkType: source.linkType,
                                          packets: table.packets, dropped: nil, skipped: table.skipped)
         return (table, summary)
+    }
+
+    /// Short TCP connections on the wire take about 600 bytes of capture file each (SYN to FIN,
+    /// a little data); guessing 256 errs on the side of room.
+    static let bytesPerFlowGuess = 256
+
+    static func fileSize(_ path: String) -> Int? {
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int(info.st_size)
     }
 
     /// Writes the packets of `capturePath` to `outputPath` as pcapng, each with the kernel view of

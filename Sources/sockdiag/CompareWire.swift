@@ -107,13 +107,9 @@ func writeFlowsOnTwoCores(_ report: WireReport, to sink: ([UInt8]) -> Void) thro
     let count = report.join.flows.count
     guard count >= 2048 else { report.jsonFlows(0..<count, to: sink); return }
     let half = count / 2
-    let secondHalf = BackgroundWork { () -> [[UInt8]] in
-        var pieces: [[UInt8]] = []
-        report.jsonFlows(half..<count) { pieces.append($0) }
-        return pieces
-    }
+    let secondHalf = BackgroundWork { report.jsonFlows(half..<count) }
     report.jsonFlows(0..<half, to: sink)
-    for piece in try secondHalf.wait() { sink(piece) }
+    sink(try secondHalf.wait())
 }
 
 /// Reads a `sockdiag trace --json` log in chunks.

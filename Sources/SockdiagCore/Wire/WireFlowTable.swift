@@ -32,6 +32,14 @@ public struct WireFlowTable: Sendable {
 
     public init() {}
 
+    /// Room for about `flows` flows, so a large capture's table is not regrown and copied step by
+    /// step. A guess too large costs address space, not memory: pages are touched as flows arrive.
+    public mutating func reserveCapacity(flows count: Int) {
+        flows.reserveCapacityInHugePages(count)
+        previous.reserveCapacityInHugePages(count)
+        index.reserveCapacity(count)
+    }
+
     public init(flows: [WireFlow]) {
         for flow in flows {
             let existing = flowIndex(for: flow.key)

@@ -45,9 +45,9 @@ public struct WireKernelTable: Sendable {
     /// Room for a log of about `lines` lines (a trace writes about one connect and two egress
     /// records per socket), so the tables do not grow step by step.
     public mutating func reserveCapacity(lines: Int) {
-        intents.reserveCapacity(lines / 4)
+        intents.reserveCapacityInHugePages(lines / 4)
         intentIndex.reserveCapacity(lines / 4)
-        egress.reserveCapacity(lines / 2)
+        egress.reserveCapacityInHugePages(lines / 2)
         egressIndex.reserveCapacity(lines / 2)
     }
 

@@ -11,7 +11,7 @@ struct WireRowIndex: Sendable {
     init(capacity: Int = 0) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        slots = [UInt64](repeating: 0, count: size)
+        slots = [UInt64](repeatingInHugePages: 0, count: size)
         mask = size - 1
     }
 
@@ -68,7 +68,7 @@ struct WireRowIndex: Sendable {
     private mutating func rehash(minimumSize: Int) {
         var size = slots.count
         while size < minimumSize { size <<= 1 }
-        var grown = [UInt64](repeating: 0, count: size)
+        var grown = [UInt64](repeatingInHugePages: 0, count: size)
         let newMask = size - 1
         grown.withUnsafeMutableBufferPointer { grown in
             for slot in slots where slot != 0 {
