@@ -34,10 +34,11 @@ public struct WireFlowTable: Sendable {
 
     /// Room for about `flows` flows, so a large capture's table is not regrown and copied step by
     /// step. A guess too large costs address space, not memory: pages are touched as flows arrive.
+    /// The index still grows with the flows: sized for a guess, it would spread them over more
+    /// cache lines than they need, and every packet looks its flow up there.
     public mutating func reserveCapacity(flows count: Int) {
         flows.reserveCapacityInHugePages(count)
         previous.reserveCapacityInHugePages(count)
-        index.reserveCapacity(count)
     }
 
     public init(flows: [WireFlow]) {
@@ -100,7 +101,15 @@ public struct WireFlowTable: Sendable {
     /// Among the flows of `key` that `isAvailable` accepts, the one that started nearest `time`,
     /// or the earliest when the time is unknown.
     public func flowIndex(for key: WireFlowKey, near time: UInt64?, where isAvailable: (Int) -> Bool) -> Int? {
-        guard var at = flowIndex(for: key) else { return nil }
+        flows(of: key, near: time, where: isAvailable).nearest
+    }
+
+    /// The latest flow of `key` (nil when the 5-tuple never appeared) and, among its flows that
+    /// `isAvailable` accepts, the one that started nearest `time`: one index lookup for both.
+    public func flows(of key: WireFlowKey, near time: UInt64?,
+                      where isAvailable: (Int) -> Bool) -> (latest: Int?, nearest: Int?) {
+        guard let latest = flowIndex(for: key) else { return (nil, nil) }
+        var at = latest
         var best: Int?
         var bestDistance = UInt64.max
         while at >= 0 {
@@ -111,7 +120,7 @@ public struct WireFlowTable: Sendable {
             }
             at = Int(previous[at])
         }
-        return best
+        return (latest, best)
     }
 }
 

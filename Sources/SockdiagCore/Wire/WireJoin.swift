@@ -180,15 +180,19 @@ public enum WireJoin {
         for (row, egress) in kernel.egress.enumerated() where !egressHasIntent[row] {
             var joined = WireJoinRow(kernelRow: Int32(row), egressRow: Int32(row), wireIndex: -1, source: .egress,
                                      verdict: .kernelOnly)
-            let key = exactKey(transport: egress.transport ?? .tcp, local: egress.localAddress, localPort: egress.localPort,
-                               remote: egress.remoteAddress, remotePort: egress.remotePort)
-            let index = key.flatMap { wire.flowIndex(for: $0) }
-                ?? (egress.transport == nil ? key.flatMap { k in wire.flowIndex(for: withTransport(k, .udp)) } : nil)
-            if index != nil {
+            let unclaimed = { (index: Int) in !claimed[index] }
+            var found: (latest: Int?, nearest: Int?) = (nil, nil)
+            if let key = exactKey(transport: egress.transport ?? .tcp, local: egress.localAddress,
+                                  localPort: egress.localPort, remote: egress.remoteAddress, remotePort: egress.remotePort) {
+                found = wire.flows(of: key, near: egress.timeNanoseconds, where: unclaimed)
+                if found.latest == nil && egress.transport == nil {
+                    found = wire.flows(of: withTransport(key, .udp), near: egress.timeNanoseconds, where: unclaimed)
+                }
+            }
+            if found.latest != nil {
                 // When every flow of the 5-tuple is claimed, this is the other end of a traced
                 // connection (an accepted socket): nothing new to show.
-                if let free = key.flatMap({ wire.flowIndex(for: withTransport($0, wire.flows[index!].key.transport),
-                                                           near: egress.timeNanoseconds, where: { !claimed[$0] }) }) {
+                if let free = found.nearest {
                     claim(&joined, view(of: egress), flow: free)
                     egressRows.append(joined)
                 }

@@ -35,8 +35,12 @@ public struct WireEgress: Sendable, Equatable {
 public struct WireKernelTable: Sendable {
     public private(set) var intents: [WireKernelIntent] = []
     public private(set) var egress: [WireEgress] = []
-    private var intentIndex = WireRowIndex()
+    /// A socket's first intent, by cookie: the one most sockets have, found near its neighbours'.
+    private var firstIntentIndex = WireRowIndex()
+    /// A socket's later intents (a UDP socket's other destinations), by cookie and destination.
+    private var laterIntentIndex = WireRowIndex()
     private var egressIndex = WireRowIndex()
+    private var egressCookies = WireCookieBits()
     public private(set) var ignoredEvents = 0
     public private(set) var lost: UInt64 = 0
 
@@ -46,7 +50,7 @@ public struct WireKernelTable: Sendable {
     /// records per socket), so the tables do not grow step by step.
     public mutating func reserveCapacity(lines: Int) {
         intents.reserveCapacityInHugePages(lines / 4)
-        intentIndex.reserveCapacity(lines / 4)
+        firstIntentIndex.reserveCapacity(lines / 4)
         egress.reserveCapacityInHugePages(lines / 2)
         egressIndex.reserveCapacity(lines / 2)
     }
@@ -57,14 +61,7 @@ public struct WireKernelTable: Sendable {
             guard let cookie = event.cookie, let family = event.socketFamily, let address = event.address,
                   let port = event.port else { return }
             let unmapped = address.unmapped
-            let hash = WireRowIndex.cookieHash(cookie, unmapped.high, unmapped.low, UInt64(port))
-            let known = intents.withUnsafeBufferPointer { intents in
-                intentIndex.find(hash: hash) {
-                    intents[$0].cookie == cookie && intents[$0].port == port && intents[$0].address.unmapped == unmapped
-                }
-            }
-            guard known == nil else { return }
-            intentIndex.insert(hash: hash, row: intents.count)
+            guard !hasIntent(cookie: cookie, unmapped: unmapped, port: port) else { return }
             intents.append(WireKernelIntent(cookie: cookie, hook: event.hook, timeNanoseconds: event.timeNanoseconds,
                                             pid: event.pid, comm: event.comm, socketFamily: family,
                                             transport: event.transport ?? (event.kind == .sendmsg ? .udp : nil),
@@ -85,6 +82,7 @@ public struct WireKernelTable: Sendable {
                 if egress[at].comm.isEmpty { egress[at].comm = event.comm }
             } else {
                 egressIndex.insert(hash: WireRowIndex.cookieHash(cookie), row: egress.count)
+                egressCookies.insert(cookie)
                 egress.append(record)
             }
         case .summary:
@@ -94,9 +92,34 @@ public struct WireKernelTable: Sendable {
         }
     }
 
+    /// Whether the socket already has an intent to this destination; when not, indexes the one
+    /// about to be appended.
+    private mutating func hasIntent(cookie: UInt64, unmapped: WireAddress, port: UInt16) -> Bool {
+        let row = intents.count
+        let first = intents.withUnsafeBufferPointer { intents in
+            firstIntentIndex.find(hash: WireRowIndex.cookieHash(cookie)) { intents[$0].cookie == cookie }
+        }
+        guard let first else {
+            firstIntentIndex.insert(hash: WireRowIndex.cookieHash(cookie), row: row)
+            return false
+        }
+        if intents[first].port == port && intents[first].address.unmapped == unmapped { return true }
+        let hash = WireRowIndex.hash(cookie, unmapped.high, unmapped.low, UInt64(port))
+        let later = intents.withUnsafeBufferPointer { intents in
+            laterIntentIndex.find(hash: hash) {
+                intents[$0].cookie == cookie && intents[$0].port == port && intents[$0].address.unmapped == unmapped
+            }
+        }
+        if later != nil { return true }
+        laterIntentIndex.insert(hash: hash, row: row)
+        return false
+    }
+
     public func egress(cookie: UInt64) -> WireEgress? { egressRow(cookie: cookie).map { egress[$0] } }
 
-    public func hasEgress(cookie: UInt64) -> Bool { egressRow(cookie: cookie) != nil }
+    /// Asked of every socket's totals at the end of a log, in the tracer's map order: answered
+    /// from the cookie bits, without a cache miss per socket.
+    public func hasEgress(cookie: UInt64) -> Bool { egressCookies.contains(cookie) ?? (egressRow(cookie: cookie) != nil) }
 
     /// The index in `egress` of the socket's record.
     @inline(__always)
