@@ -59,4 +59,25 @@ final class WireAddressTests: XCTestCase {
         XCTAssertEqual(u32(epb, 24), 60)
         XCTAssertTrue(String(decoding: epb, as: UTF8.self).contains("pid 1 (x)"))
     }
+
+    /// Decimal text two digits at a time, checked against the standard library at every power of
+    /// ten, its neighbours, the extremes and a spread of values between.
+    func testDecimalTextMatchesTheStandardLibrary() {
+        var values: [UInt64] = [0, 1, 9, 10, 11, 99, 100, 101, 999, UInt64.max, UInt64.max - 1]
+        var power: UInt64 = 1
+        for _ in 0..<19 {
+            power *= 10
+            values += [power - 1, power, power + 1]
+        }
+        var x: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<10_000 {
+            x = x &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            values.append(x >> (x & 63))
+        }
+        for value in values {
+            var out: [UInt8] = []
+            WireText.decimal(value, to: &out)
+            XCTAssertEqual(String(decoding: out, as: UTF8.self), String(value))
+        }
+    }
 }

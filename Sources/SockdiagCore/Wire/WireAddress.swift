@@ -199,13 +199,25 @@ public enum WireText {
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
         withUnsafeMutableBytes(of: &digits) { raw in
             let buffer = raw.bindMemory(to: UInt8.self)
+            // Two digits per division: nineteen-digit timestamps are in every flow of a report.
             var v = value, i = 20
-            repeat {
-                i &-= 1
-                let (quotient, remainder) = v.quotientAndRemainder(dividingBy: 10)
-                buffer[i] = 0x30 &+ UInt8(truncatingIfNeeded: remainder)
+            while v >= 100 {
+                let (quotient, remainder) = v.quotientAndRemainder(dividingBy: 100)
+                let tens = (remainder &* 103) >> 10  // remainder / 10 for remainder < 100
+                i &-= 2
+                buffer[i] = 0x30 &+ UInt8(truncatingIfNeeded: tens)
+                buffer[i &+ 1] = 0x30 &+ UInt8(truncatingIfNeeded: remainder &- tens &* 10)
                 v = quotient
-            } while v > 0
+            }
+            if v >= 10 {
+                let tens = (v &* 103) >> 10
+                i &-= 2
+                buffer[i] = 0x30 &+ UInt8(truncatingIfNeeded: tens)
+                buffer[i &+ 1] = 0x30 &+ UInt8(truncatingIfNeeded: v &- tens &* 10)
+            } else {
+                i &-= 1
+                buffer[i] = 0x30 &+ UInt8(truncatingIfNeeded: v)
+            }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[i..<20]))
         }
     }
