@@ -16,7 +16,7 @@ func runCompareWire(_ arguments: ParsedArguments, _ terminal: Terminal) throws -
     if options.json {
         try report.json({ terminal.write($0) }) { sink in try writeFlowsOnTwoCores(report, to: sink) }
     } else {
-        terminal.write(report.text(style: terminal.style))
+        try writeTextOnTwoCores(report, style: terminal.style, to: terminal.write)
     }
     return report.join.exitStatus
 }
@@ -110,6 +110,20 @@ func writeFlowsOnTwoCores(_ report: WireReport, to sink: ([UInt8]) -> Void) thro
     let secondHalf = BackgroundWork { report.jsonFlows(half..<count) }
     report.jsonFlows(0..<half, to: sink)
     sink(try secondHalf.wait())
+}
+
+/// The text report with its rows measured and written in two halves on two cores.
+func writeTextOnTwoCores(_ report: WireReport, style: OutputStyle, to sink: ([UInt8]) -> Void) throws {
+    let count = report.join.flows.count
+    guard count >= 2048 else { sink(report.text(style: style)); return }
+    let first = 0..<(count / 2), second = (count / 2)..<count
+    let secondWidths = BackgroundWork { report.textWidths(second) }
+    let widths = zip(report.textWidths(first), try secondWidths.wait()).map { max($0, $1) }
+    let secondRows = BackgroundWork { report.textRows(second, widths: widths, style: style) }
+    sink(report.textHeader(widths: widths, style: style))
+    sink(report.textRows(first, widths: widths, style: style))
+    sink(try secondRows.wait())
+    sink(report.textSummary(style: style))
 }
 
 /// Reads a `sockdiag trace --json` log in chunks.

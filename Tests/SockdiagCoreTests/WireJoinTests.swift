@@ -184,6 +184,16 @@ final class WireJoinTests: XCTestCase {
                 }
                 XCTAssertEqual(pieces, whole, "split at \(split) of \(count)")
             }
+            // The text report the same way: widths measured apart and combined, rows written apart.
+            for style in [OutputStyle(colored: false), OutputStyle(colored: true)] {
+                let text = report.text(style: style)
+                for split in 0...count {
+                    let widths = zip(report.textWidths(0..<split), report.textWidths(split..<count)).map { max($0, $1) }
+                    let pieces = report.textHeader(widths: widths, style: style) + report.textRows(0..<split, widths: widths, style: style)
+                        + report.textRows(split..<count, widths: widths, style: style) + report.textSummary(style: style)
+                    XCTAssertEqual(pieces, text, "text split at \(split) of \(count)")
+                }
+            }
         }
     }
 }

@@ -2,42 +2,72 @@ extension WireReport {
     /// One row per flow — process, kernel view, wire view, verdict — then a summary. Cells are
     /// measured in a first pass and written in a second, so large reports build no strings per cell.
     public func text(style: OutputStyle = .plain) -> [UInt8] {
-        let header: [StaticString] = ["PID/COMM", "KERNEL", "WIRE", "VERDICT"]
-        var widths = header.map(\.utf8CodeUnitCount)
+        let widths = textWidths(join.flows.indices)
+        return textHeader(widths: widths, style: style) + textRows(join.flows.indices, widths: widths, style: style)
+            + textSummary(style: style)
+    }
+
+    private static let textHeaderTitles: [StaticString] = ["PID/COMM", "KERNEL", "WIRE", "VERDICT"]
+
+    /// The widths of the first three columns for the rows in `range`, headers included. Ranges
+    /// measured apart (on other cores) combine by taking the larger width of each column.
+    public func textWidths(_ range: Range<Int>) -> [Int] {
+        var widths = WireReport.textHeaderTitles.prefix(3).map(\.utf8CodeUnitCount)
         var scratch: [UInt8] = []
         scratch.reserveCapacity(128)
-        for flow in join.flows {
+        for index in range {
+            let flow = join.flows[index]
             for column in 0..<3 {
                 scratch.removeAll(keepingCapacity: true)
                 cell(flow, column, to: &scratch)
                 widths[column] = max(widths[column], scratch.count)
             }
         }
-        var out: [UInt8] = []
-        out.reserveCapacity((widths.reduce(0, +) + 30) * (join.flows.count + 1) + 512)
+        return widths
+    }
+
+    public func textHeader(widths: [Int], style: OutputStyle = .plain) -> [UInt8] {
         var headerLine: [UInt8] = []
-        for (column, title) in header.enumerated() {
+        for (column, title) in WireReport.textHeaderTitles.enumerated() {
             let start = headerLine.count
             headerLine.append(contentsOf: UnsafeRawBufferPointer(start: title.utf8Start, count: title.utf8CodeUnitCount))
             if column < 3 { headerLine.append(contentsOf: repeatElement(0x20, count: widths[column] - (headerLine.count - start) + 2)) }
         }
+        var out: [UInt8] = []
         WireText.append(style.bold(String(decoding: headerLine, as: UTF8.self)), to: &out)
         out.append(0x0A)
-        for flow in join.flows {
+        return out
+    }
+
+    /// The rows of the flows in `range`, padded to `widths` (from `textWidths` of all rows).
+    public func textRows(_ range: Range<Int>, widths: [Int], style: OutputStyle = .plain) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacityInHugePages((widths.reduce(0, +) + 30) * range.count)
+        let verdicts = WireVerdict.allCases.map { verdict -> [UInt8] in
+            var text: [UInt8] = []
+            switch verdict {
+            case .ipv4Mapped: WireText.append(style.yellow(verdict.rawValue), to: &text)
+            case .same: WireText.append(style.green(verdict.rawValue), to: &text)
+            default: WireText.append(verdict.rawValue, to: &text)
+            }
+            text.append(0x0A)
+            return text
+        }
+        for index in range {
+            let flow = join.flows[index]
             for column in 0..<3 {
                 let start = out.count
                 cell(flow, column, to: &out)
                 out.append(contentsOf: repeatElement(0x20, count: widths[column] - (out.count - start) + 2))
             }
-            let verdict = flow.verdict.rawValue
-            switch flow.verdict {
-            case .ipv4Mapped: WireText.append(style.yellow(verdict), to: &out)
-            case .same: WireText.append(style.green(verdict), to: &out)
-            default: WireText.append(verdict, to: &out)
-            }
-            out.append(0x0A)
+            out.append(contentsOf: verdicts[flow.verdict.index])
         }
-        out.append(0x0A)
+        return out
+    }
+
+    /// The blank line and the summary after the rows.
+    public func textSummary(style: OutputStyle = .plain) -> [UInt8] {
+        var out: [UInt8] = [0x0A]
         WireText.append(summaryLines(style: style), to: &out)
         return out
     }
