@@ -7,18 +7,6 @@ import XCTest
 /// The address model against glibc's `inet_pton`/`inet_ntop`, the functions every C tool on the
 /// machine (ss, ip, tcpdump) prints and parses with.
 final class AddressGlibcRoundTripTests: XCTestCase {
-    /// A fixed-seed generator (SplitMix64), so a failure names an address that fails every run.
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static func glibcParse6(_ text: String) -> [UInt8]? {
         var storage = in6_addr()
         guard inet_pton(AF_INET6, text, &storage) == 1 else { return nil }

@@ -2,23 +2,11 @@ import XCTest
 @testable import SockdiagCore
 
 final class WireKernelTableTests: XCTestCase {
-    /// A seeded generator, so a failure repeats.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Dense runs from two "CPUs" (lower cookies arriving after higher ones), then a scattered
     /// tail that makes the span too sparse: the answers match a Set's while bits are kept, and
     /// the set says "don't know" after it gives up, never a wrong answer.
     func testCookieBitsAgreeWithASet() {
-        var generator = SplitMix(state: 7)
+        var generator = SplitMix64(state: 7)
         var bits = WireCookieBits()
         var reference = Set<UInt64>()
         var cookies: [UInt64] = []
@@ -73,7 +61,7 @@ final class WireKernelTableTests: XCTestCase {
     /// address the same destination as the IPv4 one: checked against a plain model, with one
     /// socket that sends to thousands of destinations among many that connect once.
     func testIntentsAreEachSocketsDistinctDestinationsInOrder() {
-        var generator = SplitMix(state: 11)
+        var generator = SplitMix64(state: 11)
         var table = WireKernelTable()
         var expected: [String] = []
         var seen = Set<String>()
@@ -94,7 +82,7 @@ final class WireKernelTableTests: XCTestCase {
     /// `hasEgress` (answered from cookie bits while the cookies are dense, from the index after)
     /// agrees with the egress rows themselves.
     func testHasEgressAgreesWithTheRows() {
-        var generator = SplitMix(state: 3)
+        var generator = SplitMix64(state: 3)
         for sparse in [false, true] {
             var table = WireKernelTable()
             var cookies = Set<UInt64>()

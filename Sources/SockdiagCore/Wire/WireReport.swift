@@ -122,14 +122,8 @@ public struct WireReport: Sendable {
     public func jsonFlows(_ range: Range<Int>, to sink: ([UInt8]) -> Void) {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(1 << 20 + WireReport.flowBound)
-        let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: WireReport.flowBound)
-        defer { scratch.deallocate() }
-        for index in range {
-            var out = WireByteCursor(scratch)
-            if index > 0 { out.append(0x2C) }
-            out.append("\n    ")
-            write(join.flows[index], to: &out)
-            bytes.append(contentsOf: out.written)
+        forEachFlowLine(range) { line in
+            bytes.append(contentsOf: line)
             if bytes.count >= 1 << 20 {
                 sink(bytes)
                 bytes.removeAll(keepingCapacity: true)
@@ -144,6 +138,13 @@ public struct WireReport: Sendable {
     public func jsonFlows(_ range: Range<Int>) -> [UInt8] {
         var all: [UInt8] = []
         all.reserveCapacityInHugePages(range.count * WireReport.typicalFlowLength)
+        forEachFlowLine(range) { all.append(contentsOf: $0) }
+        return all
+    }
+
+    /// Each flow's line (separator, indentation, object), written into scratch memory of
+    /// `flowBound` bytes and handed to `body` before the next.
+    private func forEachFlowLine(_ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
         let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: WireReport.flowBound)
         defer { scratch.deallocate() }
         for index in range {
@@ -151,9 +152,8 @@ public struct WireReport: Sendable {
             if index > 0 { out.append(0x2C) }
             out.append("\n    ")
             write(join.flows[index], to: &out)
-            all.append(contentsOf: out.written)
+            body(out.written)
         }
-        return all
     }
 
     static let typicalFlowLength = 512
