@@ -88,11 +88,19 @@ func compareOffline(pcap: String, events: String, writePcapng: String?) throws -
             throw SockdiagError.invalidInput("--write-pcapng \(writePcapng) is the \(what) file \(input); write the annotated capture to another file")
         }
     }
-    // The event log and the capture are independent until the join: read them on two cores.
-    let eventsReading = BackgroundWork { try readEventLog(events) }
+    // The event log and the capture are independent until the join: read them on two cores. The
+    // capture is read faster, so its thread then takes parts of the log from the back.
+    let parts = try EventLogParts(path: events)
+    let eventsReading = BackgroundWork { () throws -> WireEventLogReader in
+        if let parts { return try parts.readFromFront() }
+        return try readEventLog(events)
+    }
     let captureResult = Result { try WireCaptureReader.flows(fromFile: pcap) }
-    let reader = try eventsReading.wait()
+    var logTail: Result<[WireEventLogReader], Error> = .success([])
+    if let parts, case .success = captureResult { logTail = Result { try parts.readFromBack() } }
+    var reader = try eventsReading.wait()
     let (table, capture) = try captureResult.get()
+    if let parts { reader = try parts.merged(reader, logTail.get()) }
     let join = WireJoin.join(kernel: reader.kernel, wire: table)
     if let writePcapng {
         try WireCaptureReader.writeAnnotated(capturePath: pcap, outputPath: writePcapng, interface: nil,

@@ -156,4 +156,49 @@ final class CompareWireTests: XCTestCase {
         XCTAssertEqual(events?["lines"] as? Int, 2)
         XCTAssertEqual(events?["events"] as? Int, 1)
     }
+
+    /// A log of megabytes is read in parts from both ends on two threads, a pipe in one pass: the
+    /// reports must be the same, down to the order of the flows and the first unreadable line.
+    func testALargeLogReadInPartsGivesTheOnePassReport() throws {
+        let scratch = try WireScratch()
+        try pcapFile(records: [record(udpPacket)]).write(to: scratch.file("c.pcap"))
+        var lines: [String] = []
+        var cookies: [Int] = []
+        for i in 0..<9_000 {
+            let cookie = 50_000 + i * 2
+            let mapped = i % 3 == 0
+            lines.append(#"{"event":"connect","hook":"connect\#(mapped ? 6 : 4)","time_ns":1795442296797673365,"pid":\#(100 + i % 7),"tid":1,"comm":"client","uid":0,"cgroup_id":5,"cookie":\#(cookie),"socket_family":"inet\#(mapped ? "6" : "")","protocol":"tcp","address":"\#(mapped ? "::ffff:" : "")10.0.\#(i / 250).\#(i % 250)","port":443}"#)
+            lines.append(egress(cookie: cookie, final: false, packets: 1, localPort: 30_000 + i, pid: i % 5 == 0 ? "null" : "\(100 + i % 7)"))
+            cookies.append(cookie)
+            if i == 4_321 { lines.append("not a record") }
+        }
+        for (n, cookie) in cookies.reversed().enumerated() {
+            lines.append(egress(cookie: cookie, final: true, packets: 5, localPort: 1, pid: "\(100 + n % 7)"))
+            // Totals of sockets whose first records were lost: read whole when the merge gets to them.
+            if n % 1_000 == 0 { lines.append(egress(cookie: cookie + 1, final: true, packets: 2, localPort: 2, pid: "9")) }
+        }
+        lines.append(#"{"event":"summary","events":27000,"lost":4}"#)
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: scratch.file("big.jsonl"))
+        XCTAssertGreaterThan(try Data(contentsOf: scratch.file("big.jsonl")).count, 6 << 20, "several parts of 2 MiB")
+
+        let parts = try Sockdiag.run(["compare-wire", "--pcap", scratch.path("c.pcap"), "--events", scratch.path("big.jsonl"), "--json"])
+        let onePass = try runProgram("/bin/sh", ["-c", "cat '\(scratch.path("big.jsonl"))' | '\(Sockdiag.executable.path)' compare-wire --pcap '\(scratch.path("c.pcap"))' --events /dev/stdin --json"])
+        XCTAssertEqual(parts.status, onePass.status, parts.stderr + onePass.stderr)
+        let a = try XCTUnwrap(parts.json as? [String: Any]), b = try XCTUnwrap(onePass.json as? [String: Any])
+        let flowsA = try XCTUnwrap(a["flows"] as? [[String: Any]]), flowsB = try XCTUnwrap(b["flows"] as? [[String: Any]])
+        XCTAssertEqual(flowsA.count, 9_010, "9,000 connects, 9 sockets named by their totals, 1 wire-only flow")
+        XCTAssertEqual(flowsA.count, flowsB.count)
+        for (x, y) in zip(flowsA, flowsB) { XCTAssertEqual(x as NSDictionary, y as NSDictionary) }
+        XCTAssertEqual(a["summary"] as? NSDictionary, b["summary"] as? NSDictionary)
+        let eventsA = try XCTUnwrap(a["events"] as? [String: Any]), eventsB = try XCTUnwrap(b["events"] as? [String: Any])
+        for key in ["lines", "events", "garbage_lines", "lost", "ignored"] {
+            XCTAssertEqual(eventsA[key] as? Int, eventsB[key] as? Int, key)
+        }
+        XCTAssertEqual(eventsA["garbage_lines"] as? Int, 1)
+        XCTAssertEqual(eventsA["lost"] as? Int, 4)
+    }
+
+    func egress(cookie: Int, final: Bool, packets: Int, localPort: Int, pid: String) -> String {
+        #"{"event":"egress","final":\#(final),"time_ns":1795442297099449078,"cookie":\#(cookie),"pid":\#(pid),"comm":\#(pid == "null" ? "null" : "\"client\""),"socket_family":"inet6","wire_protocol":"ipv4","protocol":"tcp","local_address":"10.9.0.1","local_port":\#(localPort),"remote_address":"10.0.0.1","remote_port":443,"packets":\#(packets),"bytes":\#(packets * 60),"lesson":null}"#
+    }
 }

@@ -7,14 +7,18 @@ import Glibc
 /// event is counted and skipped; a log with no event at all but some garbage is an error, since it
 /// is not an event log, and so is an empty one (a tracer always ends its log with a summary).
 public struct WireEventLogReader: Sendable {
-    public private(set) var kernel = WireKernelTable()
-    public private(set) var lines = 0
+    public internal(set) var kernel = WireKernelTable()
+    public internal(set) var lines = 0
     /// The tracer's events: connects, sends, binds, egress records; not its summary.
-    public private(set) var events = 0
+    public internal(set) var events = 0
     /// JSON records read, the summary included: a log without any is not a log.
-    public private(set) var records = 0
-    public private(set) var garbage = 0
-    public private(set) var firstGarbage: (line: Int, problem: WireEventLineProblem)?
+    public internal(set) var records = 0
+    public internal(set) var garbage = 0
+    public internal(set) var firstGarbage: (line: Int, problem: WireEventLineProblem)?
+
+    /// Set for a reader of a later part of a log (see `WireEventLogReader+Parts.swift`): totals
+    /// of sockets this part has not named wait there for the parts before.
+    var deferred: WireDeferredTotals?
 
     /// Lines longer than this are garbage: no tracer writes them.
     public static let maximumLineLength = 1 << 16
@@ -35,10 +39,14 @@ public struct WireEventLogReader: Sendable {
         defer { buffer.deallocate() }
         var filled = 0
         var skippingLongLine = false
+        // Where buffer[0] is in the stream: deferred totals lines are found again by offset.
+        var bufferOffset = deferred?.startOffset ?? 0
         while true {
             let n = try fill(UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
             if n <= 0 {
-                if filled > 0 && !skippingLongLine { consume(line: UnsafeRawBufferPointer(rebasing: buffer[0..<filled])) }
+                if filled > 0 && !skippingLongLine {
+                    consume(line: UnsafeRawBufferPointer(rebasing: buffer[0..<filled]), at: bufferOffset)
+                }
                 return
             }
             filled += n
@@ -52,7 +60,7 @@ public struct WireEventLogReader: Sendable {
                     lines += 1
                     countGarbage(.tooLong(limit: WireEventLogReader.maximumLineLength))
                 } else {
-                    consume(line: UnsafeRawBufferPointer(rebasing: view[start..<newline]))
+                    consume(line: UnsafeRawBufferPointer(rebasing: view[start..<newline]), at: bufferOffset + start)
                 }
                 start = newline + 1
             }
@@ -63,15 +71,20 @@ public struct WireEventLogReader: Sendable {
                     countGarbage(.tooLong(limit: WireEventLogReader.maximumLineLength))
                 }
                 skippingLongLine = true
+                bufferOffset += filled
                 filled = 0
             } else {
                 if start > 0 && rest > 0 { buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: rest) }
+                bufferOffset += start
                 filled = rest
             }
         }
     }
 
-    public mutating func consume(line: UnsafeRawBufferPointer) {
+    public mutating func consume(line: UnsafeRawBufferPointer) { consume(line: line, at: 0) }
+
+    /// `offset`: where the line starts in the stream, for a deferred totals line.
+    mutating func consume(line: UnsafeRawBufferPointer, at offset: Int) {
         lines += 1
         var event = WireKernelEvent()
         switch WireEventLineParser.parse(line, into: &event) {
@@ -83,12 +96,20 @@ public struct WireEventLogReader: Sendable {
             // Totals of a socket already named add nothing the join uses; a socket whose first
             // record was lost is named by its totals.
             if !kernel.hasEgress(cookie: cookie) {
+                if deferred != nil {
+                    deferred!.keep(cookie: cookie, line: lines, offset: offset, length: line.count)
+                    return
+                }
                 event = WireKernelEvent()
                 if case .event = WireEventLineParser.parse(line, into: &event, wholeTotals: true) { kernel.add(event) }
             }
         case .event:
             records += 1
             if event.kind != .summary { events += 1 }
+            if deferred != nil {
+                addDeferring(event)
+                return
+            }
             kernel.add(event)
         case let .garbage(problem):
             countGarbage(problem)

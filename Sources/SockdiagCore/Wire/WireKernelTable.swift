@@ -60,36 +60,51 @@ public struct WireKernelTable: Sendable {
         case .connect, .sendmsg:
             guard let cookie = event.cookie, let family = event.socketFamily, let address = event.address,
                   let port = event.port else { return }
-            let unmapped = address.unmapped
-            guard !hasIntent(cookie: cookie, unmapped: unmapped, port: port) else { return }
-            intents.append(WireKernelIntent(cookie: cookie, hook: event.hook, timeNanoseconds: event.timeNanoseconds,
-                                            pid: event.pid, comm: event.comm, socketFamily: family,
-                                            transport: event.transport ?? (event.kind == .sendmsg ? .udp : nil),
-                                            address: address, port: port))
+            add(intent: WireKernelIntent(cookie: cookie, hook: event.hook, timeNanoseconds: event.timeNanoseconds,
+                                         pid: event.pid, comm: event.comm, socketFamily: family,
+                                         transport: event.transport ?? (event.kind == .sendmsg ? .udp : nil),
+                                         address: address, port: port))
         case .egress:
             guard let cookie = event.cookie, let wireIsIPv6 = event.wireIsIPv6, let local = event.localAddress,
                   let localPort = event.localPort, let remote = event.remoteAddress,
                   let remotePort = event.remotePort else { return }
-            let record = WireEgress(cookie: cookie, timeNanoseconds: event.timeNanoseconds, pid: event.pid, comm: event.comm, socketFamily: event.socketFamily,
-                                    wireIsIPv6: wireIsIPv6, transport: event.transport, localAddress: local,
-                                    localPort: localPort, remoteAddress: remote, remotePort: remotePort,
-                                    packets: event.packets, bytes: event.bytes)
-            if let at = egressRow(cookie: cookie) {
-                // The first record names the socket; a later one (the totals at the end) updates counts.
-                if let packets = event.packets { egress[at].packets = packets }
-                if let bytes = event.bytes { egress[at].bytes = bytes }
-                if egress[at].pid == nil { egress[at].pid = event.pid }
-                if egress[at].comm.isEmpty { egress[at].comm = event.comm }
-            } else {
-                egressIndex.insert(hash: WireRowIndex.cookieHash(cookie), row: egress.count)
-                egressCookies.insert(cookie)
-                egress.append(record)
-            }
+            add(egress: WireEgress(cookie: cookie, timeNanoseconds: event.timeNanoseconds, pid: event.pid,
+                                   comm: event.comm, socketFamily: event.socketFamily, wireIsIPv6: wireIsIPv6,
+                                   transport: event.transport, localAddress: local, localPort: localPort,
+                                   remoteAddress: remote, remotePort: remotePort, packets: event.packets,
+                                   bytes: event.bytes))
         case .summary:
             lost += event.lost ?? 0
         case .bind, .other:
             ignoredEvents += 1
         }
+    }
+
+    /// A connect or send, unless the socket already has one to this destination.
+    mutating func add(intent: WireKernelIntent) {
+        guard !hasIntent(cookie: intent.cookie, unmapped: intent.address.unmapped, port: intent.port) else { return }
+        intents.append(intent)
+    }
+
+    /// A socket's egress record: the first names the socket; a later one (the totals at the end)
+    /// updates its counts, and its process where the first did not know it.
+    mutating func add(egress record: WireEgress) {
+        if let at = egressRow(cookie: record.cookie) {
+            if let packets = record.packets { egress[at].packets = packets }
+            if let bytes = record.bytes { egress[at].bytes = bytes }
+            if egress[at].pid == nil { egress[at].pid = record.pid }
+            if egress[at].comm.isEmpty { egress[at].comm = record.comm }
+        } else {
+            egressIndex.insert(hash: WireRowIndex.cookieHash(record.cookie), row: egress.count)
+            egressCookies.insert(record.cookie)
+            egress.append(record)
+        }
+    }
+
+    /// The counts of a table read from a later part of the same log.
+    mutating func addCounts(of later: WireKernelTable) {
+        lost += later.lost
+        ignoredEvents += later.ignoredEvents
     }
 
     /// Whether the socket already has an intent to this destination; when not, indexes the one
