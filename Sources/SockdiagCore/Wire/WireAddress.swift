@@ -199,21 +199,31 @@ public enum WireText {
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
         withUnsafeMutableBytes(of: &digits) { raw in
             let buffer = raw.bindMemory(to: UInt8.self)
-            // Two digits per division: nineteen-digit timestamps are in every flow of a report.
+            // Four digits per division, then two and one by multiplying: nineteen-digit
+            // timestamps are in every flow of a report.
+            @inline(__always) func pair(_ x: UInt64, at index: Int) {
+                let tens = (x &* 103) >> 10  // x / 10 for x < 100
+                buffer[index] = 0x30 &+ UInt8(truncatingIfNeeded: tens)
+                buffer[index &+ 1] = 0x30 &+ UInt8(truncatingIfNeeded: x &- tens &* 10)
+            }
             var v = value, i = 20
-            while v >= 100 {
-                let (quotient, remainder) = v.quotientAndRemainder(dividingBy: 100)
-                let tens = (remainder &* 103) >> 10  // remainder / 10 for remainder < 100
-                i &-= 2
-                buffer[i] = 0x30 &+ UInt8(truncatingIfNeeded: tens)
-                buffer[i &+ 1] = 0x30 &+ UInt8(truncatingIfNeeded: remainder &- tens &* 10)
+            while v >= 10_000 {
+                let (quotient, remainder) = v.quotientAndRemainder(dividingBy: 10_000)
+                let high = (remainder &* 5_243) >> 19  // remainder / 100 for remainder < 10,000
+                i &-= 4
+                pair(high, at: i)
+                pair(remainder &- high &* 100, at: i &+ 2)
                 v = quotient
             }
-            if v >= 10 {
-                let tens = (v &* 103) >> 10
+            if v >= 100 {
+                let high = (v &* 5_243) >> 19
                 i &-= 2
-                buffer[i] = 0x30 &+ UInt8(truncatingIfNeeded: tens)
-                buffer[i &+ 1] = 0x30 &+ UInt8(truncatingIfNeeded: v &- tens &* 10)
+                pair(v &- high &* 100, at: i)
+                v = high
+            }
+            if v >= 10 {
+                i &-= 2
+                pair(v, at: i)
             } else {
                 i &-= 1
                 buffer[i] = 0x30 &+ UInt8(truncatingIfNeeded: v)
