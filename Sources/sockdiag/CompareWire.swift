@@ -120,16 +120,17 @@ func writeFlowsOnTwoCores(_ report: WireReport, to sink: ([UInt8]) -> Void) thro
     sink(try secondHalf.wait())
 }
 
-/// The text report with its rows measured and written in two halves on two cores.
+/// The text report with its cells rendered and its rows written in two halves on two cores.
 func writeTextOnTwoCores(_ report: WireReport, style: OutputStyle, to sink: ([UInt8]) -> Void) throws {
     let count = report.join.flows.count
     guard count >= 2048 else { sink(report.text(style: style)); return }
-    let first = 0..<(count / 2), second = (count / 2)..<count
-    let secondWidths = BackgroundWork { report.textWidths(second) }
-    let widths = zip(report.textWidths(first), try secondWidths.wait()).map { max($0, $1) }
+    let secondCells = BackgroundWork { report.textCells((count / 2)..<count) }
+    let firstCells = report.textCells(0..<(count / 2))
+    let second = try secondCells.wait()
+    let widths = zip(firstCells.widths, second.widths).map { max($0, $1) }
     let secondRows = BackgroundWork { report.textRows(second, widths: widths, style: style) }
     sink(report.textHeader(widths: widths, style: style))
-    sink(report.textRows(first, widths: widths, style: style))
+    sink(report.textRows(firstCells, widths: widths, style: style))
     sink(try secondRows.wait())
     sink(report.textSummary(style: style))
 }

@@ -188,9 +188,10 @@ final class WireJoinTests: XCTestCase {
             for style in [OutputStyle(colored: false), OutputStyle(colored: true)] {
                 let text = report.text(style: style)
                 for split in 0...count {
-                    let widths = zip(report.textWidths(0..<split), report.textWidths(split..<count)).map { max($0, $1) }
-                    let pieces = report.textHeader(widths: widths, style: style) + report.textRows(0..<split, widths: widths, style: style)
-                        + report.textRows(split..<count, widths: widths, style: style) + report.textSummary(style: style)
+                    let first = report.textCells(0..<split), second = report.textCells(split..<count)
+                    let widths = zip(first.widths, second.widths).map { max($0, $1) }
+                    let pieces = report.textHeader(widths: widths, style: style) + report.textRows(first, widths: widths, style: style)
+                        + report.textRows(second, widths: widths, style: style) + report.textSummary(style: style)
                     XCTAssertEqual(pieces, text, "text split at \(split) of \(count)")
                 }
             }

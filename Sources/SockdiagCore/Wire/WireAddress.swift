@@ -257,4 +257,10 @@ public enum WireText {
     }
 
     public static func append(_ text: String, to out: inout [UInt8]) { out.append(contentsOf: text.utf8) }
+
+    /// Fixed text, copied without going through `String`.
+    @inline(__always)
+    public static func append(_ text: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
 }

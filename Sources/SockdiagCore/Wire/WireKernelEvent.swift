@@ -46,6 +46,18 @@ public enum WireHook: String, Hashable, Sendable, CaseIterable {
     case connect4, connect6, sendmsg4, sendmsg6
     case postBind4 = "post_bind4"
     case postBind6 = "post_bind6"
+
+    /// The raw value as fixed text, for per-row writers.
+    public var name: StaticString {
+        switch self {
+        case .connect4: return "connect4"
+        case .connect6: return "connect6"
+        case .sendmsg4: return "sendmsg4"
+        case .sendmsg6: return "sendmsg6"
+        case .postBind4: return "post_bind4"
+        case .postBind6: return "post_bind6"
+        }
+    }
 }
 
 /// One line of `sockdiag trace --json`, reduced to the fields the join needs. Fixed size: the

@@ -1,29 +1,41 @@
+/// The first three cells of each row of a range of flows, rendered once: measured for the column
+/// widths, then copied out with padding by `WireReport.textRows`.
+public struct WireTextCells: Sendable {
+    let range: Range<Int>
+    var bytes: [UInt8] = []
+    /// Where each cell ends in `bytes`, three a row.
+    var ends: [Int] = []
+    /// The widths these rows need, headers included. Ranges rendered apart (on other cores)
+    /// combine by taking the larger width of each column.
+    public internal(set) var widths: [Int]
+}
+
 extension WireReport {
-    /// One row per flow — process, kernel view, wire view, verdict — then a summary. Cells are
-    /// measured in a first pass and written in a second, so large reports build no strings per cell.
+    /// One row per flow — process, kernel view, wire view, verdict — then a summary. Each cell is
+    /// rendered once, straight into bytes, and padded to its column's width when copied out.
     public func text(style: OutputStyle = .plain) -> [UInt8] {
-        let widths = textWidths(join.flows.indices)
-        return textHeader(widths: widths, style: style) + textRows(join.flows.indices, widths: widths, style: style)
+        let cells = textCells(join.flows.indices)
+        return textHeader(widths: cells.widths, style: style) + textRows(cells, widths: cells.widths, style: style)
             + textSummary(style: style)
     }
 
     private static let textHeaderTitles: [StaticString] = ["PID/COMM", "KERNEL", "WIRE", "VERDICT"]
 
-    /// The widths of the first three columns for the rows in `range`, headers included. Ranges
-    /// measured apart (on other cores) combine by taking the larger width of each column.
-    public func textWidths(_ range: Range<Int>) -> [Int] {
-        var widths = WireReport.textHeaderTitles.prefix(3).map(\.utf8CodeUnitCount)
-        var scratch: [UInt8] = []
-        scratch.reserveCapacity(128)
+    /// The cells of the rows in `range`, with the widths they need.
+    public func textCells(_ range: Range<Int>) -> WireTextCells {
+        var cells = WireTextCells(range: range, widths: WireReport.textHeaderTitles.prefix(3).map(\.utf8CodeUnitCount))
+        cells.bytes.reserveCapacityInHugePages(range.count * 120)
+        cells.ends.reserveCapacity(range.count * 3)
         for index in range {
             let flow = join.flows[index]
             for column in 0..<3 {
-                scratch.removeAll(keepingCapacity: true)
-                cell(flow, column, to: &scratch)
-                widths[column] = max(widths[column], scratch.count)
+                let start = cells.bytes.count
+                cell(flow, column, to: &cells.bytes)
+                cells.widths[column] = max(cells.widths[column], cells.bytes.count - start)
+                cells.ends.append(cells.bytes.count)
             }
         }
-        return widths
+        return cells
     }
 
     public func textHeader(widths: [Int], style: OutputStyle = .plain) -> [UInt8] {
@@ -39,10 +51,10 @@ extension WireReport {
         return out
     }
 
-    /// The rows of the flows in `range`, padded to `widths` (from `textWidths` of all rows).
-    public func textRows(_ range: Range<Int>, widths: [Int], style: OutputStyle = .plain) -> [UInt8] {
+    /// The rows of `cells`, padded to `widths` (of all rows of the report) and ended by the verdict.
+    public func textRows(_ cells: WireTextCells, widths: [Int], style: OutputStyle = .plain) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacityInHugePages((widths.reduce(0, +) + 30) * range.count)
+        out.reserveCapacityInHugePages((widths.reduce(0, +) + 30) * cells.range.count)
         let verdicts = WireVerdict.allCases.map { verdict -> [UInt8] in
             var text: [UInt8] = []
             switch verdict {
@@ -53,14 +65,19 @@ extension WireReport {
             text.append(0x0A)
             return text
         }
-        for index in range {
-            let flow = join.flows[index]
-            for column in 0..<3 {
-                let start = out.count
-                cell(flow, column, to: &out)
-                out.append(contentsOf: repeatElement(0x20, count: widths[column] - (out.count - start) + 2))
+        let blanks = [UInt8](repeating: 0x20, count: (widths.max() ?? 0) + 2)
+        cells.bytes.withUnsafeBufferPointer { bytes in
+            var start = 0, cell = 0
+            for index in cells.range {
+                for column in 0..<3 {
+                    let end = cells.ends[cell]
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<end]))
+                    out.append(contentsOf: blanks[0..<(widths[column] - (end - start) + 2)])
+                    start = end
+                    cell += 1
+                }
+                out.append(contentsOf: verdicts[join.flows.verdict(at: index).index])
             }
-            out.append(contentsOf: verdicts[flow.verdict.index])
         }
         return out
     }
@@ -81,12 +98,11 @@ extension WireReport {
             if kernel.comm.isEmpty { out.append(0x3F) } else { kernel.comm.forEachByte { out.append($0 < 0x20 ? 0x3F : $0) } }
         case 1:
             guard let kernel = flow.kernel else { out.append(0x2D); return }
-            WireText.append(kernel.socketFamily.rawValue, to: &out)
-            out.append(0x20)
+            WireText.append(kernel.socketFamily.wireIsInet6 ? "inet6 " : "inet ", to: &out)
             kernel.address.write(port: kernel.port, to: &out)
             if let hook = kernel.hook {
                 WireText.append(" (", to: &out)
-                WireText.append(hook.rawValue, to: &out)
+                WireText.append(hook.name, to: &out)
                 out.append(0x29)
             }
         default:
