@@ -101,12 +101,21 @@ func compareOffline(pcap: String, events: String, writePcapng: String?) throws -
     var reader = try eventsReading.wait()
     let (table, capture) = try captureResult.get()
     if let parts { reader = try parts.merged(reader, logTail.get()) }
-    let join = WireJoin.join(kernel: reader.kernel, wire: table)
+    let join = try joinOnTwoCores(kernel: reader.kernel, wire: table)
     if let writePcapng {
         try WireCaptureReader.writeAnnotated(capturePath: pcap, outputPath: writePcapng, interface: nil,
                                              table: table, join: join)
     }
     return WireReport(join: join, capture: capture, events: WireEventsSummary(file: events, reader: reader))
+}
+
+/// The join, its flow-table lookups (a cache miss each) made ahead on two cores: the sockets seen
+/// only on egress on another thread, the connects and sends on this one.
+func joinOnTwoCores(kernel: WireKernelTable, wire: WireFlowTable) throws -> WireJoinResult {
+    guard kernel.intents.count + kernel.egress.count >= 4096 else { return WireJoin.join(kernel: kernel, wire: wire) }
+    let egress = BackgroundWork { WireJoin.egressLookups(kernel: kernel, wire: wire) }
+    let intents = WireJoin.intentLookups(kernel: kernel, wire: wire)
+    return WireJoin.join(kernel: kernel, wire: wire, found: .init(intents: intents, egress: try egress.wait()))
 }
 
 /// Renders the second half of a large report's flows on another core while this one writes the

@@ -42,10 +42,19 @@ final class WireJoinTests: XCTestCase {
                  packets: 8, bytes: 500, firstTime: first, lastTime: first + 10)
     }
 
-    func join(_ events: [WireKernelEvent], _ flows: [WireFlow]) -> WireJoinResult {
+    /// The join, checked to come out the same when its flow lookups are made ahead (as the
+    /// executable makes them, on two cores).
+    func join(_ events: [WireKernelEvent], _ flows: [WireFlow], file: StaticString = #filePath, line: UInt = #line) -> WireJoinResult {
         var kernel = WireKernelTable()
         events.forEach { kernel.add($0) }
-        return WireJoin.join(kernel: kernel, wire: WireFlowTable(flows: flows))
+        let wire = WireFlowTable(flows: flows)
+        let joined = WireJoin.join(kernel: kernel, wire: wire)
+        let ahead = WireJoin.join(kernel: kernel, wire: wire,
+                                  found: .init(intents: WireJoin.intentLookups(kernel: kernel, wire: wire),
+                                               egress: WireJoin.egressLookups(kernel: kernel, wire: wire)))
+        XCTAssertEqual(Array(ahead.flows), Array(joined.flows), "lookups made ahead", file: file, line: line)
+        XCTAssertEqual(ahead.rowOfWireFlow, joined.rowOfWireFlow, file: file, line: line)
+        return joined
     }
 
     struct Case {

@@ -108,7 +108,13 @@ public struct WireFlowTable: Sendable {
     /// `isAvailable` accepts, the one that started nearest `time`: one index lookup for both.
     public func flows(of key: WireFlowKey, near time: UInt64?,
                       where isAvailable: (Int) -> Bool) -> (latest: Int?, nearest: Int?) {
-        guard let latest = flowIndex(for: key) else { return (nil, nil) }
+        flows(from: flowIndex(for: key), near: time, where: isAvailable)
+    }
+
+    /// `flows(of:near:where:)` for a key whose latest flow was looked up before.
+    public func flows(from latest: Int?, near time: UInt64?,
+                      where isAvailable: (Int) -> Bool) -> (latest: Int?, nearest: Int?) {
+        guard let latest else { return (nil, nil) }
         var at = latest
         var best: Int?
         var bestDistance = UInt64.max

@@ -147,7 +147,7 @@ public struct WireJoinResult: Sendable {
 /// port, which tells apart flows to the same destination exactly; without one, a connect takes
 /// the earliest unclaimed flow to its destination.
 public enum WireJoin {
-    public static func join(kernel: WireKernelTable, wire: WireFlowTable) -> WireJoinResult {
+    public static func join(kernel: WireKernelTable, wire: WireFlowTable, found: Lookups = Lookups()) -> WireJoinResult {
         var claimed = [Bool](repeating: false, count: wire.flows.count)
         let unjoined = WireJoinRow(kernelRow: -1, egressRow: -1, wireIndex: -1, source: .none, verdict: .kernelOnly)
         var intentRows = [WireJoinRow](repeating: unjoined, count: kernel.intents.count)
@@ -172,7 +172,8 @@ public enum WireJoin {
             if let index = lookup(wire, claimed, transport: intent.transport ?? egress.transport,
                                   local: egress.localAddress, localPort: egress.localPort,
                                   remote: intent.address, remotePort: intent.port, family: intent.socketFamily,
-                                  time: egress.timeNanoseconds ?? intent.timeNanoseconds) {
+                                  time: egress.timeNanoseconds ?? intent.timeNanoseconds,
+                                  firstLatest: found.intents.map { Lookups.flow($0[i]) }) {
                 claim(&intentRows[i], view(of: intent), flow: index)
             }
         }
@@ -181,18 +182,22 @@ public enum WireJoin {
             var joined = WireJoinRow(kernelRow: Int32(row), egressRow: Int32(row), wireIndex: -1, source: .egress,
                                      verdict: .kernelOnly)
             let unclaimed = { (index: Int) in !claimed[index] }
-            var found: (latest: Int?, nearest: Int?) = (nil, nil)
+            var matched: (latest: Int?, nearest: Int?) = (nil, nil)
             if let key = exactKey(transport: egress.transport ?? .tcp, local: egress.localAddress,
                                   localPort: egress.localPort, remote: egress.remoteAddress, remotePort: egress.remotePort) {
-                found = wire.flows(of: key, near: egress.timeNanoseconds, where: unclaimed)
-                if found.latest == nil && egress.transport == nil {
-                    found = wire.flows(of: withTransport(key, .udp), near: egress.timeNanoseconds, where: unclaimed)
+                if let latest = found.egress.map({ Lookups.flow($0[row]) }) {
+                    matched = wire.flows(from: latest, near: egress.timeNanoseconds, where: unclaimed)
+                } else {
+                    matched = wire.flows(of: key, near: egress.timeNanoseconds, where: unclaimed)
+                }
+                if matched.latest == nil && egress.transport == nil {
+                    matched = wire.flows(of: withTransport(key, .udp), near: egress.timeNanoseconds, where: unclaimed)
                 }
             }
-            if found.latest != nil {
+            if matched.latest != nil {
                 // When every flow of the 5-tuple is claimed, this is the other end of a traced
                 // connection (an accepted socket): nothing new to show.
-                if let free = found.nearest {
+                if let free = matched.nearest {
                     claim(&joined, view(of: egress), flow: free)
                     egressRows.append(joined)
                 }
@@ -272,7 +277,7 @@ public enum WireJoin {
         init(_ key: WireFlowKey) { self.init(address: key.destination, port: key.destinationPort, transport: key.transport) }
     }
 
-    private static func exactKey(transport: WireTransport, local: WireAddress, localPort: UInt16,
+    static func exactKey(transport: WireTransport, local: WireAddress, localPort: UInt16,
                                  remote: WireAddress, remotePort: UInt16) -> WireFlowKey? {
         let local = local.unmapped, remote = remote.unmapped
         guard local.isIPv6 == remote.isIPv6 else { return nil }
@@ -286,15 +291,21 @@ public enum WireJoin {
         return k
     }
 
+    /// The flow a connect or send joins: the nearest unclaimed one of its 5-tuple, TCP then UDP
+    /// when the transport is unknown. `firstLatest`, when given, is the first candidate's latest
+    /// flow, found ahead (`Lookups`).
     private static func lookup(_ wire: WireFlowTable, _ claimed: [Bool], transport: WireTransport?,
                                local: WireAddress, localPort: UInt16, remote: WireAddress, remotePort: UInt16,
-                               family: AddressFamily, time: UInt64?) -> Int? {
-        for t in transport.map({ [$0] }) ?? [.tcp, .udp] {
-            guard let key = exactKey(transport: t, local: local, localPort: localPort, remote: remote, remotePort: remotePort),
-                  let index = wire.flowIndex(for: key, near: time, where: { !claimed[$0] }) else { continue }
-            if !family.wireIsInet6 && key.isIPv6 { continue }
-            return index
-        }
-        return nil
+                               family: AddressFamily, time: UInt64?, firstLatest: Int??) -> Int? {
+        guard let key = exactKey(transport: transport ?? .tcp, local: local, localPort: localPort,
+                                 remote: remote, remotePort: remotePort) else { return nil }
+        // An AF_INET socket never sends IPv6: a flow of its 5-tuple in IPv6 is someone else's.
+        if !family.wireIsInet6 && key.isIPv6 { return nil }
+        let unclaimed = { (index: Int) in !claimed[index] }
+        let first = firstLatest.map { wire.flows(from: $0, near: time, where: unclaimed) }
+            ?? wire.flows(of: key, near: time, where: unclaimed)
+        if let index = first.nearest { return index }
+        guard transport == nil else { return nil }
+        return wire.flowIndex(for: withTransport(key, .udp), near: time, where: unclaimed)
     }
 }

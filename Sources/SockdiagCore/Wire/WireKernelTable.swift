@@ -107,6 +107,13 @@ public struct WireKernelTable: Sendable {
         ignoredEvents += later.ignoredEvents
     }
 
+    /// Whether the socket connected or sent at all.
+    func hasIntent(cookie: UInt64) -> Bool {
+        intents.withUnsafeBufferPointer { intents in
+            firstIntentIndex.find(hash: WireRowIndex.cookieHash(cookie)) { intents[$0].cookie == cookie } != nil
+        }
+    }
+
     /// Whether the socket already has an intent to this destination; when not, indexes the one
     /// about to be appended.
     private mutating func hasIntent(cookie: UInt64, unmapped: WireAddress, port: UInt16) -> Bool {

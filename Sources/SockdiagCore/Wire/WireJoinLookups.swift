@@ -1,0 +1,42 @@
+extension WireJoin {
+    /// The flow-table lookups of a join, made ahead: for each connect or send with an egress
+    /// record, the latest flow of its first candidate 5-tuple; for each socket seen only on
+    /// egress, of its 5-tuple. Each is a cache miss in a large table; they only read the tables,
+    /// so the two lists can be found on two cores at once and the join then walks, claims and
+    /// decides. An absent list is looked up by the join itself.
+    public struct Lookups: Sendable {
+        /// By intent row; -1: no flow (or no egress record).
+        public var intents: [Int32]?
+        /// By egress row; -1: no flow, or a socket that also connected or sent.
+        public var egress: [Int32]?
+
+        public init(intents: [Int32]? = nil, egress: [Int32]? = nil) {
+            self.intents = intents
+            self.egress = egress
+        }
+
+        static func flow(_ found: Int32) -> Int? { found >= 0 ? Int(found) : nil }
+    }
+
+    public static func intentLookups(kernel: WireKernelTable, wire: WireFlowTable) -> [Int32] {
+        kernel.intents.map { intent in
+            guard let row = kernel.egressRow(cookie: intent.cookie) else { return -1 }
+            let egress = kernel.egress[row]
+            guard let key = exactKey(transport: intent.transport ?? egress.transport ?? .tcp, local: egress.localAddress,
+                                     localPort: egress.localPort, remote: intent.address, remotePort: intent.port),
+                  let latest = wire.flowIndex(for: key) else { return -1 }
+            return Int32(latest)
+        }
+    }
+
+    public static func egressLookups(kernel: WireKernelTable, wire: WireFlowTable) -> [Int32] {
+        kernel.egress.map { egress in
+            guard !kernel.hasIntent(cookie: egress.cookie),
+                  let key = exactKey(transport: egress.transport ?? .tcp, local: egress.localAddress,
+                                     localPort: egress.localPort, remote: egress.remoteAddress,
+                                     remotePort: egress.remotePort),
+                  let latest = wire.flowIndex(for: key) else { return -1 }
+            return Int32(latest)
+        }
+    }
+}
