@@ -1,0 +1,39 @@
+import SockdiagCore
+
+// The serial steps after reading, each split over the machine's two cores for large runs: a
+// report of tens of thousands of flows is otherwise waited for on one core while the other idles.
+
+/// The join, its flow-table lookups (a cache miss each) made ahead on two cores: the sockets seen
+/// only on egress on another thread, the connects and sends on this one.
+func joinOnTwoCores(kernel: WireKernelTable, wire: WireFlowTable) throws -> WireJoinResult {
+    guard kernel.intents.count + kernel.egress.count >= 4096 else { return WireJoin.join(kernel: kernel, wire: wire) }
+    let egress = BackgroundWork { WireJoin.egressLookups(kernel: kernel, wire: wire) }
+    let intents = WireJoin.intentLookups(kernel: kernel, wire: wire)
+    return WireJoin.join(kernel: kernel, wire: wire, found: .init(intents: intents, egress: try egress.wait()))
+}
+
+/// Renders the second half of a large report's flows on another core while this one writes the
+/// first half; small reports are written in one go.
+func writeFlowsOnTwoCores(_ report: WireReport, to sink: ([UInt8]) -> Void) throws {
+    let count = report.join.flows.count
+    guard count >= 2048 else { report.jsonFlows(0..<count, to: sink); return }
+    let half = count / 2
+    let secondHalf = BackgroundWork { report.jsonFlows(half..<count) }
+    report.jsonFlows(0..<half, to: sink)
+    sink(try secondHalf.wait())
+}
+
+/// The text report with its cells rendered and its rows written in two halves on two cores.
+func writeTextOnTwoCores(_ report: WireReport, style: OutputStyle, to sink: ([UInt8]) -> Void) throws {
+    let count = report.join.flows.count
+    guard count >= 2048 else { sink(report.text(style: style)); return }
+    let secondCells = BackgroundWork { report.textCells((count / 2)..<count) }
+    let firstCells = report.textCells(0..<(count / 2))
+    let second = try secondCells.wait()
+    let widths = zip(firstCells.widths, second.widths).map { max($0, $1) }
+    let secondRows = BackgroundWork { report.textRows(second, widths: widths, style: style) }
+    sink(report.textHeader(widths: widths, style: style))
+    sink(report.textRows(firstCells, widths: widths, style: style))
+    sink(try secondRows.wait())
+    sink(report.textSummary(style: style))
+}
