@@ -78,6 +78,22 @@ public final class TransientCgroup {
         }
     }
 
+    /// Removes the empty `PREFIX-PID` cgroups of runs that are gone: a run killed with SIGKILL
+    /// cannot remove its own (its links die with it, the directory stays). A directory whose
+    /// process is alive belongs to that run, unless the PID is this process's, which can only be
+    /// an earlier run's with the same number; one with processes in it is kept by the kernel.
+    public static func removeStale(prefix: String, under parent: String) {
+        guard let entries = opendir(parent) else { return }
+        var stale: [String] = []
+        while let entry = readdir(entries) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name.hasPrefix(prefix + "-"), let pid = pid_t(name.dropFirst(prefix.count + 1)), pid > 0 else { continue }
+            if pid == getpid() || (kill(pid, 0) != 0 && errno == ESRCH) { stale.append(parent + "/" + name) }
+        }
+        closedir(entries)
+        for path in stale { rmdir(path) }
+    }
+
     /// Opens cgroup.procs for writing: the child writes itself into it between fork and exec.
     public func openProcsForWriting() throws(SockdiagError) -> Int32 {
         let fd = open(directory.path + "/cgroup.procs", O_WRONLY | O_CLOEXEC)

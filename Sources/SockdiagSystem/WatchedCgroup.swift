@@ -22,6 +22,7 @@ public final class WatchedCgroup {
                 transient = nil
             } else if let command, let program = command.first {
                 _ = try SpawnedCommand.resolveExecutable(program)
+                TransientCgroup.removeStale(prefix: transientPrefix, under: hierarchy.mountPoint)
                 let made = try TransientCgroup.create(named: "\(transientPrefix)-\(getpid())", under: hierarchy.mountPoint)
                 directory = made.directory
                 transient = made

@@ -93,6 +93,24 @@ final class TraceTests: XCTestCase {
         XCTAssertEqual(try TraceFixture.attachedPrograms(cgroup), 0)
     }
 
+    /// A `trace -- CMD` killed with SIGKILL leaves its empty transient cgroup behind; the next
+    /// `trace -- CMD` removes it (and leaves the cgroups of live runs alone).
+    func testTheNextRunRemovesAKilledRunsTransientCgroup() throws {
+        try requirePrivileges()
+        let root = TraceFixture.cgroupRoot
+        var gone: pid_t = 4_000_000
+        while kill(gone, 0) == 0 || errno != ESRCH { gone -= 1 }
+        let stale = root + "/sockdiag-trace-\(gone)", live = root + "/sockdiag-trace-\(getpid())-x"
+        let ours = root + "/sockdiag-trace-1"  // init is alive: not stale
+        for path in [stale, live, ours] { XCTAssertEqual(mkdir(path, 0o755), 0, path) }
+        defer { for path in [stale, live, ours] { rmdir(path) } }
+        let result = try Sockdiag.run(["trace", "--", "/bin/true"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stale), "a killed run's empty cgroup is removed")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: live), "not a PREFIX-PID name: kept")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: ours), "a live process's cgroup is kept")
+    }
+
     func testPrivateCgroupMountUnderIpNetnsExec() throws {
         try requirePrivileges()
         let namespace = "sockdiag-test-trace-ns-\(getpid())"
