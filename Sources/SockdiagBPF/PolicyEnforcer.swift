@@ -114,11 +114,11 @@ public final class PolicyEnforcer {
                 hook.addressFamily == .inet ? .v4(IPv4Address(networkBytes: bytes.prefix(4))) : .v6(IPv6Address(networkBytes: bytes))
             }
         }
-        return TraceRedirect(
+        let context = TraceTaskContext(
             hook: hook, timeNs: decoder.wallClock(r.time_ns), pid: Int32(bitPattern: r.tgid), tid: Int32(bitPattern: r.tid),
             comm: TraceRecordDecoder.cString(r.comm), uid: r.uid, cgroupID: r.cgroup_id, cookie: r.cookie, socketFamily: family,
-            transport: TransportProtocol(ipProtocolNumber: Int(r.protocol)),
-            hookOriginal: SocketAddress(address(r.original_addr), Port(r.original_port)),
-            hookTarget: SocketAddress(address(r.addr), Port(r.port)))
+            transport: TransportProtocol(ipProtocolNumber: Int(r.protocol)))
+        return TraceRedirect(context, hookOriginal: SocketAddress(address(r.original_addr), Port(r.original_port)),
+                             hookTarget: SocketAddress(address(r.addr), Port(r.port)))
     }
 }

@@ -47,13 +47,13 @@ struct TraceRecordDecoder {
               let family = AddressFamily(rawSocketFamily: Int(field(\.socket_family, UInt16.self))) else { return nil }
         let addressOffset = MemoryLayout<SockAddr>.offset(of: \SockAddr.addr)!
         let commOffset = MemoryLayout<SockAddr>.offset(of: \SockAddr.comm)!
-        return TraceSocketCall(
+        let context = TraceTaskContext(
             hook: hook, timeNs: wallClock(field(\.time_ns, UInt64.self)), pid: Int32(bitPattern: field(\.tgid, UInt32.self)),
             tid: Int32(bitPattern: field(\.tid, UInt32.self)), comm: Self.string(data + commOffset, limit: Int(SOCKDIAG_COMM_LEN)),
             uid: field(\.uid, UInt32.self), cgroupID: field(\.cgroup_id, UInt64.self), cookie: field(\.cookie, UInt64.self),
-            socketFamily: family, transport: TransportProtocol(ipProtocolNumber: Int(field(\.protocol, UInt16.self))),
-            hookAddress: Self.address(data + addressOffset, v4: hook.addressFamily == .inet),
-            port: Port(field(\.port, UInt16.self)))
+            socketFamily: family, transport: TransportProtocol(ipProtocolNumber: Int(field(\.protocol, UInt16.self))))
+        return TraceSocketCall(context, hookAddress: Self.address(data + addressOffset, v4: hook.addressFamily == .inet),
+                               port: Port(field(\.port, UInt16.self)))
     }
 
     func decodeEgress(_ record: sockdiag_egress_event, isFinal: Bool) -> TraceEgress? {

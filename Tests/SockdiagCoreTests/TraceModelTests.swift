@@ -5,8 +5,9 @@ import XCTest
 final class TraceModelTests: XCTestCase {
     func call(_ hook: TraceHook, _ family: AddressFamily, _ address: String, cookie: UInt64 = 7,
               transport: TransportProtocol? = .udp) -> TraceSocketCall {
-        TraceSocketCall(hook: hook, timeNs: 1_000, pid: 42, tid: 43, comm: "dotnet", uid: 0, cgroupID: 9, cookie: cookie,
-                        socketFamily: family, transport: transport, hookAddress: IPAddress(address)!, port: Port(53))
+        TraceSocketCall(TraceTaskContext(hook: hook, timeNs: 1_000, pid: 42, tid: 43, comm: "dotnet", uid: 0, cgroupID: 9,
+                                         cookie: cookie, socketFamily: family, transport: transport),
+                        hookAddress: IPAddress(address)!, port: Port(53))
     }
 
     func egress(cookie: UInt64 = 7, family: AddressFamily = .inet6, wire: TraceWireProtocol = .ipv4, final: Bool = false) -> TraceEgress {
@@ -146,8 +147,8 @@ final class TraceModelTests: XCTestCase {
 
     func testFastJSONLinesAreByteForByteTheJSONValue() {
         var odd = call(.connect6, .inet6, "2001:db8::1", cookie: 1 << 63, transport: nil)
-        odd = TraceSocketCall(hook: odd.hook, timeNs: UInt64.max, pid: -1, tid: 0, comm: "we\"ird\tname", uid: UInt32.max,
-                              cgroupID: 0, cookie: odd.cookie, socketFamily: .inet6, transport: nil,
+        odd = TraceSocketCall(TraceTaskContext(hook: odd.hook, timeNs: UInt64.max, pid: -1, tid: 0, comm: "we\"ird\tname",
+                                               uid: UInt32.max, cgroupID: 0, cookie: odd.cookie, socketFamily: .inet6, transport: nil),
                               hookAddress: odd.hookAddress, port: Port(0))
         var named = egress(final: true)
         named.pid = 42

@@ -30,8 +30,8 @@ final class TracePolicyModelTests: XCTestCase {
     }
 
     func testRedirectFromAnInet6SocketAtSendmsg4ShowsTheMappedForms() {
-        let redirect = TraceRedirect(hook: .sendmsg4, timeNs: 5, pid: 7, tid: 7, comm: "dotnet", uid: 0, cgroupID: 1, cookie: 3,
-                                     socketFamily: .inet6, transport: .udp,
+        let redirect = TraceRedirect(TraceTaskContext(hook: .sendmsg4, timeNs: 5, pid: 7, tid: 7, comm: "dotnet", uid: 0,
+                                                      cgroupID: 1, cookie: 3, socketFamily: .inet6, transport: .udp),
                                      hookOriginal: SocketAddress(.v4(IPv4Address(10, 0, 0, 53)), Port(53)),
                                      hookTarget: SocketAddress(.v4(.loopback), Port(5353)))
         let json = TracePolicyEvent.redirect(redirect).json(blockRule: "skb->protocol")
@@ -47,9 +47,9 @@ final class TracePolicyModelTests: XCTestCase {
 
     func testBlockedSocketsAreNamedAndCounted() {
         var session = TraceSession()
-        _ = session.process(.socketCall(TraceSocketCall(hook: .connect6, timeNs: 1, pid: 9, tid: 9, comm: "curl", uid: 0, cgroupID: 1,
-                                                        cookie: 4, socketFamily: .inet6, transport: .tcp,
-                                                        hookAddress: .v6(.loopback), port: Port(443))))
+        let context = TraceTaskContext(hook: .connect6, timeNs: 1, pid: 9, tid: 9, comm: "curl", uid: 0, cgroupID: 1,
+                                       cookie: 4, socketFamily: .inet6, transport: .tcp)
+        _ = session.process(.socketCall(TraceSocketCall(context, hookAddress: .v6(.loopback), port: Port(443))))
         let blocked = TraceEgress(cookie: 4, timeNs: 2, pid: nil, comm: nil, socketFamily: .inet6, wireProtocol: .ipv6, transport: .tcp,
                                   local: SocketAddress(.v6(.loopback), Port(40000)), remote: SocketAddress(.v6(.loopback), Port(443)),
                                   packets: 1, bytes: 80, isFinal: false)

@@ -1,5 +1,5 @@
-/// A connect, unconnected send or bind, as a cgroup hook saw it.
-public struct TraceSocketCall: Hashable, Sendable {
+/// Who called and on which socket: the part every cgroup hook's event records the same way.
+public struct TraceTaskContext: Hashable, Sendable {
     public let hook: TraceHook
     /// Wall-clock time of the hook, nanoseconds since the Unix epoch.
     public let timeNs: UInt64
@@ -13,12 +13,9 @@ public struct TraceSocketCall: Hashable, Sendable {
     public let socketFamily: AddressFamily
     /// nil for anything but TCP and UDP (ICMP sockets, raw sockets).
     public let transport: TransportProtocol?
-    /// The address exactly as the hook received it (sendmsg4 on an AF_INET6 socket: `a.b.c.d`).
-    public let hookAddress: IPAddress
-    public let port: Port
 
     public init(hook: TraceHook, timeNs: UInt64, pid: Int32, tid: Int32, comm: String, uid: UInt32, cgroupID: UInt64,
-                cookie: UInt64, socketFamily: AddressFamily, transport: TransportProtocol?, hookAddress: IPAddress, port: Port) {
+                cookie: UInt64, socketFamily: AddressFamily, transport: TransportProtocol?) {
         self.hook = hook
         self.timeNs = timeNs
         self.pid = pid
@@ -29,22 +26,57 @@ public struct TraceSocketCall: Hashable, Sendable {
         self.cookie = cookie
         self.socketFamily = socketFamily
         self.transport = transport
-        self.hookAddress = hookAddress
-        self.port = port
     }
 
-    /// The address as the program passed it. An AF_INET6 socket reaches a `4` hook only with an
-    /// IPv4 destination (a mapped `::ffff:a.b.c.d`, which the kernel un-maps before sendmsg4), so
-    /// the event shows it mapped again: the socket is IPv6, the peer is IPv4.
-    public var address: IPAddress {
+    /// An address as the program passed it. An AF_INET6 socket reaches a `4` hook only with an
+    /// IPv4 destination (a mapped `::ffff:a.b.c.d`, which the kernel un-maps before the hook), so
+    /// it is shown mapped again: the socket is IPv6, the peer is IPv4.
+    public func programForm(_ hookAddress: IPAddress) -> IPAddress {
         if socketFamily == .inet6, case let .v4(v4) = hookAddress { return .v6(IPv6Address(mapping: v4)) }
         return hookAddress
     }
 
+    /// The JSON keys from `hook` to `protocol`, in the order docs/trace.md lists them.
+    var jsonPairs: [(String, JSON)] {
+        [
+            ("hook", .string(hook.rawValue)),
+            ("time_ns", .number(timeNs)),
+            ("pid", .number(pid)),
+            ("tid", .number(tid)),
+            ("comm", .string(comm)),
+            ("uid", .number(uid)),
+            ("cgroup_id", .number(cgroupID)),
+            ("cookie", .number(cookie)),
+            ("socket_family", .string(socketFamily.rawValue)),
+            ("protocol", .optional(transport?.rawValue)),
+        ]
+    }
+}
+
+/// A connect, unconnected send or bind, as a cgroup hook saw it. The caller and socket are in
+/// `context`, read through as `call.pid`, `call.hook` and so on.
+@dynamicMemberLookup
+public struct TraceSocketCall: Hashable, Sendable {
+    public let context: TraceTaskContext
+    /// The address exactly as the hook received it (sendmsg4 on an AF_INET6 socket: `a.b.c.d`).
+    public let hookAddress: IPAddress
+    public let port: Port
+
+    public init(_ context: TraceTaskContext, hookAddress: IPAddress, port: Port) {
+        self.context = context
+        self.hookAddress = hookAddress
+        self.port = port
+    }
+
+    public subscript<Value>(dynamicMember path: KeyPath<TraceTaskContext, Value>) -> Value { context[keyPath: path] }
+
+    /// The address as the program passed it (see `TraceTaskContext.programForm`).
+    public var address: IPAddress { context.programForm(hookAddress) }
+
     public var classification: AddressClassification { address.classification }
 
     /// An AF_INET6 socket talking to an IPv4 peer: the dual-stack surprise.
-    public var isMapped: Bool { socketFamily == .inet6 && classification.kind == .ipv4Mapped }
+    public var isMapped: Bool { context.socketFamily == .inet6 && classification.kind == .ipv4Mapped }
 }
 
 /// One socket's packets on egress: the socket's family against the IP version really sent.

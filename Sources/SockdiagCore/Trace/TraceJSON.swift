@@ -11,18 +11,7 @@ extension TraceEvent {
 extension TraceSocketCall {
     public func json(lesson: TraceLesson?) -> JSON {
         let classification = self.classification
-        var pairs: [(String, JSON)] = [
-            ("event", .string(hook.call.rawValue)),
-            ("hook", .string(hook.rawValue)),
-            ("time_ns", .number(timeNs)),
-            ("pid", .number(pid)),
-            ("tid", .number(tid)),
-            ("comm", .string(comm)),
-            ("uid", .number(uid)),
-            ("cgroup_id", .number(cgroupID)),
-            ("cookie", .number(cookie)),
-            ("socket_family", .string(socketFamily.rawValue)),
-            ("protocol", .optional(transport?.rawValue)),
+        var pairs: [(String, JSON)] = [("event", .string(self.hook.call.rawValue))] + context.jsonPairs + [
             ("address", .string(address.description)),
             ("port", .number(port.value)),
             ("class", .string(classification.kind.rawValue)),

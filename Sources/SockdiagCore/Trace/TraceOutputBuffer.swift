@@ -169,18 +169,18 @@ extension TraceEvent {
 
 extension TraceSocketCall {
     fileprivate func appendJSON(lesson: TraceLesson?, to out: inout TraceOutputBuffer) {
-        let classification = self.classification
-        out.raw("{\"event\":"); out.quoted(hook.call.rawValue)
-        out.raw(",\"hook\":"); out.quoted(hook.rawValue)
-        out.raw(",\"time_ns\":"); out.number(timeNs)
-        out.raw(",\"pid\":"); out.number(pid)
-        out.raw(",\"tid\":"); out.number(tid)
-        out.raw(",\"comm\":"); out.quoted(comm)
-        out.raw(",\"uid\":"); out.number(uid)
-        out.raw(",\"cgroup_id\":"); out.number(cgroupID)
-        out.raw(",\"cookie\":"); out.number(cookie)
-        out.raw(",\"socket_family\":"); out.quoted(socketFamily.rawValue)
-        out.raw(",\"protocol\":"); out.optionalQuoted(transport?.rawValue)
+        let classification = self.classification, c = context
+        out.raw("{\"event\":"); out.quoted(c.hook.call.rawValue)
+        out.raw(",\"hook\":"); out.quoted(c.hook.rawValue)
+        out.raw(",\"time_ns\":"); out.number(c.timeNs)
+        out.raw(",\"pid\":"); out.number(c.pid)
+        out.raw(",\"tid\":"); out.number(c.tid)
+        out.raw(",\"comm\":"); out.quoted(c.comm)
+        out.raw(",\"uid\":"); out.number(c.uid)
+        out.raw(",\"cgroup_id\":"); out.number(c.cgroupID)
+        out.raw(",\"cookie\":"); out.number(c.cookie)
+        out.raw(",\"socket_family\":"); out.quoted(c.socketFamily.rawValue)
+        out.raw(",\"protocol\":"); out.optionalQuoted(c.transport?.rawValue)
         out.raw(",\"address\":"); out.quoted(address)
         out.raw(",\"port\":"); out.number(port.value)
         out.raw(",\"class\":"); out.quoted(classification.kind.rawValue)

@@ -74,47 +74,26 @@ public struct TracePolicy: Hashable, Sendable {
     public var blockRule: String { naive ? "skb->family" : "skb->protocol" }
 }
 
-/// A connect or unconnected send rewritten by `--redirect`.
+/// A connect or unconnected send rewritten by `--redirect`. The caller and socket are in
+/// `context`, read through as `redirect.pid` and so on.
+@dynamicMemberLookup
 public struct TraceRedirect: Hashable, Sendable {
-    public let hook: TraceHook
-    public let timeNs: UInt64
-    public let pid: Int32
-    public let tid: Int32
-    public let comm: String
-    public let uid: UInt32
-    public let cgroupID: UInt64
-    public let cookie: UInt64
-    public let socketFamily: AddressFamily
-    public let transport: TransportProtocol?
+    public let context: TraceTaskContext
     /// As the hook received them (IPv4 at the `4` hooks).
     public let hookOriginal: SocketAddress
     public let hookTarget: SocketAddress
 
-    public init(hook: TraceHook, timeNs: UInt64, pid: Int32, tid: Int32, comm: String, uid: UInt32, cgroupID: UInt64,
-                cookie: UInt64, socketFamily: AddressFamily, transport: TransportProtocol?,
-                hookOriginal: SocketAddress, hookTarget: SocketAddress) {
-        self.hook = hook
-        self.timeNs = timeNs
-        self.pid = pid
-        self.tid = tid
-        self.comm = comm
-        self.uid = uid
-        self.cgroupID = cgroupID
-        self.cookie = cookie
-        self.socketFamily = socketFamily
-        self.transport = transport
+    public init(_ context: TraceTaskContext, hookOriginal: SocketAddress, hookTarget: SocketAddress) {
+        self.context = context
         self.hookOriginal = hookOriginal
         self.hookTarget = hookTarget
     }
 
-    /// The destination as the program gave it (mapped again for an AF_INET6 socket at a `4` hook).
-    public var original: SocketAddress { SocketAddress(programForm(hookOriginal.address), hookOriginal.port) }
-    public var target: SocketAddress { SocketAddress(programForm(hookTarget.address), hookTarget.port) }
+    public subscript<Value>(dynamicMember path: KeyPath<TraceTaskContext, Value>) -> Value { context[keyPath: path] }
 
-    private func programForm(_ address: IPAddress) -> IPAddress {
-        if socketFamily == .inet6, case let .v4(v4) = address { return .v6(IPv6Address(mapping: v4)) }
-        return address
-    }
+    /// The destination as the program gave it (mapped again for an AF_INET6 socket at a `4` hook).
+    public var original: SocketAddress { SocketAddress(context.programForm(hookOriginal.address), hookOriginal.port) }
+    public var target: SocketAddress { SocketAddress(context.programForm(hookTarget.address), hookTarget.port) }
 }
 
 /// What the policy programs report besides the trace: redirects and blocked sockets.

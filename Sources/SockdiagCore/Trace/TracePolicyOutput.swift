@@ -3,18 +3,7 @@ extension TracePolicyEvent {
     public func json(blockRule: String) -> JSON {
         switch self {
         case let .redirect(r):
-            return .object([
-                ("event", "redirect"),
-                ("hook", .string(r.hook.rawValue)),
-                ("time_ns", .number(r.timeNs)),
-                ("pid", .number(r.pid)),
-                ("tid", .number(r.tid)),
-                ("comm", .string(r.comm)),
-                ("uid", .number(r.uid)),
-                ("cgroup_id", .number(r.cgroupID)),
-                ("cookie", .number(r.cookie)),
-                ("socket_family", .string(r.socketFamily.rawValue)),
-                ("protocol", .optional(r.transport?.rawValue)),
+            return .object([("event", "redirect")] + r.context.jsonPairs + [
                 ("original_address", .string(r.original.address.description)),
                 ("original_port", .number(r.original.port.value)),
                 ("address", .string(r.target.address.description)),
