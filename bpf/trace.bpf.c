@@ -72,35 +72,48 @@ static __always_inline void fill_task(struct sockdiag_sock_addr_event *e)
     bpf_get_current_comm(e->comm, sizeof(e->comm));
 }
 
-static __always_inline int report_sock_addr(struct bpf_sock_addr *ctx, __u32 hook)
+/* A connect/sendmsg/bind event, reserved in the ring and filled with the calling task; NULL (and
+ * counted as lost) when the ring is full. */
+static __always_inline struct sockdiag_sock_addr_event *new_sock_addr_event(__u32 hook)
 {
     struct sockdiag_sock_addr_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
     if (!e) {
         count_lost();
-        return ALLOW;
+        return 0;
     }
     fill_task(e);
     e->kind = SOCKDIAG_EVENT_SOCK_ADDR;
     e->hook = hook;
+    e->reserved = 0;
+    return e;
+}
+
+/* The address as four words: an IPv4 one in the first, the rest zero. Context fields can only be
+ * read through the context itself, so the callers read them and pass the values. */
+static __always_inline void store_address(struct sockdiag_sock_addr_event *e, __u32 w0, __u32 w1, __u32 w2, __u32 w3)
+{
+    __u32 *words = (__u32 *)e->addr;
+    words[0] = w0;
+    words[1] = w1;
+    words[2] = w2;
+    words[3] = w3;
+}
+
+static __always_inline int report_sock_addr(struct bpf_sock_addr *ctx, __u32 hook)
+{
+    struct sockdiag_sock_addr_event *e = new_sock_addr_event(hook);
+    if (!e)
+        return ALLOW;
     e->cookie = bpf_get_socket_cookie(ctx);
     e->socket_family = ctx->family;
     e->user_family = ctx->user_family;
     e->socket_type = ctx->type;
     e->protocol = ctx->protocol;
     e->port = bpf_ntohs((__u16)ctx->user_port);
-    e->reserved = 0;
-    __u32 *words = (__u32 *)e->addr;
-    if (hook == SOCKDIAG_HOOK_CONNECT4 || hook == SOCKDIAG_HOOK_SENDMSG4) {
-        words[0] = ctx->user_ip4;
-        words[1] = 0;
-        words[2] = 0;
-        words[3] = 0;
-    } else {
-        words[0] = ctx->user_ip6[0];
-        words[1] = ctx->user_ip6[1];
-        words[2] = ctx->user_ip6[2];
-        words[3] = ctx->user_ip6[3];
-    }
+    if (hook == SOCKDIAG_HOOK_CONNECT4 || hook == SOCKDIAG_HOOK_SENDMSG4)
+        store_address(e, ctx->user_ip4, 0, 0, 0);
+    else
+        store_address(e, ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3]);
     bpf_ringbuf_submit(e, wakeup_flags());
     return ALLOW;
 }
@@ -119,33 +132,19 @@ int trace_sendmsg6(struct bpf_sock_addr *ctx) { return report_sock_addr(ctx, SOC
 
 static __always_inline int report_bind(struct bpf_sock *sk, __u32 hook)
 {
-    struct sockdiag_sock_addr_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-    if (!e) {
-        count_lost();
+    struct sockdiag_sock_addr_event *e = new_sock_addr_event(hook);
+    if (!e)
         return ALLOW;
-    }
-    fill_task(e);
-    e->kind = SOCKDIAG_EVENT_SOCK_ADDR;
-    e->hook = hook;
     e->cookie = bpf_get_socket_cookie(sk);
     e->socket_family = sk->family;
     e->user_family = hook == SOCKDIAG_HOOK_POST_BIND4 ? AF_INET : AF_INET6;
     e->socket_type = sk->type;
     e->protocol = sk->protocol;
     e->port = sk->src_port;
-    e->reserved = 0;
-    __u32 *words = (__u32 *)e->addr;
-    if (hook == SOCKDIAG_HOOK_POST_BIND4) {
-        words[0] = sk->src_ip4;
-        words[1] = 0;
-        words[2] = 0;
-        words[3] = 0;
-    } else {
-        words[0] = sk->src_ip6[0];
-        words[1] = sk->src_ip6[1];
-        words[2] = sk->src_ip6[2];
-        words[3] = sk->src_ip6[3];
-    }
+    if (hook == SOCKDIAG_HOOK_POST_BIND4)
+        store_address(e, sk->src_ip4, 0, 0, 0);
+    else
+        store_address(e, sk->src_ip6[0], sk->src_ip6[1], sk->src_ip6[2], sk->src_ip6[3]);
     bpf_ringbuf_submit(e, wakeup_flags());
     return ALLOW;
 }
