@@ -90,44 +90,20 @@ func compareOffline(pcap: String, events: String, writePcapng: String?) throws -
     }
     // The event log and the capture are independent until the join: read them on two cores. The
     // capture is read faster, so its thread then takes parts of the log from the back.
-    let parts = try EventLogParts(path: events)
-    let eventsReading = BackgroundWork { () throws -> WireEventLogReader in
-        if let parts { return try parts.readFromFront() }
-        return try readEventLog(events)
-    }
+    let log = try EventLogParts(path: events)
+    let eventsReading = BackgroundWork { try log.readFromFront() }
     let captureResult = Result { try WireCaptureReader.flows(fromFile: pcap) }
     var logTail: Result<[WireEventLogReader], Error> = .success([])
-    if let parts, case .success = captureResult { logTail = Result { try parts.readFromBack() } }
-    var reader = try eventsReading.wait()
+    if case .success = captureResult { logTail = Result { try log.readFromBack() } }
+    let front = try eventsReading.wait()
     let (table, capture) = try captureResult.get()
-    if let parts { reader = try parts.merged(reader, logTail.get()) }
+    let reader = try log.merged(front, logTail.get())
     let join = try joinOnTwoCores(kernel: reader.kernel, wire: table)
     if let writePcapng {
         try WireCaptureReader.writeAnnotated(capturePath: pcap, outputPath: writePcapng, interface: nil,
                                              table: table, join: join)
     }
     return WireReport(join: join, capture: capture, events: WireEventsSummary(file: events, reader: reader))
-}
-
-/// Reads a `sockdiag trace --json` log in chunks.
-func readEventLog(_ path: String) throws -> WireEventLogReader {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw SockdiagError.invalidInput("cannot open events file \(path): \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
-    var reader = WireEventLogReader()
-    var info = stat()
-    if fstat(fd, &info) == 0 { reader.reserveCapacity(bytes: Int(info.st_size)) }
-    try reader.read { buffer in
-        while true {
-            let n = read(fd, buffer.baseAddress, buffer.count)
-            if n >= 0 { return n }
-            if errno != EINTR {
-                throw SockdiagError.invalidInput("cannot read events file \(path): \(String(cString: strerror(errno)))")
-            }
-        }
-    }
-    try reader.validate(path: path)
-    return reader
 }
 
 /// Whether two paths name one file (same device and inode), links and `./` spellings included.

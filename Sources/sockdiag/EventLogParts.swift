@@ -3,11 +3,12 @@ import Glibc
 #endif
 import SockdiagCore
 
-/// An event log in a regular file, cut at line starts into parts that two threads take from
-/// either end: the event thread from the front, the capture thread from the back once its capture
-/// is read, so neither core idles while the other still reads. The parts read from the back keep
-/// unnamed sockets' totals aside (`WireEventLogReader(partStartingAt:)`); `merged` joins all parts
-/// into what one pass would have read.
+/// An event log, cut at line starts into parts that two threads take from either end: the event
+/// thread from the front, the capture thread from the back once its capture is read, so neither
+/// core idles while the other still reads. The parts read from the back keep unnamed sockets'
+/// totals aside (`WireEventLogReader(partStartingAt:)`); `merged` joins all parts into what one
+/// pass would have read. What is not a regular file (a pipe) is one part, read in order from the
+/// front.
 final class EventLogParts: @unchecked Sendable {
     let path: String
     private let fd: Int32
@@ -15,6 +16,8 @@ final class EventLogParts: @unchecked Sendable {
     /// long it is by then.
     private let starts: [Int]
     private let size: Int
+    /// A regular file, read with `pread`: parts can be read from anywhere.
+    private let seekable: Bool
     private let lock: UnsafeMutablePointer<pthread_mutex_t>
     /// Parts `0..<front` are the event thread's, `back..<starts.count` the capture thread's.
     private var front = 0
@@ -23,18 +26,14 @@ final class EventLogParts: @unchecked Sendable {
     /// Parts of about this many bytes, or fewer, larger parts for logs over 64 of them.
     static let partBytes = 2 << 20
 
-    /// Nil for what is not a regular file (a pipe is read in one pass).
-    init?(path: String) throws {
+    init(path: String) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SockdiagError.invalidInput("cannot open events file \(path): \(String(cString: strerror(errno)))") }
         var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
-            close(fd)
-            return nil
-        }
+        seekable = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
         self.path = path
         self.fd = fd
-        size = Int(info.st_size)
+        size = seekable ? Int(info.st_size) : 0
         lock = .allocate(capacity: 1)
         pthread_mutex_init(lock, nil)
         let partBytes = max(EventLogParts.partBytes, size / 64)
@@ -79,6 +78,7 @@ final class EventLogParts: @unchecked Sendable {
     /// The capture thread: parts from the back, each into a reader of its own, until the threads
     /// meet; front to back.
     func readFromBack() throws -> [WireEventLogReader] {
+        guard seekable else { return [] }
         var readers: [WireEventLogReader] = []
         while let part = claim(fromFront: false) {
             var reader = WireEventLogReader(partStartingAt: starts[part])
@@ -99,7 +99,7 @@ final class EventLogParts: @unchecked Sendable {
         for part in later {
             try whole.append(part) { offset, length in
                 var line = [UInt8](repeating: 0, count: length)
-                let n = try line.withUnsafeMutableBytes { try pread(into: $0, at: offset) }
+                let n = try line.withUnsafeMutableBytes { try read(into: $0, at: offset) }
                 return Array(line.prefix(n))
             }
         }
@@ -124,16 +124,18 @@ final class EventLogParts: @unchecked Sendable {
         let end = part + 1 < starts.count ? starts[part + 1] : Int.max
         guard offset < end else { return 0 }
         let count = min(buffer.count, end - offset)
-        return try pread(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]), at: offset)
+        return try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]), at: offset)
     }
 
-    private func pread(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws -> Int {
-        try EventLogParts.pread(fd, into: buffer, at: offset, path: path)
+    private func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws -> Int {
+        try EventLogParts.read(fd, into: buffer, at: seekable ? offset : nil, path: path)
     }
 
-    private static func pread(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int, path: String) throws -> Int {
+    /// `pread` at `offset`, or `read` where the file has no offsets; retried on EINTR.
+    private static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int?, path: String) throws -> Int {
         while true {
-            let n = Glibc.pread(fd, buffer.baseAddress, buffer.count, off_t(offset))
+            let n = offset.map { Glibc.pread(fd, buffer.baseAddress, buffer.count, off_t($0)) }
+                ?? Glibc.read(fd, buffer.baseAddress, buffer.count)
             if n >= 0 { return n }
             if errno != EINTR {
                 throw SockdiagError.invalidInput("cannot read events file \(path): \(String(cString: strerror(errno)))")
@@ -147,7 +149,7 @@ final class EventLogParts: @unchecked Sendable {
         defer { window.deallocate() }
         var at = offset - 1
         while true {
-            let n = try pread(fd, into: window, at: at, path: path)
+            let n = try read(fd, into: window, at: at, path: path)
             if n == 0 { return nil }
             if let newline = memchr(window.baseAddress!, 0x0A, n) {
                 return at + (UnsafeRawPointer(newline) - UnsafeRawPointer(window.baseAddress!)) + 1
