@@ -11,6 +11,9 @@ public enum WireVerdict: String, Hashable, Sendable, CaseIterable {
     /// On the wire, but from no traced socket.
     case wireOnly = "wire-only"
 
+    /// The socket's family and the wire's IP version differ: what makes compare-wire exit 1.
+    public var familyDiffers: Bool { if case .ipv4Mapped = self { return true } else { return false } }
+
     /// Position in `allCases`, found by matching cases: no raw-value strings in the loop.
     public var index: Int {
         switch self {
@@ -62,7 +65,7 @@ public struct WireJoinedFlow: Sendable, Equatable {
     }
 
     /// The socket is AF_INET6 and its packets are IPv4 (or the reverse): the thing to report.
-    public var familyDiffers: Bool { if case .ipv4Mapped = verdict { return true } else { return false } }
+    public var familyDiffers: Bool { verdict.familyDiffers }
 }
 
 public struct WireJoinResult: Sendable {
@@ -79,9 +82,7 @@ public struct WireJoinResult: Sendable {
         return counts
     }
 
-    public var exitStatus: ExitStatus {
-        flows.rows.contains(where: { if case .ipv4Mapped = $0.verdict { return true } else { return false } }) ? .problemFound : .ok
-    }
+    public var exitStatus: ExitStatus { flows.rows.contains(where: \.verdict.familyDiffers) ? .problemFound : .ok }
 }
 
 /// Joins the kernel's sockets with the capture's flows. A socket's egress record gives its local
@@ -110,10 +111,8 @@ public enum WireJoin {
             egressHasIntent[egressRow] = true
             intentRows[i].egressRow = Int32(egressRow)
             let egress = kernel.egress[egressRow]
-            if let index = lookup(wire, claimed, transport: intent.transport ?? egress.transport,
-                                  local: egress.localAddress, localPort: egress.localPort,
-                                  remote: intent.address, remotePort: intent.port, family: intent.socketFamily,
-                                  time: egress.timeNanoseconds ?? intent.timeNanoseconds,
+            if let index = lookup(wire, claimed, key: key(of: intent, egress), transportKnown: (intent.transport ?? egress.transport) != nil,
+                                  family: intent.socketFamily, time: egress.timeNanoseconds ?? intent.timeNanoseconds,
                                   firstLatest: found.intents.map { Lookups.flow($0[i]) }) {
                 claim(&intentRows[i], view(of: intent), flow: index)
             }
@@ -124,8 +123,7 @@ public enum WireJoin {
                                      verdict: .kernelOnly)
             let unclaimed = { (index: Int) in !claimed[index] }
             var matched: (latest: Int?, nearest: Int?) = (nil, nil)
-            if let key = exactKey(transport: egress.transport ?? .tcp, local: egress.localAddress,
-                                  localPort: egress.localPort, remote: egress.remoteAddress, remotePort: egress.remotePort) {
+            if let key = key(of: egress) {
                 if let latest = found.egress.map({ Lookups.flow($0[row]) }) {
                     matched = wire.flows(from: latest, near: egress.timeNanoseconds, where: unclaimed)
                 } else {
@@ -218,7 +216,20 @@ public enum WireJoin {
         init(_ key: WireFlowKey) { self.init(address: key.destination, port: key.destinationPort, transport: key.transport) }
     }
 
-    static func exactKey(transport: WireTransport, local: WireAddress, localPort: UInt16,
+    /// The 5-tuple a connect or send joins by: its destination, the local end from its socket's
+    /// egress record, TCP when neither says.
+    static func key(of intent: WireKernelIntent, _ egress: WireEgress) -> WireFlowKey? {
+        exactKey(transport: intent.transport ?? egress.transport ?? .tcp, local: egress.localAddress,
+                 localPort: egress.localPort, remote: intent.address, remotePort: intent.port)
+    }
+
+    /// The 5-tuple of a socket seen on egress, TCP when the record does not say.
+    static func key(of egress: WireEgress) -> WireFlowKey? {
+        exactKey(transport: egress.transport ?? .tcp, local: egress.localAddress, localPort: egress.localPort,
+                 remote: egress.remoteAddress, remotePort: egress.remotePort)
+    }
+
+    private static func exactKey(transport: WireTransport, local: WireAddress, localPort: UInt16,
                                  remote: WireAddress, remotePort: UInt16) -> WireFlowKey? {
         let local = local.unmapped, remote = remote.unmapped
         guard local.isIPv6 == remote.isIPv6 else { return nil }
@@ -232,21 +243,19 @@ public enum WireJoin {
         return k
     }
 
-    /// The flow a connect or send joins: the nearest unclaimed one of its 5-tuple, TCP then UDP
-    /// when the transport is unknown. `firstLatest`, when given, is the first candidate's latest
-    /// flow, found ahead (`Lookups`).
-    private static func lookup(_ wire: WireFlowTable, _ claimed: [Bool], transport: WireTransport?,
-                               local: WireAddress, localPort: UInt16, remote: WireAddress, remotePort: UInt16,
+    /// The flow a connect or send joins: the nearest unclaimed one of its 5-tuple (`key`), then,
+    /// when the transport is unknown, of the same 5-tuple in UDP. `firstLatest`, when given, is
+    /// `key`'s latest flow, found ahead (`Lookups`).
+    private static func lookup(_ wire: WireFlowTable, _ claimed: [Bool], key: WireFlowKey?, transportKnown: Bool,
                                family: AddressFamily, time: UInt64?, firstLatest: Int??) -> Int? {
-        guard let key = exactKey(transport: transport ?? .tcp, local: local, localPort: localPort,
-                                 remote: remote, remotePort: remotePort) else { return nil }
+        guard let key else { return nil }
         // An AF_INET socket never sends IPv6: a flow of its 5-tuple in IPv6 is someone else's.
         if !family.wireIsInet6 && key.isIPv6 { return nil }
         let unclaimed = { (index: Int) in !claimed[index] }
         let first = firstLatest.map { wire.flows(from: $0, near: time, where: unclaimed) }
             ?? wire.flows(of: key, near: time, where: unclaimed)
         if let index = first.nearest { return index }
-        guard transport == nil else { return nil }
+        guard !transportKnown else { return nil }
         return wire.flowIndex(for: withTransport(key, .udp), near: time, where: unclaimed)
     }
 }

@@ -20,10 +20,7 @@ extension WireJoin {
 
     public static func intentLookups(kernel: WireKernelTable, wire: WireFlowTable) -> [Int32] {
         kernel.intents.map { intent in
-            guard let row = kernel.egressRow(cookie: intent.cookie) else { return -1 }
-            let egress = kernel.egress[row]
-            guard let key = exactKey(transport: intent.transport ?? egress.transport ?? .tcp, local: egress.localAddress,
-                                     localPort: egress.localPort, remote: intent.address, remotePort: intent.port),
+            guard let row = kernel.egressRow(cookie: intent.cookie), let key = key(of: intent, kernel.egress[row]),
                   let latest = wire.flowIndex(for: key) else { return -1 }
             return Int32(latest)
         }
@@ -31,10 +28,7 @@ extension WireJoin {
 
     public static func egressLookups(kernel: WireKernelTable, wire: WireFlowTable) -> [Int32] {
         kernel.egress.map { egress in
-            guard !kernel.hasIntent(cookie: egress.cookie),
-                  let key = exactKey(transport: egress.transport ?? .tcp, local: egress.localAddress,
-                                     localPort: egress.localPort, remote: egress.remoteAddress,
-                                     remotePort: egress.remotePort),
+            guard !kernel.hasIntent(cookie: egress.cookie), let key = key(of: egress),
                   let latest = wire.flowIndex(for: key) else { return -1 }
             return Int32(latest)
         }
