@@ -206,4 +206,9 @@ final class WireJoinTests: XCTestCase {
             }
         }
     }
+
+    /// The table writes hook names as fixed text: each must be the raw value the JSON writes.
+    func testHookNamesAreTheirRawValues() {
+        for hook in WireHook.allCases { XCTAssertEqual("\(hook.name)", hook.rawValue) }
+    }
 }

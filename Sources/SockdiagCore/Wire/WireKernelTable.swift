@@ -108,9 +108,12 @@ public struct WireKernelTable: Sendable {
     }
 
     /// Whether the socket connected or sent at all.
-    func hasIntent(cookie: UInt64) -> Bool {
+    func hasIntent(cookie: UInt64) -> Bool { firstIntentRow(cookie: cookie) != nil }
+
+    /// The row in `intents` of the socket's first connect or send.
+    private func firstIntentRow(cookie: UInt64) -> Int? {
         intents.withUnsafeBufferPointer { intents in
-            firstIntentIndex.find(hash: WireRowIndex.cookieHash(cookie)) { intents[$0].cookie == cookie } != nil
+            firstIntentIndex.find(hash: WireRowIndex.cookieHash(cookie)) { intents[$0].cookie == cookie }
         }
     }
 
@@ -118,10 +121,7 @@ public struct WireKernelTable: Sendable {
     /// about to be appended.
     private mutating func hasIntent(cookie: UInt64, unmapped: WireAddress, port: UInt16) -> Bool {
         let row = intents.count
-        let first = intents.withUnsafeBufferPointer { intents in
-            firstIntentIndex.find(hash: WireRowIndex.cookieHash(cookie)) { intents[$0].cookie == cookie }
-        }
-        guard let first else {
+        guard let first = firstIntentRow(cookie: cookie) else {
             firstIntentIndex.insert(hash: WireRowIndex.cookieHash(cookie), row: row)
             return false
         }

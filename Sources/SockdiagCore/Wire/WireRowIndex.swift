@@ -81,13 +81,13 @@ struct WireRowIndex: Sendable {
         mask = newMask
     }
 
-    /// A hash for keys led by a socket cookie. The kernel hands cookies out in increasing runs, and a
-    /// trace logs a socket's records close together, so the cookie's low six bits stay the slot's
-    /// low bits: sockets met one after another share cache lines instead of each costing a miss.
-    /// The other words and the cookie's high bits spread the runs over the table.
+    /// A hash for socket cookies. The kernel hands cookies out in increasing runs, and a trace
+    /// logs a socket's records close together, so the cookie's low six bits stay the slot's low
+    /// bits: sockets met one after another share cache lines instead of each costing a miss. The
+    /// cookie's high bits spread the runs over the table.
     @inline(__always)
-    static func cookieHash(_ cookie: UInt64, _ b: UInt64 = 0, _ c: UInt64 = 0, _ d: UInt64 = 0) -> UInt32 {
-        hash(cookie >> 6, b, c, d) & ~0x3F | UInt32(truncatingIfNeeded: cookie) & 0x3F
+    static func cookieHash(_ cookie: UInt64) -> UInt32 {
+        hash(cookie >> 6) & ~0x3F | UInt32(truncatingIfNeeded: cookie) & 0x3F
     }
 
     /// A 32-bit hash of up to five 64-bit words: multiply-fold mixing, well spread in the low bits.
