@@ -42,21 +42,12 @@ public enum BindCheckNamespaceWalk {
             order.append(inode)
         }
         add("\(procRoot)/thread-self/ns/net", pid: getpid(), name: nil)
-        if let dir = opendir(procRoot) {
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                guard let pid = Int32(name), pid > 0 else { continue }
-                add("\(procRoot)/\(pid)/ns/net", pid: pid, name: nil)
-            }
-            closedir(dir)
+        for name in SystemFile.entryNames(procRoot) {
+            guard let pid = Int32(name), pid > 0 else { continue }
+            add("\(procRoot)/\(pid)/ns/net", pid: pid, name: nil)
         }
-        if let dir = opendir("/run/netns") {
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                guard !name.hasPrefix(".") else { continue }
-                add("/run/netns/\(name)", pid: nil, name: name)
-            }
-            closedir(dir)
+        for name in SystemFile.entryNames("/run/netns") where !name.hasPrefix(".") {
+            add("/run/netns/\(name)", pid: nil, name: name)
         }
         return order.compactMap { seen[$0] }
     }

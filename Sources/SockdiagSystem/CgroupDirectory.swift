@@ -83,15 +83,10 @@ public final class TransientCgroup {
     /// process is alive belongs to that run, unless the PID is this process's, which can only be
     /// an earlier run's with the same number; one with processes in it is kept by the kernel.
     public static func removeStale(prefix: String, under parent: String) {
-        guard let entries = opendir(parent) else { return }
-        var stale: [String] = []
-        while let entry = readdir(entries) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard name.hasPrefix(prefix + "-"), let pid = pid_t(name.dropFirst(prefix.count + 1)), pid > 0 else { continue }
-            if pid == getpid() || (kill(pid, 0) != 0 && errno == ESRCH) { stale.append(parent + "/" + name) }
+        for name in SystemFile.entryNames(parent) where name.hasPrefix(prefix + "-") {
+            guard let pid = pid_t(name.dropFirst(prefix.count + 1)), pid > 0 else { continue }
+            if pid == getpid() || (kill(pid, 0) != 0 && errno == ESRCH) { rmdir(parent + "/" + name) }
         }
-        closedir(entries)
-        for path in stale { rmdir(path) }
     }
 
     /// Opens cgroup.procs for writing: the child writes itself into it between fork and exec.

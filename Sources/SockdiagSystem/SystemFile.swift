@@ -5,6 +5,18 @@ import SockdiagCore
 
 /// Small reads of /proc and /sys files, without Foundation.
 public enum SystemFile {
+    /// The names in a directory (`.` and `..` included, as readdir gives them); empty when it
+    /// cannot be opened.
+    public static func entryNames(_ path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            names.append(withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) })
+        }
+        return names
+    }
+
     /// The whole file as bytes, or the errno of the failing call. /proc files report size 0, so
     /// this reads until end of file instead of trusting stat.
     public static func readBytes(_ path: String, limit: Int = 64 << 20) -> Result<[UInt8], Errno> {
