@@ -45,11 +45,14 @@ struct BindCheckAdvisor {
         return " with IPV6_V6ONLY=\(v6only ? 1 : 0)" + (v6only == system.bindv6only ? " (the system default)" : "")
     }
 
+    /// The sockets a trial conflicts with; the kernel's own (TIME-WAIT, inode 0) counted as one group.
     private func holders(_ trial: BindCheckTrial) -> String {
-        trial.conflicts.map { conflict in
+        var named = trial.conflicts.filter { $0.inode != 0 }.map { conflict in
             guard let socket = report.socket(inode: conflict.inode) else { return "inode \(conflict.inode)" }
             return "\(socket.local) (\(socket.state.name(for: socket.transport)), \(socket.ownership.owners.isEmpty ? "inode \(socket.inode)" : socket.ownerLabel))"
-        }.joined(separator: ", ")
+        }
+        if let group = report.kernelHeldConflicts(trial) { named.append(group) }
+        return named.joined(separator: ", ")
     }
 
     private func defaultTrialFailure(_ v6only: Bool?) -> BindCheckFinding? {
@@ -70,7 +73,11 @@ struct BindCheckAdvisor {
             } else if let otherUID = reuseportHeldByAnotherUID(trial) {
                 advice.append(otherUID)
             }
-            advice.append("pick another port, or stop the holder")
+            if !trial.conflicts.isEmpty && trial.conflicts.allSatisfy({ $0.inode == 0 }) {
+                advice.append("wait: TIME-WAIT sockets go away within 60 s; a server that sets SO_REUSEADDR before bind() can rebind over its own at once")
+            } else {
+                advice.append("pick another port, or stop the holder")
+            }
         }
         return BindCheckFinding(.error, message, advice: advice.joined(separator: "; "))
     }

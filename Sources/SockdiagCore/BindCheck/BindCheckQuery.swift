@@ -39,6 +39,9 @@ public struct BindCheckQuery: Hashable, Sendable {
             }
             let address: IPAddress
             do { address = try IPAddress(parsing: text) } catch { throw .invalidInput(error.description) }
+            if let (host, port) = BindCheckQuery.portGluedToIPv6(text) {
+                throw .invalidInput("'\(text)' reads as the one IPv6 address \(address), with no port; for port \(port) of \(host) write \(SocketAddress(host, port)) (or '\(host) \(port)')")
+            }
             throw .invalidInput("missing port after '\(address)' (give ADDRESS PORT, or \(SocketAddress(address, Port(45000))) with a port of your choice)")
         default:
             let address: IPAddress
@@ -53,6 +56,15 @@ public struct BindCheckQuery: Hashable, Sendable {
             do { port = try Port(parsing: positionals[1]) } catch { throw .invalidInput(error.description) }
             self.init(address: address, port: port, transport: transport)
         }
+    }
+
+    /// `::1:80` is a valid IPv6 address (::0.1.0.128), but most likely meant port 80 of ::1: the
+    /// address before the last colon, and the digits after it as a port, when both parse.
+    static func portGluedToIPv6(_ text: String) -> (IPAddress, Port)? {
+        guard let colon = text.lastIndex(of: ":"), text[text.index(after: colon)...].allSatisfy(\.isNumber),
+              let port = try? Port(parsing: text[text.index(after: colon)...]),
+              let host = try? IPv6Address(parsing: text[..<colon]) else { return nil }
+        return (.v6(host), port)
     }
 
     /// The address inside `[IPV6]` with nothing after the `]`; nil when `text` is not of that form

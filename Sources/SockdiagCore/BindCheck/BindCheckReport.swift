@@ -92,6 +92,21 @@ public struct BindCheckObservation: Sendable {
         self.trialUID = trialUID
         self.netns = netns
     }
+
+    /// The receivers table's rows: the system's destinations, and the queried address itself when
+    /// clients on this host can reach it (127.0.0.2 is on lo although only 127.0.0.1 is listed).
+    public var destinations: [IPAddress] {
+        var list = system.destinations
+        let asked = query.address
+        guard !asked.isUnspecified, !list.contains(where: { $0 == asked || $0.description == asked.description }) else { return list }
+        let local: Bool
+        switch asked.unmapped {
+        case let .v4(a): local = a.scope == .loopback || system.ipv4Addresses.contains(a)
+        case let .v6(a): local = system.ipv6Addresses.contains { $0.withoutZone == a.withoutZone }
+        }
+        if local { list.append(asked) }
+        return list
+    }
 }
 
 /// The analysed answer to one query.
@@ -137,7 +152,7 @@ public struct BindCheckReport: Sendable {
                         candidates = nil
                     }
                 }
-                for destination in observation.system.destinations {
+                for destination in observation.destinations {
                     let reception = candidates.map {
                         BindCheckLookup.reception(of: destination, among: $0, transport: observation.query.transport)
                     }

@@ -38,11 +38,15 @@ public enum BindCheckRules {
             if new.address.isUnspecified && new.family == .inet6 && existing.family == .inet6 && new.v6only != existing.v6only {
                 return "both are \(mine); two IPv6 wildcards overlap whatever their IPV6_V6ONLY"
             }
-            return "both claim \(new.address.unmapped):\(port)"
+            return "both claim \(SocketAddress(new.address.unmapped, port))"
         }
         if new.address.isUnspecified {
             if new.family == .inet6 && (existing.family == .inet || existing.address.unmapped.family == .inet) {
                 return "a dual-stack \(mine) (IPV6_V6ONLY=0) also claims every IPv4 address on port \(port), and \(old) holds one of them"
+            }
+            if new.family == .inet, let held = existing.ipv4Side {
+                if held == .any { return "\(old) is dual-stack (IPV6_V6ONLY=0), so it claims every IPv4 address on port \(port), as \(mine) does" }
+                return "\(mine) claims every IPv4 address, including \(held)" + (existing.family == .inet6 ? " (held as \(old))" : "")
             }
             return "\(mine) claims every \(new.family == .inet ? "IPv4" : "IPv6") address, including \(existing.addressText)"
         }

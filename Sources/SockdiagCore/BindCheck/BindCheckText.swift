@@ -19,10 +19,14 @@ extension BindCheckReport {
             if case let .success(port) = trial.outcome.result, r.port.value == 0 { result += " (port \(port))" }
             if case let .failure(f) = trial.outcome.result, f.stage != .bind { result += " (\(f.stage.rawValue))" }
             let colored = trial.outcome.succeeded ? style.green(result) : style.red(result)
+            let processHeld = trial.conflicts.filter { $0.inode != 0 }
+            let kernelHeld = trial.conflicts.count - processHeld.count
+            let conflictColumn = processHeld.map { String($0.inode) } + (kernelHeld > 0 ? ["\(kernelHeld) \(kernelHeldKind)"] : [])
             trialTable.append([SocketAddress(r.address, r.port).description, r.v6only.map { $0 ? "1" : "0" } ?? "-",
-                               r.flagsLabel, colored, trial.conflicts.map { String($0.inode) }.joined(separator: ", ")])
+                               r.flagsLabel, colored, conflictColumn.joined(separator: ", ")])
             let prefix = "\(r.v6only.map { "V6ONLY=\($0 ? 1 : 0) " } ?? "")\(r.flagsLabel)"
-            for c in trial.conflicts { explanations.append("  \(prefix): inode \(c.inode): \(c.why)") }
+            for c in processHeld { explanations.append("  \(prefix): inode \(c.inode): \(c.why)") }
+            for c in trial.conflicts where c.inode == 0 { explanations.append("  \(prefix): \(kernelHeldKind): \(c.why)") }
             for n in trial.notes { explanations.append("  \(prefix): \(n)") }
         }
         out += trialTable.render(style: style)
@@ -30,7 +34,7 @@ extension BindCheckReport {
         if !scenarios.isEmpty {
             out += "\n" + style.bold("Receivers: who gets a new \(q.transport == .tcp ? "connection" : "datagram") to port \(q.port)") + "\n"
             var table = TextTable(header: ["CLIENT DESTINATION"] + scenarios.map(\.title))
-            for destination in observation.system.destinations {
+            for destination in observation.destinations {
                 var row = [destination.description + (destination.description.hasPrefix("::ffff:") ? " (IPv4)" : "")]
                 for scenario in scenarios {
                     let reception = receivers.first { $0.scenario == scenario && $0.destination == destination }?.reception
@@ -58,6 +62,24 @@ extension BindCheckReport {
             if let advice = f.advice, !advice.isEmpty { out += "    advice: \(advice)\n" }
         }
         return out
+    }
+}
+
+extension BindCheckReport {
+    /// `37 TIME-WAIT sockets (closed connections the kernel holds for 60 s, no process)`: the
+    /// conflicts with sockets no process owns (inode 0), counted instead of listed one by one.
+    func kernelHeldConflicts(_ trial: BindCheckTrial) -> String? {
+        let count = trial.conflicts.filter { $0.inode == 0 }.count
+        guard count > 0 else { return nil }
+        let plural = count == 1 ? "socket" : "sockets"
+        let note = kernelHeldKind == "TIME-WAIT" ? "closed connections the kernel keeps for 60 s, no process" : "no process"
+        return "\(count) \(kernelHeldKind) \(plural) (\(note))"
+    }
+
+    /// `TIME-WAIT` (or `SYN-RECV/TIME-WAIT`): the states of the port's sockets that no process owns.
+    var kernelHeldKind: String {
+        let states = Set(observation.sockets.filter { $0.inode == 0 }.map { $0.state.name(for: $0.transport) }).sorted()
+        return states.isEmpty ? "kernel-held" : states.joined(separator: "/")
     }
 }
 
