@@ -1,3 +1,4 @@
+internal import CLibBPF
 import SockdiagCore
 
 /// The BPF objects compiled from bpf/ at build time and carried inside the binary.
@@ -13,4 +14,17 @@ public enum EmbeddedPrograms {
         }
         return bytes
     }
+}
+
+/// What `sockdiag --version` says about the BPF side: which objects are inside, and the libbpf this
+/// binary was built with beside the one it runs with.
+public enum BPFBuildInfo {
+    /// SHA-256 of the embedded objects, concatenated in the order `objectNames` lists them.
+    public static var buildID: String { EmbeddedBPFObjects.buildID }
+    public static var objectNames: String { EmbeddedBPFObjects.objectNames }
+    /// `pkg-config --modversion` at build time.
+    public static var libbpfBuildVersion: String { EmbeddedBPFObjects.libbpfBuildVersion }
+    public static var libpcapBuildVersion: String { EmbeddedBPFObjects.libpcapBuildVersion }
+    /// The libbpf loaded now (`libbpf_version_string()`, such as `v1.1`).
+    public static var libbpfRuntimeVersion: String { String(cString: libbpf_version_string()) }
 }

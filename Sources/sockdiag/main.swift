@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SockdiagBPF
+import SockdiagCapture
 import SockdiagCore
 import SockdiagSystem
 
@@ -32,7 +34,7 @@ func main(_ arguments: [String]) -> ExitStatus {
         return .ok
     case "--version":
         guard arguments.count == 1 else { return terminal.fail("--version takes no arguments, got '\(arguments[1])'") }
-        terminal.out("sockdiag \(CommandCatalog.version)\n")
+        terminal.out(versionText)
         return .ok
     case "help", "-h", "--help":
         // `sockdiag --help trace` reads as `sockdiag help trace`, as in git.
@@ -77,6 +79,18 @@ func unknownSubcommand(_ name: String) -> String {
     let names = subcommands.map(\.spec.name) + ["help"]
     return "unknown subcommand '\(name)'" + ArgumentParser.suggestion(for: name, among: names)
         + " (subcommands: \(names.joined(separator: ", ")))"
+}
+
+/// What a bug report needs: this build, its BPF objects, and the C libraries it was built with beside
+/// the ones it runs with.
+var versionText: String {
+    """
+    sockdiag \(CommandCatalog.version)
+    bpf build id: \(BPFBuildInfo.buildID) (sha256 of \(BPFBuildInfo.objectNames))
+    libbpf: built with \(BPFBuildInfo.libbpfBuildVersion), running \(BPFBuildInfo.libbpfRuntimeVersion)
+    libpcap: built with \(BPFBuildInfo.libpcapBuildVersion), running \(PcapLibrary.version)
+
+    """
 }
 
 enum CatalogHelp {

@@ -34,7 +34,7 @@ public enum ManPageRenderer {
         page.section("GLOBAL OPTIONS")
         page.option(Roff.bold(Roff.code("-h")) + ", " + Roff.bold(Roff.code("--help")),
                     Roff.prose("Show the help (of the subcommand it follows) and exit. Allowed after every subcommand."))
-        page.option(Roff.bold(Roff.code("--version")), Roff.prose("Print the version and exit."))
+        page.option(Roff.bold(Roff.code("--version")), Roff.prose("Print the version, the build id of the embedded BPF objects (SHA-256), and the libbpf and libpcap versions sockdiag was built with beside those it runs with; paste it into bug reports."))
 
         page.section("EXIT STATUS")
         for status in [ExitStatus.ok, .problemFound, .failure] {

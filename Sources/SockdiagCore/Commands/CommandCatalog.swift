@@ -25,7 +25,7 @@ public enum CommandCatalog {
             "",
             "Options:",
             "  -h, --help     Show this help and exit.",
-            "      --version  Print the version and exit.",
+            "      --version  Print the version, the BPF objects' build id and the libbpf and libpcap versions.",
             "",
             "Run 'sockdiag <subcommand> --help' for its options and examples.",
             TextWrap.wrap(ExitStatus.legend, width: 80),
