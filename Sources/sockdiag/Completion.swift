@@ -8,6 +8,10 @@ func runCompletion(_ arguments: ParsedArguments, _ terminal: Terminal) throws ->
     guard CompletionCommand.shells.contains(shell) else {
         throw UsageError("no completion for '\(shell)' (supported: \(supported))")
     }
-    terminal.out(BashCompletionRenderer.render())
+    switch shell {
+    case "zsh": terminal.out(ZshCompletionRenderer.render())
+    case "fish": terminal.out(FishCompletionRenderer.render())
+    default: terminal.out(BashCompletionRenderer.render())
+    }
     return .ok
 }

@@ -22,6 +22,15 @@ final class GeneratedDocsTests: XCTestCase {
                       "scripts/sockdiag.bash-completion differs from the option tables: run scripts/gen-docs and commit the result")
     }
 
+    func testCommittedZshAndFishCompletionsAreTheRenderedOnes() throws {
+        let zsh = try String(contentsOf: Self.repository.appendingPathComponent("scripts/_sockdiag"), encoding: .utf8)
+        XCTAssertTrue(zsh == ZshCompletionRenderer.render(),
+                      "scripts/_sockdiag differs from the option tables: run scripts/gen-docs and commit the result")
+        let fish = try String(contentsOf: Self.repository.appendingPathComponent("scripts/sockdiag.fish"), encoding: .utf8)
+        XCTAssertTrue(fish == FishCompletionRenderer.render(),
+                      "scripts/sockdiag.fish differs from the option tables: run scripts/gen-docs and commit the result")
+    }
+
     /// groff finds no problem in the page, and `man` shows every option and its help as --help does.
     func testManPageFormatsCleanlyAndAgreesWithHelp() throws {
         let groff = try run("/usr/bin/env", ["groff", "-man", "-Tutf8", "-ww", "-z", Self.manPage.path])

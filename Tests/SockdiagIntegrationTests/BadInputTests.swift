@@ -45,7 +45,7 @@ final class BadInputTests: XCTestCase {
             Refusal(["help", "trace", "extra"], "help takes one subcommand"),
             Refusal(["help", "--mna"], "did you mean '--man'?"),
             Refusal(["completion"], "name the shell"),
-            Refusal(["completion", "zsh"], "no completion for 'zsh'"),
+            Refusal(["completion", "tcsh"], "no completion for 'tcsh'"),
             Refusal(["completion", "bash", "extra"], "unexpected extra argument 'extra'"),
             Refusal(["demo", "extra"], "'demo' takes no arguments"),
             Refusal(["demo", "--jsn"], "did you mean '--json'?"),

@@ -25,9 +25,9 @@ final class DocsCommandTests: XCTestCase {
 
     func testCompletionUsageErrors() throws {
         let cases: [([String], String)] = [
-            (["completion"], "sockdiag: completion: name the shell: sockdiag completion bash (supported: bash)\n"),
-            (["completion", "zsh"], "sockdiag: completion: no completion for 'zsh' (supported: bash)\n"),
-            (["completion", "bash", "extra"], "sockdiag: completion: unexpected extra argument 'extra' (usage: sockdiag completion bash)\n"),
+            (["completion"], "sockdiag: completion: name the shell: sockdiag completion bash (supported: bash, zsh, fish)\n"),
+            (["completion", "tcsh"], "sockdiag: completion: no completion for 'tcsh' (supported: bash, zsh, fish)\n"),
+            (["completion", "bash", "extra"], "sockdiag: completion: unexpected extra argument 'extra' (usage: sockdiag completion bash|zsh|fish)\n"),
             (["completion", "--bash"], "sockdiag: completion: unknown option '--bash' for 'completion'\n"),
         ]
         for (arguments, stderr) in cases {
@@ -45,7 +45,7 @@ final class DocsCommandTests: XCTestCase {
     func testCompletionHasHelpLikeEveryOtherSubcommand() throws {
         let result = try Sockdiag.run(["completion", "--help"])
         XCTAssertEqual(result.status, 0)
-        XCTAssertTrue(result.stdout.hasPrefix("Usage: sockdiag completion bash\n"), result.stdout)
+        XCTAssertTrue(result.stdout.hasPrefix("Usage: sockdiag completion bash|zsh|fish\n"), result.stdout)
         XCTAssertTrue(result.stdout.contains("sockdiag help --man"))
         XCTAssertEqual(try Sockdiag.run(["help", "completion"]).stdout, result.stdout)
     }

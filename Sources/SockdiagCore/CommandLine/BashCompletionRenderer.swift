@@ -2,42 +2,6 @@
 /// subcommands and options that parse. `scripts/sockdiag.bash-completion` is this output; a unit
 /// test fails when the two differ.
 public enum BashCompletionRenderer {
-    /// What to offer for an option's value, read from its placeholder in the table.
-    enum ValueCompletion: Equatable {
-        case files
-        case directories
-        case cgroups
-        case interfaces
-        case networkNamespaces
-        case nothing
-
-        init(_ option: OptionSpec, placeholder: String) {
-            // --cgroup takes paths relative to the cgroup2 mount as well as absolute ones.
-            if option.long == "cgroup" {
-                self = .cgroups
-                return
-            }
-            switch placeholder {
-            case "FILE": self = .files
-            case "PATH": self = .directories
-            case "IF": self = .interfaces
-            case "NAME|PATH": self = .networkNamespaces
-            default: self = .nothing
-            }
-        }
-
-        var function: String {
-            switch self {
-            case .files: return "_sockdiag_files"
-            case .directories: return "_sockdiag_directories"
-            case .cgroups: return "_sockdiag_cgroups"
-            case .interfaces: return "_sockdiag_interfaces"
-            case .networkNamespaces: return "_sockdiag_netns"
-            case .nothing: return "_sockdiag_nothing"
-            }
-        }
-    }
-
     public static func render(_ catalog: [CommandSpec] = CommandCatalog.subcommands,
                               version: String = CommandCatalog.version) -> String {
         let names = catalog.map(\.name) + ["help"]
@@ -164,10 +128,9 @@ public enum BashCompletionRenderer {
         if !valueOptions.isEmpty {
             lines.append("            case $prev in")
             for option in valueOptions {
-                guard case let .value(placeholder) = option.kind else { continue }
                 let spellings = (option.short.map { ["-\($0)"] } ?? []) + ["--\(option.long)"]
                 lines.append("                \(spellings.joined(separator: " | ")))")
-                lines.append("                    \(ValueCompletion(option, placeholder: placeholder).function) \"$cur\"")
+                lines.append("                    \(bashFunction(ValueCompletion(option))) \"$cur\"")
                 lines.append("                    return 0")
                 lines.append("                    ;;")
             }
@@ -183,6 +146,17 @@ public enum BashCompletionRenderer {
         lines.append("            fi")
         lines.append("            ;;")
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func bashFunction(_ completion: ValueCompletion) -> String {
+        switch completion {
+        case .files: return "_sockdiag_files"
+        case .directories: return "_sockdiag_directories"
+        case .cgroups: return "_sockdiag_cgroups"
+        case .interfaces: return "_sockdiag_interfaces"
+        case .networkNamespaces: return "_sockdiag_netns"
+        case .nothing: return "_sockdiag_nothing"
+        }
     }
 
     private static func words(_ list: [String]) -> String { list.joined(separator: " ") }

@@ -1,20 +1,24 @@
 public enum CompletionCommand {
     /// The shells `sockdiag completion` can write a script for.
-    public static let shells = ["bash"]
+    public static let shells = ["bash", "zsh", "fish"]
 
     public static let spec = CommandSpec(
         name: "completion",
-        abstract: "Print the bash completion script.",
-        summary: "Print the bash completion script, generated from the same option tables as --help, so it always knows every subcommand and option of this binary.",
-        usage: ["bash"],
-        discussion: "Run 'source <(sockdiag completion bash)' to complete in the current shell only. The manual page comes from the same tables: 'sockdiag help --man' prints it as roff, and 'sockdiag help --man | man -l -' shows it.",
-        positionals: [PositionalSpec("SHELL", help: "The shell to complete for: bash.")],
+        abstract: "Print the bash, zsh or fish completion script.",
+        summary: "Print the completion script for bash, zsh or fish, generated from the same option tables as --help, so it always knows every subcommand and option of this binary.",
+        usage: ["bash|zsh|fish"],
+        discussion: "Run 'source <(sockdiag completion bash)' (or zsh; 'sockdiag completion fish | source' in fish) to complete in the current shell only. The manual page comes from the same tables: 'sockdiag help --man' prints it as roff, and 'sockdiag help --man | man -l -' shows it.",
+        positionals: [PositionalSpec("SHELL", help: "The shell to complete for: bash, zsh or fish.")],
         options: [],
         examples: [
             CommandExample("sockdiag completion bash > /usr/share/bash-completion/completions/sockdiag",
                            "Install completion for every user (with the bash-completion package)."),
             CommandExample("sockdiag completion bash > ~/.local/share/bash-completion/completions/sockdiag",
                            "Install it for yourself only."),
+            CommandExample("sockdiag completion zsh > /usr/local/share/zsh/site-functions/_sockdiag",
+                           "Install zsh completion for every user (a directory on zsh's fpath)."),
+            CommandExample("sockdiag completion fish > ~/.config/fish/completions/sockdiag.fish",
+                           "Install fish completion for yourself."),
         ]
     )
 }
