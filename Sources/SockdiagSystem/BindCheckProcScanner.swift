@@ -35,13 +35,15 @@ public enum BindCheckSystemReader {
     public static func read() -> BindCheckSystem {
         let bindv6only = SystemFile.readValue("/proc/sys/net/ipv6/bindv6only") == "1"
         let disable = SystemFile.readValue("/proc/sys/net/ipv6/conf/all/disable_ipv6")
+        let disableOnLoopback = SystemFile.readValue("/proc/sys/net/ipv6/conf/lo/disable_ipv6") == "1"
         let range = SystemFile.readValue("/proc/sys/net/ipv4/ip_local_port_range").flatMap(BindCheckSystem.parsePortRange)
         let reserved = SystemFile.readValue("/proc/sys/net/ipv4/ip_local_reserved_ports") ?? ""
         let unprivileged = SystemFile.readValue("/proc/sys/net/ipv4/ip_unprivileged_port_start").flatMap { Int($0) }
         let (v4, v6) = localAddresses()
         return BindCheckSystem(bindv6only: bindv6only, ipv6Disabled: disable == nil || disable == "1",
                                ipv4Addresses: v4, ipv6Addresses: v6, ephemeralRange: range,
-                               reservedPorts: reserved, unprivilegedPortStart: unprivileged, kernel: kernelRelease())
+                               reservedPorts: reserved, unprivilegedPortStart: unprivileged, kernel: kernelRelease(),
+                               ipv6DisabledOnLoopback: disableOnLoopback)
     }
 
     static func kernelRelease() -> String {

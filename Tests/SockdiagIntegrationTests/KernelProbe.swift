@@ -34,18 +34,19 @@ final class TestNamespace {
 enum KernelProbe {
     static let connectScript = #"""
     use strict; use Socket qw(:all);
-    my ($host, $port) = @ARGV;
+    my ($host, $port, $timeout) = @ARGV;
     my ($err, @res) = getaddrinfo($host, $port, {flags => AI_NUMERICHOST, socktype => SOCK_STREAM});
     if ($err) { print "EAI $err\n"; exit 0; }
     my $r = $res[0];
     my $name = sub { my ($n) = grep { $!{$_} } keys %!; $n // "errno " . ($! + 0) };
     socket(my $s, $r->{family}, SOCK_STREAM, 0) or do { print $name->(), "\n"; exit 0 };
-    setsockopt($s, SOL_SOCKET, SO_SNDTIMEO, pack('l!l!', 5, 0));
+    setsockopt($s, SOL_SOCKET, SO_SNDTIMEO, pack('l!l!', $timeout, 0));
     if (connect($s, $r->{addr})) { print "ok\n" } else { print $name->(), "\n" }
     """#
 
-    static func connect(_ host: String, _ port: Int, in namespace: TestNamespace? = nil) throws -> String {
-        let result = try runProgram("/usr/bin/env", (namespace?.exec ?? []) + ["perl", "-e", connectScript, host, String(port)])
+    /// A connect that is still waiting after `timeout` seconds answers `EINPROGRESS`.
+    static func connect(_ host: String, _ port: Int, in namespace: TestNamespace? = nil, timeout: Int = 5) throws -> String {
+        let result = try runProgram("/usr/bin/env", (namespace?.exec ?? []) + ["perl", "-e", connectScript, host, String(port), String(timeout)])
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

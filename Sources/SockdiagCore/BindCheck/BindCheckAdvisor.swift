@@ -22,8 +22,8 @@ struct BindCheckAdvisor {
                 findings += other.map { BindCheckFinding(.info, $0.message, advice: $0.advice) }
             }
             let existing = BindCheckReport.candidates(report.observation.sockets, defaultV6only: system.bindv6only)
-            findings += BindCheckExistingRules.findings(candidates: existing, sockets: report.observation.sockets,
-                                                        system: system, transport: query.transport)
+            let now = report.receivers(for: .existing).compactMap { r in r.reception.map { (destination: r.destination, reception: $0) } }
+            findings += BindCheckExistingRules.findings(receptions: now, candidates: existing, sockets: report.observation.sockets)
         }
         if let programs = report.observation.socketLookupPrograms, !programs.isEmpty {
             findings.append(BindCheckFinding(.warning,

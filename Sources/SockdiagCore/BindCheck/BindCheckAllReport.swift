@@ -30,8 +30,8 @@ public struct BindCheckAllReport: Sendable {
         let groups = byPort.keys.sorted().map { port -> PortGroup in
             let sockets = byPort[port]!
             let candidates = BindCheckReport.candidates(sockets, defaultV6only: system.bindv6only)
-            let receptions = system.destinations.map { ($0, BindCheckLookup.reception(of: $0, among: candidates, transport: transport)) }
-            let findings = BindCheckExistingRules.findings(candidates: candidates, sockets: sockets, system: system, transport: transport)
+            let receptions = system.destinations.map { ($0, BindCheckReport.reception(of: $0, among: candidates, system: system, transport: transport)) }
+            let findings = BindCheckExistingRules.findings(receptions: receptions, candidates: candidates, sockets: sockets)
             return PortGroup(port: port, sockets: sockets, receptions: receptions, findings: findings)
         }
         return BindCheckAllReport(transport: transport, system: system, source: source, netns: netns, groups: groups)
@@ -53,7 +53,7 @@ public struct BindCheckAllReport: Sendable {
                         if case let .one(id, _) = entry.reception { (inode, pid, comm) = BindCheckReport.identity(id, group.sockets) }
                         return .object([
                             ("client_destination", .string(entry.destination.description)),
-                            ("receiver", .string(entry.reception.receivers.isEmpty ? "refused" : entry.reception.receivers.count > 1 ? "one_of" : "existing")),
+                            ("receiver", .string(entry.reception.kind)),
                             ("inode", inode), ("pid", pid), ("comm", comm),
                             ("one_of", .array(entry.reception.receivers.count > 1 ? entry.reception.receivers.map {
                                 let (i, p, c) = BindCheckReport.identity($0, group.sockets)

@@ -26,6 +26,7 @@ extension BindCheckReport {
         switch r.reception {
         case nil: break
         case .refused?: kind = "refused"
+        case .unreachable?: kind = "unreachable"
         case let .one(id, _)?:
             kind = id == .newSocket ? "new_socket" : "existing"
             (inode, pid, comm) = BindCheckReport.identity(id, observation.sockets)
@@ -61,6 +62,7 @@ extension BindCheckSystem {
             ("default_v6only", .bool(bindv6only)),
             ("ipv6_disabled", .bool(ipv6Disabled)),
             ("ipv6_usable", .bool(ipv6Usable)),
+            ("ipv6_disabled_on_lo", .bool(ipv6DisabledOnLoopback)),
             ("ephemeral_range", ephemeralRange.map { .array([.number($0.lowerBound), .number($0.upperBound)]) } ?? .null),
             ("reserved_ports", .string(reservedPorts)),
             ("unprivileged_port_start", .optional(unprivilegedPortStart)),

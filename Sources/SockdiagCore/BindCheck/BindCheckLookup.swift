@@ -36,10 +36,13 @@ public enum BindCheckReception: Hashable, Sendable {
     case one(BindCheckReceiverID, why: String)
     /// Several sockets share the address (a SO_REUSEPORT group): each connection goes to one.
     case oneOf([BindCheckReceiverID], why: String)
+    /// The client cannot even send: its connect() fails on this host before any lookup (no IPv6
+    /// address at all, IPv6 off on lo), whatever listens.
+    case unreachable(why: String)
 
     public var receivers: [BindCheckReceiverID] {
         switch self {
-        case .refused: return []
+        case .refused, .unreachable: return []
         case let .one(id, _): return [id]
         case let .oneOf(ids, _): return ids
         }
@@ -47,7 +50,7 @@ public enum BindCheckReception: Hashable, Sendable {
 
     public var why: String {
         switch self {
-        case let .refused(why), let .one(_, why), let .oneOf(_, why): return why
+        case let .refused(why), let .one(_, why), let .oneOf(_, why), let .unreachable(why): return why
         }
     }
 }

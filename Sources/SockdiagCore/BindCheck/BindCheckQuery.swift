@@ -98,10 +98,14 @@ public struct BindCheckSystem: Hashable, Sendable {
     public var unprivilegedPortStart: Int?
     /// The running kernel's release (`uname -r`).
     public var kernel: String
+    /// `net.ipv6.conf.lo.disable_ipv6`: lo carries every local IPv6 connection, ::1 included.
+    public var ipv6DisabledOnLoopback: Bool
 
     public init(bindv6only: Bool, ipv6Disabled: Bool, ipv4Addresses: [IPv4Address], ipv6Addresses: [IPv6Address],
-                ephemeralRange: ClosedRange<UInt16>?, reservedPorts: String, unprivilegedPortStart: Int?, kernel: String = "") {
+                ephemeralRange: ClosedRange<UInt16>?, reservedPorts: String, unprivilegedPortStart: Int?, kernel: String = "",
+                ipv6DisabledOnLoopback: Bool = false) {
         self.kernel = kernel
+        self.ipv6DisabledOnLoopback = ipv6DisabledOnLoopback
         self.bindv6only = bindv6only
         self.ipv6Disabled = ipv6Disabled
         self.ipv4Addresses = ipv4Addresses
@@ -112,6 +116,22 @@ public struct BindCheckSystem: Hashable, Sendable {
     }
 
     public var ipv6Usable: Bool { !ipv6Disabled && !ipv6Addresses.isEmpty }
+
+    /// Why a client on this host cannot reach `destination` at all, whatever listens; nil when it
+    /// can. IPv4-mapped destinations travel as IPv4 and are not affected.
+    public func unreachable(_ destination: IPAddress) -> String? {
+        guard case let .v6(address) = destination, !address.isIPv4Mapped else { return nil }
+        if ipv6Addresses.isEmpty {
+            let reason = ipv6Disabled ? "IPv6 is disabled (net.ipv6.conf.all.disable_ipv6=1)"
+                : ipv6DisabledOnLoopback ? "IPv6 is disabled on lo (net.ipv6.conf.lo.disable_ipv6=1)" : "no IPv6 address is configured"
+            return "connect() fails with EADDRNOTAVAIL: this host has no IPv6 address to send from; \(reason)"
+        }
+        guard ipv6DisabledOnLoopback else { return nil }
+        if address.withoutZone == .loopback {
+            return "::1 does not exist: IPv6 is disabled on lo (net.ipv6.conf.lo.disable_ipv6=1), so connect() fails"
+        }
+        return "IPv6 is disabled on lo (net.ipv6.conf.lo.disable_ipv6=1), which carries every local IPv6 connection: a client on this host never gets through (connect() times out)"
+    }
 
     /// Parses `32768\t60999`, as the kernel writes `ip_local_port_range`.
     public static func parsePortRange(_ text: String) -> ClosedRange<UInt16>? {

@@ -154,7 +154,7 @@ public struct BindCheckReport: Sendable {
                 }
                 for destination in observation.destinations {
                     let reception = candidates.map {
-                        BindCheckLookup.reception(of: destination, among: $0, transport: observation.query.transport)
+                        BindCheckReport.reception(of: destination, among: $0, system: observation.system, transport: observation.query.transport)
                     }
                     receivers.append(BindCheckReceiver(scenario: scenario, destination: destination, reception: reception))
                 }
@@ -165,6 +165,15 @@ public struct BindCheckReport: Sendable {
         report = BindCheckReport(observation: observation, trials: trials, scenarios: scenarios,
                                  receivers: receivers, findings: BindCheckAdvisor(report: report).findings())
         return report
+    }
+
+    /// Where a client on this host sending to `destination` lands: nowhere when its connect()
+    /// fails on this host first, else where the listener lookup puts it. Every table and finding
+    /// reads its receptions from here.
+    public static func reception(of destination: IPAddress, among candidates: [BindCheckCandidate],
+                                 system: BindCheckSystem, transport: TransportProtocol) -> BindCheckReception {
+        if let why = system.unreachable(destination) { return .unreachable(why: why) }
+        return BindCheckLookup.reception(of: destination, among: candidates, transport: transport)
     }
 
     /// The sockets new clients can reach, with unknown V6ONLY taken as the system default.

@@ -43,6 +43,11 @@ extension BindCheckReport {
                 table.append(row)
             }
             out += table.render(style: style)
+            let unreachable = receivers.compactMap { r -> String? in
+                guard case let .unreachable(why)? = r.reception else { return nil }
+                return "  \(r.destination): \(why)"
+            }
+            out += bindCheckUniqueLines(unreachable).map { $0 + "\n" }.joined()
         }
         out += "\n" + BindCheckReport.verdictText(verdict: verdict, findings: findings, kernel: observation.system.kernel, style: style)
         return out
@@ -94,8 +99,9 @@ extension BindCheckSystem {
         var table = TextTable()
         table.append(["  net.ipv6.bindv6only = \(bindv6only ? 1 : 0)",
                       "a new AF_INET6 socket starts with IPV6_V6ONLY=\(bindv6only ? "1 (IPv6 only)" : "0 (dual-stack: it also takes IPv4)")"])
-        let ipv6 = ipv6Disabled ? "disabled (net.ipv6.conf.all.disable_ipv6=1)"
+        var ipv6 = ipv6Disabled ? "disabled (net.ipv6.conf.all.disable_ipv6=1)"
             : ipv6Addresses.isEmpty ? "enabled, but no IPv6 address is configured" : "usable: " + ipv6Addresses.map(\.description).joined(separator: ", ")
+        if ipv6DisabledOnLoopback && !ipv6Disabled { ipv6 += "; disabled on lo (net.ipv6.conf.lo.disable_ipv6=1): no local IPv6 client gets through" }
         table.append(["  IPv6", ipv6])
         table.append(["  IPv4", ipv4Addresses.isEmpty ? "no address" : ipv4Addresses.map(\.description).joined(separator: ", ")])
         let range = ephemeralRange.map { "\($0.lowerBound)-\($0.upperBound)" } ?? "unknown"
