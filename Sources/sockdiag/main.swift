@@ -15,6 +15,7 @@ struct Subcommand {
 let subcommands: [Subcommand] = [
     Subcommand(spec: DemoCommand.spec, run: runDemo),
     Subcommand(spec: BindCheckCommand.spec, run: runBindCheck),
+    Subcommand(spec: ConnectCheckCommand.spec, run: runConnectCheck),
     Subcommand(spec: TraceCommand.spec, run: runTrace),
     Subcommand(spec: CompareWireCommand.spec, run: runCompareWire),
     Subcommand(spec: CompletionCommand.spec, run: runCompletion),

@@ -2,7 +2,7 @@
 public enum CommandCatalog {
     public static let version = "0.1.0"
 
-    public static let subcommands: [CommandSpec] = [DemoCommand.spec, BindCheckCommand.spec, TraceCommand.spec, CompareWireCommand.spec,
+    public static let subcommands: [CommandSpec] = [DemoCommand.spec, BindCheckCommand.spec, ConnectCheckCommand.spec, TraceCommand.spec, CompareWireCommand.spec,
                                                     CompletionCommand.spec]
 
     public static func spec(named name: String) -> CommandSpec? { subcommands.first { $0.name == name } }
