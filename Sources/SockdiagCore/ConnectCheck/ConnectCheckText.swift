@@ -31,8 +31,10 @@ extension ConnectCheckReport {
         var clientTable = TextTable(header: ["CLIENT", "ATTEMPTS", "REACHES"])
         for run in clients {
             let attempts = run.attempts.map { "\(connectAddress($0.address, run.client)) \($0.outcome.rawValue)" }.joined(separator: ", ")
-            let reaches = run.reaches.map { address in
-                answer(address).map(receiverLabel) .map { "\($0) via \(connectAddress(address, run.client))" } ?? address.description
+            let reaches = run.reaches.map { address -> String in
+                let target = connectAddress(address, run.client)
+                if case .local? = answer(address)?.receiver, let found = answer(address) { return "\(receiverLabel(found)) via \(target)" }
+                return "the remote host \(target)"
             } ?? style.red("fails")
             clientTable.append([run.client.title, attempts.isEmpty ? "-" : attempts, reaches])
         }
