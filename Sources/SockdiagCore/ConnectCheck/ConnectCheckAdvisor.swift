@@ -57,7 +57,7 @@ struct ConnectCheckAdvisor {
                                              advice: "report it with 'sockdiag connect-check --json --probe \(query.text)' and 'ss -\(query.transport == .tcp ? "t" : "u")anpe sport = :\(port)'"))
         }
         if report.observation.isLocalhostName {
-            findings.append(BindCheckFinding(.info, "curl answers '\(report.observation.hostName ?? "localhost")' itself (127.0.0.1 first, then ::1), without /etc/hosts or gai.conf"))
+            findings.append(BindCheckFinding(.info, "curl answers '\(report.observation.hostName ?? "localhost")' itself, without /etc/hosts or gai.conf: ::1 first from 8.2.1 on, 127.0.0.1 first from 7.78 to 8.2.0"))
         }
         return findings.sorted { rank($0.severity) < rank($1.severity) }
     }

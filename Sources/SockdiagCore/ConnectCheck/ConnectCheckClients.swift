@@ -31,8 +31,9 @@ public enum ClientAddressList: Hashable, Sendable {
     case addrconfig
     /// getaddrinfo AF_UNSPEC without AI_ADDRCONFIG.
     case plain
-    /// curl: its own answer for localhost, the plain list otherwise.
-    case curl
+    /// curl: its own answer for localhost (IPv6 first from 8.2.1, IPv4 first before), the plain
+    /// list otherwise.
+    case curl(localhostIPv6First: Bool)
     /// Go's resolver: /etc/hosts lines in file order, DNS answers sorted by Go's RFC 6724 table.
     case go
     /// Java: the plain list with IPv4 first, or IPv6 first with java.net.preferIPv6Addresses=true.
@@ -85,7 +86,10 @@ public enum ConnectCheckClients {
     public static let all: [ClientModel] = [
         ClientModel(name: "glibc_sequential", title: "C getaddrinfo loop (AI_ADDRCONFIG)", list: .addrconfig, strategy: .sequential),
         ClientModel(name: "python_create_connection", title: "Python socket.create_connection", list: .plain, strategy: .sequential),
-        ClientModel(name: "curl", title: "curl (Happy Eyeballs, 200 ms)", list: .curl, strategy: .happyEyeballs(delayMs: 200, interleave: false)),
+        ClientModel(name: "curl", title: "curl 8.2.1+ (Happy Eyeballs, 200 ms)", list: .curl(localhostIPv6First: true),
+                    strategy: .happyEyeballs(delayMs: 200, interleave: false)),
+        ClientModel(name: "curl_before_8_2_1", title: "curl 7.78-8.2.0 (Happy Eyeballs, 200 ms)", list: .curl(localhostIPv6First: false),
+                    strategy: .happyEyeballs(delayMs: 200, interleave: false)),
         ClientModel(name: "go", title: "Go net.Dial (Happy Eyeballs, 300 ms)", list: .go, strategy: .happyEyeballs(delayMs: 300, interleave: false)),
         ClientModel(name: "node_20", title: "Node 20+ (autoSelectFamily, 250 ms)", list: .addrconfig, strategy: .happyEyeballs(delayMs: 250, interleave: true)),
         ClientModel(name: "node_17_19", title: "Node 17-19 (first address only)", list: .addrconfig, strategy: .firstOnly),
@@ -93,10 +97,11 @@ public enum ConnectCheckClients {
         ClientModel(name: "java_prefer_ipv6", title: "Java -Djava.net.preferIPv6Addresses=true", list: .java(preferIPv6: true), strategy: .firstOnly, mapsIPv4: true),
     ]
 
-    /// curl's own answer for localhost (lib/hostip.c get_localhost): 127.0.0.1, then ::1 when
-    /// IPv6 works.
-    public static func curlLocalhost(ipv6Works: Bool) -> [IPAddress] {
-        ipv6Works ? [.v4(.loopback), .v6(.loopback)] : [.v4(.loopback)]
+    /// curl's own answer for localhost (lib/hostip.c get_localhost): 127.0.0.1 and, when IPv6
+    /// works, ::1; ::1 first from 8.2.1 on.
+    public static func curlLocalhost(ipv6Works: Bool, ipv6First: Bool = false) -> [IPAddress] {
+        guard ipv6Works else { return [.v4(.loopback)] }
+        return ipv6First ? [.v6(.loopback), .v4(.loopback)] : [.v4(.loopback), .v6(.loopback)]
     }
 
     /// The list `client` connects from.
@@ -107,8 +112,8 @@ public enum ConnectCheckClients {
             return observation.resolved
         case .plain:
             return plain
-        case .curl:
-            return observation.isLocalhostName ? curlLocalhost(ipv6Works: observation.ipv6Works) : plain
+        case let .curl(ipv6First):
+            return observation.isLocalhostName ? curlLocalhost(ipv6Works: observation.ipv6Works, ipv6First: ipv6First) : plain
         case let .java(preferIPv6):
             let six = plain.filter { $0.family == .inet6 }, four = plain.filter { $0.family == .inet }
             return preferIPv6 ? six + four : four + six
