@@ -71,6 +71,7 @@ complete -c sockdiag -n __fish_use_subcommand -s h -l help -d 'Show this help an
 complete -c sockdiag -n __fish_use_subcommand -l version -d 'Print the version and exit'
 complete -c sockdiag -n __fish_use_subcommand -a demo -d 'Reproduce both dual-stack stories here, in a few seconds'
 complete -c sockdiag -n __fish_use_subcommand -a bind-check -d 'Explain what binding ADDRESS PORT does and who gets the clients'
+complete -c sockdiag -n __fish_use_subcommand -a connect-check -d 'Show what a client of HOST PORT really reaches, address by address'
 complete -c sockdiag -n __fish_use_subcommand -a trace -d 'Show connects, sends and binds as the kernel saw them (eBPF)'
 complete -c sockdiag -n __fish_use_subcommand -a compare-wire -d 'Put the kernel\'s view of each flow beside the wire\'s view'
 complete -c sockdiag -n __fish_use_subcommand -a completion -d 'Print the bash, zsh or fish completion script'
@@ -87,6 +88,12 @@ complete -c sockdiag -n '__sockdiag_in bind-check' -s a -l all -d 'Check every l
 complete -c sockdiag -n '__sockdiag_in bind-check' -l all-netns -d 'With --all: walk every network namespace that has a process or an \'ip netns\' name, and report each'
 complete -c sockdiag -n '__sockdiag_in bind-check' -l netns -x -a '(__sockdiag_netns)' -d 'Look inside another network namespace (a name from \'ip netns\', or a path such as /proc/PID/ns/net)'
 complete -c sockdiag -n '__sockdiag_in bind-check' -s h -l help -d 'Show this help and exit'
+
+complete -c sockdiag -n '__sockdiag_in connect-check' -s u -l udp -d 'Check UDP (the default is TCP)'
+complete -c sockdiag -n '__sockdiag_in connect-check' -s j -l json -d 'Print one JSON document instead of text'
+complete -c sockdiag -n '__sockdiag_in connect-check' -s p -l probe -d 'Really connect to each address (TCP: connect and close, nothing sent; UDP: one empty datagram) and name the process that accepted it'
+complete -c sockdiag -n '__sockdiag_in connect-check' -l netns -x -a '(__sockdiag_netns)' -d 'Look from inside another network namespace (a name from \'ip netns\', or a path such as /proc/PID/ns/net)'
+complete -c sockdiag -n '__sockdiag_in connect-check' -s h -l help -d 'Show this help and exit'
 
 complete -c sockdiag -n '__sockdiag_in trace' -s c -l cgroup -x -a '(__sockdiag_cgroups)' -d 'Trace the processes of this cgroup v2 directory (absolute, or relative to the cgroup2 mount)'
 complete -c sockdiag -n '__sockdiag_in trace' -s j -l json -d 'Print JSON Lines, one event per line'
@@ -110,4 +117,4 @@ complete -c sockdiag -n '__sockdiag_in compare-wire' -s h -l help -d 'Show this 
 complete -c sockdiag -n '__sockdiag_in completion' -s h -l help -d 'Show this help and exit'
 complete -c sockdiag -n '__sockdiag_in completion' -a 'bash zsh fish'
 
-complete -c sockdiag -n '__sockdiag_in help' -a 'demo bind-check trace compare-wire completion --man'
+complete -c sockdiag -n '__sockdiag_in help' -a 'demo bind-check connect-check trace compare-wire completion --man'
