@@ -58,6 +58,7 @@ extension ConnectCheckReport {
             why = reception.why
             switch reception {
             case .refused: kind = "refused"
+            case .unreachable: kind = "unreachable"
             case let .one(id, _):
                 kind = "socket"
                 (inode, pid, comm) = BindCheckReport.identity(id, observation.sockets)

@@ -16,6 +16,7 @@ public enum AnswerReceiver: Hashable, Sendable {
 
     public var outcome: AttemptOutcome {
         switch self {
+        case .local(.unreachable): return .unreachable
         case let .local(reception): return reception.receivers.isEmpty ? .refused : .connects
         case .remote: return .remote
         case .unreachable: return .unreachable
