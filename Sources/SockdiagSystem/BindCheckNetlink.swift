@@ -47,12 +47,17 @@ public enum BindCheckNetlink {
 
     static let tcpDiagGetSock: UInt16 = 18
 
+    /// States 1-11 as `ss -a` asks, plus TCPF_BOUND_INACTIVE (1 << 13): since Linux 6.7 the kernel
+    /// then also walks the bind hash and lists sockets that bound a port without listen() or
+    /// connect(), in state CLOSE. Older kernels ignore the bit.
+    static let allTCPStates: UInt32 = 0xFFF | 1 << 13
+
     /// `struct inet_diag_req` (family, address lengths, extensions, id, states, dbs) with the same
     /// filter; the kernel answers for both families.
     static func compatRequest(filter: BindCheckPortFilter, listeningOnly: Bool) -> [UInt8] {
         var body: [UInt8] = [UInt8(AF_INET), 0, 0, 0]
         body += sockid(filter)
-        body.append(le32: listeningOnly ? 1 << 10 : 0xFFF)
+        body.append(le32: listeningOnly ? 1 << 10 : allTCPStates)
         body.append(le32: 0)
         return message(type: tcpDiagGetSock, body: body + bytecodeAttribute(filter))
     }
@@ -94,7 +99,7 @@ public enum BindCheckNetlink {
         body.append(0) // idiag_ext
         body.append(0)
         // Every state ss -a asks for (1-11); request sockets (NEW_SYN_RECV) are left out, as ss does.
-        let states: UInt32 = listeningOnly ? (transport == .tcp ? 1 << 10 : 1 << 7) : 0xFFF
+        let states: UInt32 = listeningOnly ? (transport == .tcp ? 1 << 10 : 1 << 7) : (transport == .tcp ? allTCPStates : 0xFFF)
         body.append(le32: states)
         body += sockid(filter)
         return message(type: sockDiagByFamily, body: body + bytecodeAttribute(filter))

@@ -117,6 +117,13 @@ public struct BindCheckSystem: Hashable, Sendable {
 
     public var ipv6Usable: Bool { !ipv6Disabled && !ipv6Addresses.isEmpty }
 
+    /// `(6, 18)` from `6.18.44-fc`; nil when the release is unknown.
+    public var kernelRelease: (Int, Int)? {
+        let numbers = kernel.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
+        guard numbers.count == 2, kernel.first?.isNumber == true else { return nil }
+        return (numbers[0], numbers[1])
+    }
+
     /// Why a client on this host cannot reach `destination` at all, whatever listens; nil when it
     /// can. IPv4-mapped destinations travel as IPv4 and are not affected.
     public func unreachable(_ destination: IPAddress) -> String? {

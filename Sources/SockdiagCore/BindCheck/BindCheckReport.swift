@@ -93,6 +93,15 @@ public struct BindCheckObservation: Sendable {
         self.netns = netns
     }
 
+    /// Why the socket list would miss a TCP socket that bound the port without listen() or
+    /// connect(); nil when it shows them (sock_diag with TCPF_BOUND_INACTIVE, Linux 6.7 and later).
+    public var boundInactiveBlindSpot: String? {
+        guard query.transport == .tcp else { return nil }
+        if source == .proc { return "/proc/net never lists those" }
+        guard let release = system.kernelRelease, release < (6, 7) else { return nil }
+        return "sock_diag lists those only since Linux 6.7 (ss --bound-inactive), and this is \(system.kernel)"
+    }
+
     /// The receivers table's rows: the system's destinations, and the queried address itself when
     /// clients on this host can reach it (127.0.0.2 is on lo although only 127.0.0.1 is listed).
     public var destinations: [IPAddress] {
@@ -134,7 +143,8 @@ public struct BindCheckReport: Sendable {
     public static func analyze(_ observation: BindCheckObservation) -> BindCheckReport {
         let defaultV6only = observation.system.bindv6only
         let trials = observation.trials.map {
-            BindCheckTrial.explain($0, sockets: observation.sockets, trialUID: observation.trialUID, defaultV6only: defaultV6only)
+            BindCheckTrial.explain($0, sockets: observation.sockets, trialUID: observation.trialUID, defaultV6only: defaultV6only,
+                                   boundInactiveBlindSpot: observation.boundInactiveBlindSpot)
         }
         var scenarios: [BindCheckScenario] = []
         var receivers: [BindCheckReceiver] = []

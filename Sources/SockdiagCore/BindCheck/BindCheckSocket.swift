@@ -1,5 +1,7 @@
 /// A socket's TCP state as the kernel numbers it (`include/net/tcp_states.h`); UDP sockets use
-/// `established` when connected and `close` when not.
+/// `established` when connected and `close` when not. A TCP socket in `close` that a dump lists
+/// is bound but neither listening nor connected: sock_diag lists those (TCP_BOUND_INACTIVE,
+/// `ss --bound-inactive`) since Linux 6.7, /proc/net never.
 public enum BindCheckSocketState: UInt8, Hashable, Sendable, CaseIterable {
     case established = 1
     case synSent = 2
@@ -23,7 +25,7 @@ public enum BindCheckSocketState: UInt8, Hashable, Sendable, CaseIterable {
         case .finWait1: return "FIN-WAIT-1"
         case .finWait2: return "FIN-WAIT-2"
         case .timeWait: return "TIME-WAIT"
-        case .close: return transport == .udp ? "UNCONN" : "CLOSE"
+        case .close: return transport == .udp ? "UNCONN" : "BOUND-INACTIVE"
         case .closeWait: return "CLOSE-WAIT"
         case .lastAck: return "LAST-ACK"
         case .listen: return "LISTEN"

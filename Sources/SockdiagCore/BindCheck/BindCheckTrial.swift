@@ -85,8 +85,10 @@ public struct BindCheckTrial: Hashable, Sendable {
     /// Explains an outcome with the rules: on EADDRINUSE, the sockets that certainly conflict (or,
     /// when none certainly does, those that do unless they set a flag the result shows they lack);
     /// on success, the flags that the sockets which would otherwise conflict must have set.
+    /// `boundInactiveBlindSpot` says why the socket list would miss a TCP socket that bound the
+    /// port without listening (nil when the list shows those).
     public static func explain(_ outcome: BindCheckTrialOutcome, sockets: [BindCheckSocket],
-                               trialUID: UInt32, defaultV6only: Bool) -> BindCheckTrial {
+                               trialUID: UInt32, defaultV6only: Bool, boundInactiveBlindSpot: String? = nil) -> BindCheckTrial {
         let request = outcome.request
         guard request.port.value != 0 else {
             return BindCheckTrial(outcome: outcome, conflicts: [], notes: [])
@@ -119,7 +121,9 @@ public struct BindCheckTrial: Hashable, Sendable {
                 }
                 return c
             }
-            if possible.isEmpty {
+            if possible.isEmpty, let blindSpot = boundInactiveBlindSpot {
+                notes.append("no visible socket explains the conflict: most likely a TCP socket bound to the port without listen() (a server between bind() and listen(), or a client that bound before connect()); \(blindSpot)")
+            } else if possible.isEmpty {
                 notes.append("no visible socket explains the conflict (one bound to a device, in another process's view, or gone since the scan)")
             }
             return BindCheckTrial(outcome: outcome, conflicts: possible, notes: notes)
