@@ -87,6 +87,8 @@ complete -c sockdiag -n '__sockdiag_in bind-check' -s j -l json -d 'Print one JS
 complete -c sockdiag -n '__sockdiag_in bind-check' -s a -l all -d 'Check every listening port on the host at once'
 complete -c sockdiag -n '__sockdiag_in bind-check' -l all-netns -d 'With --all: walk every network namespace that has a process or an \'ip netns\' name, and report each'
 complete -c sockdiag -n '__sockdiag_in bind-check' -l netns -x -a '(__sockdiag_netns)' -d 'Look inside another network namespace (a name from \'ip netns\', or a path such as /proc/PID/ns/net)'
+complete -c sockdiag -n '__sockdiag_in bind-check' -l openmetrics -d 'With --all: print OpenMetrics text for Prometheus (listeners, split ports, findings) instead of the table'
+complete -c sockdiag -n '__sockdiag_in bind-check' -s o -l output -r -F -d 'With --openmetrics: write to FILE atomically (a temporary file in its directory, then rename), as node_exporter\'s textfile collector needs'
 complete -c sockdiag -n '__sockdiag_in bind-check' -s h -l help -d 'Show this help and exit'
 
 complete -c sockdiag -n '__sockdiag_in connect-check' -s u -l udp -d 'Check UDP (the default is TCP)'
@@ -103,6 +105,8 @@ complete -c sockdiag -n '__sockdiag_in trace' -l redirect -x -d 'Send connects a
 complete -c sockdiag -n '__sockdiag_in trace' -l block-ipv6 -d 'Drop packets that are IPv6 on the wire (skb->protocol), letting IPv4 from AF_INET6 sockets through'
 complete -c sockdiag -n '__sockdiag_in trace' -l naive -d 'Enforce --redirect and --block-ipv6 the naive way (connect4 only, skb->family), to see where it fails'
 complete -c sockdiag -n '__sockdiag_in trace' -l force -d 'Allow --redirect/--block-ipv6 on the root cgroup (every process on the host)'
+complete -c sockdiag -n '__sockdiag_in trace' -l openmetrics -d 'Print OpenMetrics text for Prometheus when the trace ends (events by hook and address class, family mismatches, lost events) instead of the events'
+complete -c sockdiag -n '__sockdiag_in trace' -s o -l output -r -F -d 'With --openmetrics: write to FILE atomically (a temporary file in its directory, then rename), as node_exporter\'s textfile collector needs'
 complete -c sockdiag -n '__sockdiag_in trace' -s h -l help -d 'Show this help and exit'
 
 complete -c sockdiag -n '__sockdiag_in compare-wire' -s i -l interface -x -a '(__sockdiag_interfaces)' -d 'Capture on this interface (default: any)'

@@ -14,6 +14,9 @@ public struct BindCheckNetworkNamespace: Hashable, Sendable {
     /// Its `ip netns` name, if it has one.
     public let name: String?
 
+    /// The name metrics go by: its `ip netns` name, else `net:[INODE]`; no pid, which changes.
+    public var metricsLabel: String { name ?? "net:[\(inode)]" }
+
     public var label: String {
         var text = "net:[\(inode)]"
         if let name { text += " \(name)" }

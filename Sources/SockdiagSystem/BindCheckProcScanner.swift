@@ -96,6 +96,13 @@ public enum BindCheckNamespace {
         return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int32) -> Int32).self)
     }()
 
+    /// The network namespace this process is in, as `ls -l /proc/self/ns/net` names it: `net:[4026531840]`.
+    public static func currentLabel() -> String {
+        var info = stat()
+        guard stat("/proc/self/ns/net", &info) == 0 else { return "net:[?]" }
+        return "net:[\(info.st_ino)]"
+    }
+
     public static func enter(_ nameOrPath: String) throws(SockdiagError) {
         // An empty name would become the directory /run/netns/ itself.
         guard !nameOrPath.isEmpty else { throw .invalidInput("--netns needs a namespace name or path") }

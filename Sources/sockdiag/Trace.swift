@@ -10,6 +10,7 @@ func runTrace(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> Exit
     if let missing = CgroupBPFCapabilities.missing() {
         throw SockdiagError.missingPrivilege("needs root: attaching eBPF programs to a cgroup requires \(missing); run it with sudo")
     }
+    if let path = options.output { try AtomicFile.checkWritable(path) }
     TerminationSignals.install()
     let watched: WatchedCgroup
     switch options.target {
@@ -36,9 +37,10 @@ func runTrace(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> Exit
     // its events wait in the ring buffer until the loop reads them.
     var command: SpawnedCommand? = nil
     if case let .command(arguments) = options.target, let transient {
-        command = try SpawnedCommand.start(arguments, in: transient, stdoutToStderr: options.json)
+        command = try SpawnedCommand.start(arguments, in: transient,
+                                           stdoutToStderr: options.json || (options.openMetrics && options.output == nil))
     }
-    if !options.json { terminal.out(run.renderer.header) }
+    if !options.json && !options.openMetrics { terminal.out(run.renderer.header) }
     try run.loop(tracer, enforcer, command: command)
     if let error = run.writeError {
         throw SockdiagError.system(call: "write", errno: error, context: "standard output")
@@ -53,7 +55,15 @@ func runTrace(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> Exit
     tracer.detach()
     enforcer?.detach()
     let result = command?.result
-    if options.json {
+    if options.openMetrics {
+        let target: (name: String, value: String)
+        switch options.target {
+        case let .cgroup(path): target = ("cgroup", path)
+        case let .command(arguments): target = ("command", String(arguments[0].split(separator: "/").last ?? ""))
+        }
+        let metrics = TraceMetrics.render(run.session.summary, target: target, durationNs: run.elapsedNs)
+        if let path = options.output { try AtomicFile.write(metrics, to: path) } else { terminal.out(metrics) }
+    } else if options.json {
         terminal.out(run.session.summary.json(command: result, durationNs: run.elapsedNs).compact + "\n")
     } else {
         terminal.out("\n" + run.renderer.renderSummary(run.session.summary, command: result))
@@ -89,7 +99,9 @@ struct TraceRun {
     mutating func show(_ event: TraceEvent) {
         if case .socketCall = event, let count = options.count, session.summary.events >= count { return }
         let (event, lesson) = session.process(event)
-        if options.json {
+        if options.openMetrics {
+            return
+        } else if options.json {
             event.appendJSONLine(lesson: lesson, to: &output)
         } else if let line = renderer.render(event, lesson: lesson) {
             output.append(line)
@@ -100,7 +112,9 @@ struct TraceRun {
     mutating func show(_ event: TracePolicyEvent) {
         let event = session.process(event)
         let rule = options.policy.blockRule
-        if options.json {
+        if options.openMetrics {
+            return
+        } else if options.json {
             output.append(event.json(blockRule: rule).compact + "\n")
         } else if let line = event.render(renderer, blockRule: rule) {
             output.append(line)

@@ -53,13 +53,7 @@ final class DocsCommandTests: XCTestCase {
     /// `--cgroup system.sl<TAB>` completes below the cgroup2 mount, wherever it is mounted.
     func testRelativeCgroupCompletesBelowTheCgroup2Mount() throws {
         try requirePrivileges("creating a cgroup")
-        let mounts = try String(contentsOfFile: "/proc/mounts", encoding: .utf8)
-        var cgroup2: String?
-        for line in mounts.split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            if fields.count > 2 && fields[2] == "cgroup2" { cgroup2 = String(fields[1]); break }
-        }
-        let root = try XCTUnwrap(cgroup2, "no cgroup2 mount")
+        let root = try XCTUnwrap(cgroup2MountPoint(), "no cgroup2 mount")
         let name = "sockdiag-completion-\(getpid())"
         try FileManager.default.createDirectory(atPath: "\(root)/\(name)/child", withIntermediateDirectories: true)
         defer {

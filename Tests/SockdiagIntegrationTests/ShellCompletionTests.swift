@@ -34,7 +34,7 @@ final class ShellCompletionTests: XCTestCase {
     /// in the word).
     func checkShell(_ complete: ([String]) throws -> [[String]]) throws {
         try requirePrivileges("a cgroup and a network namespace to complete")
-        let cgroupRoot = try XCTUnwrap(cgroup2Mount(), "no cgroup2 mount")
+        let cgroupRoot = try XCTUnwrap(cgroup2MountPoint(), "no cgroup2 mount")
         let cgroupName = "sockdiag-shells-\(getpid())"
         try FileManager.default.createDirectory(atPath: "\(cgroupRoot)/\(cgroupName)", withIntermediateDirectories: true)
         defer { rmdir("\(cgroupRoot)/\(cgroupName)") }
@@ -78,15 +78,6 @@ final class ShellCompletionTests: XCTestCase {
         for (question, answer) in zip(questions, answers) {
             XCTAssertEqual(Set(answer.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }), question.expected, question.line)
         }
-    }
-
-    func cgroup2Mount() -> String? {
-        guard let mounts = try? String(contentsOfFile: "/proc/mounts", encoding: .utf8) else { return nil }
-        for line in mounts.split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            if fields.count > 2 && fields[2] == "cgroup2" { return String(fields[1]) }
-        }
-        return nil
     }
 
     // MARK: - The shells

@@ -13,6 +13,16 @@ func requirePrivileges(_ what: String = "real sockets, BPF, cgroups and namespac
     throw XCTSkip(reason)
 }
 
+/// Where cgroup v2 is mounted (/sys/fs/cgroup/unified in a hybrid layout), from /proc/mounts.
+func cgroup2MountPoint() -> String? {
+    guard let mounts = try? String(contentsOfFile: "/proc/mounts", encoding: .utf8) else { return nil }
+    for line in mounts.split(separator: "\n") {
+        let fields = line.split(separator: " ")
+        if fields.count > 2 && fields[2] == "cgroup2" { return String(fields[1]) }
+    }
+    return nil
+}
+
 /// The result of running the sockdiag binary.
 struct CommandResult {
     let status: Int32

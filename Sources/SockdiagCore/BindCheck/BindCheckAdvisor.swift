@@ -19,7 +19,7 @@ struct BindCheckAdvisor {
             findings += afterBindFindings(v6only: defaultVariant, severity: .warning)
             if let defaultVariant {
                 let other = afterBindFindings(v6only: !defaultVariant, severity: .info)
-                findings += other.map { BindCheckFinding(.info, $0.message, advice: $0.advice) }
+                findings += other.map { BindCheckFinding(.info, $0.message, advice: $0.advice, kind: $0.kind) }
             }
             let existing = BindCheckReport.candidates(report.observation.sockets, defaultV6only: system.bindv6only)
             let now = report.receivers(for: .existing).compactMap { r in r.reception.map { (destination: r.destination, reception: $0) } }

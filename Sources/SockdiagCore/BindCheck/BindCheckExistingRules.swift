@@ -21,7 +21,8 @@ public enum BindCheckExistingRules {
                 if holders(ra, sockets) != holders(rb, sockets) {
                     findings.append(BindCheckFinding(.warning,
                         "Port \(port) is split between families: IPv4 clients to \(a) reach \(label(ra, sockets)), IPv6 clients to \(b) reach \(label(rb, sockets))",
-                        advice: "let one process own both families (a dual-stack [::] socket, or 0.0.0.0 and [::] in the same process)"))
+                        advice: "let one process own both families (a dual-stack [::] socket, or 0.0.0.0 and [::] in the same process)",
+                        kind: .splitFamilies))
                     break outer
                 }
             }
@@ -35,26 +36,29 @@ public enum BindCheckExistingRules {
             let advice = "set IPV6_V6ONLY=0 on it, or bind 0.0.0.0:\(port) as well"
             if served4.isEmpty {
                 findings.append(BindCheckFinding(.warning,
-                    "IPv4 clients of port \(port) are refused: the [::] socket is IPV6_V6ONLY=1 and nothing takes IPv4", advice: advice))
+                    "IPv4 clients of port \(port) are refused: the [::] socket is IPV6_V6ONLY=1 and nothing takes IPv4", advice: advice,
+                    kind: .ipv4Refused))
             } else {
                 let served = served4.map { "\($0.destination) (\(label($0.reception, sockets)))" }.joined(separator: ", ")
                 findings.append(BindCheckFinding(.warning,
                     "IPv4 clients to \(refused4.map(\.description).joined(separator: ", ")) on port \(port) are refused, the [::] socket being IPV6_V6ONLY=1; only \(served) \(served4.count == 1 ? "is" : "are") served",
-                    advice: advice))
+                    advice: advice, kind: .ipv4Refused))
             }
         } else if let loop4, let loop6, loop4.receivers.isEmpty != loop6.receivers.isEmpty {
             let served = loop4.receivers.isEmpty ? "::1" : "127.0.0.1"
             let refused = loop4.receivers.isEmpty ? "127.0.0.1" : "::1"
             findings.append(BindCheckFinding(.info,
                 "Clients to \(refused) on port \(port) are refused while \(served) is served; 'localhost' may resolve to either",
-                advice: "bind \(refused == "::1" ? "[::1] or [::]" : "127.0.0.1 or a dual-stack [::]") as well if local clients use 'localhost'"))
+                advice: "bind \(refused == "::1" ? "[::1] or [::]" : "127.0.0.1 or a dual-stack [::]") as well if local clients use 'localhost'",
+                kind: .loopbackFamilyRefused))
         }
         // A group of sockets of different processes: each client reaches one of them.
         for (d, r) in v4 + v6 {
             if case let .oneOf(ids, _) = r, holders(r, sockets).count > 1 {
                 findings.append(BindCheckFinding(.info, BindCheckLookup.formSeveralGroups(ids, among: candidates)
                     ? "Clients to \(d) on port \(port) all reach one of several SO_REUSEPORT groups, the one the kernel meets first (it depends on the order they started listening): \(label(r, sockets))"
-                    : "Clients to \(d) on port \(port) are spread over different processes: \(label(r, sockets))"))
+                    : "Clients to \(d) on port \(port) are spread over different processes: \(label(r, sockets))",
+                    kind: .spreadOverProcesses))
                 break
             }
         }

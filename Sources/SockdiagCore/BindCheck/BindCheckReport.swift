@@ -54,11 +54,27 @@ public struct BindCheckFinding: Hashable, Sendable {
         case info
     }
 
+    /// What a finding is about, for counting findings across a fleet (`--openmetrics`).
+    public enum Kind: String, Hashable, Sendable, CaseIterable {
+        /// IPv4 and IPv6 clients of a port reach different processes.
+        case splitFamilies = "split_families"
+        /// IPv4 clients are refused: only an IPV6_V6ONLY [::] socket listens.
+        case ipv4Refused = "ipv4_refused"
+        /// One loopback family is served and the other refused ('localhost' may resolve to either).
+        case loopbackFamilyRefused = "loopback_family_refused"
+        /// Clients of one address are spread over several processes, or reach one of several groups.
+        case spreadOverProcesses = "spread_over_processes"
+        /// About binding the queried address (a single bind-check).
+        case bind
+    }
+
+    public let kind: Kind
     public let severity: Severity
     public let message: String
     public let advice: String?
 
-    public init(_ severity: Severity, _ message: String, advice: String? = nil) {
+    public init(_ severity: Severity, _ message: String, advice: String? = nil, kind: Kind = .bind) {
+        self.kind = kind
         self.severity = severity
         self.message = message
         self.advice = advice

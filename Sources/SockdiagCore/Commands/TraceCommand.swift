@@ -8,6 +8,9 @@ public enum TraceCommand {
                                             help: "Send connects and unconnected sends to PORT (TCP and UDP) to ADDR:PORT instead, IPv4-mapped destinations included; replies keep the original source. An IPv4 target serves IPv4 and mapped destinations, an [IPv6] target native IPv6 ones. Repeatable.")
     public static let blockIPv6 = OptionSpec("block-ipv6", help: "Drop packets that are IPv6 on the wire (skb->protocol), letting IPv4 from AF_INET6 sockets through.")
     public static let naive = OptionSpec("naive", help: "Enforce --redirect and --block-ipv6 the naive way (connect4 only, skb->family), to see where it fails.")
+    public static let openMetrics = OptionSpec("openmetrics", help: "Print OpenMetrics text for Prometheus when the trace ends (events by hook and address class, family mismatches, lost events) instead of the events.")
+    public static let output = OptionSpec("output", short: "o", .value(placeholder: "FILE"),
+                                          help: "With --openmetrics: write to FILE atomically (a temporary file in its directory, then rename), as node_exporter's textfile collector needs.")
     public static let force = OptionSpec("force", help: "Allow --redirect/--block-ipv6 on the root cgroup (every process on the host).")
 
     public static let spec = CommandSpec(
@@ -16,11 +19,13 @@ public enum TraceCommand {
         summary: "Attach eBPF programs to a cgroup and show every connect, unconnected send and bind as the kernel saw it (socket family, address class such as ipv4-mapped), and for each socket the family of its packets on egress.",
         usage: ["--cgroup PATH [options]", "[options] -- CMD [ARGS...]"],
         discussion: "With -- CMD, sockdiag creates a transient cgroup, runs CMD inside it from its first instruction, traces until CMD exits, then removes the cgroup. Nothing stays attached after sockdiag exits.",
-        options: [cgroup, json, duration, count, redirect, blockIPv6, naive, force],
+        options: [cgroup, json, duration, count, redirect, blockIPv6, naive, force, openMetrics, output],
         trailingCommand: "CMD [ARGS...]",
         examples: [
             CommandExample("sockdiag trace -- curl -s http://127.0.0.1:8080/", "Trace one command from start to exit."),
             CommandExample("sockdiag trace --cgroup system.slice/docker-1234.scope --duration 30 --json", "Thirty seconds of a container's connects as JSON Lines."),
+            CommandExample("sockdiag trace --cgroup system.slice/nginx.service --duration 60 --openmetrics -o /var/lib/prometheus/node-exporter/sockdiag-trace.prom",
+                           "A minute of a service's connects as metrics for node_exporter's textfile collector (see docs/fleet.md)."),
             CommandExample("sockdiag trace --redirect 53=127.0.0.1:5353 --block-ipv6 -- dotnet restore", "Send a command's DNS to a local proxy and block IPv6, dual-mode sockets included."),
         ]
     )
@@ -37,6 +42,10 @@ public struct TraceOptions: Equatable, Sendable {
 
     public let target: Target
     public let json: Bool
+    /// --openmetrics: counted, not shown; the metrics are printed (or written) at the end.
+    public let openMetrics: Bool
+    /// --output FILE for the metrics.
+    public let output: String?
     /// Seconds; nil traces until stopped (or until the command exits).
     public let duration: Double?
     /// Connect/sendmsg/bind events after which to stop.
@@ -46,10 +55,12 @@ public struct TraceOptions: Equatable, Sendable {
     /// --force: a policy may apply to the root cgroup.
     public let force: Bool
 
-    public init(target: Target, json: Bool = false, duration: Double? = nil, count: Int? = nil,
-                policy: TracePolicy = try! TracePolicy(), force: Bool = false) {
+    public init(target: Target, json: Bool = false, openMetrics: Bool = false, output: String? = nil,
+                duration: Double? = nil, count: Int? = nil, policy: TracePolicy = try! TracePolicy(), force: Bool = false) {
         self.target = target
         self.json = json
+        self.openMetrics = openMetrics
+        self.output = output
         self.duration = duration
         self.count = count
         self.policy = policy
@@ -69,6 +80,11 @@ public struct TraceOptions: Equatable, Sendable {
             throw UsageError("nothing to trace: give --cgroup PATH or -- CMD [ARGS...]")
         }
         json = arguments.isSet(TraceCommand.json)
+        openMetrics = arguments.isSet(TraceCommand.openMetrics)
+        output = arguments.value(TraceCommand.output)
+        if json && openMetrics { throw UsageError("--json and --openmetrics exclude each other") }
+        if output != nil && !openMetrics { throw UsageError("--output goes with --openmetrics") }
+        if output?.isEmpty == true { throw UsageError("--output needs a file name") }
         duration = try arguments.value(TraceCommand.duration).map { text throws(UsageError) in
             try OptionValue.positiveSeconds(text, for: TraceCommand.duration)
         }

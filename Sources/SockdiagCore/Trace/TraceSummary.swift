@@ -4,6 +4,8 @@ public struct TraceSummary: Hashable, Sendable {
     /// Counters in fixed slots: this runs once per event, and dictionaries hash every time.
     private var hookCounts = [Int](repeating: 0, count: TraceHook.allCases.count)
     private var classCounts = [Int](repeating: 0, count: AddressKind.allCases.count)
+    /// Events per hook and class, hook-major.
+    private var hookClassCounts = [Int](repeating: 0, count: TraceHook.allCases.count * AddressKind.allCases.count)
     private var egressCounts = [Int](repeating: 0, count: 4)
     /// Sockets (by cookie) that were AF_INET6 with an IPv4-mapped peer or bind address.
     public private(set) var mappedSockets: Set<UInt64> = []
@@ -16,6 +18,16 @@ public struct TraceSummary: Hashable, Sendable {
     /// Events per address class, for the classes seen.
     public var classes: [AddressKind: Int] {
         Dictionary(uniqueKeysWithValues: AddressKind.allCases.enumerated().compactMap { classCounts[$0] > 0 ? ($1, classCounts[$0]) : nil })
+    }
+
+    /// Events per hook and destination address class, for the pairs seen, in hook then class order.
+    public var eventsByHookAndClass: [(hook: TraceHook, kind: AddressKind, count: Int)] {
+        TraceHook.allCases.flatMap { hook in
+            AddressKind.allCases.compactMap { kind in
+                let count = hookClassCounts[hook.ordinal * AddressKind.allCases.count + kind.ordinal]
+                return count > 0 ? (hook, kind, count) : nil
+            }
+        }
     }
 
     /// Sockets with at least one packet on egress, by socket family and wire protocol.
@@ -53,6 +65,7 @@ public struct TraceSummary: Hashable, Sendable {
             hookCounts[call.hook.ordinal] += 1
             let kind = call.classification.kind
             classCounts[kind.ordinal] += 1
+            hookClassCounts[call.hook.ordinal * AddressKind.allCases.count + kind.ordinal] += 1
             if kind == .ipv4Mapped && call.socketFamily == .inet6 { mappedSockets.insert(call.cookie) }
         case let .egress(egress):
             if !egress.isFinal { egressCounts[Self.slot(egress.socketFamily, egress.wireProtocol)] += 1 }
