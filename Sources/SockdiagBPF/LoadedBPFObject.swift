@@ -12,12 +12,21 @@ final class LoadedBPFObject {
     private var links: [OpaquePointer] = []
     let name: String
 
-    init(_ bytes: [UInt8], name: String) throws(SockdiagError) {
+    /// `sharing` names maps of this object that are to be another object's maps (by descriptor),
+    /// so two objects write one ring buffer.
+    init(_ bytes: [UInt8], name: String, sharing: [(map: String, descriptor: Int32)] = []) throws(SockdiagError) {
         BPFLog.silence()
         self.name = name
         let opened = bytes.withUnsafeBytes { bpf_object__open_mem($0.baseAddress, $0.count, nil) }
         guard let opened else {
             throw .system(call: "bpf_object__open_mem", errno: Errno(errno), context: "opening the embedded \(name) programs")
+        }
+        for shared in sharing {
+            let reused = bpf_object__find_map_by_name(opened, shared.map).map { bpf_map__reuse_fd($0, shared.descriptor) } ?? -EINVAL
+            guard reused == 0 else {
+                bpf_object__close(opened)
+                throw .system(call: "bpf_map__reuse_fd", errno: Errno(-reused), context: "sharing the \(shared.map) map with the \(name) programs")
+            }
         }
         let loaded = bpf_object__load(opened)
         guard loaded == 0 else {
@@ -46,6 +55,26 @@ final class LoadedBPFObject {
                 let error = Errno(errno)
                 attached.forEach { bpf_link__destroy($0) }
                 throw .system(call: "bpf_link_create", errno: error, context: "attaching \(programName) to \(cgroup.path)")
+            }
+            attached.append(link)
+        }
+        links += attached
+    }
+
+    /// Attaches programs that name their own attach point (tp_btf/...), in order; on failure,
+    /// detaches the ones this call attached.
+    func attachTracing(_ programNames: [String]) throws(SockdiagError) {
+        guard let object else { throw .invalidInput("the \(name) programs were unloaded") }
+        var attached: [OpaquePointer] = []
+        for programName in programNames {
+            guard let program = bpf_object__find_program_by_name(object, programName) else {
+                attached.forEach { bpf_link__destroy($0) }
+                throw .invalidInput("the embedded \(name) object lacks \(programName); the build is broken")
+            }
+            guard let link = bpf_program__attach(program) else {
+                let error = Errno(errno)
+                attached.forEach { bpf_link__destroy($0) }
+                throw .system(call: "bpf_program__attach", errno: error, context: "attaching \(programName)")
             }
             attached.append(link)
         }

@@ -31,6 +31,9 @@ struct TraceRecordDecoder {
         case UInt32(SOCKDIAG_EVENT_EGRESS.rawValue):
             guard size >= MemoryLayout<sockdiag_egress_event>.size else { return nil }
             return decodeEgress(data, isFinal: false).map(TraceEvent.egress)
+        case UInt32(SOCKDIAG_EVENT_OUTCOME.rawValue):
+            guard size >= MemoryLayout<sockdiag_outcome_event>.size else { return nil }
+            return decodeOutcome(data).map(TraceEvent.outcome)
         default:
             return nil
         }
@@ -38,6 +41,34 @@ struct TraceRecordDecoder {
 
     private typealias SockAddr = sockdiag_sock_addr_event
     private typealias Egress = sockdiag_egress_event
+    private typealias Outcome = sockdiag_outcome_event
+
+    private func decodeOutcome(_ data: UnsafeRawPointer) -> TraceOutcome? {
+        func field<T>(_ path: KeyPath<Outcome, T>, _ type: T.Type) -> T {
+            data.loadUnaligned(fromByteOffset: MemoryLayout<Outcome>.offset(of: path)!, as: type)
+        }
+        guard let kind = TraceOutcomeKind(rawOutcome: field(\.outcome, UInt32.self)),
+              let transport = TransportProtocol(ipProtocolNumber: Int(field(\.protocol, UInt8.self))) else { return nil }
+        // UDP records carry no addresses: the socket's connect names its peer.
+        let family = transport == .tcp ? AddressFamily(rawSocketFamily: Int(field(\.family, UInt16.self))) : nil
+        func end(_ path: KeyPath<Outcome, (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)>,
+                 _ port: UInt16) -> SocketAddress? {
+            family.map { SocketAddress(Self.address(data + MemoryLayout<Outcome>.offset(of: path)!, v4: $0 == .inet), Port(port)) }
+        }
+        let connectOutcome = kind.endsConnect
+        let error = field(\.error, Int32.self)
+        let rtt = field(\.rtt_us, UInt32.self)
+        return TraceOutcome(
+            cookie: field(\.cookie, UInt64.self), timeNs: wallClock(field(\.time_ns, UInt64.self)), kind: kind,
+            transport: transport, socketFamily: family,
+            local: end(\.local_addr, field(\.local_port, UInt16.self)), remote: end(\.remote_addr, field(\.remote_port, UInt16.self)),
+            elapsedNs: field(\.elapsed_ns, UInt64.self),
+            synRetransmits: connectOutcome && transport == .tcp ? field(\.syn_retransmits, UInt32.self) : nil,
+            rttMicroseconds: rtt > 0 ? rtt : nil,
+            bytesSent: connectOutcome ? nil : field(\.bytes_sent, UInt64.self),
+            bytesReceived: connectOutcome ? nil : field(\.bytes_received, UInt64.self),
+            error: error != 0 ? Errno(error) : nil, resetBy: TraceResetBy(rawResetBy: field(\.reset_by, UInt8.self)))
+    }
 
     private func decodeSocketCall(_ data: UnsafeRawPointer) -> TraceSocketCall? {
         func field<T>(_ path: KeyPath<SockAddr, T>, _ type: T.Type) -> T {

@@ -16,6 +16,8 @@ import SockdiagSystem
 ///     tracer.detach()
 public final class Tracer {
     private let object: LoadedBPFObject
+    /// bpf/outcome.bpf.c, writing into `object`'s ring and counters.
+    private let outcomes: LoadedBPFObject
     private let ring: RingBufferReader
     private let decoder = TraceRecordDecoder()
 
@@ -23,15 +25,30 @@ public final class Tracer {
     static let programNames = ["trace_connect4", "trace_connect6", "trace_sendmsg4", "trace_sendmsg6",
                                "trace_post_bind4", "trace_post_bind6", "trace_egress"]
 
-    /// Loads the embedded object into the kernel. Nothing is attached yet.
+    /// The outcome programs: the cgroup's sock_ops and UDP connects, then the tracepoints, which
+    /// look only at sockets the cgroup programs marked.
+    static let outcomeCgroupPrograms = ["outcome_sockops", "outcome_udp_connect4", "outcome_udp_connect6"]
+    static let outcomeTracepoints = ["outcome_receive_reset", "outcome_error_report"]
+
+    /// Loads the embedded objects into the kernel. Nothing is attached yet.
     public init() throws(SockdiagError) {
         object = try LoadedBPFObject(EmbeddedPrograms.trace, name: "trace")
+        outcomes = try LoadedBPFObject(EmbeddedPrograms.outcome, name: "outcome",
+                                       sharing: [("events", object.mapDescriptor("events")), ("stats", object.mapDescriptor("stats"))])
         ring = try RingBufferReader(mapDescriptor: object.mapDescriptor("events"), what: "trace")
     }
 
     /// Attaches every program to the cgroup. On failure nothing stays attached.
     public func attach(to cgroup: CgroupDirectory) throws(SockdiagError) {
         try object.attach(Tracer.programNames, to: cgroup)
+        do {
+            try outcomes.attach(Tracer.outcomeCgroupPrograms, to: cgroup)
+            try outcomes.attachTracing(Tracer.outcomeTracepoints)
+        } catch {
+            outcomes.detachLinks()
+            object.detachLinks()
+            throw error
+        }
     }
 
     /// Waits up to `timeoutMilliseconds` for events and hands each to `handler`; returns how many.
@@ -63,8 +80,10 @@ public final class Tracer {
 
     /// Detaches every program and unloads the object. Safe to call twice.
     public func detach() {
+        outcomes.detachLinks()
         object.detachLinks()
         ring.close()
+        outcomes.close()
         object.close()
     }
 }

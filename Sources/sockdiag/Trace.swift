@@ -46,6 +46,7 @@ func runTrace(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> Exit
         throw SockdiagError.system(call: "write", errno: error, context: "standard output")
     }
 
+    run.showRaces(endOfTrace: true)
     for total in enforcer?.blockedTotals() ?? [] { run.show(total) }
     for total in tracer.egressTotals() { run.show(.egress(total)) }
     run.flush()
@@ -106,7 +107,24 @@ struct TraceRun {
         } else if let line = renderer.render(event, lesson: lesson) {
             output.append(line)
         }
+        if case .outcome = event { showRaces(endOfTrace: false) }
         if output.count >= 1 << 16 { flush() }
+    }
+
+    /// Races settled by the last outcome (or, at the end, still open): a refused family's fallback
+    /// is followed to the process that took it, as bind-check would find it.
+    mutating func showRaces(endOfTrace: Bool) {
+        for var race in session.takeSettledRaces(endOfTrace: endOfTrace) {
+            if let winner = race.winner, race.losers.contains(where: { $0.outcome?.kind == .refused }) {
+                race.winnerListener = TraceListener.lookUp(winner.remote)
+            }
+            let lessons = session.record(race)
+            if options.json {
+                output.append(race.json(lessons: lessons).compact + "\n")
+            } else {
+                output.append(renderer.render(race, lessons: lessons))
+            }
+        }
     }
 
     mutating func show(_ event: TracePolicyEvent) {
@@ -169,12 +187,7 @@ struct TraceRun {
         }
         var batch: [(time: UInt64, show: (inout TraceRun) -> Void)] = []
         try tracer.poll(timeoutMilliseconds: timeoutMilliseconds) { event in
-            let time: UInt64
-            switch event {
-            case let .socketCall(call): time = call.timeNs
-            case let .egress(egress): time = egress.timeNs
-            }
-            batch.append((time, { $0.show(event) }))
+            batch.append((event.timeNs, { $0.show(event) }))
         }
         try enforcer.poll(timeoutMilliseconds: 0) { event in
             let time: UInt64

@@ -159,6 +159,11 @@ final class TraceModelTests: XCTestCase {
             (.socketCall(odd), nil),
             (.egress(egress()), .familyDiffersFromWire),
             (.egress(named), nil),
+            (.outcome(TraceOutcomeTests.outcome(.refused, error: 111, resetBy: .peer)), nil),
+            (.outcome(TraceOutcomeTests.outcome(.closed, bytes: (5, 7), group: 3)), nil),
+            (.outcome(TraceOutcome(cookie: 9, timeNs: 5, kind: .refused, transport: .udp, socketFamily: nil, local: nil, remote: nil,
+                                   elapsedNs: 0, synRetransmits: nil, rttMicroseconds: nil, bytesSent: nil, bytesReceived: nil,
+                                   error: Errno(111), resetBy: nil)), nil),
         ]
         for (event, lesson) in events {
             var buffer = TraceOutputBuffer()

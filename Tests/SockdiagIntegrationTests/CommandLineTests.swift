@@ -27,7 +27,7 @@ final class CommandLineTests: XCTestCase {
         let digest = String(fields[0])
         XCTAssertEqual(digest.count, 64)
         let objectNames = fields[1].dropFirst("(sha256 of ".count).dropLast().split(separator: " ").map(String.init)
-        XCTAssertEqual(Set(objectNames), ["policy.bpf.o", "sockopts.bpf.o", "trace.bpf.o"])
+        XCTAssertEqual(Set(objectNames), ["outcome.bpf.o", "policy.bpf.o", "sockopts.bpf.o", "trace.bpf.o"])
         // The build's objects sit in the plugin's work directory: .build/plugins/outputs/PACKAGE/...
         // beside .build/TRIPLE/debug/sockdiag.
         let outputs = Sockdiag.executable.resolvingSymlinksInPath().deletingLastPathComponent()

@@ -14,7 +14,8 @@ final class TraceTracerTests: XCTestCase {
         let cgroup = try CgroupDirectory.open(path)
         let tracer = try Tracer()
         try tracer.attach(to: cgroup)
-        XCTAssertEqual(try TraceFixture.attachedPrograms(path), 7)
+        // Seven trace programs, and the outcome programs' sock_ops and UDP connect4/connect6.
+        XCTAssertEqual(try TraceFixture.attachedPrograms(path), 10)
 
         let client = try runProgram("/bin/sh", ["-c", "echo $$ > \(path)/cgroup.procs && exec python3 \(try TraceFixture.clientScript()) \(port)"])
         XCTAssertEqual(client.status, 0, client.stderr)
@@ -38,6 +39,12 @@ final class TraceTracerTests: XCTestCase {
         XCTAssertEqual(mappedEgress.wireProtocol, .ipv4)
         XCTAssertEqual(mappedEgress.remote, SocketAddress(.v4(.loopback), Port(UInt16(port))))
         XCTAssertEqual(mappedEgress.local.port.value, UInt16(TraceFixture.clientValue("mapped", client.stderr) ?? 0))
+
+        let outcomes = events.compactMap { event -> TraceOutcome? in if case let .outcome(o) = event, o.cookie == mapped.cookie { return o } else { return nil } }
+        XCTAssertEqual(outcomes.map(\.kind), [.established, .closed])
+        XCTAssertEqual(outcomes.last?.bytesSent, 5, "the client sent hello")
+        XCTAssertEqual(outcomes.last?.remote, SocketAddress(.v6(IPv6Address(mapping: .loopback)), Port(UInt16(port))),
+                       "an AF_INET6 socket holds its IPv4 peer mapped")
 
         let totals = tracer.egressTotals()
         let mappedTotal = try XCTUnwrap(totals.first { $0.cookie == mapped.cookie })

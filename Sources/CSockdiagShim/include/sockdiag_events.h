@@ -12,6 +12,26 @@
 enum sockdiag_event_kind {
     SOCKDIAG_EVENT_SOCK_ADDR = 1, /* connect / sendmsg / post_bind as the hook received it */
     SOCKDIAG_EVENT_EGRESS = 2,    /* first packet of a socket seen in cgroup_skb/egress */
+    SOCKDIAG_EVENT_OUTCOME = 3,   /* how a connect ended, and later how its connection ended */
+};
+
+/* What became of a connect (bpf/outcome.bpf.c). The first five end a TCP connect; `reset` and
+ * `closed` end an established connection; UDP sockets report the error the kernel handed them. */
+enum sockdiag_outcome {
+    SOCKDIAG_OUTCOME_ESTABLISHED = 1, /* handshake done */
+    SOCKDIAG_OUTCOME_REFUSED = 2,     /* SYN answered by a RST (TCP), ICMP port unreachable (UDP) */
+    SOCKDIAG_OUTCOME_UNREACHABLE = 3, /* an ICMP/ICMPv6 error ended the SYN_SENT socket */
+    SOCKDIAG_OUTCOME_TIMED_OUT = 4,   /* SYN retransmissions exhausted */
+    SOCKDIAG_OUTCOME_ABORTED = 5,     /* closed by its program while the SYN was in flight */
+    SOCKDIAG_OUTCOME_RESET = 6,       /* established, then ended by a RST (received or sent) */
+    SOCKDIAG_OUTCOME_CLOSED = 7,      /* established, then closed */
+};
+
+/* Who sent the RST of a `reset` (or `refused`). */
+enum sockdiag_reset_by {
+    SOCKDIAG_RESET_NONE = 0,
+    SOCKDIAG_RESET_PEER = 1,
+    SOCKDIAG_RESET_LOCAL = 2,
 };
 
 enum sockdiag_hook {
@@ -61,6 +81,32 @@ struct sockdiag_egress_event {
     __u16 reserved2;
     __u32 reserved3;
     __u8 local_addr[16];
+    __u8 remote_addr[16];
+};
+
+/* A socket's outcome. Written from the socket's own callbacks (often in softirq context), so
+ * there is no process here: the reader names it from the socket's connect (same cookie). */
+struct sockdiag_outcome_event {
+    __u32 kind;          /* SOCKDIAG_EVENT_OUTCOME */
+    __u32 outcome;       /* enum sockdiag_outcome */
+    __u64 time_ns;       /* when it happened, CLOCK_MONOTONIC */
+    __u64 cookie;
+    __u64 elapsed_ns;    /* since the SYN was sent (TCP) or since connect() (UDP) */
+    __u64 bytes_sent;    /* payload bytes sent (retransmissions included), tcp_sock.bytes_sent */
+    __u64 bytes_received;
+    __u32 syn_retransmits; /* SYNs sent again before the outcome (total_retrans while SYN_SENT) */
+    __u32 rtt_us;        /* smoothed RTT at the outcome; 0 when no sample was taken */
+    __s32 error;         /* sk_err at the outcome (ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH...), 0 if none;
+                          * on `aborted`, the ICMP error that had arrived (sk_err_soft) */
+    __u8 old_state;      /* TCP state left (BPF_TCP_SYN_SENT for connect outcomes) */
+    __u8 reset_by;       /* enum sockdiag_reset_by */
+    __u8 protocol;       /* IPPROTO_TCP / IPPROTO_UDP */
+    __u8 reserved;
+    __u16 family;        /* AF_INET / AF_INET6: the socket's family */
+    __u16 local_port;
+    __u16 remote_port;
+    __u16 reserved2;
+    __u8 local_addr[16]; /* as the socket holds them: IPv4 in the first 4 bytes for AF_INET */
     __u8 remote_addr[16];
 };
 

@@ -121,11 +121,22 @@ public struct TraceEgress: Hashable, Sendable {
 public enum TraceEvent: Hashable, Sendable {
     case socketCall(TraceSocketCall)
     case egress(TraceEgress)
+    case outcome(TraceOutcome)
 
     public var cookie: UInt64 {
         switch self {
         case let .socketCall(call): return call.cookie
         case let .egress(egress): return egress.cookie
+        case let .outcome(outcome): return outcome.cookie
+        }
+    }
+
+    /// When it happened, nanoseconds since the Unix epoch.
+    public var timeNs: UInt64 {
+        switch self {
+        case let .socketCall(call): return call.timeNs
+        case let .egress(egress): return egress.timeNs
+        case let .outcome(outcome): return outcome.timeNs
         }
     }
 }

@@ -4,6 +4,7 @@ extension TraceEvent {
         switch self {
         case let .socketCall(call): return call.json(lesson: lesson)
         case let .egress(egress): return egress.json(lesson: lesson)
+        case let .outcome(outcome): return outcome.json(lesson: lesson)
         }
     }
 }
@@ -42,6 +43,35 @@ extension TraceEgress {
             ("remote_port", .number(remote.port.value)),
             ("packets", .number(packets)),
             ("bytes", .number(bytes)),
+            ("lesson", .optional(lesson?.text)),
+        ])
+    }
+}
+
+extension TraceOutcome {
+    public func json(lesson: TraceLesson?) -> JSON {
+        .object([
+            ("event", "outcome"),
+            ("outcome", .string(kind.rawValue)),
+            ("time_ns", .number(timeNs)),
+            ("cookie", .number(cookie)),
+            ("pid", .optional(pid)),
+            ("comm", .optional(comm)),
+            ("socket_family", .optional(socketFamily?.rawValue)),
+            ("protocol", .string(transport.rawValue)),
+            ("address", .optional(remote?.address.description)),
+            ("port", .optional(remote?.port.value)),
+            ("local_address", .optional(local?.address.description)),
+            ("local_port", .optional(local?.port.value)),
+            ("elapsed_ns", .number(elapsedNs)),
+            ("syn_retransmits", .optional(synRetransmits)),
+            ("rtt_us", .optional(rttMicroseconds)),
+            ("bytes_sent", .optional(bytesSent)),
+            ("bytes_received", .optional(bytesReceived)),
+            ("error", .optional(error?.name)),
+            ("icmp", .optional(icmp)),
+            ("reset_by", .optional(resetBy?.rawValue)),
+            ("group", .optional(group)),
             ("lesson", .optional(lesson?.text)),
         ])
     }
@@ -101,6 +131,9 @@ extension TraceSummary {
             ("lessons", .array(lessons.sorted { $0.key.rawValue < $1.key.rawValue }.map {
                 .object([("lesson", .string($0.key.rawValue)), ("sockets", .number($0.value)), ("text", .string($0.key.text))])
             })),
+            ("outcomes", .object(outcomes.map { ($0.kind.rawValue, .number($0.count)) })),
+            ("races", .object([("groups", .number(races)), ("ipv4_won", .number(racesWonByIPv4)), ("ipv6_won", .number(racesWonByIPv6)),
+                               ("verdicts", .array(raceVerdicts.map { .object([("group", .number($0.group)), ("verdict", .string($0.verdict))]) }))])),
             ("redirects", .number(redirects)),
             ("blocked_sockets", .number(blockedSockets)),
             ("lost", .number(counters.lostEvents)),

@@ -8,6 +8,16 @@ public enum TraceLesson: String, Hashable, Sendable, CaseIterable {
     case mappedBind = "mapped-bind"
     /// skb->family is AF_INET6 while the packet is IPv4.
     case familyDiffersFromWire = "family-differs-from-wire"
+    /// A race's loser closed after the client's attempt delay, its SYN unanswered (Node, curl).
+    case attemptTimeout = "attempt-timeout"
+    /// A race's loser closed while an ICMP error it had received was still pending in the kernel.
+    case abortedAfterICMP = "aborted-after-icmp"
+    /// One family refused, the fallback reached a listener of the other: maybe another program.
+    case refusedFallback = "refused-fallback"
+    /// An ICMP error ended a connect: something on the path said no.
+    case unreachable
+    /// No answer to any SYN: something on the path drops them silently.
+    case silentTimeout = "silent-timeout"
 
     public var text: String {
         switch self {
@@ -19,6 +29,25 @@ public enum TraceLesson: String, Hashable, Sendable, CaseIterable {
             return "AF_INET6 socket bound to a mapped address: it only ever talks IPv4"
         case .familyDiffersFromWire:
             return "AF_INET6 socket sending IPv4 packets: an egress rule on skb->family would drop IPv4 traffic; check skb->protocol"
+        case .attemptTimeout:
+            return "a Happy Eyeballs loser was closed after the client's attempt delay (Node's autoSelectFamilyAttemptTimeout is 250 ms, curl's happy-eyeballs timeout 200 ms) with its SYN unanswered: on a path slower than that delay this family never wins, and if the other fails too the connect fails though this one might have worked"
+        case .abortedAfterICMP:
+            return "a Happy Eyeballs loser had already been answered by an ICMP error, which Linux holds until its first retransmission (about 1 s); the client closed it first, so the program never saw why that family failed"
+        case .refusedFallback:
+            return "refused on one family, the fallback reached a listener on the other: on a split port those are different programs; check which one the client was meant to reach (sockdiag bind-check ADDRESS PORT)"
+        case .unreachable:
+            return "an ICMP error ended this connect (no route, prohibited, rejected): the path says no at once, and Linux gives up at the first retransmission instead of the whole SYN timeout"
+        case .silentTimeout:
+            return "no answer to any SYN: a firewall or blackhole drops them silently, and every client waits the whole SYN timeout (127 s by default) unless it races the other family"
+        }
+    }
+
+    /// Lessons that make the exit status 1: the socket's family and its packets disagree, or one
+    /// IP version lost a race. A connect that simply failed is not one.
+    public var isDualStackSurprise: Bool {
+        switch self {
+        case .unreachable, .silentTimeout: return false
+        default: return true
         }
     }
 
@@ -33,6 +62,12 @@ public enum TraceLesson: String, Hashable, Sendable, CaseIterable {
             }
         case let .egress(egress):
             return egress.familyDiffersFromWire && egress.socketFamily == .inet6 ? .familyDiffersFromWire : nil
+        case let .outcome(outcome):
+            switch outcome.kind {
+            case .unreachable where outcome.transport == .tcp: return .unreachable
+            case .timedOut: return .silentTimeout
+            default: return nil
+            }
         }
     }
 }

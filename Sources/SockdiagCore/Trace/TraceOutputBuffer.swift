@@ -152,6 +152,10 @@ public struct TraceOutputBuffer {
     mutating func optionalQuoted(_ text: String?) {
         if let text { quoted(text) } else { raw("null") }
     }
+
+    mutating func optionalNumber<I: BinaryInteger>(_ value: I?) {
+        if let value { number(value) } else { raw("null") }
+    }
 }
 
 extension TraceEvent {
@@ -160,6 +164,7 @@ extension TraceEvent {
         switch self {
         case let .socketCall(call): call.appendJSON(lesson: lesson, to: &out)
         case let .egress(egress): egress.appendJSON(lesson: lesson, to: &out)
+        case let .outcome(outcome): outcome.appendJSON(lesson: lesson, to: &out)
         }
         out.raw(",\"lesson\":")
         out.optionalQuoted(lesson?.text)
@@ -206,5 +211,30 @@ extension TraceEgress {
         out.raw(",\"remote_port\":"); out.number(remote.port.value)
         out.raw(",\"packets\":"); out.number(packets)
         out.raw(",\"bytes\":"); out.number(bytes)
+    }
+}
+
+extension TraceOutcome {
+    fileprivate func appendJSON(lesson: TraceLesson?, to out: inout TraceOutputBuffer) {
+        out.raw("{\"event\":\"outcome\",\"outcome\":"); out.quoted(kind.rawValue)
+        out.raw(",\"time_ns\":"); out.number(timeNs)
+        out.raw(",\"cookie\":"); out.number(cookie)
+        out.raw(",\"pid\":"); out.optionalNumber(pid)
+        out.raw(",\"comm\":"); out.optionalQuoted(comm)
+        out.raw(",\"socket_family\":"); out.optionalQuoted(socketFamily?.rawValue)
+        out.raw(",\"protocol\":"); out.quoted(transport.rawValue)
+        out.raw(",\"address\":"); if let remote { out.quoted(remote.address) } else { out.raw("null") }
+        out.raw(",\"port\":"); out.optionalNumber(remote?.port.value)
+        out.raw(",\"local_address\":"); if let local { out.quoted(local.address) } else { out.raw("null") }
+        out.raw(",\"local_port\":"); out.optionalNumber(local?.port.value)
+        out.raw(",\"elapsed_ns\":"); out.number(elapsedNs)
+        out.raw(",\"syn_retransmits\":"); out.optionalNumber(synRetransmits)
+        out.raw(",\"rtt_us\":"); out.optionalNumber(rttMicroseconds)
+        out.raw(",\"bytes_sent\":"); out.optionalNumber(bytesSent)
+        out.raw(",\"bytes_received\":"); out.optionalNumber(bytesReceived)
+        out.raw(",\"error\":"); out.optionalQuoted(error?.name)
+        out.raw(",\"icmp\":"); out.optionalQuoted(icmp)
+        out.raw(",\"reset_by\":"); out.optionalQuoted(resetBy?.rawValue)
+        out.raw(",\"group\":"); out.optionalNumber(group)
     }
 }

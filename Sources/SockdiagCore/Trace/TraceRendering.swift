@@ -32,6 +32,10 @@ public struct TraceRenderer: Sendable {
             if egress.familyDiffersFromWire { packets = style.yellow(packets) }
             text = line([clock(egress.timeNs), egress.pid.map { String($0) } ?? "-", egress.comm ?? "-", "egress",
                          socketText(egress.socketFamily, egress.transport), "\(egress.local) -> \(egress.remote)", packets])
+        case let .outcome(outcome):
+            text = line([clock(outcome.timeNs), outcome.pid.map { String($0) } ?? "-", outcome.comm ?? "-", outcome.kind.rawValue,
+                         outcome.socketFamily.map { socketText($0, outcome.transport) } ?? "-/\(outcome.transport.rawValue)",
+                         outcome.remote?.description ?? "-", outcomeText(outcome)])
         }
         text += "\n"
         if let lesson { text += style.yellow("  ! " + lesson.text) + "\n" }
@@ -50,6 +54,12 @@ public struct TraceRenderer: Sendable {
         for (lesson, sockets) in summary.lessons.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             lines.append(style.yellow("  ! \(lesson.text) (\(sockets) socket\(sockets == 1 ? "" : "s"))"))
         }
+        let outcomes = summary.outcomes.filter { $0.count > 0 }.map { "\($0.kind.rawValue) \($0.count)" }
+        if !outcomes.isEmpty { lines.append("  outcomes:        " + outcomes.joined(separator: ", ")) }
+        if summary.races > 0 {
+            lines.append("  races:           \(summary.races) (IPv4 won \(summary.racesWonByIPv4), IPv6 won \(summary.racesWonByIPv6), none \(summary.races - summary.racesWonByIPv4 - summary.racesWonByIPv6))")
+            for race in summary.raceVerdicts { lines.append("    race \(race.group): \(race.verdict)") }
+        }
         if summary.redirects > 0 || summary.blockedSockets > 0 {
             lines.append("  policy:          \(summary.redirects) redirected, \(summary.blockedSockets) sockets blocked")
         }
@@ -60,11 +70,43 @@ public struct TraceRenderer: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// `after 0.1 ms, rtt 45 us`, `after 3.0 s, 6 SYNs unanswered`, `after 12.3 ms, by peer, 512 B sent, 4096 B received`.
+    func outcomeText(_ outcome: TraceOutcome) -> String {
+        var parts = ["after " + TraceOutcome.duration(outcome.elapsedNs)]
+        switch outcome.kind {
+        case .established:
+            if let rtt = outcome.rttMicroseconds { parts.append("rtt \(rtt) us") }
+        case .timedOut:
+            let sent = 1 + (outcome.synRetransmits ?? 0)
+            parts.append("\(sent) SYN\(sent == 1 ? "" : "s") unanswered")
+        case .aborted:
+            let sent = 1 + (outcome.synRetransmits ?? 0)
+            parts.append(outcome.error == nil ? "closed by the program, \(sent) SYN\(sent == 1 ? "" : "s") unanswered"
+                                              : "closed by the program before the ICMP error that had come ended it")
+        case .reset:
+            parts.append(outcome.resetBy == .local ? "RST sent" : "RST received")
+        case .refused, .unreachable, .closed:
+            break
+        }
+        if let error = outcome.error, outcome.kind != .timedOut { parts.append(error.name) }
+        if let icmp = outcome.icmp { parts.append(icmp) }
+        if let sent = outcome.bytesSent, let received = outcome.bytesReceived {
+            parts.append("\(sent) B sent, \(received) B received")
+        }
+        var text = parts.joined(separator: ", ")
+        switch outcome.kind {
+        case .established, .closed: break
+        case .reset: text = style.yellow(text)
+        default: text = style.red(text)
+        }
+        return text
+    }
+
     private func socketText(_ family: AddressFamily, _ transport: TransportProtocol?) -> String {
         "\(family.rawValue)/\(transport?.rawValue ?? "other")"
     }
 
-    private static let widths = [15, 7, 15, 10, 9, 32]
+    private static let widths = [15, 7, 15, 11, 9, 32]
 
     func line(_ cells: [String]) -> String {
         var out = ""

@@ -4,12 +4,19 @@ public struct TraceSession: Sendable {
     public private(set) var summary = TraceSummary()
     private var owners: [UInt64: Owner] = [:]
     private var taught: Set<TaughtLesson> = []
+    private var races = TraceRaceTracker()
+    /// Races settled by the events processed so far, for the caller to look at and show
+    /// (`takeSettledRaces`); their attempts' sockets are in the events already shown.
+    private var settled: [TraceRace] = []
     /// Bounds memory on long traces; an evicted owner only loses the pid of a late egress record.
     private let ownerLimit: Int
 
     private struct Owner: Hashable, Sendable {
         let pid: Int32
         let comm: String
+        let socketFamily: AddressFamily
+        /// The address a connect gave the socket (UDP outcomes carry none of their own).
+        var peer: SocketAddress?
     }
 
     private struct TaughtLesson: Hashable, Sendable {
@@ -27,7 +34,24 @@ public struct TraceSession: Sendable {
         var event = event
         switch event {
         case let .socketCall(call):
-            recordOwner(cookie: call.cookie, pid: call.pid, comm: call.comm)
+            recordOwner(cookie: call.cookie, pid: call.pid, comm: call.comm, socketFamily: call.socketFamily)
+            if call.hook.call == .connect {
+                owners[call.cookie]?.peer = SocketAddress(call.address, call.port)
+                _ = races.connect(call)
+            }
+        case var .outcome(outcome):
+            if let owner = owners[outcome.cookie] {
+                outcome.pid = owner.pid
+                outcome.comm = owner.comm
+                if outcome.remote == nil {
+                    outcome.remote = owner.peer
+                    outcome.socketFamily = owner.socketFamily
+                }
+            }
+            let race = races.outcome(outcome)
+            outcome.group = race.group
+            if let settled = race.settled { self.settled.append(settled) }
+            event = .outcome(outcome)
         case var .egress(egress):
             if let owner = owners[egress.cookie] {
                 egress.pid = owner.pid
@@ -50,10 +74,26 @@ public struct TraceSession: Sendable {
 
     public mutating func setCounters(_ counters: TraceCounters) { summary.counters = counters }
 
-    mutating func recordOwner(cookie: UInt64, pid: Int32, comm: String) {
+    /// Races settled since the last call; with `endOfTrace`, also those still waiting for an outcome.
+    public mutating func takeSettledRaces(endOfTrace: Bool = false) -> [TraceRace] {
+        var taken = settled
+        settled.removeAll()
+        if endOfTrace { taken += races.finish() }
+        return taken
+    }
+
+    /// Counts a race shown to the user, and hands out its lessons (once per race).
+    public mutating func record(_ race: TraceRace) -> [TraceLesson] {
+        summary.record(race)
+        let lessons = race.lessons
+        for lesson in lessons { summary.record(lesson) }
+        return lessons
+    }
+
+    mutating func recordOwner(cookie: UInt64, pid: Int32, comm: String, socketFamily: AddressFamily) {
         guard owners[cookie] == nil else { return }
         if owners.count >= ownerLimit { owners.removeAll(keepingCapacity: true) }
-        owners[cookie] = Owner(pid: pid, comm: comm)
+        owners[cookie] = Owner(pid: pid, comm: comm, socketFamily: socketFamily)
     }
 
     func owner(of cookie: UInt64) -> (pid: Int32, comm: String)? {

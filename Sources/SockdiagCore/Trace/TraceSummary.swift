@@ -7,6 +7,7 @@ public struct TraceSummary: Hashable, Sendable {
     /// Events per hook and class, hook-major.
     private var hookClassCounts = [Int](repeating: 0, count: TraceHook.allCases.count * AddressKind.allCases.count)
     private var egressCounts = [Int](repeating: 0, count: 4)
+    private var outcomeCounts = [Int](repeating: 0, count: TraceOutcomeKind.allCases.count)
     /// Sockets (by cookie) that were AF_INET6 with an IPv4-mapped peer or bind address.
     public private(set) var mappedSockets: Set<UInt64> = []
 
@@ -28,6 +29,11 @@ public struct TraceSummary: Hashable, Sendable {
                 return count > 0 ? (hook, kind, count) : nil
             }
         }
+    }
+
+    /// Outcomes per kind, every kind listed (zero when not seen).
+    public var outcomes: [(kind: TraceOutcomeKind, count: Int)] {
+        TraceOutcomeKind.allCases.map { ($0, outcomeCounts[$0.ordinal]) }
     }
 
     /// Sockets with at least one packet on egress, by socket family and wire protocol.
@@ -56,7 +62,13 @@ public struct TraceSummary: Hashable, Sendable {
     public var egressSocketCount: Int { egressCounts.reduce(0, +) }
 
     /// A dual-stack surprise was seen: the exit status becomes 1.
-    public var sawSurprise: Bool { !lessons.isEmpty }
+    public var sawSurprise: Bool { lessons.keys.contains { $0.isDualStackSurprise } }
+    /// Races settled (or cut short by the end of the trace), and which IP version won them.
+    public internal(set) var races = 0
+    public internal(set) var racesWonByIPv4 = 0
+    public internal(set) var racesWonByIPv6 = 0
+    /// The verdict of each race, for the summary (the first 20).
+    public internal(set) var raceVerdicts: [TraceRaceVerdict] = []
 
     mutating func record(_ event: TraceEvent) {
         switch event {
@@ -69,10 +81,22 @@ public struct TraceSummary: Hashable, Sendable {
             if kind == .ipv4Mapped && call.socketFamily == .inet6 { mappedSockets.insert(call.cookie) }
         case let .egress(egress):
             if !egress.isFinal { egressCounts[Self.slot(egress.socketFamily, egress.wireProtocol)] += 1 }
+        case let .outcome(outcome):
+            outcomeCounts[outcome.kind.ordinal] += 1
         }
     }
 
     mutating func record(_ lesson: TraceLesson) { lessons[lesson, default: 0] += 1 }
+
+    mutating func record(_ race: TraceRace) {
+        races += 1
+        switch race.winningFamily {
+        case "ipv4": racesWonByIPv4 += 1
+        case "ipv6": racesWonByIPv6 += 1
+        default: break
+        }
+        if raceVerdicts.count < 20 { raceVerdicts.append(TraceRaceVerdict(group: race.group, verdict: race.verdict)) }
+    }
 }
 
 /// A socket family and the IP version its packets used: `inet6/ipv4`.
@@ -106,6 +130,21 @@ extension TraceHook {
     }
 }
 
+extension TraceOutcomeKind {
+    /// Position in `allCases`.
+    var ordinal: Int {
+        switch self {
+        case .established: return 0
+        case .refused: return 1
+        case .unreachable: return 2
+        case .timedOut: return 3
+        case .aborted: return 4
+        case .reset: return 5
+        case .closed: return 6
+        }
+    }
+}
+
 extension AddressKind {
     /// Position in `allCases`.
     var ordinal: Int {
@@ -119,4 +158,10 @@ extension AddressKind {
         case .teredo: return 6
         }
     }
+}
+
+/// One race's group and what decided it, as the summary lists it.
+public struct TraceRaceVerdict: Hashable, Sendable {
+    public let group: Int
+    public let verdict: String
 }

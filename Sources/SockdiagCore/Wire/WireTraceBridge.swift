@@ -18,6 +18,8 @@ extension WireKernelEvent {
             transport = call.transport.map { $0 == .tcp ? .tcp : .udp }
             address = WireAddress(call.address)
             port = call.port.value
+        case .outcome:
+            kind = .other
         case let .egress(egress):
             kind = .egress
             timeNanoseconds = egress.timeNs

@@ -1,0 +1,139 @@
+import Foundation
+import XCTest
+
+/// How each connect ended, with real clients (a Python Happy Eyeballs client, curl, Node 20) against
+/// the real kernel, on loopback and between two test namespaces.
+final class TraceOutcomeTests: XCTestCase {
+    func testRefusedOnIPv6ThenEstablishedOnIPv4AndClosedWithBytesEachWay() throws {
+        try requirePrivileges()
+        let scratch = try OutcomeFixture.Scratch(hostName: "he-loop", addresses: ["::1", "127.0.0.1"])
+        let port = TraceFixture.port(20), udpPort = TraceFixture.port(21)
+        let server = try OutcomeFixture.Server(scratch, ports: [port], ipv4Loopback: true)
+        defer { server.stop() }
+        let raceStep = "race/250/\(port)/::1/127.0.0.1", udp = "udp/\(udpPort)/127.0.0.1"
+        let result = try Sockdiag.run(["trace", "--json", "--", OutcomeFixture.python3, scratch.path("he.py"), raceStep, udp])
+        XCTAssertEqual(OutcomeFixture.clientResult(raceStep, result.stderr), "127.0.0.1:62", result.stderr)
+        let lines = result.jsonLines
+        let refused = try XCTUnwrap(OutcomeFixture.outcome(lines, address: "::1", port: port, kinds: ["refused"]), result.stdout)
+        XCTAssertEqual(refused["error"] as? String, "ECONNREFUSED")
+        XCTAssertEqual(refused["reset_by"] as? String, "peer")
+        XCTAssertEqual(refused["syn_retransmits"] as? Int, 0)
+        XCTAssertTrue(refused["icmp"] is NSNull, "a RST is no ICMP message")
+        XCTAssertLessThan(refused["elapsed_ns"] as? Int ?? .max, 100_000_000)
+        let connect = try XCTUnwrap(lines.first { $0["event"] as? String == "connect" && $0["address"] as? String == "::1" })
+        XCTAssertEqual(refused["cookie"] as? Int, connect["cookie"] as? Int)
+        XCTAssertEqual(refused["pid"] as? Int, connect["pid"] as? Int)
+
+        let established = try XCTUnwrap(OutcomeFixture.outcome(lines, address: "127.0.0.1", port: port, kinds: ["established"]), result.stdout)
+        XCTAssertGreaterThan(established["rtt_us"] as? Int ?? 0, 0)
+        XCTAssertEqual(established["syn_retransmits"] as? Int, 0)
+        let closed = try XCTUnwrap(OutcomeFixture.outcome(lines, address: "127.0.0.1", port: port, kinds: ["closed"]), result.stdout)
+        XCTAssertEqual(closed["cookie"] as? Int, established["cookie"] as? Int)
+        XCTAssertEqual(closed["bytes_sent"] as? Int, 5, "the client sent hello")
+        XCTAssertEqual(closed["bytes_received"] as? Int, 62, "and read the whole answer")
+        XCTAssertGreaterThanOrEqual(closed["elapsed_ns"] as? Int ?? 0, established["elapsed_ns"] as? Int ?? .max)
+
+        XCTAssertEqual(OutcomeFixture.clientResult(udp, result.stderr), "ECONNREFUSED")
+        let udpRefused = try XCTUnwrap(OutcomeFixture.outcome(lines, address: "127.0.0.1", port: udpPort, kinds: ["refused"]), result.stdout)
+        XCTAssertEqual(udpRefused["protocol"] as? String, "udp")
+        XCTAssertEqual(udpRefused["error"] as? String, "ECONNREFUSED")
+        XCTAssertEqual(udpRefused["icmp"] as? String, "ICMP destination unreachable, code 3 (port unreachable)")
+
+        // One race: IPv6 refused, the IPv4 fallback won and reached the server, named as bind-check would.
+        let races = lines.filter { $0["event"] as? String == "race" }
+        XCTAssertEqual(races.count, 1, result.stdout)
+        let race = try XCTUnwrap(races.first)
+        XCTAssertEqual(race["winner"] as? String, "ipv4")
+        XCTAssertEqual(race["port"] as? Int, port)
+        let attempts = race["attempts"] as? [[String: Any]] ?? []
+        XCTAssertEqual(attempts.map { $0["cookie"] as? Int }, [refused["cookie"] as? Int, established["cookie"] as? Int])
+        XCTAssertEqual(attempts.map { $0["outcome"] as? String }, ["refused", "established"])
+        XCTAssertEqual(established["group"] as? Int, race["group"] as? Int, "outcomes after the race formed carry its group")
+        let listener = race["listener"] as? [String: Any]
+        XCTAssertEqual(listener?["pid"] as? Int, Int(server.process.processIdentifier), "the fallback's listener is the server")
+        XCTAssertEqual(listener?["address"] as? String, "127.0.0.1")
+        XCTAssertEqual((race["lessons"] as? [[String: Any]])?.compactMap { $0["lesson"] as? String }, ["refused-fallback"])
+        XCTAssertTrue((race["verdict"] as? String ?? "").hasPrefix("IPv4 won: IPv6 was refused (nothing listens on [::1]:\(port))"), "\(race)")
+        XCTAssertEqual(result.status, 1, "a family that lost a race is a dual-stack surprise")
+
+        let summary = try XCTUnwrap(lines.last)
+        XCTAssertEqual((summary["races"] as? [String: Any])?["ipv4_won"] as? Int, 1)
+        XCTAssertEqual((summary["outcomes"] as? [String: Int])?["refused"], 2)
+        XCTAssertEqual((summary["outcomes"] as? [String: Int])?["closed"], 1)
+    }
+
+    func testAServerThatAcceptsThenResets() throws {
+        try requirePrivileges()
+        let scratch = try OutcomeFixture.Scratch(hostName: "he-loop", addresses: ["127.0.0.1"])
+        let port = TraceFixture.port(22)
+        let server = try OutcomeFixture.Server(scratch, ports: [port], reset: true)
+        defer { server.stop() }
+        let step = "connect/\(port)/127.0.0.1"
+        let result = try Sockdiag.run(["trace", "--json", "--", OutcomeFixture.python3, scratch.path("he.py"), step])
+        XCTAssertEqual(OutcomeFixture.clientResult(step, result.stderr), "62:ECONNRESET", result.stderr)
+        let reset = try XCTUnwrap(OutcomeFixture.outcome(result.jsonLines, address: "127.0.0.1", port: port, kinds: ["reset"]), result.stdout)
+        XCTAssertEqual(reset["reset_by"] as? String, "peer")
+        XCTAssertEqual(reset["error"] as? String, "ECONNRESET")
+        XCTAssertEqual(reset["bytes_sent"] as? Int, 5)
+        XCTAssertEqual(reset["bytes_received"] as? Int, 62)
+
+        let text = try Sockdiag.run(["trace", "--", OutcomeFixture.python3, scratch.path("he.py"), step])
+        XCTAssertTrue(text.stdout.split(separator: "\n").contains { $0.contains(" reset ") && $0.contains("127.0.0.1:\(port)")
+            && $0.contains("RST received, ECONNRESET, 5 B sent, 62 B received") }, text.stdout)
+    }
+
+    /// In a test namespace the server's firewall drops IPv6 SYNs to one port and answers those to
+    /// another with ICMPv6 no-route: a silent timeout, an unreachable (the kernel holds the ICMP
+    /// error until its first retransmission, about 1 s), and Happy Eyeballs losers aborted after
+    /// the client's 250 ms delay, one of them with the ICMP error already in hand.
+    func testTimedOutUnreachableAndAbortedBetweenTwoNamespaces() throws {
+        try requirePrivileges("network namespaces, nftables and the eBPF tracer")
+        let scratch = try OutcomeFixture.Scratch(hostName: "he-ns", addresses: [])
+        let net = try OutcomeFixture.Namespaces()
+        let dropped = 48_301, rejected = 48_302
+        try net.firewall(drop: dropped, reject: rejected)
+        // One retransmission asked for: the SYN gives up after about 3 seconds instead of two minutes.
+        try net.inClient(["/usr/sbin/sysctl", "-qw", "net.ipv4.tcp_syn_retries=1"])
+        let server = try OutcomeFixture.Server(scratch, ports: [dropped, rejected], prefix: ["/usr/sbin/ip", "netns", "exec", net.server])
+        defer { server.stop() }
+        let v6 = net.serverV6, v4 = net.serverV4
+        let steps = ["connect/\(dropped)/\(v6)", "race/2000/\(rejected)/\(v6)/\(v4)", "race/250/\(rejected)/\(v6)/\(v4)",
+                     "race/250/\(dropped)/\(v6)/\(v4)"]
+        let result = try runProgram("/usr/sbin/ip", ["netns", "exec", net.client, Sockdiag.executable.path, "trace", "--json", "--",
+                                                     OutcomeFixture.python3, scratch.path("he.py")] + steps)
+        XCTAssertEqual(steps.map { OutcomeFixture.clientResult($0, result.stderr) }, ["ETIMEDOUT", "\(v4):62", "\(v4):62", "\(v4):62"], result.stderr)
+        let lines = result.jsonLines
+        let outcomes = OutcomeFixture.outcomes(lines).filter { $0["address"] as? String == v6 }
+        XCTAssertEqual(outcomes.map { $0["outcome"] as? String }, ["timed-out", "unreachable", "aborted", "aborted"], result.stdout)
+        guard outcomes.count == 4 else { return }
+        let (timedOut, noRoute, abortedAfterICMP, aborted) = (outcomes[0], outcomes[1], outcomes[2], outcomes[3])
+        XCTAssertEqual(timedOut["error"] as? String, "ETIMEDOUT")
+        let synsLeft = lines.last { $0["event"] as? String == "egress" && $0["cookie"] as? Int == timedOut["cookie"] as? Int }?["packets"] as? Int
+        XCTAssertEqual(timedOut["syn_retransmits"] as? Int, synsLeft.map { $0 - 1 }, "every SYN after the first, as egress counted them")
+        XCTAssertGreaterThan(timedOut["elapsed_ns"] as? Int ?? 0, 2_500_000_000)
+        XCTAssertEqual(noRoute["error"] as? String, "ENETUNREACH")
+        XCTAssertEqual(noRoute["icmp"] as? String, "ICMPv6 destination unreachable, code 0 (no route)")
+        XCTAssertTrue((500_000_000..<2_000_000_000).contains(noRoute["elapsed_ns"] as? Int ?? 0), "at the first retransmission: \(noRoute)")
+        XCTAssertEqual(abortedAfterICMP["error"] as? String, "ENETUNREACH", "the ICMP error had come before the program gave up")
+        XCTAssertTrue(aborted["error"] is NSNull)
+        for loser in [abortedAfterICMP, aborted] {
+            XCTAssertEqual(loser["syn_retransmits"] as? Int, 0)
+            let elapsed = loser["elapsed_ns"] as? Int ?? 0
+            XCTAssertTrue((240_000_000..<900_000_000).contains(elapsed), "aborted after the 250 ms delay, not \(elapsed)")
+        }
+        let winners = OutcomeFixture.outcomes(lines).filter { $0["address"] as? String == v4 && $0["outcome"] as? String == "established" }
+        XCTAssertEqual(winners.count, 3, result.stdout)
+        XCTAssertEqual(noRoute["lesson"] as? String, TraceOutcomeText.unreachable)
+        XCTAssertEqual(timedOut["lesson"] as? String, TraceOutcomeText.silentTimeout)
+        let races = lines.filter { $0["event"] as? String == "race" }
+        XCTAssertEqual(races.map { $0["winner"] as? String }, ["ipv4", "ipv4", "ipv4"], result.stdout)
+        XCTAssertEqual(races.map { ($0["lessons"] as? [[String: Any]])?.compactMap { $0["lesson"] as? String } ?? [] },
+                       [[], ["aborted-after-icmp"], ["attempt-timeout"]])
+    }
+}
+
+/// Lesson texts the tests look for, as docs/trace.md gives them.
+enum TraceOutcomeText {
+    static let unreachable = "an ICMP error ended this connect (no route, prohibited, rejected): the path says no at once, and Linux gives up at the first retransmission instead of the whole SYN timeout"
+    static let silentTimeout = "no answer to any SYN: a firewall or blackhole drops them silently, and every client waits the whole SYN timeout (127 s by default) unless it races the other family"
+}
