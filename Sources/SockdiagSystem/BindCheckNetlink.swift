@@ -144,7 +144,9 @@ public enum BindCheckNetlink {
                     if code == 0 { return }
                     throw .system(call: "sock_diag dump", errno: Errno(-code), context: "")
                 }
-                if let socket = parse(buffer, offset: offset, length: length, transport: transport) {
+                if var socket = parse(buffer, offset: offset, length: length, transport: transport) {
+                    // The dump walks the kernel's hash chains: their order decides lookups.
+                    socket.walkOrder = sockets.count
                     sockets.append(socket)
                 }
                 offset += (length + 3) & ~3

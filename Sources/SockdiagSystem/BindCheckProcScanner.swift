@@ -26,7 +26,9 @@ public enum BindCheckProcScanner {
         }
         // A socket that moves in the hash table while the file is read can appear twice.
         var seen: Set<BindCheckSocket> = []
-        return sockets.filter { seen.insert($0).inserted }
+        var unique = sockets.filter { seen.insert($0).inserted }
+        for i in unique.indices { unique[i].walkOrder = i }
+        return unique
     }
 }
 
@@ -39,11 +41,13 @@ public enum BindCheckSystemReader {
         let range = SystemFile.readValue("/proc/sys/net/ipv4/ip_local_port_range").flatMap(BindCheckSystem.parsePortRange)
         let reserved = SystemFile.readValue("/proc/sys/net/ipv4/ip_local_reserved_ports") ?? ""
         let unprivileged = SystemFile.readValue("/proc/sys/net/ipv4/ip_unprivileged_port_start").flatMap { Int($0) }
-        let (v4, v6) = localAddresses()
-        return BindCheckSystem(bindv6only: bindv6only, ipv6Disabled: disable == nil || disable == "1",
-                               ipv4Addresses: v4, ipv6Addresses: v6, ephemeralRange: range,
-                               reservedPorts: reserved, unprivilegedPortStart: unprivileged, kernel: kernelRelease(),
-                               ipv6DisabledOnLoopback: disableOnLoopback)
+        let (v4, v6, devices) = localAddressesWithDevices()
+        var system = BindCheckSystem(bindv6only: bindv6only, ipv6Disabled: disable == nil || disable == "1",
+                                     ipv4Addresses: v4, ipv6Addresses: v6, ephemeralRange: range,
+                                     reservedPorts: reserved, unprivilegedPortStart: unprivileged, kernel: kernelRelease(),
+                                     ipv6DisabledOnLoopback: disableOnLoopback)
+        system.addressDevices = devices
+        return system
     }
 
     static func kernelRelease() -> String {
@@ -54,10 +58,17 @@ public enum BindCheckSystemReader {
 
     /// Addresses configured on the interfaces, from getifaddrs (netlink RTM_GETADDR underneath).
     public static func localAddresses() -> ([IPv4Address], [IPv6Address]) {
+        let (v4, v6, _) = localAddressesWithDevices()
+        return (v4, v6)
+    }
+
+    /// The same, with the interface that holds each address.
+    public static func localAddressesWithDevices() -> ([IPv4Address], [IPv6Address], [IPAddress: String]) {
         var list: UnsafeMutablePointer<ifaddrs>?
-        guard getifaddrs(&list) == 0, let first = list else { return ([], []) }
+        guard getifaddrs(&list) == 0, let first = list else { return ([], [], [:]) }
         defer { freeifaddrs(first) }
         var v4: [IPv4Address] = [], v6: [IPv6Address] = []
+        var devices: [IPAddress: String] = [:]
         var cursor: UnsafeMutablePointer<ifaddrs>? = first
         while let entry = cursor {
             defer { cursor = entry.pointee.ifa_next }
@@ -67,6 +78,7 @@ public enum BindCheckSystemReader {
                 let sin = UnsafeRawPointer(sa).assumingMemoryBound(to: sockaddr_in.self).pointee
                 let a = IPv4Address(UInt32(bigEndian: sin.sin_addr.s_addr))
                 if !v4.contains(a) { v4.append(a) }
+                if let name = entry.pointee.ifa_name { devices[.v4(a)] = String(cString: name) }
             case AF_INET6:
                 let sin6 = UnsafeRawPointer(sa).assumingMemoryBound(to: sockaddr_in6.self).pointee
                 let bytes = withUnsafeBytes(of: sin6.sin6_addr) { Array($0) }
@@ -74,11 +86,12 @@ public enum BindCheckSystemReader {
                 let linkLocal = bytes[0] == 0xFE && bytes[1] & 0xC0 == 0x80
                 let a = IPv6Address(networkBytes: bytes, zone: linkLocal ? name : nil)
                 if !v6.contains(a) { v6.append(a) }
+                if let name { devices[.v6(a)] = name }
             default:
                 break
             }
         }
-        return (v4, v6)
+        return (v4, v6, devices)
     }
 }
 

@@ -50,32 +50,64 @@ final class BindCheckLookupTests: XCTestCase {
         XCTAssertEqual(receivers("127.0.0.1", [c(4, .inet, "127.0.0.1"), onLo]), [4], "an exact address still beats a device-bound wildcard")
     }
 
-    func testSeveralReuseportGroupsDependOnListenOrder() {
-        let v4 = BindCheckCandidate(id: .existing(inode: 1), binding: BindCheckBinding(family: .inet, address: .v4(.any), v6only: nil), reuseport: true)
-        let v6 = BindCheckCandidate(id: .existing(inode: 2), binding: BindCheckBinding(family: .inet6, address: .v6(.any), v6only: false), reuseport: true)
-        let reception = BindCheckLookup.reception(of: IPAddress("127.0.0.1")!, among: [v4, v6])
-        guard case let .oneOf(ids, why) = reception else { return XCTFail("\(reception)") }
-        XCTAssertEqual(Set(ids), [.existing(inode: 1), .existing(inode: 2)])
-        XCTAssertTrue(why.contains("order they started listening"), why)
-        XCTAssertEqual(receivers("::1", [v4, v6]), [2], "only the AF_INET6 group takes IPv6")
+    /// The listening chain: an AF_INET6 SO_REUSEPORT socket is appended at the tail, every other
+    /// socket enters at the head, and the first socket that scores and has a group takes every
+    /// client. 0.0.0.0 and a dual-stack [::], both SO_REUSEPORT: IPv4 goes to the AF_INET socket
+    /// whichever listened first.
+    func testTheFirstScoringReuseportSocketInTheChainDecides() {
+        for v4First in [true, false] {
+            let order: [(AddressFamily, Bool)] = v4First ? [(.inet, true), (.inet6, true)] : [(.inet6, true), (.inet, true)]
+            let positions = BindCheckKernel.chainPositions(enteringOrder: order.map { ($0.0, $0.1) })
+            let p4 = positions[v4First ? 0 : 1], p6 = positions[v4First ? 1 : 0]
+            let v4 = BindCheckCandidate(id: .existing(inode: 1), binding: BindCheckBinding(family: .inet, address: .v4(.any), v6only: nil),
+                                        reuseport: true, uid: 0, chainPosition: p4)
+            let v6 = BindCheckCandidate(id: .existing(inode: 2), binding: BindCheckBinding(family: .inet6, address: .v6(.any), v6only: false),
+                                        reuseport: true, uid: 0, chainPosition: p6)
+            for transport in [TransportProtocol.tcp, .udp] {
+                let reception = BindCheckLookup.reception(of: IPAddress("127.0.0.1")!, among: [v4, v6], transport: transport)
+                XCTAssertEqual(reception.receivers, [.existing(inode: 1)], "\(transport) v4First=\(v4First): \(reception.why)")
+            }
+            XCTAssertEqual(receivers("::1", [v4, v6]), [2], "only the AF_INET6 group takes IPv6")
+        }
+        // A tie on score (TCP: an unbound AF_INET socket and a device-bound dual-stack one both
+        // score 2) goes to the one nearer the head: the one that listened later.
+        for v4Later in [true, false] {
+            let v4 = BindCheckCandidate(id: .existing(inode: 1), binding: BindCheckBinding(family: .inet, address: .v4(.any), v6only: nil),
+                                        reuseport: false, chainPosition: v4Later ? -2 : -1)
+            let v6 = BindCheckCandidate(id: .existing(inode: 2), binding: BindCheckBinding(family: .inet6, address: .v6(.any), v6only: false),
+                                        boundDevice: "lo", reuseport: false, chainPosition: v4Later ? -1 : -2)
+            let reception = BindCheckLookup.reception(of: IPAddress("127.0.0.1")!, among: [v4, v6])
+            XCTAssertEqual(reception.receivers, [.existing(inode: v4Later ? 1 : 2)], reception.why)
+            XCTAssertTrue(reception.why.contains("ties with"), reception.why)
+        }
     }
 
     /// SO_REUSEPORT sockets of different uids on one address (UDP lets them in with SO_REUSEADDR)
-    /// form separate groups: every datagram goes to the group met first, not spread by hash.
+    /// are separate groups: the one nearer the head of the chain gets every datagram.
     func testReuseportGroupsNeverCrossUIDs() {
-        func udp(_ inode: UInt64, uid: UInt32) -> BindCheckCandidate {
+        func udp(_ inode: UInt64, uid: UInt32, position: Int) -> BindCheckCandidate {
             BindCheckCandidate(id: .existing(inode: inode), binding: BindCheckBinding(family: .inet, address: IPAddress("127.0.0.1")!, v6only: nil),
-                               reuseport: true, uid: uid)
+                               reuseport: true, uid: uid, chainPosition: position)
         }
-        let apart = BindCheckLookup.reception(of: IPAddress("127.0.0.1")!, among: [udp(1, uid: 0), udp(2, uid: 65534)], transport: .udp)
-        guard case let .oneOf(ids, why) = apart else { return XCTFail("\(apart)") }
-        XCTAssertEqual(Set(ids), [.existing(inode: 1), .existing(inode: 2)])
-        XCTAssertTrue(why.contains("2 SO_REUSEPORT groups"), why)
-        XCTAssertTrue(why.contains("uids 0 and 65534"), why)
-        XCTAssertTrue(why.contains("order they started listening"), why)
-        let together = BindCheckLookup.reception(of: IPAddress("127.0.0.1")!, among: [udp(1, uid: 1000), udp(2, uid: 1000)], transport: .udp)
-        XCTAssertTrue(together.why.contains("one per flow by hash"), together.why)
-        XCTAssertFalse(together.why.contains("groups"), together.why)
+        let apart = BindCheckLookup.reception(of: IPAddress("127.0.0.1")!, among: [udp(1, uid: 0, position: -1), udp(2, uid: 65534, position: -2)], transport: .udp)
+        XCTAssertEqual(apart.receivers, [.existing(inode: 2)], apart.why)
+        let together = BindCheckLookup.reception(of: IPAddress("127.0.0.1")!, among: [udp(1, uid: 1000, position: -1), udp(2, uid: 1000, position: -2)], transport: .udp)
+        XCTAssertEqual(Set(together.receivers), [.existing(inode: 1), .existing(inode: 2)])
+        XCTAssertTrue(together.why.contains("one per flow by a hash"), together.why)
+    }
+
+    /// A local client of an address held by another interface is matched against that
+    /// interface, not lo: a socket bound to it gets the client, one bound to lo does not.
+    func testLocalClientsArriveOnTheDeviceOfTheirAddress() {
+        var system = BindCheckSystem(bindv6only: false, ipv6Disabled: false, ipv4Addresses: [.loopback, IPv4Address(192, 0, 2, 2)],
+                                     ipv6Addresses: [.loopback], ephemeralRange: nil, reservedPorts: "", unprivilegedPortStart: nil)
+        system.addressDevices = [.v4(IPv4Address(192, 0, 2, 2)): "eth0", .v4(.loopback): "lo"]
+        let onEth = BindCheckCandidate(id: .existing(inode: 1), binding: BindCheckBinding(family: .inet, address: .v4(.any), v6only: nil), boundDevice: "eth0")
+        let onLo = BindCheckCandidate(id: .existing(inode: 2), binding: BindCheckBinding(family: .inet, address: .v4(.any), v6only: nil), boundDevice: "lo")
+        XCTAssertEqual(BindCheckLookup.reception(of: IPAddress("192.0.2.2")!, among: [onEth], system: system).receivers, [.existing(inode: 1)])
+        XCTAssertEqual(BindCheckLookup.reception(of: IPAddress("192.0.2.2")!, among: [onEth, onLo], system: system).receivers, [.existing(inode: 1)])
+        XCTAssertEqual(BindCheckLookup.reception(of: IPAddress("127.0.0.1")!, among: [onEth, onLo], system: system).receivers, [.existing(inode: 2)])
+        XCTAssertEqual(BindCheckKernel.arrivingDevice(of: IPAddress("127.0.0.2")!, on: system), "lo")
     }
 
     func testReuseportGroupIsReportedAsOneOfWithAReason() {

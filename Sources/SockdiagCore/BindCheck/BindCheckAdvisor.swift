@@ -119,24 +119,19 @@ struct BindCheckAdvisor {
         let scenario = BindCheckScenario.afterBind(v6only: v6only)
         guard let trial = BindCheckReport.usableTrial(report.observation.trials, v6only: v6only) else { return [] }
         let mine = trial.request.binding
-        let afterBind = BindCheckReport.candidates(report.observation.sockets, defaultV6only: system.bindv6only)
-            + [BindCheckCandidate(id: .newSocket, binding: mine, reuseport: trial.request.reuseport, uid: report.observation.trialUID)]
         var findings: [BindCheckFinding] = []
         for receiver in report.receivers(for: scenario) {
             guard let reception = receiver.reception else { continue }
             let destination = receiver.destination
             let isIPv4 = destination.unmapped.family == .inet
             let me = [BindCheckCandidate(id: .newSocket, binding: mine)]
-            let covered = !BindCheckLookup.reception(of: destination, among: me, transport: query.transport).receivers.isEmpty
+            let covered = !BindCheckLookup.reception(of: destination, among: me, system: system, transport: query.transport).receivers.isEmpty
             let others = reception.receivers.filter { $0 != .newSocket }
             let clients = "\(isIPv4 ? "IPv4" : "IPv6") clients to \(destination)"
             if covered {
                 guard !others.isEmpty else { continue }
                 let who = others.map(report.label).joined(separator: ", ")
-                if BindCheckLookup.formSeveralGroups(reception.receivers, among: afterBind) {
-                    findings.append(BindCheckFinding(severity, "After binding \(target)\(v6onlyText(v6only)), \(clients) would go to this program or to \(who), whichever the kernel meets first, not spread over all of them: \(reception.why)",
-                                                     advice: "run every socket of the port as one uid with SO_REUSEPORT, or pick another port"))
-                } else if reception.receivers.contains(.newSocket) {
+                if reception.receivers.contains(.newSocket) {
                     findings.append(BindCheckFinding(severity, "After binding \(target)\(v6onlyText(v6only)), \(clients) would be shared with \(who): \(reception.why)",
                                                      advice: "make sure every process in the group serves the same thing, or pick another port"))
                 } else {

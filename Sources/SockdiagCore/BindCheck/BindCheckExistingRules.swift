@@ -54,11 +54,9 @@ public enum BindCheckExistingRules {
         }
         // A group of sockets of different processes: each client reaches one of them.
         for (d, r) in v4 + v6 {
-            if case let .oneOf(ids, _) = r, holders(r, sockets).count > 1 {
-                findings.append(BindCheckFinding(.info, BindCheckLookup.formSeveralGroups(ids, among: candidates)
-                    ? "Clients to \(d) on port \(port) all reach one of several SO_REUSEPORT groups, the one the kernel meets first (it depends on the order they started listening): \(label(r, sockets))"
-                    : "Clients to \(d) on port \(port) are spread over different processes: \(label(r, sockets))",
-                    kind: .spreadOverProcesses))
+            if case .oneOf = r, holders(r, sockets).count > 1 {
+                findings.append(BindCheckFinding(.info, "Clients to \(d) on port \(port) are spread over different processes: \(label(r, sockets))",
+                                                 kind: .spreadOverProcesses))
                 break
             }
         }

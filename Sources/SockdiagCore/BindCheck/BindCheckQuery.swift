@@ -100,6 +100,9 @@ public struct BindCheckSystem: Hashable, Sendable {
     public var kernel: String
     /// `net.ipv6.conf.lo.disable_ipv6`: lo carries every local IPv6 connection, ::1 included.
     public var ipv6DisabledOnLoopback: Bool
+    /// The interface that holds each local address: a local client of that address is matched
+    /// against it, not lo (BindCheckKernel.arrivingDevice).
+    public var addressDevices: [IPAddress: String] = [:]
 
     public init(bindv6only: Bool, ipv6Disabled: Bool, ipv4Addresses: [IPv4Address], ipv6Addresses: [IPv6Address],
                 ephemeralRange: ClosedRange<UInt16>?, reservedPorts: String, unprivilegedPortStart: Int?, kernel: String = "",

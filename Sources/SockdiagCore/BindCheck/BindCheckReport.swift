@@ -172,8 +172,7 @@ public struct BindCheckReport: Sendable {
                 var candidates: [BindCheckCandidate]? = existing
                 if case let .afterBind(v6only) = scenario {
                     if let trial = BindCheckReport.usableTrial(observation.trials, v6only: v6only) {
-                        candidates = existing + [BindCheckCandidate(id: .newSocket, binding: trial.request.binding,
-                                                                      reuseport: trial.request.reuseport, uid: observation.trialUID)]
+                        candidates = existing + [BindCheckReport.newCandidate(trial, uid: observation.trialUID)]
                     } else {
                         candidates = nil
                     }
@@ -199,17 +198,34 @@ public struct BindCheckReport: Sendable {
     public static func reception(of destination: IPAddress, among candidates: [BindCheckCandidate],
                                  system: BindCheckSystem, transport: TransportProtocol) -> BindCheckReception {
         if let why = system.unreachable(destination) { return .unreachable(why: why) }
-        return BindCheckLookup.reception(of: destination, among: candidates, transport: transport)
+        return BindCheckLookup.reception(of: destination, among: candidates, system: system, transport: transport)
     }
 
-    /// The sockets new clients can reach, with unknown V6ONLY taken as the system default.
+    /// The sockets new clients can reach, with unknown V6ONLY taken as the system default, each
+    /// with its place in its lookup chain: the kernel's dumps walk the chains themselves (TCP's
+    /// listening hash; UDP's port chain, where the same head-or-tail rule holds), so the order of
+    /// the dump is the chain's (BindCheckKernel.entersAtTail).
     public static func candidates(_ sockets: [BindCheckSocket], defaultV6only: Bool) -> [BindCheckCandidate] {
-        sockets.filter(\.acceptsNewClients).map {
-            let b = $0.binding
-            return BindCheckCandidate(id: .existing(inode: $0.inode),
-                                      binding: BindCheckBinding(family: b.family, address: b.address, v6only: b.v6only ?? defaultV6only),
-                                      boundDevice: $0.options?.boundDevice, reuseport: $0.options?.reuseport, uid: $0.uid)
+        let open = sockets.enumerated().filter { $0.element.acceptsNewClients }
+        let connected = sockets.filter { $0.transport == .udp && $0.state == .established && $0.options?.reuseport == true }
+        return open.map { index, socket in
+            let b = socket.binding
+            let binding = BindCheckBinding(family: b.family, address: b.address, v6only: b.v6only ?? defaultV6only)
+            let hasConnections = socket.options?.reuseport == true && connected.contains {
+                $0.family == socket.family && $0.local.address == socket.local.address && $0.uid == socket.uid
+                    && $0.options?.boundDevice == socket.options?.boundDevice && ($0.v6only ?? defaultV6only) == (socket.v6only ?? defaultV6only)
+            }
+            return BindCheckCandidate(id: .existing(inode: socket.inode), binding: binding,
+                                      boundDevice: socket.options?.boundDevice, reuseport: socket.options?.reuseport, uid: socket.uid,
+                                      chainPosition: socket.walkOrder ?? index, groupHasConnections: hasConnections)
         }
+    }
+
+    /// The socket a program binding now adds: it enters its chain after every existing one.
+    static func newCandidate(_ trial: BindCheckTrialOutcome, uid: UInt32) -> BindCheckCandidate {
+        let binding = trial.request.binding
+        return BindCheckCandidate(id: .newSocket, binding: binding, reuseport: trial.request.reuseport, uid: uid,
+                                  chainPosition: BindCheckKernel.positionOfNewest(family: binding.family, reuseport: trial.request.reuseport))
     }
 
     /// The trial that stands for "the program binds": plain if that works, else the first that does.

@@ -92,6 +92,9 @@ public struct BindCheckSocket: Hashable, Sendable {
     public var ownership: BindCheckOwnership
     /// nil where no BPF socket iterator could read them.
     public var options: BindCheckSocketOptions?
+    /// Its place in the kernel's own walk (the sock_diag dump, or /proc): for TCP listeners the
+    /// listening hash chain's order, for UDP the port chain's (newest first). nil when unknown.
+    public var walkOrder: Int?
 
     public init(family: AddressFamily, transport: TransportProtocol, state: BindCheckSocketState,
                 local: SocketAddress, remote: SocketAddress, v6only: Bool?, uid: UInt32, inode: UInt64,
