@@ -72,9 +72,12 @@ public enum BindCheckProbe {
         return source
     }
 
-    public static func observe(_ query: BindCheckQuery, netns: String?, inventory: InventoryProvider? = nil) throws(SockdiagError) -> BindCheckObservation {
-        let pendingOwners = inventory.map { BindCheckBackground($0) }
+    public static func observe(_ asked: BindCheckQuery, netns: String?, inventory: InventoryProvider? = nil) throws(SockdiagError) -> BindCheckObservation {
         let system = BindCheckSystemReader.read()
+        // Interfaces are per namespace: the zone is checked here, after any --netns.
+        let query = try asked.resolvingZone(BindCheckSystemReader.interfaces,
+                                            linkLocal: system.ipv6Addresses.filter { $0.zone != nil })
+        let pendingOwners = inventory.map { BindCheckBackground($0) }
         let filter: BindCheckPortFilter
         var listeningOnly = false
         if query.port.value == 0 {

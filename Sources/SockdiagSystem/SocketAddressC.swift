@@ -22,7 +22,8 @@ extension SocketAddress {
             withUnsafeMutableBytes(of: &sin6.sin6_addr) { raw in
                 for (i, byte) in a.bytes.enumerated() { raw[i] = byte }
             }
-            if let zone = a.zone { sin6.sin6_scope_id = if_nametoindex(zone) }
+            // An interface name, or a numeric zone that is the index itself (RFC 4007).
+            if let zone = a.zone { sin6.sin6_scope_id = if_nametoindex(zone) != 0 ? if_nametoindex(zone) : UInt32(zone) ?? 0 }
             return withUnsafePointer(to: &sin6) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
             }
