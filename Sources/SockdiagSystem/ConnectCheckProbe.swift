@@ -7,16 +7,18 @@ import SockdiagCore
 /// answers, the files that decided them, the route to each address, the listeners on the port
 /// with their owners, and under --probe a real connect to each address.
 public enum ConnectCheckProbe {
+    /// `inventory` (the BPF iterators: SO_REUSEPORT, SO_BINDTODEVICE, owners in one pass) is asked
+    /// only when several sockets listen on the port, where those options decide between them: its
+    /// program load and BTF parse cost more than the rest of the run together.
     public static func observe(_ query: ConnectCheckQuery, netns: String?, probe: Bool,
                                inventory: BindCheckProbe.InventoryProvider? = nil) throws(SockdiagError) -> ConnectCheckObservation {
-        let pendingOwners = inventory.map { BindCheckBackground($0) }
         let (resolved, plain) = try resolve(query)
         let ipv6Works = socketFamilyWorks(AF_INET6)
         let addresses = ConnectCheckObservation.addressesToExamine(query: query, resolved: resolved, withoutAddrconfig: plain,
                                                                    ipv6Works: ipv6Works)
         let routes = RouteNetlink.routes(to: addresses)
         var (sockets, _) = try BindCheckProbe.sockets(query.transport, filter: .port(query.port), listeningOnly: true)
-        BindCheckProbe.attachOwners(&sockets, table: pendingOwners?.wait())
+        BindCheckProbe.attachOwners(&sockets, table: sockets.count > 1 ? inventory?() : nil)
         var probes: [IPAddress: ProbeResult]? = nil
         if probe {
             probes = [:]

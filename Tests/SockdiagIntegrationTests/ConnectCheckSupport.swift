@@ -59,6 +59,24 @@ final class PrivateResolver {
         return try run(["python3", "-c", script, host, String(port)]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    static let java = "/usr/lib/jvm/java-17-openjdk-amd64/bin/java"
+
+    /// Java's `new Socket(host, port)`: the address it connected to, or its exception.
+    func java(_ host: String, _ port: Int, properties: [String] = []) throws -> String {
+        let source = directory.appendingPathComponent("Connect.java")
+        try """
+        public class Connect {
+          public static void main(String[] a) {
+            try (java.net.Socket s = new java.net.Socket(a[0], Integer.parseInt(a[1]))) {
+              System.out.println(s.getInetAddress().getHostAddress());
+            } catch (Exception e) { System.out.println("error " + e.getClass().getSimpleName()); }
+          }
+        }
+        """.write(to: source, atomically: true, encoding: .utf8)
+        return try run([Self.java] + properties + [source.path, host, String(port)], timeout: 60).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// curl -v: the addresses it tried, in order, and the one it connected to.
     func curl(_ host: String, _ port: Int) throws -> (tried: [String], connected: String?) {
         let result = try run(["curl", "-sv", "--max-time", "2", "-o", "/dev/null", "http://\(host):\(port)/"])

@@ -124,6 +124,22 @@ final class ConnectCheckTests: XCTestCase {
         XCTAssertTrue(bugFindings(doc).isEmpty, "\(bugFindings(doc))")
     }
 
+    /// Java: one address, IPv4 first unless java.net.preferIPv6Addresses, no fallback.
+    func testJavaClients() throws {
+        let port = try BindCheckPorts.free(46740)
+        let server = try AcceptingServer(port: port, ["127.0.0.1"])
+        defer { server.stop() }
+        let resolver = try PrivateResolver(hosts: "::1 app.test\n127.0.0.1 app.test\n")
+        let (_, doc) = try resolver.json(["app.test", String(port)])
+        let model = clients(doc)
+        XCTAssertEqual(attempts(model["java"]), ["::ffff:127.0.0.1"])
+        XCTAssertEqual(reached(model["java"]).pid, server.pid)
+        XCTAssertEqual(try resolver.java("app.test", port), "127.0.0.1")
+        XCTAssertEqual(attempts(model["java_prefer_ipv6"]), ["::1"])
+        XCTAssertNil(reached(model["java_prefer_ipv6"]).address)
+        XCTAssertEqual(try resolver.java("app.test", port, properties: ["-Djava.net.preferIPv6Addresses=true"]), "error ConnectException")
+    }
+
     /// gai.conf preferring IPv4: glibc's order flips, and with it Node 17-19's outcome.
     func testGaiConfPreferringIPv4() throws {
         let port = try BindCheckPorts.free(46720)
