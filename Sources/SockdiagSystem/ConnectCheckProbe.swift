@@ -62,7 +62,7 @@ public enum ConnectCheckProbe {
 
     /// How long a probe waits for a handshake, and for the server to accept() it.
     static let connectTimeoutMs: Int32 = 1000
-    static let acceptWaitMs = 500
+    static let acceptWaitMs = 2000
 
     /// TCP: connect, find the accepted socket by its 4-tuple, close without sending. UDP: one
     /// empty datagram, then a short wait for a port unreachable.
