@@ -55,6 +55,30 @@ struct sock_common {
 
 struct sock {
     struct sock_common __sk_common;
+    __u16 sk_type;
+    __u16 sk_protocol;
+} __attribute__((preserve_access_index));
+
+typedef struct { __u32 val; } kuid_t;
+
+struct in6_addr {
+    __u8 s6_addr[16];
+};
+
+/* A TCP port's bind bucket: the "fast reuse" marks that let a later bind skip the conflict check
+ * (inet_csk_update_fastreuse(), sk_reuseport_match() in net/ipv4/inet_connection_sock.c). */
+struct inet_bind_bucket {
+    signed char fastreuse;
+    signed char fastreuseport;
+    kuid_t fastuid;
+    struct in6_addr fast_v6_rcv_saddr;
+    __u32 fast_rcv_saddr;
+    unsigned short fast_sk_family;
+    __u8 fast_ipv6_only;
+} __attribute__((preserve_access_index));
+
+struct inet_connection_sock {
+    struct inet_bind_bucket *icsk_bind_hash;
 } __attribute__((preserve_access_index));
 
 struct seq_file;
@@ -75,6 +99,8 @@ struct bpf_iter__task_file {
 #define SOCKDIAG_S_IFSOCK 0140000
 #define SOCKDIAG_SOCKET_REUSEPORT 1
 #define SOCKDIAG_SOCKET_V6ONLY 2
+#define SOCKDIAG_IPPROTO_TCP 6
+#define SOCKDIAG_SOCK_STREAM 1
 
 /* Set by user space before loading: only sockets on this local port are reported (0: all). The
  * owners of a few sockets are wanted, not a record of every socket on the host. */
@@ -88,6 +114,16 @@ struct socket_record {
     __u16 family;
     __u8 reuse;  /* SO_REUSEADDR: 1 (SK_CAN_REUSE) when set */
     __u8 flags;  /* SOCKDIAG_SOCKET_REUSEPORT | SOCKDIAG_SOCKET_V6ONLY */
+    /* A bound TCP socket's bind bucket (bucket = 1 when read). */
+    __u32 fastuid;
+    __u32 fast_rcv_saddr;
+    __u8 fast_v6_rcv_saddr[16];
+    __u16 fast_family;
+    __s8 fastreuse;
+    __s8 fastreuseport;
+    __u8 fast_ipv6_only;
+    __u8 bucket;
+    __u8 pad[2];
 };
 
 SEC("iter/task_file")
@@ -116,6 +152,20 @@ int socket_owners(struct bpf_iter__task_file *ctx)
             record.flags |= SOCKDIAG_SOCKET_REUSEPORT;
         if (BPF_CORE_READ_BITFIELD(skc, skc_ipv6only))
             record.flags |= SOCKDIAG_SOCKET_V6ONLY;
+        if (sk->sk_protocol == SOCKDIAG_IPPROTO_TCP && sk->sk_type == SOCKDIAG_SOCK_STREAM) {
+            struct inet_connection_sock *icsk = (void *)sk;
+            struct inet_bind_bucket *tb = BPF_CORE_READ(icsk, icsk_bind_hash);
+            if (tb) {
+                record.bucket = 1;
+                record.fastreuse = BPF_CORE_READ(tb, fastreuse);
+                record.fastreuseport = BPF_CORE_READ(tb, fastreuseport);
+                record.fastuid = BPF_CORE_READ(tb, fastuid.val);
+                record.fast_rcv_saddr = BPF_CORE_READ(tb, fast_rcv_saddr);
+                record.fast_family = BPF_CORE_READ(tb, fast_sk_family);
+                record.fast_ipv6_only = BPF_CORE_READ(tb, fast_ipv6_only);
+                bpf_core_read(&record.fast_v6_rcv_saddr, sizeof(record.fast_v6_rcv_saddr), &tb->fast_v6_rcv_saddr);
+            }
+        }
     }
     bpf_seq_write(ctx->meta->seq, &record, sizeof(record));
     return 0;

@@ -85,9 +85,11 @@ public enum SockoptIterator {
 
 /// The iterator's output, kept raw: only the few inodes a report needs are looked up, so no
 /// table of every socket on the host is built. Records are
-/// {u64 inode, u32 tgid, u32 fd, s32 bound_dev_if, u16 family, u8 reuse, u8 flags}.
+/// {u64 inode, u32 tgid, u32 fd, s32 bound_dev_if, u16 family, u8 reuse, u8 flags, then a TCP
+/// socket's bind bucket: u32 fastuid, u32 fast_rcv_saddr, u8 fast_v6_rcv_saddr[16],
+/// u16 fast_family, s8 fastreuse, s8 fastreuseport, u8 fast_ipv6_only, u8 read, u8 pad[2]}.
 public struct SocketInventory: Sendable {
-    static let recordSize = 24
+    static let recordSize = 56
     let records: [UInt8]
 
     /// The pids holding each of `inodes`.
@@ -110,7 +112,8 @@ public struct SocketInventory: Sendable {
             let flags = raw[i + 23]
             found[inode] = BindCheckSocketOptions(
                 reuseaddr: raw[i + 22] != 0, reuseport: flags & 1 != 0, v6only: flags & 2 != 0,
-                boundDeviceIndex: ifindex, boundDevice: ifindex > 0 ? interfaceName(ifindex) : nil)
+                boundDeviceIndex: ifindex, boundDevice: ifindex > 0 ? interfaceName(ifindex) : nil,
+                bindBucket: raw[i + 53] == 0 ? nil : bindBucket(raw, i))
         }
         return found
     }
@@ -124,6 +127,16 @@ public struct SocketInventory: Sendable {
                 i += SocketInventory.recordSize
             }
         }
+    }
+
+    private func bindBucket(_ raw: UnsafeRawBufferPointer, _ i: Int) -> BindCheckBindBucket {
+        let family: AddressFamily = raw.loadUnaligned(fromByteOffset: i + 48, as: UInt16.self) == UInt16(AF_INET6) ? .inet6 : .inet
+        let address: IPAddress = family == .inet6
+            ? .v6(IPv6Address(networkBytes: Array(raw[(i + 32)..<(i + 48)])))
+            : .v4(IPv4Address(networkBytes: Array(raw[(i + 28)..<(i + 32)])))
+        return BindCheckBindBucket(fastreuse: Int8(bitPattern: raw[i + 50]), fastreuseport: Int8(bitPattern: raw[i + 51]),
+                                   uid: raw.loadUnaligned(fromByteOffset: i + 24, as: UInt32.self),
+                                   family: family, address: address, v6only: raw[i + 52] != 0)
     }
 
     private func interfaceName(_ index: Int32) -> String {

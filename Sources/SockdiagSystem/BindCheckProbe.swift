@@ -90,25 +90,33 @@ public enum BindCheckProbe {
         var (sockets, source) = try sockets(query.transport, filter: filter, listeningOnly: listeningOnly)
         sockets.sort(by: BindCheckProbe.order)
         let ownerSource = attachOwners(&sockets, table: pendingOwners?.wait())
-        let trials = runTrials(for: query)
+        let trialUID = UInt32(geteuid())
+        let trials = runTrials(for: query, sockets: sockets, trialUID: trialUID, defaultV6only: system.bindv6only)
         return BindCheckObservation(query: query, system: system, source: source, sockets: sockets, trials: trials,
-                                    trialUID: UInt32(geteuid()), netns: netns, ownerSource: ownerSource)
+                                    trialUID: trialUID, netns: netns, ownerSource: ownerSource)
     }
 
-    /// Every trial, in an order that keeps them from changing each other's results. A successful
-    /// SO_REUSEPORT bind leaves the port's bind bucket marked for fast reuse (`tb->fastreuseport`
-    /// with the trial's address), and a later SO_REUSEPORT bind that matches it skips the conflict
-    /// check entirely, even after the trial socket is gone. So the SO_REUSEPORT trials run last, and
-    /// a plain bind that works afterwards clears the mark again.
-    static func runTrials(for query: BindCheckQuery) -> [BindCheckTrialOutcome] {
-        let requests = BindCheckTrialRequest.all(for: query)
-        let ordered = requests.filter { !$0.reuseport } + requests.filter(\.reuseport)
-        let outcomes = ordered.map(BindCheckTrialBinder.run)
-        if query.port.value != 0, outcomes.contains(where: { $0.request.reuseport && $0.succeeded }),
-           let clearing = outcomes.first(where: { !$0.request.reuseport && !$0.request.reuseaddr && $0.succeeded }) {
-            _ = BindCheckTrialBinder.run(clearing.request)
+    /// Every trial, each real unless it would leave a trace: a successful TCP bind updates the
+    /// fast-reuse marks of the port's bind bucket (`inet_csk_update_fastreuse()`), which outlive
+    /// the trial socket and decide whether later binds skip the conflict check. Where the rules
+    /// say a trial would change them, its result is predicted from the marks (read by the BPF
+    /// socket iterator) and marked as not tried.
+    static func runTrials(for query: BindCheckQuery, sockets: [BindCheckSocket], trialUID: UInt32,
+                          defaultV6only: Bool) -> [BindCheckTrialOutcome] {
+        BindCheckTrialRequest.all(for: query).map { request in
+            guard let predicted = BindCheckTrialOutcome.predictedInstead(of: request, sockets: sockets, trialUID: trialUID,
+                                                                         defaultV6only: defaultV6only) else {
+                return BindCheckTrialBinder.run(request)
+            }
+            // Whether the address itself can be bound is asked on port 0, which leaves no trace on
+            // this port: an EINVAL or EADDRNOTAVAIL there is the trial's real answer.
+            let anyPort = BindCheckTrialRequest(address: request.address, port: Port(0), transport: request.transport,
+                                                v6only: request.v6only, reuseaddr: request.reuseaddr, reuseport: request.reuseport)
+            if case let .failure(failure) = BindCheckTrialBinder.run(anyPort).result, failure.errno != .addressInUse {
+                return BindCheckTrialOutcome(request: request, result: .failure(failure))
+            }
+            return predicted
         }
-        return requests.compactMap { request in outcomes.first { $0.request == request } }
     }
 
     /// Listeners first, then by family, address and port.

@@ -56,10 +56,6 @@ struct TruthScope {
     var addresses = TruthAddress.allCases
     var transports: [TransportProtocol] = [.tcp, .udp]
     var otherUIDs = true
-    /// Not yet checked: how SO_REUSEPORT trials are explained, and whether they leave the port's
-    /// bind bucket as they found it.
-    var checkReuseportTrials = false
-    var checkUnchanged = false
 }
 
 /// One generated case: a transport, holders in the order they try to bind (and listen), a query.

@@ -87,11 +87,11 @@ struct TruthRunner {
         }
 
         // A later bind behaves as if bind-check had never run.
-        if scope.checkUnchanged { checkUnchanged(kase, port: port, disagree) }
+        checkUnchanged(kase, port: port, disagree)
 
         // Every trial: the result a program would get on a port that bind-check never touched,
         // and the sockets named as the conflict.
-        for trial in report.trials where scope.checkReuseportTrials || !trial.outcome.request.reuseport {
+        for trial in report.trials {
             let request = trial.outcome.request
             let trialPort = lab.freshPort()
             let copy = lab.build(kase, port: trialPort)

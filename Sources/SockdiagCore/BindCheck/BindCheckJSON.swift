@@ -110,6 +110,7 @@ extension BindCheckTrial {
             ("reuseaddr", .bool(r.reuseaddr)),
             ("reuseport", .bool(r.reuseport)),
             ("result", .string(outcome.resultName)),
+            ("tried", .bool(outcome.tried)),
             ("stage", stage),
             ("bound_port", boundPort),
             ("conflicts", .array(conflicts.map { .number($0.inode) })),

@@ -67,8 +67,12 @@ public struct BindCheckSocketOptions: Hashable, Sendable {
     /// SO_BINDTODEVICE's interface index, 0 when unbound.
     public let boundDeviceIndex: Int32
     public let boundDevice: String?
+    /// A TCP socket's port bind bucket (its fast-reuse marks), nil for UDP or when unread.
+    public let bindBucket: BindCheckBindBucket?
 
-    public init(reuseaddr: Bool, reuseport: Bool, v6only: Bool, boundDeviceIndex: Int32, boundDevice: String?) {
+    public init(reuseaddr: Bool, reuseport: Bool, v6only: Bool, boundDeviceIndex: Int32, boundDevice: String?,
+                bindBucket: BindCheckBindBucket? = nil) {
+        self.bindBucket = bindBucket
         self.reuseaddr = reuseaddr
         self.reuseport = reuseport
         self.v6only = v6only

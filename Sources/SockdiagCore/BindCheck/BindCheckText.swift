@@ -18,6 +18,7 @@ extension BindCheckReport {
             var result = trial.outcome.resultName
             if case let .success(port) = trial.outcome.result, r.port.value == 0 { result += " (port \(port))" }
             if case let .failure(f) = trial.outcome.result, f.stage != .bind { result += " (\(f.stage.rawValue))" }
+            if !trial.outcome.tried { result += " (predicted)" }
             let colored = trial.outcome.succeeded ? style.green(result) : style.red(result)
             let processHeld = trial.conflicts.filter { $0.inode != 0 }
             let kernelHeld = trial.conflicts.count - processHeld.count

@@ -50,10 +50,28 @@ public struct BindCheckTrialOutcome: Hashable, Sendable {
     public let request: BindCheckTrialRequest
     /// The port the socket got (the kernel's choice for port 0), or where and how it failed.
     public let result: Result<Port, BindCheckTrialFailure>
+    /// Why the result is predicted rather than tried: a real trial would have left a mark on the
+    /// port's bind bucket that changes later binds. nil for a real trial.
+    public let notTried: String?
 
-    public init(request: BindCheckTrialRequest, result: Result<Port, BindCheckTrialFailure>) {
+    public init(request: BindCheckTrialRequest, result: Result<Port, BindCheckTrialFailure>, notTried: String? = nil) {
         self.request = request
         self.result = result
+        self.notTried = notTried
+    }
+
+    /// The outcome of `request` without binding: predicted, when a real trial would change what
+    /// later binds do (BindCheckTCPPrediction); nil when a real trial leaves no trace (or the
+    /// bucket's marks are unknown) and should be made.
+    public static func predictedInstead(of request: BindCheckTrialRequest, sockets: [BindCheckSocket], trialUID: UInt32,
+                                        defaultV6only: Bool) -> BindCheckTrialOutcome? {
+        guard let prediction = BindCheckTCPPrediction.predict(request, sockets: sockets, trialUID: trialUID, defaultV6only: defaultV6only),
+              let mark = prediction.leaves else { return nil }
+        let what = mark.fastreuseport == 0
+            ? "clear the port's fast-reuse mark, which now lets later SO_REUSEPORT binds skip the conflict check"
+            : "leave the port's bind bucket marked for fast reuse (\(mark.markText)), so that later such binds would skip the conflict check"
+        return BindCheckTrialOutcome(request: request, result: prediction.result,
+                                     notTried: "predicted, not tried: a real \(request.flagsLabel) trial would \(what)")
     }
 
     public var succeeded: Bool { if case .success = result { return true } else { return false } }
@@ -62,6 +80,8 @@ public struct BindCheckTrialOutcome: Hashable, Sendable {
 
     /// `ok` or the errno name.
     public var resultName: String { errno?.name ?? "ok" }
+
+    public var tried: Bool { notTried == nil }
 }
 
 public struct BindCheckTrialFailure: Error, Hashable, Sendable {
@@ -96,11 +116,16 @@ public struct BindCheckTrial: Hashable, Sendable {
         let predicted = sockets.compactMap {
             BindCheckRules.conflict(of: request, with: $0, trialUID: trialUID, defaultV6only: defaultV6only)
         }
-        var notes: [String] = []
+        var notes: [String] = outcome.notTried.map { [$0] } ?? []
         switch outcome.result {
         case .success:
+            let certain = predicted.filter(\.certain)
+            if let skipped = BindCheckTrial.checkSkipped(request, certain, sockets: sockets, trialUID: trialUID, defaultV6only: defaultV6only) {
+                notes.append(skipped)
+            }
             for conflict in predicted {
                 if conflict.certain {
+                    if notes.contains(where: { $0.contains("inode \(conflict.inode)") }) { continue }
                     notes.append("the rules predict a conflict with inode \(conflict.inode), yet the kernel allowed the bind (is one of them bound to a device?)")
                 } else if let escape = conflict.escape {
                     notes.append("inode \(conflict.inode) must have set \(escape.rawValue): the bind shared its address")
@@ -127,6 +152,32 @@ public struct BindCheckTrial: Hashable, Sendable {
                 notes.append("no visible socket explains the conflict (one bound to a device, in another process's view, or gone since the scan)")
             }
             return BindCheckTrial(outcome: outcome, conflicts: possible, notes: notes)
+        }
+    }
+
+    /// Why a bind went through although a socket overlaps it without sharing: TCP's bind bucket
+    /// carried a fast-reuse mark that let it skip the conflict check (`inet_csk_get_port()`), or
+    /// UDP's conflict check stopped at the first overlapping socket of the port's chain, which
+    /// shares through SO_REUSEPORT (`udp_lib_lport_inuse()`). nil when neither applies.
+    static func checkSkipped(_ request: BindCheckTrialRequest, _ conflicts: [BindCheckConflict], sockets: [BindCheckSocket],
+                             trialUID: UInt32, defaultV6only: Bool) -> String? {
+        guard !conflicts.isEmpty else { return nil }
+        let inodes = conflicts.map { "inode \($0.inode)" }.joined(separator: ", ")
+        switch request.transport {
+        case .tcp:
+            guard let prediction = BindCheckTCPPrediction.predict(request, sockets: sockets, trialUID: trialUID, defaultV6only: defaultV6only),
+                  prediction.skippedCheck,
+                  let bucket = sockets.lazy.compactMap({ $0.options?.bindBucket }).first else { return nil }
+            return "the port's bind bucket is marked for fast reuse (\(bucket.markText), left by an earlier SO_REUSEPORT bind), so the kernel skipped the conflict check that \(inodes) would fail"
+        case .udp:
+            guard request.reuseport else { return nil }
+            let sharing = sockets.filter { s in
+                s.transport == .udp && s.local.port == request.port && s.options?.reuseport == true && s.uid == trialUID
+                    && !(request.reuseaddr && s.options?.reuseaddr == true)
+                    && BindCheckRules.overlaps(request.binding, BindCheckBinding(family: s.family, address: s.local.address, v6only: s.v6only ?? defaultV6only))
+            }
+            guard let first = sharing.min(by: { ($0.walkOrder ?? 0) < ($1.walkOrder ?? 0) }) else { return nil }
+            return "the kernel's UDP conflict check stops at the first overlapping socket in the port's chain, and inode \(first.inode) (SO_REUSEPORT, uid \(first.uid)) comes before \(inodes) and lets the bind share"
         }
     }
 
