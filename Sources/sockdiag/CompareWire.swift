@@ -4,8 +4,7 @@ import Glibc
 import SockdiagCapture
 import SockdiagCore
 
-func runCompareWire(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> ExitStatus {
-    let options = try CompareWireOptions(arguments)
+func runCompareWire(_ options: CompareWireOptions, _ terminal: Terminal) throws -> ExitStatus {
     let report: WireReport
     switch options.mode {
     case let .offline(pcap, events):
@@ -19,64 +18,6 @@ func runCompareWire(_ arguments: ParsedArguments, _ terminal: Terminal) throws -
         try writeTextOnTwoCores(report, style: terminal.style, to: terminal.write)
     }
     return report.join.exitStatus
-}
-
-/// The typed form of the command line, checked for combinations the table cannot express.
-struct CompareWireOptions {
-    enum Mode {
-        case offline(pcap: String, events: String)
-        case live(WireLiveTarget)
-    }
-
-    let mode: Mode
-    let json: Bool
-    let interface: String
-    let duration: Double?
-    let writePcapng: String?
-
-    init(_ arguments: ParsedArguments) throws {
-        typealias C = CompareWireCommand
-        json = arguments.isSet(C.json)
-        writePcapng = arguments.value(C.writePcapng)
-        interface = arguments.value(C.interface) ?? "any"
-        if let text = arguments.value(C.duration) {
-            // Decimal only: `Double` also reads hexadecimal floats (0x10 is 16), a typo here.
-            let decimal = text.allSatisfy { $0.isASCII && ($0.isNumber || ".eE+-".contains($0)) }
-            guard decimal, let seconds = Double(text), seconds > 0, seconds.isFinite else {
-                throw UsageError("--duration needs a positive number of seconds, got '\(text)'")
-            }
-            duration = seconds
-        } else {
-            duration = nil
-        }
-        let pcap = arguments.value(C.pcap), events = arguments.value(C.events)
-        if pcap != nil || events != nil {
-            guard let pcap, let events else {
-                throw UsageError(pcap == nil ? "--events needs --pcap FILE (offline mode reads both)"
-                                             : "--pcap needs --events FILE (offline mode reads both)")
-            }
-            for live in [C.cgroup, C.interface, C.duration] where arguments.isSet(live) {
-                throw UsageError("--\(live.long) is for live mode; offline (--pcap/--events) reads files")
-            }
-            guard arguments.trailingCommand == nil else {
-                throw UsageError("'-- CMD' is for live mode; offline (--pcap/--events) reads files")
-            }
-            mode = .offline(pcap: pcap, events: events)
-            return
-        }
-        switch (arguments.value(C.cgroup), arguments.trailingCommand) {
-        case let (cgroup?, nil): mode = .live(.cgroup(cgroup))
-        case let (nil, command?): mode = .live(.command(command))
-        case (_?, _?): throw UsageError("give --cgroup PATH or -- CMD, not both")
-        case (nil, nil):
-            throw UsageError("nothing to compare: give --cgroup PATH or -- CMD (live), or --pcap FILE --events FILE (offline)")
-        }
-    }
-}
-
-enum WireLiveTarget {
-    case cgroup(String)
-    case command([String])
 }
 
 func compareOffline(pcap: String, events: String, writePcapng: String?) throws -> WireReport {

@@ -7,7 +7,7 @@ import SockdiagCore
 import SockdiagSystem
 
 /// Live compare-wire: the tracer on a cgroup and a libpcap capture, read in one loop, then joined.
-func compareLive(_ target: WireLiveTarget, options: CompareWireOptions, terminal: Terminal) throws -> WireReport {
+func compareLive(_ target: LiveTarget, options: CompareWireOptions, terminal: Terminal) throws -> WireReport {
     if let missing = CgroupBPFCapabilities.missing() {
         throw SockdiagError.missingPrivilege("needs root: tracing a cgroup requires \(missing) and capturing needs CAP_NET_RAW; run it with sudo")
     }

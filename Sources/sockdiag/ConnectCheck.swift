@@ -1,9 +1,8 @@
 import SockdiagCore
 import SockdiagSystem
 
-func runConnectCheck(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> ExitStatus {
-    // Parse everything before entering a namespace, so bad input fails the same way everywhere.
-    let options = try ConnectCheckOptions(arguments)
+func runConnectCheck(_ options: ConnectCheckOptions, _ terminal: Terminal) throws -> ExitStatus {
+    // Everything is parsed before entering a namespace, so bad input fails the same way everywhere.
     if let netns = options.netns { try BindCheckNamespace.enter(netns) }
     let observation = try ConnectCheckProbe.observe(options.query, netns: options.netns, probe: options.probe,
                                                     inventory: { inventory(port: options.query.port.value) })

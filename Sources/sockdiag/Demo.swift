@@ -4,11 +4,11 @@ import Glibc
 import SockdiagCore
 import SockdiagSystem
 
-func runDemo(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> ExitStatus {
+func runDemo(_ options: DemoOptions, _ terminal: Terminal) throws -> ExitStatus {
     guard Privileges.isRoot else {
         throw SockdiagError.missingPrivilege("needs root (CAP_BPF, CAP_SYS_ADMIN, CAP_NET_RAW) for BPF, cgroups and the capture on lo; run it with sudo")
     }
-    let json = arguments.isSet(DemoCommand.json)
+    let json = options.json
     let executable = try currentExecutable()
     let mapped = try demoMappedClient(executable: executable, terminal: terminal)
     // Story 1 installs the termination handlers, so from then on Ctrl-C is only noted: the demo
@@ -58,11 +58,8 @@ func demoMappedClient(executable: String, terminal: Terminal) throws -> DemoMapp
     guard let port = listener.localPort else {
         throw SockdiagError.system(call: "getsockname", errno: Errno(errno), context: "demo listener")
     }
-    let arguments = try ArgumentParser.parse(
-        ["--interface", "lo", "--", executable, DemoCommand.clientEntry, String(port.value)],
-        for: CompareWireCommand.spec)
-    let options = try CompareWireOptions(arguments)
-    guard case let .live(target) = options.mode else { preconditionFailure("the demo runs compare-wire live") }
+    let target = LiveTarget.command([executable, DemoCommand.clientEntry, String(port.value)])
+    let options = CompareWireOptions(mode: .live(target), interface: "lo")
     var quiet = terminal
     quiet.showsNotes = false  // "sockdiag __demo-client exited with status 0" would name a build path
     let report = try compareLive(target, options: options, terminal: quiet)
@@ -71,8 +68,8 @@ func demoMappedClient(executable: String, terminal: Terminal) throws -> DemoMapp
 }
 
 /// The demo's client: the two connects a dual-mode socket makes, to the port in `arguments`.
-func runDemoClient(_ arguments: [String]) -> ExitStatus {
-    guard let text = arguments.first, let port = try? Port(parsing: text) else { return .failure }
+func runDemoClient(_ port: Port?) -> ExitStatus {
+    guard let port else { return .failure }
     do {
         try OwnedSocket.connectSendClose(family: .inet6, to: SocketAddress(.v6(IPv6Address(mapping: .loopback)), port),
                                          payload: Array("GET / HTTP/1.0\r\n\r\n".utf8))

@@ -5,8 +5,7 @@ import SockdiagBPF
 import SockdiagCore
 import SockdiagSystem
 
-func runTrace(_ arguments: ParsedArguments, _ terminal: Terminal) throws -> ExitStatus {
-    let options = try TraceOptions(arguments)
+func runTrace(_ options: TraceOptions, _ terminal: Terminal) throws -> ExitStatus {
     if let missing = CgroupBPFCapabilities.missing() {
         throw SockdiagError.missingPrivilege("needs root: attaching eBPF programs to a cgroup requires \(missing); run it with sudo")
     }

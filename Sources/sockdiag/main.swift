@@ -6,33 +6,13 @@ import SockdiagCapture
 import SockdiagCore
 import SockdiagSystem
 
-/// Each subcommand's entry: the table it parses with and the function that runs it.
-struct Subcommand {
-    let spec: CommandSpec
-    let run: (ParsedArguments, Terminal) throws -> ExitStatus
-}
-
-let subcommands: [Subcommand] = [
-    Subcommand(spec: DemoCommand.spec, run: runDemo),
-    Subcommand(spec: BindCheckCommand.spec, run: runBindCheck),
-    Subcommand(spec: ConnectCheckCommand.spec, run: runConnectCheck),
-    Subcommand(spec: TraceCommand.spec, run: runTrace),
-    Subcommand(spec: CompareWireCommand.spec, run: runCompareWire),
-    Subcommand(spec: CompletionCommand.spec, run: runCompletion),
-]
-
 func main(_ arguments: [String]) -> ExitStatus {
     let terminal = Terminal.standard
     guard let first = arguments.first else {
-        let names = subcommands.map(\.spec.name).joined(separator: ", ")
+        let names = CommandCatalog.subcommands.map(\.name).joined(separator: ", ")
         return terminal.fail("no subcommand given (subcommands: \(names)); run 'sockdiag --help'")
     }
     switch first {
-    case DemoCommand.clientEntry:
-        return runDemoClient(Array(arguments.dropFirst()))
-    case DemoCommand.holderEntry:
-        SocketHolderProcess.holdUntilStdinCloses()
-        return .ok
     case "--version":
         guard arguments.count == 1 else { return terminal.fail("--version takes no arguments, got '\(arguments[1])'") }
         terminal.out(versionText)
@@ -40,35 +20,44 @@ func main(_ arguments: [String]) -> ExitStatus {
     case "help", "-h", "--help":
         // `sockdiag --help trace` reads as `sockdiag help trace`, as in git.
         let topics = arguments.dropFirst().filter { $0 != "-h" && $0 != "--help" }
-        guard let topic = topics.first else { terminal.out(CatalogHelp.topLevel); return .ok }
+        guard let topic = topics.first else { terminal.out(CommandCatalog.topLevelHelp); return .ok }
         guard topics.count == 1 else { return terminal.fail("help takes one subcommand, got '\(topics.joined(separator: " "))'") }
         if topic == "--man" {
             terminal.out(ManPageRenderer.render())
             return .ok
         }
-        guard let sub = subcommands.first(where: { $0.spec.name == topic }) else {
+        guard let spec = CommandCatalog.spec(named: topic) else {
             return terminal.fail(topic.hasPrefix("-") ? unknownTopLevelOption(topic, among: ["--man"], hint: " (run 'sockdiag --help')") : unknownSubcommand(topic))
         }
-        terminal.out(HelpRenderer.render(sub.spec))
+        terminal.out(HelpRenderer.render(spec))
         return .ok
     default:
         break
     }
-    guard let sub = subcommands.first(where: { $0.spec.name == first }) else {
+    guard let subcommand = Subcommand(rawValue: first) else {
         return terminal.fail(first.hasPrefix("-") ? unknownTopLevelOption(first, among: ["--help", "--version"],
                                                                     hint: " (options go after the subcommand; run 'sockdiag --help')") : unknownSubcommand(first))
     }
     do {
-        let parsed = try ArgumentParser.parse(Array(arguments.dropFirst()), for: sub.spec)
-        if parsed.wantsHelp {
-            terminal.out(HelpRenderer.render(sub.spec))
+        switch try subcommand.invocation(Array(arguments.dropFirst())) {
+        case let .help(spec):
+            terminal.out(HelpRenderer.render(spec))
             return .ok
+        case let .demo(options): return try runDemo(options, terminal)
+        case let .bindCheck(options): return try runBindCheck(options, terminal)
+        case let .connectCheck(options): return try runConnectCheck(options, terminal)
+        case let .trace(options): return try runTrace(options, terminal)
+        case let .compareWire(options): return try runCompareWire(options, terminal)
+        case let .completion(options): return runCompletion(options, terminal)
+        case .demoHolder:
+            SocketHolderProcess.holdUntilStdinCloses()
+            return .ok
+        case let .demoClient(port): return runDemoClient(port)
         }
-        return try sub.run(parsed, terminal)
     } catch let error as UsageError {
-        return terminal.fail("\(sub.spec.name): \(error.message)")
+        return terminal.fail("\(subcommand.rawValue): \(error.message)")
     } catch {
-        return terminal.fail("\(sub.spec.name): \(error)")
+        return terminal.fail("\(subcommand.rawValue): \(error)")
     }
 }
 
@@ -77,7 +66,7 @@ func unknownTopLevelOption(_ option: String, among options: [String], hint: Stri
 }
 
 func unknownSubcommand(_ name: String) -> String {
-    let names = subcommands.map(\.spec.name) + ["help"]
+    let names = CommandCatalog.subcommands.map(\.name) + ["help"]
     return "unknown subcommand '\(name)'" + ArgumentParser.suggestion(for: name, among: names)
         + " (subcommands: \(names.joined(separator: ", ")))"
 }
@@ -92,10 +81,6 @@ var versionText: String {
     libpcap: built with \(BPFBuildInfo.libpcapBuildVersion), running \(PcapLibrary.version)
 
     """
-}
-
-enum CatalogHelp {
-    static var topLevel: String { CommandCatalog.topLevelHelp }
 }
 
 // A closed stdout (`| head`) shows up as a failed write, not a death by SIGPIPE; children started

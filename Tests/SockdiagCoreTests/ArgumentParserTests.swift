@@ -150,6 +150,39 @@ final class ArgumentParserTests: XCTestCase {
         }
     }
 
+    /// Every exclusion a table declares is refused, with its own words, by the subcommand's typed
+    /// options; the hidden entry points parse but are nowhere a user looks.
+    func testExclusionsInTheTablesAreRefusedAndHiddenEntriesStayHidden() throws {
+        // What else a command line needs before the exclusion is looked at.
+        let rest: [Subcommand: [String]] = [.bindCheck: ["--all"], .trace: ["--cgroup", "x"], .compareWire: ["--events", "e.jsonl"]]
+        var checked = 0
+        for subcommand in Subcommand.allCases {
+            for exclusion in subcommand.spec.exclusions {
+                let words = exclusion.options.flatMap { $0.takesValue ? ["--\($0.long)", "1"] : ["--\($0.long)"] }
+                XCTAssertThrowsError(try subcommand.invocation(words + rest[subcommand, default: []]), subcommand.rawValue) { error in
+                    XCTAssertEqual(error as? UsageError, UsageError(exclusion.message))
+                }
+                for option in exclusion.options {
+                    XCTAssertTrue(Set(subcommand.spec.options(excludedBy: option)).isSuperset(of: exclusion.options.filter { $0 != option }))
+                }
+                checked += 1
+            }
+        }
+        XCTAssertGreaterThanOrEqual(checked, 7)
+        let hidden = Subcommand.allCases.filter(\.spec.hidden).map(\.rawValue)
+        XCTAssertEqual(hidden, [DemoCommand.holderEntry, DemoCommand.clientEntry])
+        for name in hidden {
+            XCTAssertFalse(CommandCatalog.subcommands.map(\.name).contains(name))
+            XCTAssertFalse(CommandCatalog.topLevelHelp.contains(name))
+            XCTAssertFalse(BashCompletionRenderer.render().contains(name))
+            XCTAssertFalse(ManPageRenderer.render().contains(name))
+        }
+        guard case let .demoClient(port) = try Subcommand.demoClient.invocation(["45000"]) else {
+            return XCTFail("the demo client's entry")
+        }
+        XCTAssertEqual(port, Port(45000))
+    }
+
     /// Splits like a shell for the examples: spaces, and single quotes that keep spaces and brackets.
     func shellWords(_ line: String) -> [String]? {
         var words: [String] = [], current = "", quoted = false, inWord = false

@@ -22,6 +22,13 @@ public struct ParsedArguments: Sendable {
 
     public var wantsHelp: Bool { isSet(.help) }
 
+    /// Refuses a command line that gives more than one of `exclusion`'s options. A subcommand's
+    /// typed options check its table's exclusions where its rules put them, so that of several
+    /// mistakes the same one is named first every time.
+    public func check(_ exclusion: OptionExclusion) throws(UsageError) {
+        if exclusion.options.filter(isSet).count > 1 { throw UsageError(exclusion.message) }
+    }
+
     mutating func record(_ option: OptionSpec, value: String?) throws(UsageError) {
         if let value {
             if values[option.long] != nil && !option.repeatable {

@@ -124,38 +124,39 @@ public enum BashCompletionRenderer {
                 "            done",
             ]
         }
-        let valueOptions = spec.options.filter(\.takesValue)
+        let options = spec.visibleOptions
+        let valueOptions = options.filter(\.takesValue)
         if !valueOptions.isEmpty {
             lines.append("            case $prev in")
             for option in valueOptions {
                 let spellings = (option.short.map { ["-\($0)"] } ?? []) + ["--\(option.long)"]
                 lines.append("                \(spellings.joined(separator: " | ")))")
-                lines.append("                    \(bashFunction(ValueCompletion(option))) \"$cur\"")
+                lines.append("                    \(bashFunction(option.valueKind ?? .text)) \"$cur\"")
                 lines.append("                    return 0")
                 lines.append("                    ;;")
             }
             lines.append("            esac")
         }
-        let optionWords = spec.options.flatMap { option in ["--\(option.long)"] + (option.short.map { ["-\($0)"] } ?? []) }
+        let optionWords = options.flatMap { option in ["--\(option.long)"] + (option.short.map { ["-\($0)"] } ?? []) }
         lines.append("            if [[ $cur == -* ]]; then")
         lines.append("                _sockdiag_reply -W \"\(words(optionWords))\" -- \"$cur\"")
-        if spec.name == CompletionCommand.spec.name {
+        if let choices = spec.positionals.first?.choices {
             lines.append("            elif ((COMP_CWORD == 2)); then")
-            lines.append("                _sockdiag_reply -W \"\(words(CompletionCommand.shells))\" -- \"$cur\"")
+            lines.append("                _sockdiag_reply -W \"\(words(choices))\" -- \"$cur\"")
         }
         lines.append("            fi")
         lines.append("            ;;")
         return lines.joined(separator: "\n") + "\n"
     }
 
-    static func bashFunction(_ completion: ValueCompletion) -> String {
-        switch completion {
-        case .files: return "_sockdiag_files"
-        case .directories: return "_sockdiag_directories"
-        case .cgroups: return "_sockdiag_cgroups"
-        case .interfaces: return "_sockdiag_interfaces"
-        case .networkNamespaces: return "_sockdiag_netns"
-        case .nothing: return "_sockdiag_nothing"
+    static func bashFunction(_ kind: OptionSpec.ValueKind) -> String {
+        switch kind {
+        case .file: return "_sockdiag_files"
+        case .directory: return "_sockdiag_directories"
+        case .cgroup: return "_sockdiag_cgroups"
+        case .interface: return "_sockdiag_interfaces"
+        case .netns: return "_sockdiag_netns"
+        case .text: return "_sockdiag_nothing"
         }
     }
 

@@ -1,5 +1,5 @@
 /// Renders the fish completions from the option tables, as `BashCompletionRenderer` does for bash:
-/// one `complete` line per subcommand and per option, option values from `ValueCompletion`, and
+/// one `complete` line per subcommand and per option, option values from the table's value kinds, and
 /// after `--` the command's own completion. `scripts/sockdiag.fish` is this output; a unit test
 /// fails when the two differ.
 public enum FishCompletionRenderer {
@@ -89,11 +89,11 @@ public enum FishCompletionRenderer {
         }
         for spec in catalog {
             script += "\n"
-            for option in spec.options {
+            for option in spec.visibleOptions {
                 script += optionLine(option, in: spec.name) + "\n"
             }
-            if spec.name == CompletionCommand.spec.name {
-                script += "complete -c sockdiag -n '__sockdiag_in completion' -a \(quoted(CompletionCommand.shells.joined(separator: " ")))\n"
+            if let choices = spec.positionals.first?.choices {
+                script += "complete -c sockdiag -n '__sockdiag_in \(spec.name)' -a \(quoted(choices.joined(separator: " ")))\n"
             }
         }
         let topics = (catalog.map(\.name) + ["--man"]).joined(separator: " ")
@@ -105,14 +105,14 @@ public enum FishCompletionRenderer {
         var line = "complete -c sockdiag -n '__sockdiag_in \(subcommand)'"
         if let short = option.short { line += " -s \(short)" }
         line += " -l \(option.long)"
-        if option.takesValue {
-            switch ValueCompletion(option) {
-            case .files: line += " -r -F"
-            case .directories: line += " -x -a '(__fish_complete_directories (__sockdiag_value))'"
-            case .cgroups: line += " -x -a '(__sockdiag_cgroups)'"
-            case .interfaces: line += " -x -a '(__sockdiag_interfaces)'"
-            case .networkNamespaces: line += " -x -a '(__sockdiag_netns)'"
-            case .nothing: line += " -x"
+        if let kind = option.valueKind {
+            switch kind {
+            case .file: line += " -r -F"
+            case .directory: line += " -x -a '(__fish_complete_directories (__sockdiag_value))'"
+            case .cgroup: line += " -x -a '(__sockdiag_cgroups)'"
+            case .interface: line += " -x -a '(__sockdiag_interfaces)'"
+            case .netns: line += " -x -a '(__sockdiag_netns)'"
+            case .text: line += " -x"
             }
         }
         return line + " -d " + quoted(ZshCompletionRenderer.shortHelp(option.help))

@@ -23,8 +23,8 @@ public enum HelpRenderer {
         }
         lines.append("")
         lines.append("Options:")
-        let width = min(30, spec.options.map(\.synopsis.count).max() ?? 0)
-        for option in spec.options {
+        let width = min(30, spec.visibleOptions.map(\.synopsis.count).max() ?? 0)
+        for option in spec.visibleOptions {
             let synopsis = option.synopsis
             if synopsis.count > width {
                 lines.append("  " + synopsis)

@@ -74,10 +74,10 @@ public enum ManPageRenderer {
             }
         }
         page.paragraph(Roff.bold("Options:"))
-        for option in spec.options {
+        for option in spec.visibleOptions {
             var head = option.short.map { Roff.bold(Roff.code("-\($0)")) + ", " } ?? ""
             head += Roff.bold(Roff.code("--\(option.long)"))
-            if case let .value(placeholder) = option.kind { head += " " + Roff.italic(Roff.code(placeholder)) }
+            if let placeholder = option.placeholder { head += " " + Roff.italic(Roff.code(placeholder)) }
             let repeatNote = option.repeatable ? " May be given more than once." : ""
             page.option(head, Roff.prose(option.help + repeatNote))
         }

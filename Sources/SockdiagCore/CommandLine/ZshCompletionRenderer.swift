@@ -1,6 +1,6 @@
 /// Renders the zsh completion function from the option tables, as `BashCompletionRenderer` does for
 /// bash: `_arguments` specs for every option (short and long spellings exclude each other, repeatable
-/// ones may come again), the option values from `ValueCompletion`, and after `--` the command's own
+/// ones may come again), the option values from the table's value kinds, and after `--` the command's own
 /// completion. `scripts/_sockdiag` is this output; a unit test fails when the two differ.
 public enum ZshCompletionRenderer {
     public static func render(_ catalog: [CommandSpec] = CommandCatalog.subcommands,
@@ -93,11 +93,11 @@ public enum ZshCompletionRenderer {
 
     private static func subcommandCase(_ spec: CommandSpec) -> String {
         var specs: [String] = ["-s", "-S"]
-        for option in spec.options {
-            specs += optionSpecs(option)
+        for option in spec.visibleOptions {
+            specs += optionSpecs(option, excluding: spec.options(excludedBy: option))
         }
         for (index, positional) in spec.positionals.enumerated() {
-            let values = spec.name == CompletionCommand.spec.name ? "(\(CompletionCommand.shells.joined(separator: " ")))" : " "
+            let values = positional.choices.map { "(\($0.joined(separator: " ")))" } ?? " "
             specs.append(quoted("\(index + 1):\(positional.optional ? ":" : "")\(escapedMessage(positional.name)):\(values)"))
         }
         let call = "_arguments " + specs.joined(separator: " \\\n              ") + " && ret=0"
@@ -123,14 +123,16 @@ public enum ZshCompletionRenderer {
 
     /// One `_arguments` spec per spelling: `(-j --json)--json[Print one JSON document]`, and for an
     /// option with a value `--cgroup=[...]:PATH:_sockdiag_cgroups` (`=` or the next word) and
-    /// `-c+[...]:PATH:...` (attached or the next word).
-    static func optionSpecs(_ option: OptionSpec) -> [String] {
+    /// `-c+[...]:PATH:...` (attached or the next word). Once given, an option is not offered
+    /// again, nor are the options the table says it excludes.
+    static func optionSpecs(_ option: OptionSpec, excluding excluded: [OptionSpec] = []) -> [String] {
         let spellings = (option.short.map { ["-\($0)"] } ?? []) + ["--\(option.long)"]
-        let exclusion = option.repeatable ? "*" : "(\(spellings.joined(separator: " ")))"
+        let others = excluded.flatMap { (($0.short.map { ["-\($0)"] } ?? []) + ["--\($0.long)"]) }
+        let exclusion = option.repeatable ? "*" : "(\((spellings + others).joined(separator: " ")))"
         let description = "[\(escapedDescription(shortHelp(option.help)))]"
         var argument = ""
-        if case let .value(placeholder) = option.kind {
-            argument = ":\(escapedMessage(placeholder)):\(action(ValueCompletion(option)))"
+        if let placeholder = option.placeholder, let kind = option.valueKind {
+            argument = ":\(escapedMessage(placeholder)):\(action(kind))"
         }
         return spellings.map { spelling in
             let suffix = option.takesValue ? (spelling.hasPrefix("--") ? "=" : "+") : ""
@@ -138,14 +140,14 @@ public enum ZshCompletionRenderer {
         }
     }
 
-    static func action(_ completion: ValueCompletion) -> String {
-        switch completion {
-        case .files: return "_files"
-        case .directories: return "_files -/"
-        case .cgroups: return "_sockdiag_cgroups"
-        case .interfaces: return "_sockdiag_interfaces"
-        case .networkNamespaces: return "_sockdiag_netns"
-        case .nothing: return " "
+    static func action(_ kind: OptionSpec.ValueKind) -> String {
+        switch kind {
+        case .file: return "_files"
+        case .directory: return "_files -/"
+        case .cgroup: return "_sockdiag_cgroups"
+        case .interface: return "_sockdiag_interfaces"
+        case .netns: return "_sockdiag_netns"
+        case .text: return " "
         }
     }
 

@@ -3,7 +3,7 @@ public enum ConnectCheckCommand {
     public static let json = OptionSpec("json", short: "j", help: "Print one JSON document instead of text.")
     public static let probe = OptionSpec("probe", short: "p",
                                          help: "Really connect to each address (TCP: connect and close, nothing sent; UDP: one empty datagram) and name the process that accepted it.")
-    public static let netns = OptionSpec("netns", .value(placeholder: "NAME|PATH"),
+    public static let netns = OptionSpec("netns", .value(placeholder: "NAME|PATH", .netns),
                                          help: "Look from inside another network namespace (a name from 'ip netns', or a path such as /proc/PID/ns/net).")
 
     public static let spec = CommandSpec(

@@ -1,10 +1,21 @@
 public enum DemoCommand {
     public static let json = OptionSpec("json", short: "j", help: "Print both reports as one JSON document.")
 
-    /// Internal entry points the demo starts as child processes (`/proc/self/exe NAME ...`); not
-    /// listed in help.
+    /// Internal entry points the demo starts as child processes (`/proc/self/exe NAME ...`),
+    /// hidden from help, the man page and completion.
     public static let holderEntry = "__demo-holder"
     public static let clientEntry = "__demo-client"
+
+    /// Holds the socket it inherits on descriptor 3 until its stdin closes.
+    public static let holderSpec = CommandSpec(
+        name: holderEntry, abstract: "", summary: "Hold the socket on descriptor 3 until stdin closes.", usage: [""],
+        options: [], hidden: true)
+
+    /// Connects to 127.0.0.1 through ::ffff:127.0.0.1 and to ::1, as a dual-mode client does.
+    public static let clientSpec = CommandSpec(
+        name: clientEntry, abstract: "", summary: "Connect to PORT as a dual-mode client.", usage: ["PORT"],
+        positionals: [PositionalSpec("PORT", optional: true, help: "The demo listener's port.")],
+        options: [], hidden: true)
 
     public static let spec = CommandSpec(
         name: "demo",
@@ -18,4 +29,15 @@ public enum DemoCommand {
             CommandExample("sockdiag demo --json", "Both reports as one JSON document: {\"ipv4_mapped_client\": ..., \"port_taken_on_ipv4\": ...}."),
         ]
     )
+}
+
+/// `sockdiag demo`'s command line, typed.
+public struct DemoOptions: Hashable, Sendable {
+    public let json: Bool
+
+    public init(json: Bool = false) { self.json = json }
+
+    public init(_ arguments: ParsedArguments) {
+        json = arguments.isSet(DemoCommand.json)
+    }
 }

@@ -1,5 +1,5 @@
 public enum TraceCommand {
-    public static let cgroup = OptionSpec("cgroup", short: "c", .value(placeholder: "PATH"),
+    public static let cgroup = OptionSpec("cgroup", short: "c", .value(placeholder: "PATH", .cgroup),
                                           help: "Trace the processes of this cgroup v2 directory (absolute, or relative to the cgroup2 mount).")
     public static let json = OptionSpec("json", short: "j", help: "Print JSON Lines, one event per line.")
     public static let duration = OptionSpec("duration", short: "d", .value(placeholder: "SECONDS"), help: "Stop after this many seconds.")
@@ -9,9 +9,11 @@ public enum TraceCommand {
     public static let blockIPv6 = OptionSpec("block-ipv6", help: "Drop packets that are IPv6 on the wire (skb->protocol), letting IPv4 from AF_INET6 sockets through.")
     public static let naive = OptionSpec("naive", help: "Enforce --redirect and --block-ipv6 the naive way (connect4 only, skb->family), to see where it fails.")
     public static let openMetrics = OptionSpec("openmetrics", help: "Print OpenMetrics text for Prometheus when the trace ends (events by hook and address class, family mismatches, lost events) instead of the events.")
-    public static let output = OptionSpec("output", short: "o", .value(placeholder: "FILE"),
+    public static let output = OptionSpec("output", short: "o", .value(placeholder: "FILE", .file),
                                           help: "With --openmetrics: write to FILE atomically (a temporary file in its directory, then rename), as node_exporter's textfile collector needs.")
     public static let force = OptionSpec("force", help: "Allow --redirect/--block-ipv6 on the root cgroup (every process on the host).")
+
+    public static let jsonOrOpenMetrics = OptionExclusion(json, openMetrics, message: "--json and --openmetrics exclude each other")
 
     public static let spec = CommandSpec(
         name: "trace",
@@ -20,6 +22,7 @@ public enum TraceCommand {
         usage: ["--cgroup PATH [options]", "[options] -- CMD [ARGS...]"],
         discussion: "With -- CMD, sockdiag creates a transient cgroup, runs CMD inside it from its first instruction, traces until CMD exits, then removes the cgroup. Nothing stays attached after sockdiag exits.",
         options: [cgroup, json, duration, count, redirect, blockIPv6, naive, force, openMetrics, output],
+        exclusions: [jsonOrOpenMetrics],
         trailingCommand: "CMD [ARGS...]",
         examples: [
             CommandExample("sockdiag trace -- curl -s http://127.0.0.1:8080/", "Trace one command from start to exit."),
@@ -33,14 +36,7 @@ public enum TraceCommand {
 
 /// `sockdiag trace`'s command line, typed.
 public struct TraceOptions: Equatable, Sendable {
-    public enum Target: Equatable, Sendable {
-        /// An existing cgroup: absolute, or relative to the cgroup v2 mount.
-        case cgroup(String)
-        /// A command to start in a transient cgroup.
-        case command([String])
-    }
-
-    public let target: Target
+    public let target: LiveTarget
     public let json: Bool
     /// --openmetrics: counted, not shown; the metrics are printed (or written) at the end.
     public let openMetrics: Bool
@@ -55,7 +51,7 @@ public struct TraceOptions: Equatable, Sendable {
     /// --force: a policy may apply to the root cgroup.
     public let force: Bool
 
-    public init(target: Target, json: Bool = false, openMetrics: Bool = false, output: String? = nil,
+    public init(target: LiveTarget, json: Bool = false, openMetrics: Bool = false, output: String? = nil,
                 duration: Double? = nil, count: Int? = nil, policy: TracePolicy = try! TracePolicy(), force: Bool = false) {
         self.target = target
         self.json = json
@@ -68,34 +64,16 @@ public struct TraceOptions: Equatable, Sendable {
     }
 
     public init(_ arguments: ParsedArguments) throws(UsageError) {
-        switch (arguments.value(TraceCommand.cgroup), arguments.trailingCommand) {
-        case let (path?, nil):
-            guard !path.isEmpty else { throw UsageError("--cgroup needs a path") }
-            target = .cgroup(path)
-        case let (nil, command?):
-            target = .command(command)
-        case (.some, .some):
-            throw UsageError("give either --cgroup PATH or -- CMD, not both")
-        case (nil, nil):
-            throw UsageError("nothing to trace: give --cgroup PATH or -- CMD [ARGS...]")
-        }
+        target = try LiveTarget(arguments, cgroup: TraceCommand.cgroup, both: "give either --cgroup PATH or -- CMD, not both",
+                                neither: "nothing to trace: give --cgroup PATH or -- CMD [ARGS...]")
         json = arguments.isSet(TraceCommand.json)
         openMetrics = arguments.isSet(TraceCommand.openMetrics)
         output = arguments.value(TraceCommand.output)
-        if json && openMetrics { throw UsageError("--json and --openmetrics exclude each other") }
+        try arguments.check(TraceCommand.jsonOrOpenMetrics)
         if output != nil && !openMetrics { throw UsageError("--output goes with --openmetrics") }
         if output?.isEmpty == true { throw UsageError("--output needs a file name") }
-        duration = try arguments.value(TraceCommand.duration).map { text throws(UsageError) in
-            try OptionValue.positiveSeconds(text, for: TraceCommand.duration)
-        }
-        if let text = arguments.value(TraceCommand.count) {
-            guard let number = Int(text), number > 0 else {
-                throw UsageError("--count must be a positive whole number, got '\(text)'")
-            }
-            count = number
-        } else {
-            count = nil
-        }
+        duration = try OptionValue.positiveSeconds(arguments, TraceCommand.duration)
+        count = try OptionValue.positiveWholeNumber(arguments, TraceCommand.count)
         var rules: [TraceRedirectRule] = []
         for text in arguments.values(TraceCommand.redirect) { rules.append(try TraceRedirectRule(parsing: text)) }
         policy = try TracePolicy(redirects: rules, blockIPv6: arguments.isSet(TraceCommand.blockIPv6),
