@@ -13,14 +13,14 @@ public enum TerminationSignals {
 
 /// How a run that started a command stops on SIGINT/SIGTERM/SIGHUP: the command gets the same
 /// signal once, and two seconds to exit, before the run stops waiting for it.
-public struct CommandStopper {
+struct CommandStopper {
     private var signalledAt: UInt64? = nil
     private let graceNs: UInt64 = 2_000_000_000
 
-    public init() {}
+    init() {}
 
     /// True when a termination signal arrived and the run should stop now.
-    public mutating func shouldStop(_ command: SpawnedCommand?, nowNs: UInt64) -> Bool {
+    mutating func shouldStop(_ command: SpawnedCommand?, nowNs: UInt64) -> Bool {
         guard let signal = TerminationSignals.received else { return false }
         guard let command else { return true }
         guard let since = signalledAt else {

@@ -8,18 +8,10 @@ import SockdiagSystem
 
 /// Live compare-wire: the tracer on a cgroup and a libpcap capture, read in one loop, then joined.
 func compareLive(_ target: LiveTarget, options: CompareWireOptions, terminal: Terminal) throws -> WireReport {
-    if let missing = CgroupBPFCapabilities.missing() {
-        throw SockdiagError.missingPrivilege("needs root: tracing a cgroup requires \(missing) and capturing needs CAP_NET_RAW; run it with sudo")
+    let live = try LiveRun(target, transientPrefix: "sockdiag-wire") { missing in
+        "needs root: tracing a cgroup requires \(missing) and capturing needs CAP_NET_RAW; run it with sudo"
     }
-    TerminationSignals.install()
-    let watched: WatchedCgroup
-    switch target {
-    case let .cgroup(path): watched = try WatchedCgroup(path: path, command: nil, transientPrefix: "sockdiag-wire")
-    case let .command(command): watched = try WatchedCgroup(path: nil, command: command, transientPrefix: "sockdiag-wire")
-    }
-    defer { watched.release() }
-    let cgroup = watched.directory
-    let transient = watched.transient
+    defer { live.release() }
 
     // The capture starts first so the traced flows' first packets are in it. Only TCP and UDP are
     // kept: the tracer names a flow after its first packet has left, so a filter on the traced
@@ -39,24 +31,14 @@ func compareLive(_ target: LiveTarget, options: CompareWireOptions, terminal: Te
     }
     let tracer = try Tracer()
     defer { tracer.detach() }
-    try tracer.attach(to: cgroup)
-
-    var command: SpawnedCommand? = nil
-    if case let .command(arguments) = target, let transient {
-        command = try SpawnedCommand.start(arguments, in: transient, stdoutToStderr: options.json)
-    }
+    try tracer.attach(to: live.cgroup)
+    try live.startCommand(stdoutToStderr: options.json)
 
     var session = LiveWireSession(decoder: WirePacketDecoder(linkType: capture.linkType))
-    let start = monotonicNs()
-    let deadline = options.duration.map { start + UInt64($0 * 1e9) }
-    var stopper = CommandStopper()
-    while true {
-        let exited = command?.poll() ?? false
+    try live.loop(until: options.duration.map { monotonicNs() + UInt64($0 * 1e9) }) { exited in
         try session.drain(tracer, capture)
-        if exited { break }
-        if let deadline, monotonicNs() >= deadline { break }
-        if stopper.shouldStop(command, nowNs: monotonicNs()) { break }
-        capture.waitForPackets(milliseconds: 20)
+        if !exited { capture.waitForPackets(milliseconds: 20) }
+        return true
     }
     // Packets already sent may still be on their way to the capture buffer.
     let grace = monotonicNs() + 200_000_000
@@ -80,8 +62,8 @@ func compareLive(_ target: LiveTarget, options: CompareWireOptions, terminal: Te
                                             skipped: session.table.skipped)
     let events = WireEventsSummary(file: nil, lines: 0, events: session.events, garbage: 0,
                                    ignored: session.kernel.ignoredEvents, lost: counters.lostEvents)
-    if let result = command?.result, !options.json {
-        terminal.err("sockdiag: \(command?.arguments.first ?? "command") \(describe(result))\n")
+    if let command = live.command, let result = command.result, !options.json {
+        terminal.err("sockdiag: \(command.arguments.first ?? "command") \(describe(result))\n")
     }
     return WireReport(join: join, capture: captureSummary, events: events)
 }

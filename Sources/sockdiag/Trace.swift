@@ -6,41 +6,29 @@ import SockdiagCore
 import SockdiagSystem
 
 func runTrace(_ options: TraceOptions, _ terminal: Terminal) throws -> ExitStatus {
-    if let missing = CgroupBPFCapabilities.missing() {
-        throw SockdiagError.missingPrivilege("needs root: attaching eBPF programs to a cgroup requires \(missing); run it with sudo")
+    let live = try LiveRun(options.target, transientPrefix: "sockdiag-trace") { missing in
+        "needs root: attaching eBPF programs to a cgroup requires \(missing); run it with sudo"
     }
+    defer { live.release() }
     if let path = options.output { try AtomicFile.checkWritable(path) }
-    TerminationSignals.install()
-    let watched: WatchedCgroup
-    switch options.target {
-    case let .cgroup(path): watched = try WatchedCgroup(path: path, command: nil, transientPrefix: "sockdiag-trace")
-    case let .command(command): watched = try WatchedCgroup(path: nil, command: command, transientPrefix: "sockdiag-trace")
-    }
-    defer { watched.release() }
-    if !options.policy.isEmpty && !options.force && watched.transient == nil && watched.isRoot {
+    if !options.policy.isEmpty && !options.force && live.watchesWholeHost {
         throw SockdiagError.invalidInput("refusing to enforce --redirect/--block-ipv6 on the root cgroup (every process on the host); give a narrower cgroup, or --force")
     }
-    let cgroup = watched.directory
-    let transient = watched.transient
 
     // The policy goes first, so the tracer sees the destinations the kernel really uses.
     let enforcer = options.policy.isEmpty ? nil : try PolicyEnforcer(options.policy)
     defer { enforcer?.detach() }
-    try enforcer?.attach(to: cgroup)
+    try enforcer?.attach(to: live.cgroup)
     let tracer = try Tracer()
     defer { tracer.detach() }
-    try tracer.attach(to: cgroup)
+    try tracer.attach(to: live.cgroup)
 
     var run = TraceRun(options: options, terminal: terminal)
     // The command starts before the header so a command that cannot start leaves stdout empty;
     // its events wait in the ring buffer until the loop reads them.
-    var command: SpawnedCommand? = nil
-    if case let .command(arguments) = options.target, let transient {
-        command = try SpawnedCommand.start(arguments, in: transient,
-                                           stdoutToStderr: options.json || (options.openMetrics && options.output == nil))
-    }
+    try live.startCommand(stdoutToStderr: options.json || (options.openMetrics && options.output == nil))
     if !options.json && !options.openMetrics { terminal.out(run.renderer.header) }
-    try run.loop(tracer, enforcer, command: command)
+    try run.loop(live, tracer, enforcer)
     if let error = run.writeError {
         throw SockdiagError.system(call: "write", errno: error, context: "standard output")
     }
@@ -54,7 +42,7 @@ func runTrace(_ options: TraceOptions, _ terminal: Terminal) throws -> ExitStatu
     run.session.setCounters(counters)
     tracer.detach()
     enforcer?.detach()
-    let result = command?.result
+    let result = live.command?.result
     if options.openMetrics {
         let target: (name: String, value: String)
         switch options.target {
@@ -160,18 +148,15 @@ struct TraceRun {
         output.removeAll()
     }
 
-    /// Reads events until a stop condition: the command exited, --duration, --count, or a signal.
-    mutating func loop(_ tracer: Tracer, _ enforcer: PolicyEnforcer?, command: SpawnedCommand?) throws {
-        let deadline = options.duration.map { startNs + UInt64($0 * 1e9) }
-        var stopper = CommandStopper()
-        while true {
-            let exited = command?.poll() ?? false
+    /// Reads events until a stop condition: the command exited, --duration, --count, stdout
+    /// closed, or a signal.
+    mutating func loop(_ live: LiveRun, _ tracer: Tracer, _ enforcer: PolicyEnforcer?) throws {
+        try live.loop(until: options.duration.map { startNs + UInt64($0 * 1e9) }) { exited in
             try read(tracer, enforcer, timeoutMilliseconds: exited ? 0 : 50)
             flush()
-            if exited || outputClosed { break }
-            if let count = options.count, session.summary.events >= count { break }
-            if let deadline, monotonicNs() >= deadline { break }
-            if stopper.shouldStop(command, nowNs: monotonicNs()) { break }
+            if outputClosed { return false }
+            if let count = options.count, session.summary.events >= count { return false }
+            return true
         }
         // The last records written before the stop.
         try read(tracer, enforcer, timeoutMilliseconds: 0)
@@ -198,10 +183,4 @@ struct TraceRun {
         }
         for entry in batch.sorted(by: { $0.time < $1.time }) { entry.show(&self) }
     }
-}
-
-func monotonicNs() -> UInt64 {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
 }
