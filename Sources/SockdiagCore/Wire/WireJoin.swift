@@ -14,16 +14,11 @@ public enum WireVerdict: String, Hashable, Sendable, CaseIterable {
     /// The socket's family and the wire's IP version differ: what makes compare-wire exit 1.
     public var familyDiffers: Bool { if case .ipv4Mapped = self { return true } else { return false } }
 
-    /// Position in `allCases`, found by matching cases: no raw-value strings in the loop.
-    public var index: Int {
-        switch self {
-        case .same: return 0
-        case .ipv4Mapped: return 1
-        case .nat64: return 2
-        case .kernelOnly: return 3
-        case .wireOnly: return 4
-        }
-    }
+    /// Position in `allCases`; cases compare by tag, not by raw-value string.
+    public var index: Int { WireVerdict.order.firstIndex(of: self)! }
+
+    /// `allCases` made once: the synthesized one builds a new array each time it is read.
+    private static let order = allCases
 }
 
 extension AddressFamily {
@@ -87,95 +82,15 @@ public struct WireJoinResult: Sendable {
 
 /// Joins the kernel's sockets with the capture's flows. A socket's egress record gives its local
 /// port, which tells apart flows to the same destination exactly; without one, a connect takes
-/// the earliest unclaimed flow to its destination.
+/// the earliest unclaimed flow to its destination. Three phases, each claiming flows the next
+/// cannot take (`WireJoinInProgress`), then the rows in report order.
 public enum WireJoin {
     public static func join(kernel: WireKernelTable, wire: WireFlowTable, found: Lookups = Lookups()) -> WireJoinResult {
-        var claimed = [Bool](repeating: false, count: wire.flows.count)
-        let unjoined = WireJoinRow(kernelRow: -1, egressRow: -1, wireIndex: -1, source: .none, verdict: .kernelOnly)
-        var intentRows = [WireJoinRow](repeating: unjoined, count: kernel.intents.count)
-        var egressRows: [WireJoinRow] = []
-        // Egress records of sockets that also connected or sent, by row: those are joined by their intent.
-        var egressHasIntent = [Bool](repeating: false, count: kernel.egress.count)
-        var waiting: [Int] = []
-
-        func claim(_ row: inout WireJoinRow, _ view: WireKernelView, flow index: Int) {
-            claimed[index] = true
-            row.wireIndex = Int32(index)
-            row.verdict = verdict(view, wire.flows[index])
-        }
-
-        for (i, intent) in kernel.intents.enumerated() {
-            intentRows[i].kernelRow = Int32(i)
-            intentRows[i].source = .intent
-            guard let egressRow = kernel.egressRow(cookie: intent.cookie) else { waiting.append(i); continue }
-            egressHasIntent[egressRow] = true
-            intentRows[i].egressRow = Int32(egressRow)
-            let egress = kernel.egress[egressRow]
-            if let index = lookup(wire, claimed, key: key(of: intent, egress), transportKnown: (intent.transport ?? egress.transport) != nil,
-                                  family: intent.socketFamily, time: egress.timeNanoseconds ?? intent.timeNanoseconds,
-                                  firstLatest: found.intents.map { Lookups.flow($0[i]) }) {
-                claim(&intentRows[i], view(of: intent), flow: index)
-            }
-        }
-
-        for (row, egress) in kernel.egress.enumerated() where !egressHasIntent[row] {
-            var joined = WireJoinRow(kernelRow: Int32(row), egressRow: Int32(row), wireIndex: -1, source: .egress,
-                                     verdict: .kernelOnly)
-            let unclaimed = { (index: Int) in !claimed[index] }
-            var matched: (latest: Int?, nearest: Int?) = (nil, nil)
-            if let key = key(of: egress) {
-                if let latest = found.egress.map({ Lookups.flow($0[row]) }) {
-                    matched = wire.flows(from: latest, near: egress.timeNanoseconds, where: unclaimed)
-                } else {
-                    matched = wire.flows(of: key, near: egress.timeNanoseconds, where: unclaimed)
-                }
-                if matched.latest == nil && egress.transport == nil {
-                    matched = wire.flows(of: withTransport(key, .udp), near: egress.timeNanoseconds, where: unclaimed)
-                }
-            }
-            if matched.latest != nil {
-                // When every flow of the 5-tuple is claimed, this is the other end of a traced
-                // connection (an accepted socket): nothing new to show.
-                if let free = matched.nearest {
-                    claim(&joined, view(of: egress), flow: free)
-                    egressRows.append(joined)
-                }
-            } else {
-                egressRows.append(joined)
-            }
-        }
-
-        if !waiting.isEmpty {
-            var byDestination: [Destination: [Int]] = [:]
-            for (index, flow) in wire.flows.enumerated() where !claimed[index] {
-                byDestination[Destination(flow.key), default: []].append(index)
-            }
-            for i in waiting {
-                let intent = kernel.intents[i]
-                let remote = intent.address.unmapped
-                for transport in intent.transport.map({ [$0] }) ?? [.tcp, .udp] {
-                    let destination = Destination(address: remote, port: intent.port, transport: transport)
-                    guard let candidates = byDestination[destination] else { continue }
-                    if let index = candidates.filter({ !claimed[$0] }).min(by: { wire.flows[$0].firstTime < wire.flows[$1].firstTime }),
-                       !(!intent.socketFamily.wireIsInet6 && wire.flows[index].key.isIPv6) {
-                        claim(&intentRows[i], view(of: intent), flow: index)
-                        break
-                    }
-                }
-            }
-        }
-
-        var rows = intentRows
-        rows.reserveCapacity(intentRows.count + egressRows.count + claimed.lazy.filter { !$0 }.count)
-        rows.append(contentsOf: egressRows)
-        for index in wire.flows.indices where !claimed[index] {
-            rows.append(WireJoinRow(kernelRow: -1, egressRow: -1, wireIndex: Int32(index), source: .none, verdict: .wireOnly))
-        }
-        var rowFlow = [Int](repeating: -1, count: wire.flows.count)
-        for (row, joined) in rows.enumerated() where joined.wireIndex >= 0 {
-            rowFlow[Int(joined.wireIndex)] = row
-        }
-        return WireJoinResult(flows: WireJoinedFlows(rows: rows, kernel: kernel, wire: wire.flows), rowOfWireFlow: rowFlow)
+        var join = WireJoinInProgress(kernel: kernel, wire: wire)
+        join.joinIntentsByTheirEgress(found)
+        join.joinSocketsSeenOnlyOnEgress(found)
+        join.joinIntentsWithoutEgressByDestination()
+        return join.result()
     }
 
     /// The kernel side of a connect or send.
@@ -202,7 +117,7 @@ public enum WireJoin {
         return .same
     }
 
-    private struct Destination: Hashable {
+    struct Destination: Hashable {
         var address: WireAddress
         var port: UInt16
         var transport: WireTransport
@@ -237,23 +152,22 @@ public enum WireJoin {
                            destination: remote, destinationPort: remotePort)
     }
 
-    private static func withTransport(_ key: WireFlowKey, _ transport: WireTransport) -> WireFlowKey {
+    static func withTransport(_ key: WireFlowKey, _ transport: WireTransport) -> WireFlowKey {
         var k = key
         k.transport = transport
         return k
     }
 
     /// The flow a connect or send joins: the nearest unclaimed one of its 5-tuple (`key`), then,
-    /// when the transport is unknown, of the same 5-tuple in UDP. `firstLatest`, when given, is
-    /// `key`'s latest flow, found ahead (`Lookups`).
-    private static func lookup(_ wire: WireFlowTable, _ claimed: [Bool], key: WireFlowKey?, transportKnown: Bool,
-                               family: AddressFamily, time: UInt64?, firstLatest: Int??) -> Int? {
+    /// when the transport is unknown, of the same 5-tuple in UDP. `ahead` is `key`'s latest flow
+    /// when it was found ahead (`Lookups`).
+    static func lookup(_ wire: WireFlowTable, _ claimed: [Bool], key: WireFlowKey?, transportKnown: Bool,
+                       family: AddressFamily, time: UInt64?, ahead: Lookups.Found) -> Int? {
         guard let key else { return nil }
         // An AF_INET socket never sends IPv6: a flow of its 5-tuple in IPv6 is someone else's.
         if !family.wireIsInet6 && key.isIPv6 { return nil }
         let unclaimed = { (index: Int) in !claimed[index] }
-        let first = firstLatest.map { wire.flows(from: $0, near: time, where: unclaimed) }
-            ?? wire.flows(of: key, near: time, where: unclaimed)
+        let first = wire.flows(ahead, of: key, near: time, where: unclaimed)
         if let index = first.nearest { return index }
         guard !transportKnown else { return nil }
         return wire.flowIndex(for: withTransport(key, .udp), near: time, where: unclaimed)

@@ -15,7 +15,21 @@ extension WireJoin {
             self.egress = egress
         }
 
-        static func flow(_ found: Int32) -> Int? { found >= 0 ? Int(found) : nil }
+        /// What the join learns from a list made ahead.
+        enum Found {
+            /// No list: the join looks the flow up itself.
+            case notLookedUp
+            /// The latest flow of the 5-tuple, or nil when it has none.
+            case latest(Int?)
+        }
+
+        func intent(_ row: Int) -> Found { Lookups.found(intents, row) }
+        func egress(_ row: Int) -> Found { Lookups.found(egress, row) }
+
+        private static func found(_ list: [Int32]?, _ row: Int) -> Found {
+            guard let list else { return .notLookedUp }
+            return .latest(list[row] >= 0 ? Int(list[row]) : nil)
+        }
     }
 
     public static func intentLookups(kernel: WireKernelTable, wire: WireFlowTable) -> [Int32] {
