@@ -207,4 +207,44 @@ extension WireEventLogTests {
         }
         XCTAssertGreaterThan(checked, 10_000)
     }
+
+    /// The lines the tracer itself writes (connects in both families, egress records with and
+    /// without an owner, first and final) are read straight through: a change to the writer's
+    /// keys or their order would send every line to the general parser, and fails here.
+    func testTheTracersOwnLinesTakeTheStraightThroughReading() {
+        var out = TraceOutputBuffer()
+        var written = 0
+        for (hook, family, address) in [(TraceHook.connect6, AddressFamily.inet6, "::ffff:127.0.0.1"),
+                                        (.connect6, .inet6, "2001:db8::1"), (.connect4, .inet, "10.0.0.2"),
+                                        (.connect4, .inet6, "127.0.0.1")] {
+            for transport in [TransportProtocol.tcp, .udp] {
+                let context = TraceTaskContext(hook: hook, timeNs: 1_795_442_296_797_673_365, pid: 1190, tid: 1191, comm: "python3",
+                                               uid: 0, cgroupID: 1659, cookie: 4097, socketFamily: family, transport: transport)
+                TraceEvent.socketCall(TraceSocketCall(context, hookAddress: IPAddress(address)!, port: Port(443)))
+                    .appendJSONLine(lesson: written % 2 == 0 ? nil : .mappedConnect, to: &out)
+                written += 1
+            }
+        }
+        for final in [false, true] {
+            for (pid, comm) in [(Int32?(1190), String?("python3")), (nil, nil)] {
+                let egress = TraceEgress(cookie: 4097, timeNs: 1_795_442_297_099_449_078, pid: pid, comm: comm, socketFamily: .inet6,
+                                         wireProtocol: .ipv4, transport: .tcp, local: SocketAddress(.v4(.loopback), Port(40000)),
+                                         remote: SocketAddress(.v4(.loopback), Port(443)), packets: 3, bytes: 180, isFinal: final)
+                TraceEvent.egress(egress).appendJSONLine(lesson: nil, to: &out)
+                written += 1
+            }
+        }
+        let lines = out.withUnsafeBytes { Array($0) }.split(separator: 0x0A).map(Array.init)
+        XCTAssertEqual(lines.count, written)
+        for line in lines {
+            line.withUnsafeBytes { bytes in
+                var event = WireKernelEvent()
+                let status = WireEventLineLayout.parse(bytes, into: &event, wholeTotals: true)
+                XCTAssertNotNil(status, "the general parser read: " + String(decoding: line, as: UTF8.self))
+                if case .event? = status {} else { XCTFail("not an event: " + String(decoding: line, as: UTF8.self)) }
+            }
+            let (fast, general) = bothReadings(line, wholeTotals: true)
+            XCTAssertEqual(fast, general)
+        }
+    }
 }
