@@ -7,13 +7,18 @@ let package = Package(
         .executable(name: "sockdiag", targets: ["sockdiag"]),
     ],
     targets: [
-        // Thin front end: parse arguments, call the libraries, render.
+        // main.swift only: the subcommand's name, its checked options, the call of its entry.
         .executableTarget(
             name: "sockdiag",
-            dependencies: ["SockdiagCore", "SockdiagSystem", "SockdiagBPF", "SockdiagCapture"],
+            dependencies: ["SockdiagCore", "SockdiagCommands"],
             // The Swift runtime linked in: no shared Swift libraries to find and relocate at each
             // start (9 ms -> 5 ms a run), and the binary runs where no toolchain is installed.
             linkerSettings: [.unsafeFlags(["-static-stdlib"])]
+        ),
+        // One entry per subcommand: typed options in, the libraries called, the report written.
+        .target(
+            name: "SockdiagCommands",
+            dependencies: ["SockdiagCore", "SockdiagSystem", "SockdiagBPF", "SockdiagCapture"]
         ),
         // Pure logic: addresses, classification, bind rules, flow joining, option tables, JSON.
         // No privileges, no C libraries: fast unit tests.
@@ -50,7 +55,8 @@ let package = Package(
             dependencies: ["BPFEmbedder"],
             path: "Sources/EmbedBPFPlugin"
         ),
-        .testTarget(name: "SockdiagCoreTests", dependencies: ["SockdiagCore"]),
+        // SockdiagCommands for the event-log reader's split, read from a file on two threads.
+        .testTarget(name: "SockdiagCoreTests", dependencies: ["SockdiagCore", "SockdiagCommands"]),
         .testTarget(
             name: "SockdiagIntegrationTests",
             dependencies: ["SockdiagCore", "SockdiagSystem", "SockdiagBPF", "SockdiagCapture"]

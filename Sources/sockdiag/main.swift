@@ -1,10 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import SockdiagBPF
-import SockdiagCapture
+import SockdiagCommands
 import SockdiagCore
-import SockdiagSystem
 
 func main(_ arguments: [String]) -> ExitStatus {
     let terminal = Terminal.standard
@@ -15,7 +13,7 @@ func main(_ arguments: [String]) -> ExitStatus {
     switch first {
     case "--version":
         guard arguments.count == 1 else { return terminal.fail("--version takes no arguments, got '\(arguments[1])'") }
-        terminal.out(versionText)
+        terminal.out(Version.text)
         return .ok
     case "help", "-h", "--help":
         // `sockdiag --help trace` reads as `sockdiag help trace`, as in git.
@@ -43,16 +41,14 @@ func main(_ arguments: [String]) -> ExitStatus {
         case let .help(spec):
             terminal.out(HelpRenderer.render(spec))
             return .ok
-        case let .demo(options): return try runDemo(options, terminal)
-        case let .bindCheck(options): return try runBindCheck(options, terminal)
-        case let .connectCheck(options): return try runConnectCheck(options, terminal)
-        case let .trace(options): return try runTrace(options, terminal)
-        case let .compareWire(options): return try runCompareWire(options, terminal)
-        case let .completion(options): return runCompletion(options, terminal)
-        case .demoHolder:
-            SocketHolderProcess.holdUntilStdinCloses()
-            return .ok
-        case let .demoClient(port): return runDemoClient(port)
+        case let .demo(options): return try Demo.run(options, terminal)
+        case let .bindCheck(options): return try BindCheck.run(options, terminal)
+        case let .connectCheck(options): return try ConnectCheck.run(options, terminal)
+        case let .trace(options): return try Trace.run(options, terminal)
+        case let .compareWire(options): return try CompareWire.run(options, to: terminal)
+        case let .completion(options): return Completion.run(options, terminal)
+        case .demoHolder: return Demo.runHolder()
+        case let .demoClient(port): return Demo.runClient(port)
         }
     } catch let error as UsageError {
         return terminal.fail("\(subcommand.rawValue): \(error.message)")
@@ -69,18 +65,6 @@ func unknownSubcommand(_ name: String) -> String {
     let names = CommandCatalog.subcommands.map(\.name) + ["help"]
     return "unknown subcommand '\(name)'" + ArgumentParser.suggestion(for: name, among: names)
         + " (subcommands: \(names.joined(separator: ", ")))"
-}
-
-/// What a bug report needs: this build, its BPF objects, and the C libraries it was built with beside
-/// the ones it runs with.
-var versionText: String {
-    """
-    sockdiag \(CommandCatalog.version)
-    bpf build id: \(BPFBuildInfo.buildID) (sha256 of \(BPFBuildInfo.objectNames))
-    libbpf: built with \(BPFBuildInfo.libbpfBuildVersion), running \(BPFBuildInfo.libbpfRuntimeVersion)
-    libpcap: built with \(BPFBuildInfo.libpcapBuildVersion), running \(PcapLibrary.version)
-
-    """
 }
 
 // A closed stdout (`| head`) shows up as a failed write, not a death by SIGPIPE; children started

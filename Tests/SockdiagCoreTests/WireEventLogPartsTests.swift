@@ -1,4 +1,6 @@
+import Foundation
 import XCTest
+@testable import SockdiagCommands
 @testable import SockdiagCore
 
 /// A log read in parts (the later ones keeping unnamed sockets' totals aside) and merged must be
@@ -88,5 +90,30 @@ final class WireEventLogPartsTests: XCTestCase {
         }
         XCTAssertGreaterThan(parts, 20)
         XCTAssertGreaterThan(keptTotals, 1_000)
+    }
+
+    /// The reader of event log files: cut into parts of a few KiB, read on its own thread and on
+    /// the caller's once the caller's other work is done, it gives the one-pass reading, and the
+    /// other work's result; a failure of that work is the caller's error.
+    func testTheFileReaderSplitsTheLogOverTwoThreadsAndReadsWhatOnePassReads() throws {
+        var random = SplitMix64(state: 77)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sockdiag-parts-\(getpid()).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        for round in 0..<6 {
+            let bytes = randomLog(&random, sockets: 300 + round * 200)
+            XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
+            var whole = WireEventLogReader()
+            read(bytes, 0..<bytes.count, into: &whole)
+            let log = try EventLogParts(path: path, partBytes: 4_096)
+            XCTAssertGreaterThan(log.partCount, 4, "round \(round)")
+            let (reader, other) = try log.read(alongside: { round * 7 })
+            XCTAssertEqual(other, round * 7)
+            XCTAssertEqual(reader.kernel.intents, whole.kernel.intents, "round \(round)")
+            XCTAssertEqual(reader.kernel.egress, whole.kernel.egress, "round \(round)")
+            XCTAssertEqual(describe(reader), describe(whole), "round \(round)")
+        }
+        struct CaptureFailed: Error {}
+        let log = try EventLogParts(path: path, partBytes: 4_096)
+        XCTAssertThrowsError(try log.read(alongside: { throw CaptureFailed() })) { XCTAssertTrue($0 is CaptureFailed) }
     }
 }

@@ -2,15 +2,16 @@
 import Glibc
 #endif
 import SockdiagCore
+import SockdiagSystem
 
-/// Standard output and error, and whether to colour them.
-struct Terminal {
-    let style: OutputStyle
+/// Standard output and error, and whether to colour them: where a subcommand writes its report.
+public struct Terminal {
+    public let style: OutputStyle
     /// False where sockdiag runs one of its own steps (the demo) and a side note on stderr, such as
     /// how a traced command exited, would only be noise.
     var showsNotes = true
 
-    static var standard: Terminal {
+    public static var standard: Terminal {
         Terminal(style: OutputStyle(colored: isatty(STDOUT_FILENO) != 0 && !isSetAndNotEmpty("NO_COLOR")
                                         && !(environment("TERM") == "dumb")))
     }
@@ -20,12 +21,17 @@ struct Terminal {
 
     private static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
 
-    func out(_ text: String) {
+    public func out(_ text: String) {
         fputs(text, stdout)
     }
 
     /// For streams read live (trace, compare-wire): each event reaches a pipe as it happens.
     func flush() { fflush(stdout) }
+
+    /// Bytes as they are: large reports are built as bytes, not strings.
+    func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { _ = fwrite($0.baseAddress, 1, $0.count, stdout) }
+    }
 
     func err(_ text: String) {
         guard showsNotes else { return }
@@ -34,15 +40,15 @@ struct Terminal {
 
     /// The run's status once stdout is flushed. A reader that went away (`| head`) is not an error,
     /// but any other failed write (a full disk) is: a truncated file must not look complete.
-    func finish(_ status: ExitStatus) -> ExitStatus {
+    public func finish(_ status: ExitStatus) -> ExitStatus {
         guard fflush(stdout) != 0 || ferror(stdout) != 0, status != .failure else { return status }
-        let error = errno
-        if error == EPIPE { return status }
-        return fail("cannot write to standard output: \(String(cString: strerror(error)))")
+        let error = Errno.current
+        if error.rawValue == EPIPE { return status }
+        return fail("cannot write to standard output: \(error.message)")
     }
 
     /// Prints `sockdiag: MESSAGE` on stderr and returns the error status.
-    func fail(_ message: String) -> ExitStatus {
+    public func fail(_ message: String) -> ExitStatus {
         fflush(stdout)
         fputs("sockdiag: \(message)\n", stderr)
         return .failure

@@ -2,13 +2,15 @@
 import Glibc
 #endif
 import SockdiagCore
+import SockdiagSystem
 
-/// An event log, cut at line starts into parts that two threads take from either end: the event
-/// thread from the front, the capture thread from the back once its capture is read, so neither
-/// core idles while the other still reads. The parts read from the back keep unnamed sockets'
-/// totals aside (`WireEventLogReader(partStartingAt:)`); `merged` joins all parts into what one
-/// pass would have read. What is not a regular file (a pipe) is one part, read in order from the
-/// front.
+/// The reader of event logs: it owns the log's descriptor, its parts and the threads that read
+/// them. The log is cut at line starts into parts that two threads take from either end: a thread
+/// of the reader's own from the front, and the caller's thread from the back once its other work
+/// (the capture) is done, so neither core idles while the other still reads. The parts read from
+/// the back keep unnamed sockets' totals aside (`WireEventLogReader(partStartingAt:)`); `merged`
+/// joins all parts into what one pass would have read. What is not a regular file (a pipe) is one
+/// part, read in order from the front.
 final class EventLogParts: @unchecked Sendable {
     let path: String
     private let fd: Int32
@@ -23,12 +25,17 @@ final class EventLogParts: @unchecked Sendable {
     private var front = 0
     private var back: Int
 
-    /// Parts of about this many bytes, or fewer, larger parts for logs over 64 of them.
+    /// Parts of about this many bytes, larger ones for logs of more than `maximumParts` parts:
+    /// small enough that the two threads finish close together, large enough that a part costs
+    /// little more than its reading.
     static let partBytes = 2 << 20
+    static let maximumParts = 64
 
-    init(path: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw SockdiagError.invalidInput("cannot open events file \(path): \(String(cString: strerror(errno)))") }
+    init(path: String, partBytes: Int = EventLogParts.partBytes) throws {
+        let fd: Int32
+        do throws(Errno) { fd = try Syscall.open(path, O_RDONLY | O_CLOEXEC) } catch {
+            throw SockdiagError.invalidInput("cannot open events file \(path): \(error.message)")
+        }
         var info = stat()
         seekable = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
         self.path = path
@@ -36,7 +43,7 @@ final class EventLogParts: @unchecked Sendable {
         size = seekable ? Int(info.st_size) : 0
         lock = .allocate(capacity: 1)
         pthread_mutex_init(lock, nil)
-        let partBytes = max(EventLogParts.partBytes, size / 64)
+        let partBytes = max(partBytes, size / EventLogParts.maximumParts)
         var starts = [0]
         var target = partBytes
         while target < size {
@@ -54,8 +61,23 @@ final class EventLogParts: @unchecked Sendable {
         lock.deallocate()
     }
 
+    /// The whole log, read on a thread of its own while `work` runs on this one, which then takes
+    /// parts from the back; and what `work` returned. A failure to read the log is reported
+    /// before one of `work`.
+    func read<Other>(alongside work: () throws -> Other) throws -> (WireEventLogReader, Other) {
+        let front = BackgroundWork { try self.readFromFront() }
+        let other = Result { try work() }
+        var back: Result<[WireEventLogReader], Error> = .success([])
+        if case .success = other { back = Result { try readFromBack() } }
+        let first = try front.wait()
+        let value = try other.get()
+        return (try merged(first, back.get()), value)
+    }
+
+    var partCount: Int { starts.count }
+
     /// The event thread: parts from the front, all into one reader, until the threads meet.
-    func readFromFront() throws -> WireEventLogReader {
+    private func readFromFront() throws -> WireEventLogReader {
         var reader = WireEventLogReader()
         reader.reserveCapacity(bytes: size)
         guard var part = claim(fromFront: true) else { return reader }
@@ -77,7 +99,7 @@ final class EventLogParts: @unchecked Sendable {
 
     /// The capture thread: parts from the back, each into a reader of its own, until the threads
     /// meet; front to back.
-    func readFromBack() throws -> [WireEventLogReader] {
+    private func readFromBack() throws -> [WireEventLogReader] {
         guard seekable else { return [] }
         var readers: [WireEventLogReader] = []
         while let part = claim(fromFront: false) {
@@ -94,7 +116,7 @@ final class EventLogParts: @unchecked Sendable {
     }
 
     /// The whole log, as one pass would have read it.
-    func merged(_ first: WireEventLogReader, _ later: [WireEventLogReader]) throws -> WireEventLogReader {
+    private func merged(_ first: WireEventLogReader, _ later: [WireEventLogReader]) throws -> WireEventLogReader {
         var whole = first
         for part in later {
             try whole.append(part) { offset, length in
@@ -131,15 +153,10 @@ final class EventLogParts: @unchecked Sendable {
         try EventLogParts.read(fd, into: buffer, at: seekable ? offset : nil, path: path)
     }
 
-    /// `pread` at `offset`, or `read` where the file has no offsets; retried on EINTR.
+    /// `pread` at `offset`, or `read` where the file has no offsets.
     private static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int?, path: String) throws -> Int {
-        while true {
-            let n = offset.map { Glibc.pread(fd, buffer.baseAddress, buffer.count, off_t($0)) }
-                ?? Glibc.read(fd, buffer.baseAddress, buffer.count)
-            if n >= 0 { return n }
-            if errno != EINTR {
-                throw SockdiagError.invalidInput("cannot read events file \(path): \(String(cString: strerror(errno)))")
-            }
+        do throws(Errno) { return try Syscall.read(fd, into: buffer, at: offset) } catch {
+            throw SockdiagError.invalidInput("cannot read events file \(path): \(error.message)")
         }
     }
 

@@ -5,59 +5,62 @@ import SockdiagBPF
 import SockdiagCore
 import SockdiagSystem
 
-func runTrace(_ options: TraceOptions, _ terminal: Terminal) throws -> ExitStatus {
-    let live = try LiveRun(options.target, transientPrefix: "sockdiag-trace") { missing in
-        "needs root: attaching eBPF programs to a cgroup requires \(missing); run it with sudo"
-    }
-    defer { live.release() }
-    if let path = options.output { try AtomicFile.checkWritable(path) }
-    if !options.policy.isEmpty && !options.force && live.watchesWholeHost {
-        throw SockdiagError.invalidInput("refusing to enforce --redirect/--block-ipv6 on the root cgroup (every process on the host); give a narrower cgroup, or --force")
-    }
-
-    // The policy goes first, so the tracer sees the destinations the kernel really uses.
-    let enforcer = options.policy.isEmpty ? nil : try PolicyEnforcer(options.policy)
-    defer { enforcer?.detach() }
-    try enforcer?.attach(to: live.cgroup)
-    let tracer = try Tracer()
-    defer { tracer.detach() }
-    try tracer.attach(to: live.cgroup)
-
-    var run = TraceRun(options: options, terminal: terminal)
-    // The command starts before the header so a command that cannot start leaves stdout empty;
-    // its events wait in the ring buffer until the loop reads them.
-    try live.startCommand(stdoutToStderr: options.json || (options.openMetrics && options.output == nil))
-    if !options.json && !options.openMetrics { terminal.out(run.renderer.header) }
-    try run.loop(live, tracer, enforcer)
-    if let error = run.writeError {
-        throw SockdiagError.system(call: "write", errno: error, context: "standard output")
-    }
-
-    run.showRaces(endOfTrace: true)
-    for total in enforcer?.blockedTotals() ?? [] { run.show(total) }
-    for total in tracer.egressTotals() { run.show(.egress(total)) }
-    run.flush()
-    var counters = tracer.counters()
-    counters.lostEvents += enforcer?.lostEvents() ?? 0
-    run.session.setCounters(counters)
-    tracer.detach()
-    enforcer?.detach()
-    let result = live.command?.result
-    if options.openMetrics {
-        let target: (name: String, value: String)
-        switch options.target {
-        case let .cgroup(path): target = ("cgroup", path)
-        case let .command(arguments): target = ("command", String(arguments[0].split(separator: "/").last ?? ""))
+/// `sockdiag trace`: connects, sends and binds of a cgroup as the kernel saw them.
+public enum Trace {
+    public static func run(_ options: TraceOptions, _ terminal: Terminal) throws -> ExitStatus {
+        let live = try LiveRun(options.target, transientPrefix: "sockdiag-trace") { missing in
+            "needs root: attaching eBPF programs to a cgroup requires \(missing); run it with sudo"
         }
-        let metrics = TraceMetrics.render(run.session.summary, target: target, durationNs: run.elapsedNs)
-        if let path = options.output { try AtomicFile.write(metrics, to: path) } else { terminal.out(metrics) }
-    } else if options.json {
-        terminal.out(run.session.summary.json(command: result, durationNs: run.elapsedNs).compact + "\n")
-    } else {
-        terminal.out("\n" + run.renderer.renderSummary(run.session.summary, command: result))
+        defer { live.release() }
+        if let path = options.output { try AtomicFile.checkWritable(path) }
+        if !options.policy.isEmpty && !options.force && live.watchesWholeHost {
+            throw SockdiagError.invalidInput("refusing to enforce --redirect/--block-ipv6 on the root cgroup (every process on the host); give a narrower cgroup, or --force")
+        }
+
+        // The policy goes first, so the tracer sees the destinations the kernel really uses.
+        let enforcer = options.policy.isEmpty ? nil : try PolicyEnforcer(options.policy)
+        defer { enforcer?.detach() }
+        try enforcer?.attach(to: live.cgroup)
+        let tracer = try Tracer()
+        defer { tracer.detach() }
+        try tracer.attach(to: live.cgroup)
+
+        var run = TraceRun(options: options, terminal: terminal)
+        // The command starts before the header so a command that cannot start leaves stdout empty;
+        // its events wait in the ring buffer until the loop reads them.
+        try live.startCommand(stdoutToStderr: options.json || (options.openMetrics && options.output == nil))
+        if !options.json && !options.openMetrics { terminal.out(run.renderer.header) }
+        try run.loop(live, tracer, enforcer)
+        if let error = run.writeError {
+            throw SockdiagError.system(call: "write", errno: error, context: "standard output")
+        }
+
+        run.showRaces(endOfTrace: true)
+        for total in enforcer?.blockedTotals() ?? [] { run.show(total) }
+        for total in tracer.egressTotals() { run.show(.egress(total)) }
+        run.flush()
+        var counters = tracer.counters()
+        counters.lostEvents += enforcer?.lostEvents() ?? 0
+        run.session.setCounters(counters)
+        tracer.detach()
+        enforcer?.detach()
+        let result = live.command?.result
+        if options.openMetrics {
+            let target: (name: String, value: String)
+            switch options.target {
+            case let .cgroup(path): target = ("cgroup", path)
+            case let .command(arguments): target = ("command", String(arguments[0].split(separator: "/").last ?? ""))
+            }
+            let metrics = TraceMetrics.render(run.session.summary, target: target, durationNs: run.elapsedNs)
+            if let path = options.output { try AtomicFile.write(metrics, to: path) } else { terminal.out(metrics) }
+        } else if options.json {
+            terminal.out(run.session.summary.json(command: result, durationNs: run.elapsedNs).compact + "\n")
+        } else {
+            terminal.out("\n" + run.renderer.renderSummary(run.session.summary, command: result))
+        }
+        terminal.flush()
+        return run.session.summary.sawSurprise ? .problemFound : .ok
     }
-    terminal.flush()
-    return run.session.summary.sawSurprise ? .problemFound : .ok
 }
 
 /// One trace's reading loop and output.
@@ -131,19 +134,11 @@ struct TraceRun {
     mutating func flush() {
         guard !output.isEmpty else { return }
         terminal.flush()
-        let complete = output.withUnsafeBytes { buffer -> Bool in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(STDOUT_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { return false }
-                offset += written
-            }
-            return true
-        }
-        if !complete {
+        do {
+            try output.withUnsafeBytes { try Syscall.writeAll(STDOUT_FILENO, $0) }
+        } catch {
             outputClosed = true
-            if errno != EPIPE && writeError == nil { writeError = Errno(errno) }
+            if let error = error as? Errno, error.rawValue != EPIPE, writeError == nil { writeError = error }
         }
         output.removeAll()
     }

@@ -3,10 +3,17 @@ import SockdiagCore
 // The serial steps after reading, each split over the machine's two cores for large runs: a
 // report of tens of thousands of flows is otherwise waited for on one core while the other idles.
 
+/// Below these sizes a second thread costs more than it saves (its start, and the halves'
+/// merge): the join of fewer kernel records, the report of fewer flows, runs on one core.
+enum TwoCores {
+    static let joinFromKernelRecords = 4096
+    static let reportFromFlows = 2048
+}
+
 /// The join, its flow-table lookups (a cache miss each) made ahead on two cores: the sockets seen
 /// only on egress on another thread, the connects and sends on this one.
 func joinOnTwoCores(kernel: WireKernelTable, wire: WireFlowTable) throws -> WireJoinResult {
-    guard kernel.intents.count + kernel.egress.count >= 4096 else { return WireJoin.join(kernel: kernel, wire: wire) }
+    guard kernel.intents.count + kernel.egress.count >= TwoCores.joinFromKernelRecords else { return WireJoin.join(kernel: kernel, wire: wire) }
     let egress = BackgroundWork { WireJoin.egressLookups(kernel: kernel, wire: wire) }
     let intents = WireJoin.intentLookups(kernel: kernel, wire: wire)
     return WireJoin.join(kernel: kernel, wire: wire, found: .init(intents: intents, egress: try egress.wait()))
@@ -16,7 +23,7 @@ func joinOnTwoCores(kernel: WireKernelTable, wire: WireFlowTable) throws -> Wire
 /// first half; small reports are written in one go.
 func writeFlowsOnTwoCores(_ report: WireReport, to sink: ([UInt8]) -> Void) throws {
     let count = report.join.flows.count
-    guard count >= 2048 else { report.jsonFlows(0..<count, to: sink); return }
+    guard count >= TwoCores.reportFromFlows else { report.jsonFlows(0..<count, to: sink); return }
     let half = count / 2
     let secondHalf = BackgroundWork { report.jsonFlows(half..<count) }
     report.jsonFlows(0..<half, to: sink)
@@ -26,7 +33,7 @@ func writeFlowsOnTwoCores(_ report: WireReport, to sink: ([UInt8]) -> Void) thro
 /// The text report with its cells rendered and its rows written in two halves on two cores.
 func writeTextOnTwoCores(_ report: WireReport, style: OutputStyle, to sink: ([UInt8]) -> Void) throws {
     let count = report.join.flows.count
-    guard count >= 2048 else { sink(report.text(style: style)); return }
+    guard count >= TwoCores.reportFromFlows else { sink(report.text(style: style)); return }
     let secondCells = BackgroundWork { report.textCells((count / 2)..<count) }
     let firstCells = report.textCells(0..<(count / 2))
     let second = try secondCells.wait()

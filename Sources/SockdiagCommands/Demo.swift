@@ -4,31 +4,34 @@ import Glibc
 import SockdiagCore
 import SockdiagSystem
 
-func runDemo(_ options: DemoOptions, _ terminal: Terminal) throws -> ExitStatus {
-    guard Privileges.isRoot else {
-        throw SockdiagError.missingPrivilege("needs root (CAP_BPF, CAP_SYS_ADMIN, CAP_NET_RAW) for BPF, cgroups and the capture on lo; run it with sudo")
-    }
-    let json = options.json
-    let executable = try currentExecutable()
-    let mapped = try demoMappedClient(executable: executable, terminal: terminal)
-    // Story 1 installs the termination handlers, so from then on Ctrl-C is only noted: the demo
-    // checks for it between the stories and after them instead of printing a cut-short story.
-    if let signal = TerminationSignals.received { return interrupted(by: signal, terminal) }
-    let portTaken = try demoPortTakenOnIPv4(executable: executable)
-    if let signal = TerminationSignals.received { return interrupted(by: signal, terminal) }
+/// `sockdiag demo`: both dual-stack stories, reproduced on loopback.
+public enum Demo {
+    public static func run(_ options: DemoOptions, _ terminal: Terminal) throws -> ExitStatus {
+        guard Privileges.isRoot else {
+            throw SockdiagError.missingPrivilege("needs root (CAP_BPF, CAP_SYS_ADMIN, CAP_NET_RAW) for BPF, cgroups and the capture on lo; run it with sudo")
+        }
+        let json = options.json
+        let executable = try currentExecutable()
+        let mapped = try demoMappedClient(executable: executable, terminal: terminal)
+        // Story 1 installs the termination handlers, so from then on Ctrl-C is only noted: the demo
+        // checks for it between the stories and after them instead of printing a cut-short story.
+        if let signal = TerminationSignals.received { return interrupted(by: signal, terminal) }
+        let portTaken = try demoPortTakenOnIPv4(executable: executable)
+        if let signal = TerminationSignals.received { return interrupted(by: signal, terminal) }
 
-    if json {
-        var out = "{\n\"ipv4_mapped_client\": "
-        out += String(decoding: mapped.report.json(), as: UTF8.self).trimmingTrailingNewlines
-        out += ",\n\"ipv4_mapped_explanation\": " + JSON.string(mapped.explanation).compact
-        out += ",\n\"port_taken_on_ipv4\": " + portTaken.json.pretty + "\n}\n"
-        terminal.out(out)
+        if json {
+            var out = "{\n\"ipv4_mapped_client\": "
+            out += String(decoding: mapped.report.json(), as: UTF8.self).trimmingTrailingNewlines
+            out += ",\n\"ipv4_mapped_explanation\": " + JSON.string(mapped.explanation).compact
+            out += ",\n\"port_taken_on_ipv4\": " + portTaken.json.pretty + "\n}\n"
+            terminal.out(out)
+            return .ok
+        }
+        terminal.out(mapped.text(style: terminal.style))
+        terminal.out("\n")
+        terminal.out(portTaken.text(style: terminal.style))
         return .ok
     }
-    terminal.out(mapped.text(style: terminal.style))
-    terminal.out("\n")
-    terminal.out(portTaken.text(style: terminal.style))
-    return .ok
 }
 
 private func interrupted(by signal: Int32, _ terminal: Terminal) -> ExitStatus {
@@ -58,28 +61,35 @@ func demoMappedClient(executable: String, terminal: Terminal) throws -> DemoMapp
     guard let port = listener.localPort else {
         throw SockdiagError.system(call: "getsockname", errno: Errno(errno), context: "demo listener")
     }
-    let target = LiveTarget.command([executable, DemoCommand.clientEntry, String(port.value)])
-    let options = CompareWireOptions(mode: .live(target), interface: "lo")
+    let options = CompareWireOptions(mode: .live(.command([executable, DemoCommand.clientEntry, String(port.value)])), interface: "lo")
     var quiet = terminal
     quiet.showsNotes = false  // "sockdiag __demo-client exited with status 0" would name a build path
-    let report = try compareLive(target, options: options, terminal: quiet)
+    let report = try CompareWire.report(options, terminal: quiet)
     listener.close()
     return DemoMappedClient(port: port, report: report, explanation: DemoNarrative.mappedClient(report.join))
 }
 
-/// The demo's client: the two connects a dual-mode socket makes, to the port in `arguments`.
-func runDemoClient(_ port: Port?) -> ExitStatus {
-    guard let port else { return .failure }
-    do {
-        try OwnedSocket.connectSendClose(family: .inet6, to: SocketAddress(.v6(IPv6Address(mapping: .loopback)), port),
-                                         payload: Array("GET / HTTP/1.0\r\n\r\n".utf8))
-        try OwnedSocket.connectSendClose(family: .inet6, to: SocketAddress(.v6(.loopback), port),
-                                         payload: Array("GET / HTTP/1.0\r\n\r\n".utf8))
-    } catch {
-        fputs("sockdiag: demo client: \(error)\n", stderr)
-        return .failure
+extension Demo {
+    /// The demo's client: the two connects a dual-mode socket makes, to `port`.
+    public static func runClient(_ port: Port?) -> ExitStatus {
+        guard let port else { return .failure }
+        do {
+            try OwnedSocket.connectSendClose(family: .inet6, to: SocketAddress(.v6(IPv6Address(mapping: .loopback)), port),
+                                             payload: Array("GET / HTTP/1.0\r\n\r\n".utf8))
+            try OwnedSocket.connectSendClose(family: .inet6, to: SocketAddress(.v6(.loopback), port),
+                                             payload: Array("GET / HTTP/1.0\r\n\r\n".utf8))
+        } catch {
+            fputs("sockdiag: demo client: \(error)\n", stderr)
+            return .failure
+        }
+        return .ok
     }
-    return .ok
+
+    /// The demo's socket holder: descriptor 3 held until stdin closes.
+    public static func runHolder() -> ExitStatus {
+        SocketHolderProcess.holdUntilStdinCloses()
+        return .ok
+    }
 }
 
 extension String {

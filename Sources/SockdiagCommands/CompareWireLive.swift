@@ -1,0 +1,106 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SockdiagBPF
+import SockdiagCapture
+import SockdiagCore
+import SockdiagSystem
+
+extension CompareWire {
+    /// Live compare-wire: the tracer on a cgroup and a libpcap capture, read in one loop, then joined.
+    static func live(_ target: LiveTarget, options: CompareWireOptions, terminal: Terminal) throws -> WireReport {
+        let live = try LiveRun(target, transientPrefix: "sockdiag-wire") { missing in
+            "needs root: tracing a cgroup requires \(missing) and capturing needs CAP_NET_RAW; run it with sudo"
+        }
+        defer { live.release() }
+
+        // The capture starts first so the traced flows' first packets are in it. Only TCP and UDP are
+        // kept: the tracer names a flow after its first packet has left, so a filter on the traced
+        // flows' own ports would lose those first packets.
+        // Headers are all the join reads; a short snapshot length makes the 64 MiB ring hold ~100,000
+        // packets (lo's 64 KiB MTU would otherwise give a few hundred slots). --write-pcapng keeps whole
+        // packets for Wireshark.
+        let capture = try PcapPacketSource.openLive(interface: options.interface,
+                                                    snapLength: options.writePcapng == nil ? 512 : 65_535,
+                                                    filter: { $0 == .ethernet ? "tcp or udp or (vlan and (tcp or udp))" : "tcp or udp" })
+        var copyPath: String? = nil
+        defer { if let copyPath { unlink(copyPath) } }
+        if options.writePcapng != nil {
+            let path = try temporaryCapturePath()
+            copyPath = path
+            try capture.saveCopy(to: path)
+        }
+        let tracer = try Tracer()
+        defer { tracer.detach() }
+        try tracer.attach(to: live.cgroup)
+        try live.startCommand(stdoutToStderr: options.json)
+
+        var session = LiveWireSession(decoder: WirePacketDecoder(linkType: capture.linkType))
+        try live.loop(until: options.duration.map { monotonicNs() + UInt64($0 * 1e9) }) { exited in
+            try session.drain(tracer, capture)
+            if !exited { capture.waitForPackets(milliseconds: 20) }
+            return true
+        }
+        // Packets already sent may still be on their way to the capture buffer.
+        let grace = monotonicNs() + 200_000_000
+        while monotonicNs() < grace {
+            try session.drain(tracer, capture)
+            capture.waitForPackets(milliseconds: 20)
+        }
+        try session.drain(tracer, capture)
+        for total in tracer.egressTotals() { session.kernel.add(WireKernelEvent(.egress(total))) }
+        let counters = tracer.counters()
+        tracer.detach()
+        capture.closeCopy()
+
+        let join = WireJoin.join(kernel: session.kernel, wire: session.table)
+        if let output = options.writePcapng, let copyPath {
+            try WireCaptureReader.writeAnnotated(capturePath: copyPath, outputPath: output, interface: options.interface,
+                                                 table: session.table, join: join)
+        }
+        let captureSummary = WireCaptureSummary(file: nil, interface: options.interface, linkType: capture.linkType,
+                                                packets: session.table.packets, dropped: capture.dropped,
+                                                skipped: session.table.skipped)
+        let events = WireEventsSummary(file: nil, lines: 0, events: session.events, garbage: 0,
+                                       ignored: session.kernel.ignoredEvents, lost: counters.lostEvents)
+        if let command = live.command, let result = command.result, !options.json {
+            terminal.err("sockdiag: \(command.arguments.first ?? "command") \(describe(result))\n")
+        }
+        return WireReport(join: join, capture: captureSummary, events: events)
+    }
+}
+
+private struct LiveWireSession {
+    let decoder: WirePacketDecoder
+    var table = WireFlowTable()
+    var kernel = WireKernelTable()
+    var events = 0
+
+    init(decoder: WirePacketDecoder) { self.decoder = decoder }
+
+    mutating func drain(_ tracer: Tracer, _ capture: PcapPacketSource) throws {
+        _ = try tracer.poll(timeoutMilliseconds: 0) { event in
+            events += 1
+            kernel.add(WireKernelEvent(event))
+        }
+        let decoder = self.decoder
+        while try capture.readAvailable({ bytes, length, time in
+            table.record(decoder.decode(bytes, originalLength: length), time: time)
+        }) > 0 {}
+    }
+}
+
+private func describe(_ result: TraceCommandResult) -> String {
+    switch result.status {
+    case let .exited(code): return "exited with status \(code)"
+    case let .signaled(signal): return "was killed by signal \(signal)"
+    }
+}
+
+private func temporaryCapturePath() throws -> String {
+    var template = Array("/tmp/sockdiag-wire-XXXXXX.pcap".utf8CString)
+    let fd = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 5) }
+    guard fd >= 0 else { throw SockdiagError.system(call: "mkstemps", errno: Errno(errno), context: "temporary capture file") }
+    close(fd)
+    return String(cString: template)
+}

@@ -1,0 +1,53 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SockdiagCore
+
+/// The one way to call the C library's system calls, as swift-nio's `System.swift` and
+/// swift-system's wrappers do: `errno` is read first, right after the call and before anything
+/// else can change it, a call interrupted by a signal (EINTR) is made again, and a failure comes
+/// out as a typed `Errno`.
+public enum Syscall {
+    /// Calls `body` until it returns something other than -1 with EINTR; -1 throws the errno.
+    @inline(__always)
+    public static func retrying<Result: FixedWidthInteger>(_ body: () -> Result) throws(Errno) -> Result {
+        while true {
+            let result = body()
+            if result != -1 { return result }
+            let error = errno
+            if error != EINTR { throw Errno(error) }
+        }
+    }
+
+    /// `read` into `buffer`, or `pread` at `offset`: the byte count, 0 at the end of the file.
+    public static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int? = nil) throws(Errno) -> Int {
+        try retrying {
+            offset.map { Glibc.pread(fd, buffer.baseAddress, buffer.count, off_t($0)) }
+                ?? Glibc.read(fd, buffer.baseAddress, buffer.count)
+        }
+    }
+
+    /// Writes all of `bytes`, however many calls it takes.
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(Errno) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = try retrying { Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset) }
+            // No progress on a descriptor that took no error: nothing more will go.
+            if written == 0 { throw Errno(EIO) }
+            offset += written
+        }
+    }
+
+    /// `open(path, flags)`; the descriptor is the caller's to close.
+    public static func open(_ path: String, _ flags: Int32) throws(Errno) -> Int32 {
+        try retrying { Glibc.open(path, flags) }
+    }
+}
+
+extension Errno {
+    /// `errno` as it is now: read it first, before any other call can change it.
+    public static var current: Errno { Errno(errno) }
+
+    /// The C library's words for it: "No such file or directory".
+    public var message: String { String(cString: strerror(rawValue)) }
+}
