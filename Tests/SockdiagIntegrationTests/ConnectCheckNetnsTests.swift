@@ -31,9 +31,10 @@ final class ConnectCheckNetnsTests: XCTestCase {
         try ip(["-n", server, "link", "set", b, "up"])
         try ip(["-n", client, "route", "add", "10.214.0.0/16", "via", "\(subnet).2"])
         veth = a
+        peer = b
     }
 
-    var veth = ""
+    var veth = "", peer = ""
 
     override func tearDownWithError() throws {
         for ns in [client, server] where !ns.isEmpty {
@@ -94,5 +95,27 @@ final class ConnectCheckNetnsTests: XCTestCase {
             .split(separator: "\n").filter { $0.contains("STREAM") }.map { String($0.split(separator: " ")[0]) })
         let sources = answers.compactMap { ($0["route"] as? [String: Any])?["source"] as? String }
         XCTAssertEqual(Set(sources), ["\(subnet).1", "fd7c:\(getpid() % 9999)::1"])
+    }
+
+    /// With no IPv6 address but ::1 (and no link-local one), AI_ADDRCONFIG drops the IPv6
+    /// answers: glibc's order has IPv4 only, and the report says so; Python's list keeps ::1.
+    func testAddrconfigDropsAFamilyWithoutAnAddress() throws {
+        try ip(["-n", server, "-6", "addr", "flush", "dev", peer])
+        let sysctl = try runProgram("/usr/bin/env", ["ip", "netns", "exec", server, "sysctl", "-qw", "net.ipv6.conf.\(peer).disable_ipv6=1"])
+        XCTAssertEqual(sysctl.status, 0, sysctl.stderr)
+        let resolver = try PrivateResolver(hosts: "::1 both.test\n127.0.0.1 both.test\n")
+        let (_, doc) = try resolver.json(["--netns", server, "both.test", "9"])
+        XCTAssertEqual(doc["addrconfig_dropped"] as? [String], ["inet6"])
+        let order = (doc["resolution"] as? [[String: Any]] ?? []).compactMap { $0["address"] as? String }
+        let glibc = try resolver.run(["ip", "netns", "exec", server, "getent", "ahosts", "both.test"]).stdout
+            .split(separator: "\n").filter { $0.contains("STREAM") }.map { String($0.split(separator: " ")[0]) }
+        // glibc's IPv4-only lookup reads the ::1 line as 127.0.0.1 too: it answers 127.0.0.1
+        // twice, and connect-check lists each address once.
+        XCTAssertEqual(glibc, ["127.0.0.1", "127.0.0.1"])
+        XCTAssertEqual(order, ["127.0.0.1"])
+        let python = (doc["clients"] as? [[String: Any]] ?? []).first { $0["name"] as? String == "python_create_connection" }
+        XCTAssertEqual(python?["list"] as? [String], ["::1", "127.0.0.1"])
+        let text = try resolver.sockdiag(["connect-check", "--netns", server, "both.test", "9"])
+        XCTAssertTrue(text.stdout.contains("AI_ADDRCONFIG dropped IPv6"), text.stdout)
     }
 }
