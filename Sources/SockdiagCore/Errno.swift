@@ -29,6 +29,17 @@ public struct Errno: Error, Hashable, Sendable, CustomStringConvertible {
         524: "ENOTSUPP",
     ]
 
+    /// The errno named `EADDRINUSE` (or `E<number>`), as `name` writes it.
+    public init?(name: String) {
+        if let known = Errno.names.first(where: { $0.value == name }) {
+            self.init(known.key)
+        } else if name.hasPrefix("E"), let value = Int32(name.dropFirst()) {
+            self.init(value)
+        } else {
+            return nil
+        }
+    }
+
     /// `EADDRINUSE`, or `E<number>` for a value without a name here.
     public var name: String { Errno.names[rawValue] ?? "E\(rawValue)" }
 

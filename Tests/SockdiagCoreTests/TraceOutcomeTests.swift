@@ -129,3 +129,35 @@ final class TraceRaceTests: XCTestCase {
         XCTAssertEqual(TraceListener.receiver(of: SocketAddress(IPAddress("::ffff:127.0.0.1")!, Port(3000)), among: [v4Loopback])?.inode, 3)
     }
 }
+
+/// The event-log reader takes outcome records in, as trace writes them, for compare-wire's rows.
+final class WireOutcomeReadingTests: XCTestCase {
+    func testOutcomeLinesReachTheKernelTable() {
+        let connect = TraceOutcomeTests.outcome(.refused, cookie: 11, elapsedNs: 64_000, error: 111, resetBy: .peer)
+        let established = TraceOutcomeTests.outcome(.established, cookie: 12, remote: "127.0.0.1", elapsedNs: 43_000)
+        let closed = TraceOutcomeTests.outcome(.closed, cookie: 12, remote: "127.0.0.1", elapsedNs: 500_000, bytes: (5, 62))
+        var table = WireKernelTable()
+        for outcome in [connect, established, closed] {
+            let line = TraceEvent.outcome(outcome).json(lesson: nil).compact
+            let parsed = Array(line.utf8).withUnsafeBytes { WireEventLineParser.parse($0) }
+            guard case let .event(event) = parsed else { return XCTFail("\(parsed): \(line)") }
+            XCTAssertEqual(event.kind, .outcome)
+            let bridged = WireKernelEvent(.outcome(outcome))
+            XCTAssertEqual(event.outcome, bridged.outcome, line)
+            XCTAssertEqual(event.elapsedNanoseconds, bridged.elapsedNanoseconds, line)
+            XCTAssertEqual(event.error, bridged.error, line)
+            XCTAssertEqual(event.cookie, bridged.cookie, line)
+            table.add(event)
+        }
+        XCTAssertEqual(table.outcomes[11]?.connect, .refused)
+        XCTAssertEqual(table.outcomes[11]?.error, Errno(111))
+        XCTAssertEqual(table.outcomes[12]?.connect, .established)
+        XCTAssertEqual(table.outcomes[12]?.connectElapsedNanoseconds, 43_000)
+        XCTAssertEqual(table.outcomes[12]?.end, .closed)
+        XCTAssertEqual(table.ignoredEvents, 0)
+        XCTAssertEqual(Errno(name: "ECONNREFUSED"), Errno(111))
+        XCTAssertEqual(Errno(name: "E999"), Errno(999))
+        XCTAssertNil(Errno(name: "refused"))
+    }
+}
+

@@ -161,7 +161,7 @@ final class WireJoinTests: XCTestCase {
         XCTAssertEqual(capture["packets"] as? Int, 9)
         XCTAssertEqual((json["summary"] as? [String: Any])?["ipv4_mapped"] as? Int, 1)
         let text = String(decoding: report.text(), as: UTF8.self)
-        XCTAssertTrue(text.contains("42/client  inet6 [::ffff:10.0.0.2]:443 (connect6)  IPv4 tcp 10.0.0.1:40000 -> 10.0.0.2:443, 8 pkts  ipv4-mapped"), text)
+        XCTAssertTrue(text.contains("42/client  inet6 [::ffff:10.0.0.2]:443 (connect6)  IPv4 tcp 10.0.0.1:40000 -> 10.0.0.2:443, 8 pkts  -        ipv4-mapped"), text)
         XCTAssertTrue(text.contains("1 flow: 0 same, 1 ipv4-mapped"), text)
     }
 

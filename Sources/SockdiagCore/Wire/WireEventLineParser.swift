@@ -161,6 +161,7 @@ public enum WireEventLineParser {
             else if t.equals("sendmsg") { event.kind = .sendmsg }
             else if t.equals("egress") { event.kind = .egress }
             else if t.equals("bind") { event.kind = .bind }
+            else if t.equals("outcome") { event.kind = .outcome }
             else if t.equals("summary") { event.kind = .summary }
             else { event.kind = .other }
             seen |= Needed.event
@@ -211,6 +212,15 @@ public enum WireEventLineParser {
             let (n, p) = unsigned("packets", max: .max); event.packets = n; seen |= Needed.packets; return p
         case (5, UInt8(ascii: "b")) where k.equals("bytes"):
             let (n, p) = unsigned("bytes", max: .max); event.bytes = n; seen |= Needed.bytes; return p
+        case (7, UInt8(ascii: "o")) where k.equals("outcome"):
+            guard let t = text(), let kind = TraceOutcomeKind(rawValue: String(decoding: t, as: UTF8.self)) else { return .badValue(key: "outcome") }
+            event.outcome = kind
+        case (10, UInt8(ascii: "e")) where k.equals("elapsed_ns"):
+            let (n, p) = unsigned("elapsed_ns", max: .max); event.elapsedNanoseconds = n; return p
+        case (5, UInt8(ascii: "e")) where k.equals("error"):
+            if case .null = value { return nil }
+            guard let t = text(), let errno = Errno(name: String(decoding: t, as: UTF8.self)) else { return .badValue(key: "error") }
+            event.error = errno
         case (4, UInt8(ascii: "l")) where k.equals("lost"):
             let (n, p) = unsigned("lost", max: .max); event.lost = n; return p
         default:

@@ -41,6 +41,8 @@ public struct WireKernelView: Sendable, Equatable {
     /// The socket's own end, from egress, when known.
     public var localAddress: WireAddress?
     public var localPort: UInt16?
+    /// How the socket's connect and connection ended, from trace's outcome records.
+    public var outcome: WireOutcome?
 
     public var addressKind: AddressKind { address.ipAddress.classification.kind }
 }

@@ -43,6 +43,12 @@ public struct WireJoinedFlows: RandomAccessCollection, Sendable {
     public func verdict(at position: Int) -> WireVerdict { rows[position].verdict }
 
     private func kernelView(_ row: WireJoinRow) -> WireKernelView? {
+        var view = kernelViewWithoutOutcome(row)
+        if let cookie = view?.cookie, !kernel.outcomes.isEmpty { view?.outcome = kernel.outcomes[cookie] }
+        return view
+    }
+
+    private func kernelViewWithoutOutcome(_ row: WireJoinRow) -> WireKernelView? {
         switch row.source {
         case .none:
             return nil

@@ -36,7 +36,7 @@ public struct WireComm: Hashable, Sendable, CustomStringConvertible {
 }
 
 public enum WireKernelEventKind: String, Hashable, Sendable {
-    case connect, sendmsg, bind, egress, summary
+    case connect, sendmsg, bind, egress, outcome, summary
     /// A kind this reader does not use (a newer tracer's addition): ignored, not an error.
     case other
 }
@@ -84,6 +84,11 @@ public struct WireKernelEvent: Sendable, Equatable {
     public var bytes: UInt64?
     /// Summary: events the ring buffer could not take.
     public var lost: UInt64?
+    /// Outcome: how the socket's connect (or later its connection) ended, after how long, and the
+    /// errno the program was given.
+    public var outcome: TraceOutcomeKind?
+    public var elapsedNanoseconds: UInt64?
+    public var error: Errno?
 
     public init() {}
 
@@ -103,6 +108,10 @@ public struct WireKernelEvent: Sendable, Equatable {
             if localPort == nil { return "local_port" }
             if remoteAddress == nil { return "remote_address" }
             if remotePort == nil { return "remote_port" }
+            return nil
+        case .outcome:
+            if cookie == nil { return "cookie" }
+            if outcome == nil { return "outcome" }
             return nil
         case .bind, .summary, .other:
             return nil

@@ -31,6 +31,36 @@ public struct WireEgress: Sendable, Equatable {
     public var bytes: UInt64?
 }
 
+/// How a socket's connect ended and, once established, how its connection ended (trace's
+/// `outcome` records).
+public struct WireOutcome: Sendable, Equatable {
+    public var connect: TraceOutcomeKind?
+    /// Since the SYN left, at the connect's outcome.
+    public var connectElapsedNanoseconds: UInt64?
+    public var error: Errno?
+    /// `reset` or `closed`.
+    public var end: TraceOutcomeKind?
+
+    public init() {}
+
+    mutating func record(_ kind: TraceOutcomeKind, elapsed: UInt64?, error: Errno?) {
+        if kind.endsConnect {
+            connect = kind
+            connectElapsedNanoseconds = elapsed
+            if let error { self.error = error }
+        } else {
+            end = kind
+            if self.error == nil { self.error = error }
+        }
+    }
+
+    /// Another part's record of the same socket, read later in the log.
+    mutating func merge(_ later: WireOutcome) {
+        if let kind = later.connect { record(kind, elapsed: later.connectElapsedNanoseconds, error: later.error) }
+        if let end = later.end { self.end = end }
+    }
+}
+
 /// The kernel side of the join, built event by event: grows with sockets, not with packets.
 public struct WireKernelTable: Sendable {
     public private(set) var intents: [WireKernelIntent] = []
@@ -41,6 +71,8 @@ public struct WireKernelTable: Sendable {
     private var laterIntentIndex = WireRowIndex()
     private var egressIndex = WireRowIndex()
     private var egressCookies = WireCookieBits()
+    /// Outcomes by socket cookie; most logs have one or two per connect.
+    public private(set) var outcomes: [UInt64: WireOutcome] = [:]
     public private(set) var ignoredEvents = 0
     public private(set) var lost: UInt64 = 0
 
@@ -73,6 +105,9 @@ public struct WireKernelTable: Sendable {
                                    transport: event.transport, localAddress: local, localPort: localPort,
                                    remoteAddress: remote, remotePort: remotePort, packets: event.packets,
                                    bytes: event.bytes))
+        case .outcome:
+            guard let cookie = event.cookie, let kind = event.outcome else { return }
+            outcomes[cookie, default: WireOutcome()].record(kind, elapsed: event.elapsedNanoseconds, error: event.error)
         case .summary:
             lost += event.lost ?? 0
         case .bind, .other:
@@ -103,6 +138,7 @@ public struct WireKernelTable: Sendable {
 
     /// The counts of a table read from a later part of the same log.
     mutating func addCounts(of later: WireKernelTable) {
+        for (cookie, outcome) in later.outcomes { outcomes[cookie, default: WireOutcome()].merge(outcome) }
         lost += later.lost
         ignoredEvents += later.ignoredEvents
     }

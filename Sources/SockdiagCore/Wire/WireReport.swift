@@ -223,6 +223,16 @@ public struct WireReport: Sendable {
             out.append("null")
         }
         out.append(",\"verdict\":"); text(flow.verdict.rawValue)
+        out.append(",\"outcome\":")
+        if let outcome = kernel?.outcome {
+            out.append("{\"connect\":"); if let kind = outcome.connect { text(kind.rawValue) } else { out.append("null") }
+            out.append(",\"elapsed_ns\":"); number(outcome.connectElapsedNanoseconds)
+            out.append(",\"error\":"); if let error = outcome.error { text(error.name) } else { out.append("null") }
+            out.append(",\"end\":"); if let end = outcome.end { text(end.rawValue) } else { out.append("null") }
+            out.append("}")
+        } else {
+            out.append("null")
+        }
         out.append("}")
     }
 }

@@ -1,9 +1,9 @@
-/// The first three cells of each row of a range of flows, rendered once: measured for the column
+/// The first four cells of each row of a range of flows, rendered once: measured for the column
 /// widths, then copied out with padding by `WireReport.textRows`.
 public struct WireTextCells: Sendable {
     let range: Range<Int>
     var bytes: [UInt8] = []
-    /// Where each cell ends in `bytes`, three a row.
+    /// Where each cell ends in `bytes`, four a row.
     var ends: [Int] = []
     /// The widths these rows need, headers included. Ranges rendered apart (on other cores)
     /// combine by taking the larger width of each column.
@@ -11,7 +11,7 @@ public struct WireTextCells: Sendable {
 }
 
 extension WireReport {
-    /// One row per flow — process, kernel view, wire view, verdict — then a summary. Each cell is
+    /// One row per flow — process, kernel view, wire view, the connect's outcome, verdict — then a summary. Each cell is
     /// rendered once, straight into bytes, and padded to its column's width when copied out.
     public func text(style: OutputStyle = .plain) -> [UInt8] {
         let cells = textCells(join.flows.indices)
@@ -19,16 +19,16 @@ extension WireReport {
             + textSummary(style: style)
     }
 
-    private static let textHeaderTitles: [StaticString] = ["PID/COMM", "KERNEL", "WIRE", "VERDICT"]
+    private static let textHeaderTitles: [StaticString] = ["PID/COMM", "KERNEL", "WIRE", "OUTCOME", "VERDICT"]
 
     /// The cells of the rows in `range`, with the widths they need.
     public func textCells(_ range: Range<Int>) -> WireTextCells {
-        var cells = WireTextCells(range: range, widths: WireReport.textHeaderTitles.prefix(3).map(\.utf8CodeUnitCount))
+        var cells = WireTextCells(range: range, widths: WireReport.textHeaderTitles.prefix(4).map(\.utf8CodeUnitCount))
         cells.bytes.reserveCapacityInHugePages(range.count * 120)
-        cells.ends.reserveCapacity(range.count * 3)
+        cells.ends.reserveCapacity(range.count * 4)
         for index in range {
             let flow = join.flows[index]
-            for column in 0..<3 {
+            for column in 0..<4 {
                 let start = cells.bytes.count
                 cell(flow, column, to: &cells.bytes)
                 cells.widths[column] = max(cells.widths[column], cells.bytes.count - start)
@@ -43,7 +43,7 @@ extension WireReport {
         for (column, title) in WireReport.textHeaderTitles.enumerated() {
             let start = headerLine.count
             headerLine.append(contentsOf: UnsafeRawBufferPointer(start: title.utf8Start, count: title.utf8CodeUnitCount))
-            if column < 3 { headerLine.append(contentsOf: repeatElement(0x20, count: widths[column] - (headerLine.count - start) + 2)) }
+            if column < 4 { headerLine.append(contentsOf: repeatElement(0x20, count: widths[column] - (headerLine.count - start) + 2)) }
         }
         var out: [UInt8] = []
         WireText.append(style.bold(String(decoding: headerLine, as: UTF8.self)), to: &out)
@@ -69,7 +69,7 @@ extension WireReport {
         cells.bytes.withUnsafeBufferPointer { bytes in
             var start = 0, cell = 0
             for index in cells.range {
-                for column in 0..<3 {
+                for column in 0..<4 {
                     let end = cells.ends[cell]
                     out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<end]))
                     out.append(contentsOf: blanks[0..<(widths[column] - (end - start) + 2)])
@@ -104,6 +104,21 @@ extension WireReport {
                 WireText.append(" (", to: &out)
                 WireText.append(hook.name, to: &out)
                 out.append(0x29)
+            }
+        case 3:
+            // `refused 0.1 ms`, `established 0.043 ms, closed`: the connect's outcome and the connection's end.
+            guard let outcome = flow.kernel?.outcome, let connect = outcome.connect else {
+                if let end = flow.kernel?.outcome?.end { WireText.append(end.rawValue, to: &out) } else { out.append(0x2D) }
+                return
+            }
+            WireText.append(connect.rawValue, to: &out)
+            if let elapsed = outcome.connectElapsedNanoseconds {
+                out.append(0x20)
+                WireText.append(TraceOutcome.duration(elapsed), to: &out)
+            }
+            if let end = outcome.end {
+                WireText.append(", ", to: &out)
+                WireText.append(end.rawValue, to: &out)
             }
         default:
             guard let wire = flow.wire else { out.append(0x2D); return }

@@ -18,8 +18,13 @@ extension WireKernelEvent {
             transport = call.transport.map { $0 == .tcp ? .tcp : .udp }
             address = WireAddress(call.address)
             port = call.port.value
-        case .outcome:
-            kind = .other
+        case let .outcome(outcome):
+            kind = .outcome
+            cookie = outcome.cookie
+            timeNanoseconds = outcome.timeNs
+            self.outcome = outcome.kind
+            elapsedNanoseconds = outcome.elapsedNs
+            error = outcome.error
         case let .egress(egress):
             kind = .egress
             timeNanoseconds = egress.timeNs
