@@ -12,6 +12,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "sockdiag_events.h"
+#include "trace_ring.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -25,8 +26,6 @@ char LICENSE[] SEC("license") = "GPL";
 #define EPIPE 32
 #define ALLOW 1
 #define SOCK_DONE 1 /* enum sock_flags: set by tcp_fin when the peer's FIN arrives */
-#define RING_SIZE (16 << 20)
-#define WAKEUP_THRESHOLD (RING_SIZE / 2)
 
 /* Minimal CO-RE views: sk_err (what the kernel will tell the program) and the byte counters the
  * sock_ops context lacks. libbpf relocates the offsets against the running kernel. */
@@ -45,18 +44,6 @@ struct tcp_sock {
     __u64 bytes_sent;
     __u64 bytes_received;
 } __attribute__((preserve_access_index));
-
-struct {
-    __uint(type, BPF_MAP_TYPE_RINGBUF);
-    __uint(max_entries, RING_SIZE);
-} events SEC(".maps");
-
-struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, 1);
-    __type(key, __u32);
-    __type(value, struct sockdiag_trace_stats);
-} stats SEC(".maps");
 
 enum connection_flags {
     SEEN_RESET = 1,       /* tcp_receive_reset ran for the socket */
@@ -77,20 +64,6 @@ struct {
     __type(key, int);
     __type(value, struct connection);
 } connections SEC(".maps");
-
-static __always_inline void count_lost(void)
-{
-    __u32 zero = 0;
-    struct sockdiag_trace_stats *s = bpf_map_lookup_elem(&stats, &zero);
-    if (s)
-        s->lost_events++;
-}
-
-static __always_inline __u64 wakeup_flags(void)
-{
-    return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > WAKEUP_THRESHOLD ? BPF_RB_FORCE_WAKEUP
-                                                                             : BPF_RB_NO_WAKEUP;
-}
 
 static __always_inline struct sockdiag_outcome_event *new_outcome(__u32 outcome, struct connection *c, __u64 cookie)
 {

@@ -42,28 +42,19 @@ final class LoadedBPFObject {
         return bpf_map__fd(map)
     }
 
-    /// Attaches the named programs in order; on failure, detaches the ones this call attached.
+    /// Attaches the named programs to the cgroup in order; on failure, detaches the ones this call attached.
     func attach(_ programNames: [String], to cgroup: CgroupDirectory) throws(SockdiagError) {
-        guard let object else { throw .invalidInput("the \(name) programs were unloaded") }
-        var attached: [OpaquePointer] = []
-        for programName in programNames {
-            guard let program = bpf_object__find_program_by_name(object, programName) else {
-                attached.forEach { bpf_link__destroy($0) }
-                throw .invalidInput("the embedded \(name) object lacks \(programName); the build is broken")
-            }
-            guard let link = bpf_program__attach_cgroup(program, cgroup.descriptor) else {
-                let error = Errno(errno)
-                attached.forEach { bpf_link__destroy($0) }
-                throw .system(call: "bpf_link_create", errno: error, context: "attaching \(programName) to \(cgroup.path)")
-            }
-            attached.append(link)
-        }
-        links += attached
+        try attachEach(programNames, call: "bpf_link_create", target: " to \(cgroup.path)") { bpf_program__attach_cgroup($0, cgroup.descriptor) }
     }
 
     /// Attaches programs that name their own attach point (tp_btf/...), in order; on failure,
     /// detaches the ones this call attached.
     func attachTracing(_ programNames: [String]) throws(SockdiagError) {
+        try attachEach(programNames, call: "bpf_program__attach", target: "") { bpf_program__attach($0) }
+    }
+
+    private func attachEach(_ programNames: [String], call: String, target: String,
+                            _ link: (OpaquePointer) -> OpaquePointer?) throws(SockdiagError) {
         guard let object else { throw .invalidInput("the \(name) programs were unloaded") }
         var attached: [OpaquePointer] = []
         for programName in programNames {
@@ -71,12 +62,12 @@ final class LoadedBPFObject {
                 attached.forEach { bpf_link__destroy($0) }
                 throw .invalidInput("the embedded \(name) object lacks \(programName); the build is broken")
             }
-            guard let link = bpf_program__attach(program) else {
+            guard let made = link(program) else {
                 let error = Errno(errno)
                 attached.forEach { bpf_link__destroy($0) }
-                throw .system(call: "bpf_program__attach", errno: error, context: "attaching \(programName)")
+                throw .system(call: call, errno: error, context: "attaching \(programName)\(target)")
             }
-            attached.append(link)
+            attached.append(made)
         }
         links += attached
     }
