@@ -82,6 +82,46 @@ final class TraceOutcomeTests: XCTestCase {
             && $0.contains("RST received, ECONNRESET, 5 B sent, 62 B received") }, text.stdout)
     }
 
+    /// The connect loop of scripts/bench-trace, shorter, closed with FINs and with RSTs: every connect
+    /// gets its established outcome and every connection its end, with nothing lost.
+    func testEveryConnectOfALoopHasItsOutcomesAndNoneIsLost() throws {
+        try requirePrivileges()
+        let port = TraceFixture.port(25), connects = 3000
+        let loop = """
+        import socket, struct, sys
+        port, n, rst = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "rst"
+        listener = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        listener.bind(("::", port))
+        listener.listen(64)
+        targets = [(socket.AF_INET6, "::ffff:127.0.0.1"), (socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")]
+        for i in range(n):
+            family, address = targets[i % 3]
+            client = socket.socket(family, socket.SOCK_STREAM)
+            client.connect((address, port))
+            accepted, _ = listener.accept()
+            if rst:
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                client.close()
+                accepted.close()
+            else:
+                accepted.close()
+                client.close()
+        """
+        for mode in ["fin", "rst"] {
+            let result = try Sockdiag.run(["trace", "--json", "--", OutcomeFixture.python3, "-c", loop, String(port), String(connects), mode])
+            let summary = try XCTUnwrap(result.jsonLines.last, result.stderr)
+            XCTAssertEqual(summary["lost"] as? Int, 0, mode)
+            let outcomes = summary["outcomes"] as? [String: Int] ?? [:]
+            XCTAssertEqual(outcomes["established"], connects, "\(mode): \(outcomes)")
+            XCTAssertEqual(mode == "rst" ? outcomes["reset"] : outcomes["closed"], connects, "\(mode): \(outcomes)")
+            let resets = result.jsonLines.filter { $0["event"] as? String == "outcome" && $0["outcome"] as? String == "reset" }
+            XCTAssertTrue(resets.allSatisfy { $0["reset_by"] as? String == "local" }, "the client's SO_LINGER 0 close sends the RST")
+            XCTAssertEqual((summary["races"] as? [String: Any])?["groups"] as? Int, 0, "sequential connects that all succeed are no race")
+        }
+    }
+
     /// In a test namespace the server's firewall drops IPv6 SYNs to one port and answers those to
     /// another with ICMPv6 no-route: a silent timeout, an unreachable (the kernel holds the ICMP
     /// error until its first retransmission, about 1 s), and Happy Eyeballs losers aborted after
