@@ -89,3 +89,67 @@ final class BindCheckFastReuseTests: XCTestCase {
         XCTAssertFalse(notes.contains { $0.contains("yet the kernel allowed") }, "\(notes)")
     }
 }
+
+/// UDP groups with a connect()ed member (ports 46560-46599).
+final class BindCheckConnectedUDPTests: XCTestCase {
+    /// A UDP socket on 127.0.0.1:`port` made in this process: SO_REUSEADDR, SO_REUSEPORT and a
+    /// device as asked, connect()ed to the loopback discard port when `connected`.
+    func udpSocket(_ port: Int, reuseport: Bool, device: String? = nil, connected: Bool = false) -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, 4)
+        if reuseport { setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, 4) }
+        if let device { _ = device.withCString { setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, $0, socklen_t(device.utf8.count + 1)) } }
+        func loopback(_ port: Int) -> sockaddr_in {
+            var a = sockaddr_in()
+            a.sin_family = sa_family_t(AF_INET); a.sin_port = UInt16(port).bigEndian; a.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+            return a
+        }
+        let len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        var local = loopback(port), peer = loopback(9)
+        XCTAssertEqual(withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }, 0)
+        if connected {
+            XCTAssertEqual(withUnsafePointer(to: &peer) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, len) } }, 0)
+        }
+        return fd
+    }
+
+    func inode(_ fd: Int32) -> Int {
+        var st = stat()
+        return fstat(fd, &st) == 0 ? Int(st.st_ino) : -1
+    }
+
+    /// 127.0.0.1 bound to lo (plain), then two 127.0.0.1 SO_REUSEPORT sockets, the last one
+    /// connect()ed. The group has a connection, so the lookup does not stop at it: it keeps
+    /// scoring, and the older socket bound to lo, further down the chain, gets every datagram.
+    func testAGroupWithAConnectedMemberDoesNotStopTheLookup() throws {
+        try requirePrivileges()
+        let p = try BindCheckPorts.free(46560)
+        let onLo = udpSocket(p, reuseport: false, device: "lo")
+        let member = udpSocket(p, reuseport: true)
+        let connected = udpSocket(p, reuseport: true, connected: true)
+        defer { [onLo, member, connected].forEach { close($0) } }
+        let result = try Sockdiag.run(["bind-check", "--json", "--udp", "127.0.0.1", String(p)])
+        let doc = try XCTUnwrap(result.json as? [String: Any], result.stderr)
+        let now = try XCTUnwrap((doc["receivers"] as? [[String: Any]])?.first {
+            $0["scenario"] as? String == "existing" && $0["client_destination"] as? String == "127.0.0.1"
+        })
+        XCTAssertEqual(now["receiver"] as? String, "existing", "\(now)")
+        XCTAssertEqual(now["inode"] as? Int, inode(onLo), "\(now)")
+        // The kernel agrees: every datagram to 127.0.0.1:p reaches the lo-bound socket.
+        for _ in 0..<8 {
+            let client = udpSocket(0, reuseport: false)
+            var target = sockaddr_in()
+            target.sin_family = sa_family_t(AF_INET); target.sin_port = UInt16(p).bigEndian; target.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+            var byte: UInt8 = 1
+            _ = withUnsafePointer(to: &target) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(client, &byte, 1, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            close(client)
+            var fds = [onLo, member, connected].map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            XCTAssertEqual(poll(&fds, nfds_t(fds.count), 2000), 1)
+            XCTAssertEqual(fds.map { $0.revents & Int16(POLLIN) != 0 }, [true, false, false])
+            _ = recv(onLo, &byte, 1, Int32(MSG_DONTWAIT))
+        }
+    }
+}

@@ -39,6 +39,8 @@ struct TruthHolder: Hashable {
     var reuseport = false
     var device: TruthDevice?
     var uid: UInt32 = 0
+    /// UDP: connect()ed after the bind (to the loopback discard port), so it takes no new clients.
+    var connected = false
 
     var label: String {
         var parts = [address.rawValue]
@@ -46,6 +48,7 @@ struct TruthHolder: Hashable {
         if reuseport { parts.append("reuseport") }
         if let device { parts.append("dev=\(device.rawValue)") }
         if uid != 0 { parts.append("uid=\(uid)") }
+        if connected { parts.append("connected") }
         return parts.joined(separator: " ")
     }
 }
@@ -56,6 +59,7 @@ struct TruthScope {
     var addresses = TruthAddress.allCases
     var transports: [TransportProtocol] = [.tcp, .udp]
     var otherUIDs = true
+    var connectedUDP = true
 }
 
 /// One generated case: a transport, holders in the order they try to bind (and listen), a query.
@@ -84,6 +88,7 @@ struct TruthCase {
                 // Mostly unbound; a device now and then.
                 if random.next() % 4 == 0 { h.device = scope.devices[Int(random.next() % UInt64(scope.devices.count))] }
                 if scope.otherUIDs && random.next() % 6 == 0 { h.uid = 1000 }
+                if transport == .udp && scope.connectedUDP && random.next() % 5 == 0 { h.connected = true }
                 return h
             }
             let queries: [TruthAddress] = [.v4Any, .v4Loopback, .v4Second, .v6AnyDual, .v6Loopback, .v6Mapped, .v4Veth, .v6Veth]
@@ -141,6 +146,11 @@ extension TruthLab {
         if let device = holder.device, !TruthSys.bindToDevice(fd, device == .lo ? "lo" : vethA) { return fail(.setsockopt) }
         guard SocketAddress(address, port).withSockaddr({ bind(fd, $0, $1) }) == 0 else { return fail(.bind) }
         if transport == .tcp, listen(fd, 64) != 0 { return fail(.listen) }
+        if holder.connected {
+            let peer: IPAddress = address.family == .inet ? .v4(.loopback)
+                : address.unmapped.family == .inet || holder.address == .v6AnyDual ? .v6(IPv6Address(mapping: .loopback)) : .v6(.loopback)
+            guard SocketAddress(peer, SockdiagCore.Port(9)).withSockaddr({ connect(fd, $0, $1) }) == 0 else { return fail(.bind) }
+        }
         return (TruthSocket(fd: fd, inode: TruthSys.inode(fd)), .ok)
     }
 
