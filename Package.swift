@@ -34,7 +34,7 @@ let package = Package(
             plugins: ["EmbedBPFPlugin"]
         ),
         // libpcap: live capture and capture files.
-        .target(name: "SockdiagCapture", dependencies: ["SockdiagCore", "CPcap"]),
+        .target(name: "SockdiagCapture", dependencies: ["SockdiagCore", "SockdiagSystem", "CPcap"]),
         .systemLibrary(
             name: "CLibBPF",
             pkgConfig: "libbpf",

@@ -3,6 +3,7 @@ import Glibc
 #endif
 internal import CLibBPF
 import SockdiagCore
+import SockdiagSystem
 
 /// Runs bpf/sockopts.bpf.c: one pass over every task's file table that gives, for each open
 /// socket, the processes holding it and its SO_REUSEADDR, SO_REUSEPORT, bound device and
@@ -70,10 +71,15 @@ public enum SockoptIterator {
         var used = 0
         while true {
             if bytes.count - used < 1 << 16 { bytes += [UInt8](repeating: 0, count: bytes.count) }
-            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + used, $0.count - used) }
-            if n < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                return nil
+            let read = bytes.withUnsafeMutableBytes { buffer in
+                Result { () throws(Errno) in try Syscall.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[used...])) }
+            }
+            let n: Int
+            switch read {
+            case let .success(count): n = count
+            // The iterator may ask to be read again while the kernel walks on.
+            case let .failure(error) where error.rawValue == EAGAIN: continue
+            case .failure: return nil
             }
             if n == 0 { break }
             used += n

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import SockdiagCore
+import SockdiagSystem
 
 /// Writes a pcapng file block by block through a buffer.
 public final class PcapngFileWriter {
@@ -30,15 +31,8 @@ public final class PcapngFileWriter {
     }
 
     public func flush() throws(SockdiagError) {
-        var written = 0
-        while written < buffer.count {
-            let n = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .system(call: "write", errno: Errno(errno), context: "cannot write \(path)")
-            }
-            written += n
-        }
+        let written = buffer.withUnsafeBytes { bytes in Result { () throws(Errno) in try Syscall.writeAll(fd, bytes) } }
+        if case let .failure(error) = written { throw .system(call: "write", errno: error, context: "cannot write \(path)") }
         buffer.removeAll(keepingCapacity: true)
     }
 }

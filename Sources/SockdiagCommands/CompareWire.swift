@@ -21,6 +21,7 @@ public enum CompareWire {
 
     /// The report, not yet written; notes (how a traced command exited) go to `terminal`'s stderr.
     static func report(_ options: CompareWireOptions, terminal: Terminal) throws -> WireReport {
+        HugePageAdvice.install()
         switch options.mode {
         case let .offline(pcap, events):
             return try offline(pcap: pcap, events: events, writePcapng: options.writePcapng)

@@ -47,15 +47,12 @@ public final class SocketHolderProcess {
         close(stdinWriter)
         stdinWriter = -1
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        _ = try? Syscall.retrying { waitpid(pid, &status, 0) }
     }
 
     /// The child's side: wait for standard input to reach end of file, holding descriptor 3.
     public static func holdUntilStdinCloses() {
         var byte: UInt8 = 0
-        while true {
-            let n = read(0, &byte, 1)
-            if n == 0 || (n < 0 && errno != EINTR) { break }
-        }
+        while let n = try? withUnsafeMutableBytes(of: &byte, { buffer throws(Errno) in try Syscall.read(0, into: buffer) }), n > 0 {}
     }
 }

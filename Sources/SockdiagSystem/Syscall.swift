@@ -51,3 +51,10 @@ extension Errno {
     /// The C library's words for it: "No such file or directory".
     public var message: String { String(cString: strerror(rawValue)) }
 }
+
+/// `madvise(MADV_HUGEPAGE)` for SockdiagCore's large tables (`WireHugePages`).
+public enum HugePageAdvice {
+    public static func install() {
+        WireHugePages.adviser = { start, length in _ = madvise(start, length, MADV_HUGEPAGE) }
+    }
+}

@@ -20,8 +20,8 @@ public enum SystemFile {
     /// The whole file as bytes, or the errno of the failing call. /proc files report size 0, so
     /// this reads until end of file instead of trusting stat.
     public static func readBytes(_ path: String, limit: Int = 64 << 20) -> Result<[UInt8], Errno> {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return .failure(Errno(errno)) }
+        let fd: Int32
+        do throws(Errno) { fd = try Syscall.open(path, O_RDONLY | O_CLOEXEC) } catch { return .failure(error) }
         defer { close(fd) }
         // Whole-array operations only (memset, memcpy): element-wise appends and removals cost
         // a call per byte in a debug build, 80% of a bind-check run there.
@@ -30,12 +30,15 @@ public enum SystemFile {
         var chunk = 1 << 16
         while used < limit {
             if out.count - used < chunk { out += [UInt8](repeating: 0, count: chunk) }
-            let n = out.withUnsafeMutableBufferPointer { buffer in
-                read(fd, buffer.baseAddress! + used, chunk)
+            let read = out.withUnsafeMutableBytes { buffer in
+                Result { () throws(Errno) in
+                    try Syscall.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[used..<(used + chunk)]))
+                }
             }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return .failure(Errno(errno))
+            let n: Int
+            switch read {
+            case let .success(count): n = count
+            case let .failure(error): return .failure(error)
             }
             if n == 0 { break }
             used += n
