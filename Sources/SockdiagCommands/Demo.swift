@@ -20,7 +20,7 @@ public enum Demo {
         if let signal = TerminationSignals.received { return interrupted(by: signal, terminal) }
 
         if json {
-            var out = "{\n\"ipv4_mapped_client\": "
+            var out = "{\n\"schema\": " + JSON.string(JSONSchemaID.demo).compact + ",\n\"ipv4_mapped_client\": "
             out += String(decoding: mapped.report.json(), as: UTF8.self).trimmingTrailingNewlines
             out += ",\n\"ipv4_mapped_explanation\": " + JSON.string(mapped.explanation).compact
             out += ",\n\"port_taken_on_ipv4\": " + portTaken.json.pretty + "\n}\n"

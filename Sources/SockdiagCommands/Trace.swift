@@ -109,7 +109,9 @@ struct TraceRun {
                 race.winnerListener = TraceListener.lookUp(winner.remote)
             }
             let lessons = session.record(race)
-            if options.json {
+            if options.openMetrics {
+                continue
+            } else if options.json {
                 output.append(race.json(lessons: lessons).compact + "\n")
             } else {
                 output.append(renderer.render(race, lessons: lessons))

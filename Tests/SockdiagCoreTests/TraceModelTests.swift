@@ -54,13 +54,39 @@ final class TraceModelTests: XCTestCase {
         guard case let .object(pairs) = call(.connect6, .inet6, "::ffff:1.1.1.1", transport: .tcp).json(lesson: .mappedConnect) else {
             return XCTFail("not an object")
         }
-        XCTAssertEqual(pairs.map(\.0), ["event", "hook", "time_ns", "pid", "tid", "comm", "uid", "cgroup_id", "cookie",
+        XCTAssertEqual(pairs.map(\.0), ["schema", "event", "hook", "time_ns", "pid", "tid", "comm", "uid", "cgroup_id", "cookie",
                                         "socket_family", "protocol", "address", "port", "class", "ipv4", "scope",
                                         "hook_address", "lesson"])
         guard case let .object(egressPairs) = egress().json(lesson: nil) else { return XCTFail("not an object") }
-        XCTAssertEqual(egressPairs.map(\.0), ["event", "final", "time_ns", "cookie", "pid", "comm", "socket_family",
+        XCTAssertEqual(egressPairs.map(\.0), ["schema", "event", "final", "time_ns", "cookie", "pid", "comm", "socket_family",
                                               "wire_protocol", "protocol", "local_address", "local_port", "remote_address",
                                               "remote_port", "packets", "bytes", "lesson"])
+    }
+
+    /// Event lines start with their schema, and the event log reader's straight-through path reads
+    /// them, as it reads logs saved before events named their schema; both give the general
+    /// parser's event.
+    func testSavedTracesWithAndWithoutTheSchemaKeyTakeTheFastPath() throws {
+        XCTAssertEqual(String(decoding: UnsafeRawBufferPointer(start: TraceOutputBuffer.schemaPrefix.utf8Start,
+                                                               count: TraceOutputBuffer.schemaPrefix.utf8CodeUnitCount), as: UTF8.self),
+                       #"{"schema":"\#(JSONSchemaID.traceEvent)","#)
+        for event in [TraceEvent.socketCall(call(.connect6, .inet6, "::ffff:127.0.0.1", transport: .tcp)), .egress(egress()),
+                      .egress(egress(final: true))] {
+            var buffer = TraceOutputBuffer()
+            event.appendJSONLine(lesson: nil, to: &buffer)
+            let written = buffer.withUnsafeBytes { Array($0) }.dropLast()  // the newline
+            XCTAssertEqual(String(decoding: written, as: UTF8.self), event.json(lesson: nil).compact)
+            let current = Array(written)
+            let old = Array("{".utf8) + current.dropFirst(TraceOutputBuffer.schemaPrefix.utf8CodeUnitCount)
+            XCTAssertTrue(String(decoding: old, as: UTF8.self).hasPrefix(#"{"event":"#))
+            for line in [current, old] {
+                var fast = WireKernelEvent(), general = WireKernelEvent()
+                let status = line.withUnsafeBytes { WireEventLineLayout.parse($0, into: &fast, wholeTotals: true) }
+                XCTAssertNotNil(status, "not read straight through: \(String(decoding: line, as: UTF8.self))")
+                _ = line.withUnsafeBytes { WireEventLineParser.parse($0, into: &general, wholeTotals: true, tracerLayout: false) }
+                XCTAssertEqual(fast, general)
+            }
+        }
     }
 
     func testSessionNamesEgressAfterItsConnectAndTeachesEachLessonOncePerSocket() {

@@ -54,8 +54,12 @@ enum Sockdiag {
     }
 
     /// Runs sockdiag with the arguments and waits, giving up (and failing) after `timeout` seconds.
-    static func run(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60) throws -> CommandResult {
-        try runProgram(executable.path, arguments, environment: environment, timeout: timeout)
+    /// A JSON output is checked against docs/schema/ on the way (`SchemaValidation`).
+    static func run(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60,
+                    file: StaticString = #filePath, line: UInt = #line) throws -> CommandResult {
+        let result = try runProgram(executable.path, arguments, environment: environment, timeout: timeout)
+        SchemaValidation.check(arguments, result, file: file, line: line)
+        return result
     }
 }
 

@@ -39,6 +39,7 @@ public struct BindCheckAllReport: Sendable {
 
     public var json: JSON {
         .object([
+            ("schema", .string(JSONSchemaID.bindCheckAll)),
             ("query", .object([("all", .bool(true)), ("protocol", .string(transport.rawValue))])),
             ("netns", .optional(netns)),
             ("kernel", .string(system.kernel)),

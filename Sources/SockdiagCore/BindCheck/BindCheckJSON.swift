@@ -3,6 +3,7 @@ extension BindCheckReport {
     public var json: JSON {
         let q = observation.query
         return .object([
+            ("schema", .string(JSONSchemaID.bindCheck)),
             ("query", .object([("address", .string(q.address.description)), ("port", .number(q.port.value)),
                                ("protocol", .string(q.transport.rawValue))])),
             ("netns", .optional(observation.netns)),

@@ -14,6 +14,7 @@ public struct BindCheckNamespacesReport: Sendable {
 
     public var json: JSON {
         .object([
+            ("schema", .string(JSONSchemaID.bindCheckAllNetns)),
             ("query", .object([("all", .bool(true)), ("all_netns", .bool(true)),
                                ("protocol", .string(reports.first?.transport.rawValue ?? "tcp"))])),
             ("kernel", .string(reports.first?.system.kernel ?? "")),

@@ -3,6 +3,7 @@ extension ConnectCheckReport {
     public var json: JSON {
         let o = observation
         return .object([
+            ("schema", .string(JSONSchemaID.connectCheck)),
             ("query", .object([("host", .string(o.query.host.description)), ("port", .number(o.query.port.value)),
                                ("transport", .string(o.query.transport.rawValue))])),
             ("netns", .optional(o.netns)),

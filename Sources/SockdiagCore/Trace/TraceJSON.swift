@@ -12,7 +12,8 @@ extension TraceEvent {
 extension TraceSocketCall {
     public func json(lesson: TraceLesson?) -> JSON {
         let classification = self.classification
-        var pairs: [(String, JSON)] = [("event", .string(self.hook.call.rawValue))] + context.jsonPairs + [
+        var pairs: [(String, JSON)] = [("schema", .string(JSONSchemaID.traceEvent)), ("event", .string(self.hook.call.rawValue))]
+            + context.jsonPairs + [
             ("address", .string(address.description)),
             ("port", .number(port.value)),
             ("class", .string(classification.kind.rawValue)),
@@ -28,6 +29,7 @@ extension TraceSocketCall {
 extension TraceEgress {
     public func json(lesson: TraceLesson?) -> JSON {
         .object([
+            ("schema", .string(JSONSchemaID.traceEvent)),
             ("event", "egress"),
             ("final", .bool(isFinal)),
             ("time_ns", .number(timeNs)),
@@ -51,6 +53,7 @@ extension TraceEgress {
 extension TraceOutcome {
     public func json(lesson: TraceLesson?) -> JSON {
         .object([
+            ("schema", .string(JSONSchemaID.traceEvent)),
             ("event", "outcome"),
             ("outcome", .string(kind.rawValue)),
             ("time_ns", .number(timeNs)),
@@ -121,6 +124,7 @@ public struct TraceCommandResult: Hashable, Sendable {
 extension TraceSummary {
     public func json(command: TraceCommandResult?, durationNs: UInt64) -> JSON {
         .object([
+            ("schema", .string(JSONSchemaID.traceEvent)),
             ("event", "summary"),
             ("events", .number(events)),
             ("hooks", .object(TraceHook.allCases.map { ($0.rawValue, .number(hooks[$0, default: 0])) })),

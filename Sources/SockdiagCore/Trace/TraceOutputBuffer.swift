@@ -69,6 +69,11 @@ public struct TraceOutputBuffer {
         storage.count += 1
     }
 
+    /// The start of every event line: the object's brace and its schema, `JSONSchemaID.traceEvent`
+    /// (a test holds them equal). The event log reader's fast path expects it, or its absence in logs
+    /// written before events named their schema.
+    static let schemaPrefix: StaticString = #"{"schema":"sockdiag.trace-event/1","#
+
     mutating func raw(_ text: StaticString) {
         copy(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
@@ -175,7 +180,8 @@ extension TraceEvent {
 extension TraceSocketCall {
     fileprivate func appendJSON(lesson: TraceLesson?, to out: inout TraceOutputBuffer) {
         let classification = self.classification, c = context
-        out.raw("{\"event\":"); out.quoted(c.hook.call.rawValue)
+        out.raw(TraceOutputBuffer.schemaPrefix)
+        out.raw("\"event\":"); out.quoted(c.hook.call.rawValue)
         out.raw(",\"hook\":"); out.quoted(c.hook.rawValue)
         out.raw(",\"time_ns\":"); out.number(c.timeNs)
         out.raw(",\"pid\":"); out.number(c.pid)
@@ -197,7 +203,8 @@ extension TraceSocketCall {
 
 extension TraceEgress {
     fileprivate func appendJSON(lesson: TraceLesson?, to out: inout TraceOutputBuffer) {
-        out.raw("{\"event\":\"egress\",\"final\":"); out.raw(isFinal ? "true" : "false")
+        out.raw(TraceOutputBuffer.schemaPrefix)
+        out.raw("\"event\":\"egress\",\"final\":"); out.raw(isFinal ? "true" : "false")
         out.raw(",\"time_ns\":"); out.number(timeNs)
         out.raw(",\"cookie\":"); out.number(cookie)
         out.raw(",\"pid\":"); if let pid { out.number(pid) } else { out.raw("null") }
@@ -216,7 +223,8 @@ extension TraceEgress {
 
 extension TraceOutcome {
     fileprivate func appendJSON(lesson: TraceLesson?, to out: inout TraceOutputBuffer) {
-        out.raw("{\"event\":\"outcome\",\"outcome\":"); out.quoted(kind.rawValue)
+        out.raw(TraceOutputBuffer.schemaPrefix)
+        out.raw("\"event\":\"outcome\",\"outcome\":"); out.quoted(kind.rawValue)
         out.raw(",\"time_ns\":"); out.number(timeNs)
         out.raw(",\"cookie\":"); out.number(cookie)
         out.raw(",\"pid\":"); out.optionalNumber(pid)

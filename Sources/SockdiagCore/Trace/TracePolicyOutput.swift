@@ -3,7 +3,7 @@ extension TracePolicyEvent {
     public func json(blockRule: String) -> JSON {
         switch self {
         case let .redirect(r):
-            return .object([("event", "redirect")] + r.context.jsonPairs + [
+            return .object([("schema", .string(JSONSchemaID.traceEvent)), ("event", "redirect")] + r.context.jsonPairs + [
                 ("original_address", .string(r.original.address.description)),
                 ("original_port", .number(r.original.port.value)),
                 ("address", .string(r.target.address.description)),
@@ -12,8 +12,7 @@ extension TracePolicyEvent {
             ])
         case let .blocked(b):
             guard case let .object(pairs) = b.json(lesson: nil) else { return .null }
-            var out = pairs.filter { $0.0 != "lesson" }
-            out[0] = ("event", "blocked")
+            var out = pairs.filter { $0.0 != "lesson" }.map { $0.0 == "event" ? ("event", "blocked") : $0 }
             out.append(("rule", .string(blockRule)))
             return .object(out)
         }

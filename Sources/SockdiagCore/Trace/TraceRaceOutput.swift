@@ -3,6 +3,7 @@ extension TraceRace {
     public func json(lessons: [TraceLesson]) -> JSON {
         let start = startNs
         return .object([
+            ("schema", .string(JSONSchemaID.traceEvent)),
             ("event", "race"),
             ("group", .number(group)),
             ("time_ns", .number(start)),

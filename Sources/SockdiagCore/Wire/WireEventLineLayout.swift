@@ -7,8 +7,10 @@ enum WireEventLineLayout {
     static func parse(_ line: UnsafeRawBufferPointer, into event: inout WireKernelEvent,
                       wholeTotals: Bool) -> WireEventLineParser.Status? {
         var cursor = Cursor(bytes: line)
-        if cursor.literal(#"{"event":"egress","final":"#) { return egress(&cursor, line, &event, wholeTotals: wholeTotals) }
-        if cursor.literal(#"{"event":"connect","hook":"#) { return connect(&cursor, line, &event) }
+        // Lines name their schema first since version 1 of it; older logs start with the event.
+        if !cursor.literal(TraceOutputBuffer.schemaPrefix) && !cursor.literal("{") { return nil }
+        if cursor.literal(#""event":"egress","final":"#) { return egress(&cursor, line, &event, wholeTotals: wholeTotals) }
+        if cursor.literal(#""event":"connect","hook":"#) { return connect(&cursor, line, &event) }
         return nil
     }
 

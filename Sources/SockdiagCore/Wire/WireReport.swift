@@ -72,6 +72,7 @@ public struct WireReport: Sendable {
     public func json(_ sink: ([UInt8]) -> Void, writeFlows: (([UInt8]) -> Void) throws -> Void) rethrows {
         var w = WireJSONWriter(reserving: 4096)
         w.beginObject()
+        w.key("schema"); w.text(JSONSchemaID.compareWire)
         w.key("flows")
         w.beginArray()
         w.drain(to: sink)
