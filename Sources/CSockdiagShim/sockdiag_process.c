@@ -65,6 +65,20 @@ int sockdiag_spawn_in_cgroup(const char *path, char *const argv[], int cgroup_pr
         if (stdout_to_stderr && dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
             report_and_exit(status_pipe[1], errno);
         execve(path, argv, environ);
+        if (errno == ENOEXEC) {
+            /* A script without '#!': run it with /bin/sh, as execvp(3) and shells do. (A stack
+             * array: malloc is not safe between fork and exec.) */
+            int count = 0;
+            while (argv[count])
+                count++;
+            char *shell_argv[count + 3];
+            shell_argv[0] = (char *)"/bin/sh";
+            shell_argv[1] = (char *)path;
+            for (int i = 1; i <= count; i++)
+                shell_argv[i + 1] = argv[i];
+            execve("/bin/sh", shell_argv, environ);
+            errno = ENOEXEC;
+        }
         report_and_exit(status_pipe[1], errno);
     }
     close(status_pipe[1]);

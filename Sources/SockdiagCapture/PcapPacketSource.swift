@@ -37,10 +37,13 @@ public final class PcapPacketSource {
         fileBuffer?.deallocate()
     }
 
-    /// Opens a pcap or pcapng file.
-    public static func openFile(_ path: String) throws(SockdiagError) -> PcapPacketSource {
-        guard let file = fopen(path, "rb") else {
-            throw .invalidInput("\(path): cannot read as a capture file: \(String(cString: strerror(errno)))")
+    /// Opens a pcap or pcapng file, or reads one from `descriptor` (taken over) where it is open
+    /// already; `path` names it in messages.
+    public static func openFile(_ path: String, descriptor: Int32? = nil) throws(SockdiagError) -> PcapPacketSource {
+        guard let file = descriptor.map({ fdopen($0, "rb") }) ?? fopen(path, "rb") else {
+            let error = errno
+            if let descriptor { close(descriptor) }
+            throw .invalidInput("\(path): cannot read as a capture file: \(String(cString: strerror(error)))")
         }
         // libpcap reads a record at a time through stdio: with 1 MiB of buffer instead of the
         // 4 KiB default, a large capture takes a few dozen reads instead of thousands. (glibc
@@ -114,8 +117,11 @@ public final class PcapPacketSource {
         dumper = nil
     }
 
-    /// Calls `body` for each packet until the end of a file. A truncated or corrupt file is an error.
-    public func readAll(_ body: (UnsafeRawBufferPointer, _ originalLength: Int, _ time: UInt64) -> Void) throws(SockdiagError) {
+    /// Calls `body` for each packet until the end of a file. A file cut off in a record (a killed
+    /// tcpdump, or one still writing) ends the reading early: the packets before the cut were
+    /// read, and libpcap's words are returned. Any other corruption is an error.
+    @discardableResult
+    public func readAll(_ body: (UnsafeRawBufferPointer, _ originalLength: Int, _ time: UInt64) -> Void) throws(SockdiagError) -> String? {
         var header: UnsafeMutablePointer<pcap_pkthdr>?
         var data: UnsafePointer<UInt8>?
         while true {
@@ -126,8 +132,10 @@ public final class PcapPacketSource {
                      UInt64(h.ts.tv_sec) &* 1_000_000_000 &+ UInt64(h.ts.tv_usec))
                 continue
             }
-            if status == PCAP_ERROR_BREAK { return }  // end of file
-            throw .invalidInput("\(name): \(String(cString: pcap_geterr(handle)))")
+            if status == PCAP_ERROR_BREAK { return nil }  // end of file
+            let message = String(cString: pcap_geterr(handle))
+            if message.hasPrefix("truncated") { return message }
+            throw .invalidInput("\(name): \(message)")
         }
     }
 

@@ -10,11 +10,24 @@ public final class PcapngFileWriter {
     private var buffer: [UInt8] = []
     public let path: String
 
-    public init(path: String, linkType: WireLinkType, snapLength: UInt32, interface: String?) throws(SockdiagError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    /// Creates (or empties) the file a run will write, before the run starts: a path that cannot
+    /// be written is known before anything is traced or captured. The caller owns the descriptor
+    /// until it hands it to `init(descriptor:...)`.
+    public static func open(_ path: String) throws(SockdiagError) -> Int32 {
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw .system(call: "open", errno: Errno(errno), context: "cannot write \(path)")
+            throw .invalidInput("cannot write --write-pcapng \(path): \(String(cString: strerror(errno)))")
         }
+        return fd
+    }
+
+    public convenience init(path: String, linkType: WireLinkType, snapLength: UInt32, interface: String?) throws(SockdiagError) {
+        self.init(descriptor: try PcapngFileWriter.open(path), path: path, linkType: linkType,
+                  snapLength: snapLength, interface: interface)
+    }
+
+    /// Takes over `descriptor`, open for writing at the start of an empty file.
+    public init(descriptor fd: Int32, path: String, linkType: WireLinkType, snapLength: UInt32, interface: String?) {
         self.fd = fd
         self.path = path
         buffer.reserveCapacity(1 << 20)
@@ -32,7 +45,7 @@ public final class PcapngFileWriter {
 
     public func flush() throws(SockdiagError) {
         let written = buffer.withUnsafeBytes { bytes in Result { () throws(Errno) in try Syscall.writeAll(fd, bytes) } }
-        if case let .failure(error) = written { throw .system(call: "write", errno: error, context: "cannot write \(path)") }
+        if case let .failure(error) = written { throw .invalidInput("cannot write --write-pcapng \(path): \(error.message)") }
         buffer.removeAll(keepingCapacity: true)
     }
 }

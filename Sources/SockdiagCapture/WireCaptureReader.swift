@@ -5,17 +5,20 @@ import SockdiagCore
 
 /// The capture side of compare-wire: packets into flows, and the annotated pcapng copy.
 public enum WireCaptureReader {
-    /// Reads a whole capture file into a flow table.
-    public static func flows(fromFile path: String) throws(SockdiagError) -> (WireFlowTable, WireCaptureSummary) {
-        let source = try PcapPacketSource.openFile(path)
+    /// Reads a whole capture file into a flow table; from `descriptor` (taken over) where it is
+    /// open already.
+    public static func flows(fromFile path: String, descriptor: Int32? = nil) throws(SockdiagError) -> (WireFlowTable, WireCaptureSummary) {
+        let bytes = descriptor.map(fileSize) ?? fileSize(path)
+        let source = try PcapPacketSource.openFile(path, descriptor: descriptor)
         let decoder = WirePacketDecoder(linkType: source.linkType)
         var table = WireFlowTable()
-        if let bytes = fileSize(path) { table.reserveCapacity(flows: min(bytes / bytesPerFlowGuess, 1 << 22)) }
-        try source.readAll { bytes, originalLength, time in
+        if let bytes { table.reserveCapacity(flows: min(bytes / bytesPerFlowGuess, 1 << 22)) }
+        let endedEarly = try source.readAll { bytes, originalLength, time in
             table.record(decoder.decode(bytes, originalLength: originalLength), time: time)
         }
         let summary = WireCaptureSummary(file: path, interface: nil, linkType: source.linkType,
-                                         packets: table.packets, dropped: nil, skipped: table.skipped)
+                                         packets: table.packets, dropped: nil, skipped: table.skipped,
+                                         endedEarly: endedEarly)
         return (table, summary)
     }
 
@@ -29,14 +32,25 @@ public enum WireCaptureReader {
         return Int(info.st_size)
     }
 
+    static func fileSize(_ descriptor: Int32) -> Int? {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int(info.st_size)
+    }
+
     /// Writes the packets of `capturePath` to `outputPath` as pcapng, each with the kernel view of
     /// its flow as the packet comment.
-    public static func writeAnnotated(capturePath: String, outputPath: String, interface: String?,
+    /// `output` is the descriptor `PcapngFileWriter.open(outputPath)` gave, taken over.
+    public static func writeAnnotated(capturePath: String, outputPath: String, output: Int32, interface: String?,
                                       table: WireFlowTable, join: WireJoinResult) throws(SockdiagError) {
-        let source = try PcapPacketSource.openFile(capturePath)
+        let source: PcapPacketSource
+        do { source = try PcapPacketSource.openFile(capturePath) } catch {
+            close(output)
+            throw error
+        }
         let decoder = WirePacketDecoder(linkType: source.linkType)
-        let writer = try PcapngFileWriter(path: outputPath, linkType: source.linkType,
-                                          snapLength: UInt32(clamping: source.snapLength), interface: interface)
+        let writer = PcapngFileWriter(descriptor: output, path: outputPath, linkType: source.linkType,
+                                      snapLength: UInt32(clamping: source.snapLength), interface: interface)
         var comments = [[UInt8]?](repeating: nil, count: join.flows.count)
         var failure: SockdiagError?
         // Replaying the same packets in the same order gives each the flow index the first pass gave it.

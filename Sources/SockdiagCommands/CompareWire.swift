@@ -10,17 +10,28 @@ import SockdiagSystem
 public enum CompareWire {
     /// Compares as `options` say and writes the report, text or JSON, to `terminal`.
     public static func run(_ options: CompareWireOptions, to terminal: Terminal) throws -> ExitStatus {
-        let report = try self.report(options, terminal: terminal)
+        let (report, annotation) = try self.report(options, terminal: terminal)
         if options.json {
             try report.json({ terminal.write($0) }) { sink in try writeFlowsOnTwoCores(report, to: sink) }
         } else {
             try writeTextOnTwoCores(report, style: terminal.style, to: terminal.write)
         }
+        if let cut = report.capture.endedEarly, let file = report.capture.file {
+            // As tcpdump -r: what was read is shown, and the run still fails.
+            return terminal.fail("compare-wire: \(file) ended early (\(cut)); the report covers the \(report.capture.packets) packets before the cut")
+        }
+        if let removed = report.cgroupRemoved {
+            return terminal.fail("compare-wire: cgroup \(removed) was removed while it was traced; the run ends here")
+        }
+        if let failure = annotation?.failure {
+            // The report is whole; only the annotated copy is not.
+            return terminal.fail("compare-wire: \(failure); the report above is complete")
+        }
         return report.join.exitStatus
     }
 
-    /// The report, not yet written; notes (how a traced command exited) go to `terminal`'s stderr.
-    static func report(_ options: CompareWireOptions, terminal: Terminal) throws -> WireReport {
+    /// The report, not yet written, and the annotated capture (`-w`) if any.
+    static func report(_ options: CompareWireOptions, terminal: Terminal) throws -> (report: WireReport, annotation: AnnotatedCapture?) {
         HugePageAdvice.install()
         switch options.mode {
         case let .offline(pcap, events):
@@ -30,26 +41,65 @@ public enum CompareWire {
         }
     }
 
-    static func offline(pcap: String, events: String, writePcapng: String?) throws -> WireReport {
-        try requireReadable(pcap, what: "capture file")
-        try requireReadable(events, what: "events file")
+    static func offline(pcap: String, events: String, writePcapng: String?) throws -> (WireReport, AnnotatedCapture?) {
+        let captureInput = try InputFile.open(pcap, what: "capture file")
+        let eventsInput: InputFile
+        do { eventsInput = try InputFile.open(events, what: "events file") } catch {
+            close(captureInput.descriptor)
+            throw error
+        }
+        let log = try EventLogParts(eventsInput)
+        var captureDescriptor: Int32? = captureInput.descriptor
+        defer { if let captureDescriptor { close(captureDescriptor) } }
         if let writePcapng {
             // Writing the pcapng truncates its file first: the inputs would be gone before they are read.
             for (input, what) in [(pcap, "--pcap"), (events, "--events")] where sameFile(writePcapng, input) {
                 throw SockdiagError.invalidInput("--write-pcapng \(writePcapng) is the \(what) file \(input); write the annotated capture to another file")
             }
+            guard captureInput.isRegular else {
+                throw SockdiagError.invalidInput("--write-pcapng reads the capture twice, and --pcap \(captureInput.displayName) is not a regular file; save it to a file first")
+            }
         }
+        let annotation = try AnnotatedCapture(writePcapng)
         // The event log and the capture are independent until the join: the log is read on a
         // thread of its own while this one reads the capture, then helps with the log.
-        let log = try EventLogParts(path: events)
-        let (reader, (table, capture)) = try log.read(alongside: { try WireCaptureReader.flows(fromFile: pcap) })
+        let (reader, (table, capture)) = try log.read(alongside: {
+            defer { captureDescriptor = nil }
+            return try WireCaptureReader.flows(fromFile: captureInput.displayName, descriptor: captureInput.descriptor)
+        })
         let join = try joinOnTwoCores(kernel: reader.kernel, wire: table)
-        if let writePcapng {
-            try WireCaptureReader.writeAnnotated(capturePath: pcap, outputPath: writePcapng, interface: nil,
-                                                 table: table, join: join)
-        }
-        return WireReport(join: join, capture: capture, events: WireEventsSummary(file: events, reader: reader))
+        annotation?.write(capturePath: pcap, interface: nil, table: table, join: join)
+        return (WireReport(join: join, capture: capture, events: WireEventsSummary(file: eventsInput.displayName, reader: reader)),
+                annotation)
     }
+}
+
+/// `--write-pcapng FILE`, opened (created, emptied) before a run starts so that a path that
+/// cannot be written stops it before anything is traced; written once the join is known.
+final class AnnotatedCapture {
+    let path: String
+    private var descriptor: Int32?
+    /// Why writing failed late (a full disk): the run still prints its report.
+    private(set) var failure: SockdiagError?
+
+    init?(_ path: String?) throws {
+        guard let path else { return nil }
+        self.path = path
+        descriptor = try PcapngFileWriter.open(path)
+    }
+
+    func write(capturePath: String, interface: String?, table: WireFlowTable, join: WireJoinResult) {
+        guard let output = descriptor else { return }
+        descriptor = nil
+        do throws(SockdiagError) {
+            try WireCaptureReader.writeAnnotated(capturePath: capturePath, outputPath: path, output: output,
+                                                 interface: interface, table: table, join: join)
+        } catch {
+            failure = error
+        }
+    }
+
+    deinit { if let descriptor { close(descriptor) } }
 }
 
 /// Whether two paths name one file (same device and inode), links and `./` spellings included.
@@ -57,15 +107,4 @@ func sameFile(_ a: String, _ b: String) -> Bool {
     var first = stat(), second = stat()
     guard stat(a, &first) == 0, stat(b, &second) == 0 else { return false }
     return first.st_dev == second.st_dev && first.st_ino == second.st_ino
-}
-
-func requireReadable(_ path: String, what: String) throws {
-    let fd: Int32
-    do throws(Errno) { fd = try Syscall.open(path, O_RDONLY | O_CLOEXEC) } catch {
-        throw SockdiagError.invalidInput("cannot open \(what) \(path): \(error.message)")
-    }
-    var info = stat()
-    let isDirectory = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
-    close(fd)
-    if isDirectory { throw SockdiagError.invalidInput("\(what) \(path) is a directory") }
 }

@@ -8,11 +8,12 @@ import SockdiagSystem
 
 extension CompareWire {
     /// Live compare-wire: the tracer on a cgroup and a libpcap capture, read in one loop, then joined.
-    static func live(_ target: LiveTarget, options: CompareWireOptions, terminal: Terminal) throws -> WireReport {
+    static func live(_ target: LiveTarget, options: CompareWireOptions, terminal: Terminal) throws -> (WireReport, AnnotatedCapture?) {
         let live = try LiveRun(target, transientPrefix: "sockdiag-wire") { missing in
             "needs root: tracing a cgroup requires \(missing) and capturing needs CAP_NET_RAW; run it with sudo"
         }
         defer { live.release() }
+        let annotation = try AnnotatedCapture(options.writePcapng)
 
         // The capture starts first so the traced flows' first packets are in it. Only TCP and UDP are
         // kept: the tracer names a flow after its first packet has left, so a filter on the traced
@@ -23,23 +24,25 @@ extension CompareWire {
         let capture = try PcapPacketSource.openLive(interface: options.interface,
                                                     snapLength: options.writePcapng == nil ? 512 : 65_535,
                                                     filter: { $0 == .ethernet ? "tcp or udp or (vlan and (tcp or udp))" : "tcp or udp" })
-        var copyPath: String? = nil
-        defer { if let copyPath { unlink(copyPath) } }
+        // Capture copies that runs killed by SIGKILL left behind.
+        RunScratch.sweep(prefix: "sockdiag-wire")
+        var copy: RunScratch? = nil
+        defer { copy?.remove() }
         if options.writePcapng != nil {
-            let path = try temporaryCapturePath()
-            copyPath = path
-            try capture.saveCopy(to: path)
+            copy = try RunScratch.file(prefix: "sockdiag-wire", suffix: ".pcap")
+            try capture.saveCopy(to: copy!.path)
         }
+        let copyPath = copy?.path
         let tracer = try Tracer()
         defer { tracer.detach() }
         try tracer.attach(to: live.cgroup)
         try live.startCommand(stdoutToStderr: options.json)
 
         var session = LiveWireSession(decoder: WirePacketDecoder(linkType: capture.linkType))
-        try live.loop(until: options.duration.map { monotonicNs() + UInt64($0 * 1e9) }) { exited in
+        let end = try live.loop(for: options.duration) { exited in
             try session.drain(tracer, capture)
             if !exited { capture.waitForPackets(milliseconds: 20) }
-            return true
+            return nil
         }
         // Packets already sent may still be on their way to the capture buffer.
         let grace = monotonicNs() + 200_000_000
@@ -54,19 +57,16 @@ extension CompareWire {
         capture.closeCopy()
 
         let join = WireJoin.join(kernel: session.kernel, wire: session.table)
-        if let output = options.writePcapng, let copyPath {
-            try WireCaptureReader.writeAnnotated(capturePath: copyPath, outputPath: output, interface: options.interface,
-                                                 table: session.table, join: join)
+        if let copyPath {
+            annotation?.write(capturePath: copyPath, interface: options.interface, table: session.table, join: join)
         }
         let captureSummary = WireCaptureSummary(file: nil, interface: options.interface, linkType: capture.linkType,
                                                 packets: session.table.packets, dropped: capture.dropped,
                                                 skipped: session.table.skipped)
         let events = WireEventsSummary(file: nil, lines: 0, events: session.events, garbage: 0,
                                        ignored: session.kernel.ignoredEvents, lost: counters.lostEvents)
-        if let command = live.command, let result = command.result, !options.json {
-            terminal.err("sockdiag: \(command.arguments.first ?? "command") \(describe(result))\n")
-        }
-        return WireReport(join: join, capture: captureSummary, events: events)
+        return (WireReport(join: join, capture: captureSummary, events: events, command: live.command?.result,
+                           cgroupRemoved: end == .cgroupRemoved ? live.cgroup.path : nil), annotation)
     }
 }
 
@@ -88,19 +88,4 @@ private struct LiveWireSession {
             table.record(decoder.decode(bytes, originalLength: length), time: time)
         }) > 0 {}
     }
-}
-
-private func describe(_ result: TraceCommandResult) -> String {
-    switch result.status {
-    case let .exited(code): return "exited with status \(code)"
-    case let .signaled(signal): return "was killed by signal \(signal)"
-    }
-}
-
-private func temporaryCapturePath() throws -> String {
-    var template = Array("/tmp/sockdiag-wire-XXXXXX.pcap".utf8CString)
-    let fd = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 5) }
-    guard fd >= 0 else { throw SockdiagError.system(call: "mkstemps", errno: Errno(errno), context: "temporary capture file") }
-    close(fd)
-    return String(cString: template)
 }

@@ -62,9 +62,8 @@ func demoMappedClient(executable: String, terminal: Terminal) throws -> DemoMapp
         throw SockdiagError.system(call: "getsockname", errno: Errno(errno), context: "demo listener")
     }
     let options = CompareWireOptions(mode: .live(.command([executable, DemoCommand.clientEntry, String(port.value)])), interface: "lo")
-    var quiet = terminal
-    quiet.showsNotes = false  // "sockdiag __demo-client exited with status 0" would name a build path
-    let report = try CompareWire.report(options, terminal: quiet)
+    var report = try CompareWire.report(options, terminal: terminal).report
+    report.command = nil  // "sockdiag __demo-client exited with status 0" would name a build path
     listener.close()
     return DemoMappedClient(port: port, report: report, explanation: DemoNarrative.mappedClient(report.join))
 }

@@ -31,14 +31,20 @@ final class EventLogParts: @unchecked Sendable {
     static let partBytes = 2 << 20
     static let maximumParts = 64
 
-    init(path: String, partBytes: Int = EventLogParts.partBytes) throws {
-        let fd: Int32
-        do throws(Errno) { fd = try Syscall.open(path, O_RDONLY | O_CLOEXEC) } catch {
-            throw SockdiagError.invalidInput("cannot open events file \(path): \(error.message)")
-        }
+    /// Bytes in a row without a record after which an input that is not a regular file is given
+    /// up on: /dev/zero or /dev/urandom would otherwise be read for ever.
+    static let endlessInputBytes = 16 << 20
+
+    convenience init(path: String, partBytes: Int = EventLogParts.partBytes) throws {
+        try self.init(InputFile.open(path, what: "events file"), partBytes: partBytes)
+    }
+
+    /// Takes over the input's descriptor.
+    init(_ input: InputFile, partBytes: Int = EventLogParts.partBytes) throws {
+        let fd = input.descriptor
         var info = stat()
-        seekable = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
-        self.path = path
+        seekable = input.isRegular && fstat(fd, &info) == 0
+        self.path = input.displayName
         self.fd = fd
         size = seekable ? Int(info.st_size) : 0
         lock = .allocate(capacity: 1)
@@ -82,7 +88,7 @@ final class EventLogParts: @unchecked Sendable {
         reader.reserveCapacity(bytes: size)
         guard var part = claim(fromFront: true) else { return reader }
         var offset = starts[part]
-        try reader.read { buffer in
+        try reader.read(giveUpAfter: seekable ? nil : EventLogParts.endlessInputBytes) { buffer in
             while true {
                 let n = try read(into: buffer, at: offset, part: part)
                 if n > 0 {

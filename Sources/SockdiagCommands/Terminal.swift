@@ -43,8 +43,15 @@ public struct Terminal {
     public func finish(_ status: ExitStatus) -> ExitStatus {
         guard fflush(stdout) != 0 || ferror(stdout) != 0, status != .failure else { return status }
         let error = Errno.current
-        if error.rawValue == EPIPE { return status }
+        // errno may be an older call's when the failed write was earlier: ask the descriptor.
+        if error.rawValue == EPIPE || Terminal.readerIsGone(STDOUT_FILENO) { return status }
         return fail("cannot write to standard output: \(error.message)")
+    }
+
+    /// A pipe or socket whose reading end closed reports POLLERR.
+    static func readerIsGone(_ fd: Int32) -> Bool {
+        var descriptor = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        return poll(&descriptor, 1, 0) == 1 && descriptor.revents & Int16(POLLERR) != 0
     }
 
     /// Prints `sockdiag: MESSAGE` on stderr and returns the error status.

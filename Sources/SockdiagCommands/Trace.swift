@@ -30,10 +30,12 @@ public enum Trace {
         // its events wait in the ring buffer until the loop reads them.
         try live.startCommand(stdoutToStderr: options.json || (options.openMetrics && options.output == nil))
         if !options.json && !options.openMetrics { terminal.out(run.renderer.header) }
-        try run.loop(live, tracer, enforcer)
+        let end = try run.loop(live, tracer, enforcer)
         if let error = run.writeError {
             throw SockdiagError.system(call: "write", errno: error, context: "standard output")
         }
+        // The reader went away (`| head`): nothing more to say, as any filter would.
+        if run.outputClosed { return run.session.summary.sawSurprise ? .problemFound : .ok }
 
         run.showRaces(endOfTrace: true)
         for total in enforcer?.blockedTotals() ?? [] { run.show(total) }
@@ -59,6 +61,9 @@ public enum Trace {
             terminal.out("\n" + run.renderer.renderSummary(run.session.summary, command: result))
         }
         terminal.flush()
+        if end == .cgroupRemoved {
+            return terminal.fail("trace: cgroup \(live.cgroup.path) was removed while it was traced; the run ends here")
+        }
         return run.session.summary.sawSurprise ? .problemFound : .ok
     }
 }
@@ -147,17 +152,18 @@ struct TraceRun {
 
     /// Reads events until a stop condition: the command exited, --duration, --count, stdout
     /// closed, or a signal.
-    mutating func loop(_ live: LiveRun, _ tracer: Tracer, _ enforcer: PolicyEnforcer?) throws {
-        try live.loop(until: options.duration.map { startNs + UInt64($0 * 1e9) }) { exited in
+    mutating func loop(_ live: LiveRun, _ tracer: Tracer, _ enforcer: PolicyEnforcer?) throws -> LiveRunEnd {
+        let end = try live.loop(for: options.duration) { exited in
             try read(tracer, enforcer, timeoutMilliseconds: exited ? 0 : 50)
             flush()
-            if outputClosed { return false }
-            if let count = options.count, session.summary.events >= count { return false }
-            return true
+            if outputClosed { return .stopped(because: "closed output", signal: SIGTERM) }
+            if let count = options.count, session.summary.events >= count { return .stopped(because: "--count \(count)", signal: SIGTERM) }
+            return nil
         }
-        // The last records written before the stop.
+        // The last records written before the stop, and while the command was being stopped.
         try read(tracer, enforcer, timeoutMilliseconds: 0)
         flush()
+        return end
     }
 
     /// One batch from the tracer, merged in time order with the policy's redirects and blocks.

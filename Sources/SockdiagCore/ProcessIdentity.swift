@@ -11,6 +11,6 @@ public struct ProcessIdentity: Hashable, Sendable {
         self.cmdline = cmdline
     }
 
-    /// `python3 (pid 4242)`.
-    public var label: String { "\(comm) (pid \(pid))" }
+    /// `python3 (pid 4242)`, for text: the comm with its control characters shown as `?`.
+    public var label: String { "\(PrintableText.of(comm)) (pid \(pid))" }
 }

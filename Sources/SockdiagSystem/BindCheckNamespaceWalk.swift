@@ -36,17 +36,19 @@ public enum BindCheckNamespaceWalk {
             guard stat(path, &info) == 0 else { return }
             let inode = UInt64(info.st_ino)
             if let known = seen[inode] {
-                if known.name == nil, let name {
-                    seen[inode] = BindCheckNetworkNamespace(inode: inode, path: known.path, pid: known.pid, name: name)
-                }
+                seen[inode] = BindCheckNetworkNamespace(inode: inode, path: known.path, pid: known.pid ?? pid,
+                                                        name: known.name ?? name)
                 return
             }
             seen[inode] = BindCheckNetworkNamespace(inode: inode, path: path, pid: pid, name: name)
             order.append(inode)
         }
-        add("\(procRoot)/thread-self/ns/net", pid: getpid(), name: nil)
+        // The current namespace is labelled with its first process other than this short-lived
+        // run (pid 1's, for the initial namespace), so the label is the same from run to run.
+        add("\(procRoot)/thread-self/ns/net", pid: nil, name: nil)
+        let me = getpid()
         for name in SystemFile.entryNames(procRoot) {
-            guard let pid = Int32(name), pid > 0 else { continue }
+            guard let pid = Int32(name), pid > 0, pid != me else { continue }
             add("\(procRoot)/\(pid)/ns/net", pid: pid, name: nil)
         }
         for name in SystemFile.entryNames("/run/netns") where !name.hasPrefix(".") {

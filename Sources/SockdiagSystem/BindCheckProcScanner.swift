@@ -138,6 +138,10 @@ public enum BindCheckNamespace {
                 throw .invalidInput(nameOrPath.contains("/") ? "no network namespace at '\(path)'"
                                     : "no network namespace named '\(nameOrPath)' (no \(path); 'ip netns list' shows the names)")
             }
+            // Another user's /proc/PID/ns/net cannot even be opened without privileges.
+            if e == .accessDenied || e == .permissionDenied {
+                throw .missingPrivilege("entering network namespace \(path) needs root (CAP_SYS_ADMIN): cannot open it (\(e.name))")
+            }
             throw .system(call: "open", errno: e, context: "network namespace \(path)")
         }
         defer { close(fd) }

@@ -8,37 +8,42 @@ import SockdiagCore
 /// one). A private mount is removed by `release()`.
 public final class CgroupHierarchy {
     public let mountPoint: String
-    public let isPrivateMount: Bool
+    public var isPrivateMount: Bool { privateMount != nil }
+    /// The directory of a private mount, locked while the run lives (see `RunScratch`).
+    private let privateMount: RunScratch?
     private var released = false
 
-    private init(mountPoint: String, isPrivateMount: Bool) {
+    private init(mountPoint: String, privateMount: RunScratch? = nil) {
         self.mountPoint = mountPoint
-        self.isPrivateMount = isPrivateMount
+        self.privateMount = privateMount
     }
 
+    static let privateMountPrefix = "sockdiag-cgroup2"
+
     public static func locate(mountinfo: String = "/proc/self/mountinfo") throws(SockdiagError) -> CgroupHierarchy {
+        // Private mount points of runs killed by SIGKILL (their mounts died with their namespaces).
+        RunScratch.sweep(prefix: privateMountPrefix)
         guard let text = SystemFile.readString(mountinfo) else {
             throw .system(call: "open", errno: Errno(errno), context: "reading \(mountinfo)")
         }
         if let existing = CgroupMountInfo.cgroup2MountPoints(in: text).first(where: CgroupDirectory.isCgroup2) {
-            return CgroupHierarchy(mountPoint: existing, isPrivateMount: false)
+            return CgroupHierarchy(mountPoint: existing)
         }
         return try mountPrivate()
     }
 
     private static func mountPrivate() throws(SockdiagError) -> CgroupHierarchy {
-        var template = Array("/tmp/sockdiag-cgroup2-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        guard made != nil else {
-            throw .system(call: "mkdtemp", errno: Errno(errno), context: "no cgroup v2 mount is visible; creating a private one")
+        let scratch: RunScratch
+        do { scratch = try RunScratch.directory(prefix: privateMountPrefix) } catch {
+            throw .invalidInput("no cgroup v2 mount is visible, and a private one needs a directory: \(error)")
         }
-        let path = String(cString: template)
+        let path = scratch.path
         guard mount("cgroup2", path, "cgroup2", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), nil) == 0 else {
             let error = Errno(errno)
-            rmdir(path)
+            scratch.remove()
             throw .system(call: "mount", errno: error, context: "no cgroup v2 mount is visible; mounting a private one at \(path)")
         }
-        return CgroupHierarchy(mountPoint: path, isPrivateMount: true)
+        return CgroupHierarchy(mountPoint: path, privateMount: scratch)
     }
 
     /// `PATH` as the user gave it: absolute, or relative to the mount point.
@@ -56,10 +61,10 @@ public final class CgroupHierarchy {
 
     /// Unmounts and removes a private mount; nothing for a system mount. Safe to call twice.
     public func release() {
-        guard isPrivateMount, !released else { return }
+        guard let privateMount, !released else { return }
         released = true
         umount2(mountPoint, Int32(MNT_DETACH))
-        rmdir(mountPoint)
+        privateMount.remove()
     }
 
     deinit { release() }

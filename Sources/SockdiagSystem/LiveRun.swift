@@ -56,18 +56,23 @@ public final class LiveRun {
     }
 
     /// Calls `step` until the command has exited (the call that saw it exit is the last), `step`
-    /// returns false, `deadlineNs` passes, or a termination signal arrives (the command, if any,
-    /// gets the signal and two seconds to exit first). `step` is told whether the command exited,
-    /// so that it reads what is left without waiting.
-    public func loop(until deadlineNs: UInt64?, _ step: (_ commandExited: Bool) throws -> Bool) rethrows {
-        var stopper = CommandStopper()
+    /// ends the run (a closed output, --count), `duration` passes, a termination signal arrives,
+    /// or a cgroup given with --cgroup is removed. `step` is told whether the command exited, so
+    /// that it reads what is left without waiting. When sockdiag ended the run first, the command
+    /// and all it started are stopped (`TransientCgroup.stopEverything`) before this returns.
+    public func loop(for duration: Double?, _ step: (_ commandExited: Bool) throws -> LiveRunEnd?) rethrows -> LiveRunEnd {
+        let deadlineNs = duration.map { monotonicNs() + UInt64($0 * 1e9) }
+        let end: LiveRunEnd
         while true {
             let exited = command?.poll() ?? false
-            let goOn = try step(exited)
-            if exited || !goOn { break }
-            if let deadlineNs, monotonicNs() >= deadlineNs { break }
-            if stopper.shouldStop(command, nowNs: monotonicNs()) { break }
+            if let ended = try step(exited) { end = ended; break }
+            if exited { end = .commandExited; break }
+            if let deadlineNs, let duration, monotonicNs() >= deadlineNs { end = .duration(duration); break }
+            if let signalled = LiveRunEnd.signalled { end = signalled; break }
+            if transient == nil && cgroup.wasRemoved { end = .cgroupRemoved; break }
         }
+        end.stop(command, in: transient)
+        return end
     }
 
     public func release() {

@@ -85,6 +85,11 @@ public final class SpawnedCommand {
         kill(pid, number)
     }
 
+    /// Notes that sockdiag stopped the command (see `TransientCgroup.stopEverything`).
+    func markStopped(by reason: String) {
+        result?.stoppedBy = reason
+    }
+
     private func record(_ status: Int32) {
         // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import as macros.
         let termination = status & 0x7F

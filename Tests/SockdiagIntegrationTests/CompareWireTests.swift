@@ -89,7 +89,11 @@ final class CompareWireTests: XCTestCase {
         try assertOneLineFailure(["compare-wire", "--pcap", scratch.path("missing.pcap"), "--events", events], mentions: "missing.pcap")
         try assertOneLineFailure(["compare-wire", "--pcap", good, "--events", scratch.path("missing.jsonl")], mentions: "missing.jsonl")
         try assertOneLineFailure(["compare-wire", "--pcap", scratch.path("text.pcap"), "--events", events], mentions: "text.pcap")
-        try assertOneLineFailure(["compare-wire", "--pcap", scratch.path("truncated.pcap"), "--events", events], mentions: "truncated")
+        // A capture cut off within its second packet: the first is reported, and the run fails.
+        let cut = try Sockdiag.run(["compare-wire", "--json", "--pcap", scratch.path("truncated.pcap"), "--events", events])
+        XCTAssertEqual(cut.status, 2)
+        XCTAssertEqual(((cut.json as? [String: Any])?["capture"] as? [String: Any])?["packets"] as? Int, 1, cut.stdout)
+        XCTAssertTrue(cut.stderr.contains("truncated.pcap ended early (truncated"), cut.stderr)
         try assertOneLineFailure(["compare-wire", "--pcap", scratch.path("radiotap.pcap"), "--events", events], mentions: "not supported")
         try assertOneLineFailure(["compare-wire", "--pcap", good, "--events", scratch.path("garbage.jsonl")],
                                  mentions: "is not a 'sockdiag trace --json' event log: line 1")

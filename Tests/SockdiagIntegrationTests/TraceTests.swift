@@ -187,4 +187,29 @@ final class TraceTests: XCTestCase {
         XCTAssertEqual(connectLines.count, connects)
         XCTAssertEqual(Set(connectLines.compactMap { $0["cookie"] as? Int }).count, connects, "one socket per connect")
     }
+
+    /// docs/dual-stack.md §5: an AF_INET6 UDP socket connected to ::ffff:a.b.c.d runs sendmsg4 on
+    /// every send() (udpv6_sendmsg hands the IPv4 path a filled-in address); connected AF_INET and
+    /// native IPv6 sockets run no sendmsg hook.
+    func testConnectedMappedUDPRunsSendmsg4OnEverySend() throws {
+        try requirePrivileges()
+        let port = TraceFixture.port(12)
+        let script = """
+        import socket
+        sink4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); sink4.bind(("127.0.0.1", \(port)))
+        sink6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); sink6.bind(("::1", \(port)))
+        for family, address in [(socket.AF_INET6, "::ffff:127.0.0.1"), (socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")]:
+            s = socket.socket(family, socket.SOCK_DGRAM); s.connect((address, \(port)))
+            for i in range(3): s.send(b"x")
+        """
+        let result = try Sockdiag.run(["trace", "--json", "--", "python3", "-c", script])
+        XCTAssertEqual(result.status, 1, "a mapped peer is a dual-stack surprise: \(result.stderr)")
+        let calls = result.jsonLines.filter { ["connect", "sendmsg"].contains($0["event"] as? String) }
+        func hooks(_ address: String) -> [String] {
+            calls.filter { $0["address"] as? String == address && $0["port"] as? Int == port }.compactMap { $0["hook"] as? String }
+        }
+        XCTAssertEqual(hooks("::ffff:127.0.0.1"), ["connect6", "sendmsg4", "sendmsg4", "sendmsg4"], "\(calls)")
+        XCTAssertEqual(hooks("127.0.0.1"), ["connect4"], "\(calls)")
+        XCTAssertEqual(hooks("::1"), ["connect6"], "\(calls)")
+    }
 }

@@ -134,7 +134,7 @@ extension BindCheckSocket {
         }
         var out = table.render(style: style)
         for (pid, cmdline) in commandLines.sorted(by: { $0.key < $1.key }) where !cmdline.isEmpty {
-            let oneLine = String(cmdline.map { $0.isNewline || $0 == "\t" ? " " : $0 })
+            let oneLine = PrintableText.of(String(cmdline.map { $0.isNewline || $0 == "\t" ? " " : $0 }))
             out += style.dim("  pid \(pid): \(oneLine)") + "\n"
         }
         return out

@@ -42,7 +42,7 @@ public enum HelpRenderer {
             }
         }
         lines.append("")
-        lines.append(TextWrap.wrap(ExitStatus.legend, width: lineWidth))
+        lines.append(TextWrap.wrap(spec.exitStatus, width: lineWidth))
         return lines.joined(separator: "\n") + "\n"
     }
 

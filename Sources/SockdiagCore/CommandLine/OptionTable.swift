@@ -121,10 +121,14 @@ public struct CommandSpec: Sendable {
     /// An entry point sockdiag starts itself (the demo's helper processes): parsed as any other,
     /// left out of help, the man page and completion.
     public let hidden: Bool
+    /// The help's last line: what this subcommand's exit statuses mean.
+    public let exitStatus: String
 
     public init(name: String, abstract: String, summary: String, usage: [String], discussion: String? = nil,
                 positionals: [PositionalSpec] = [], options: [OptionSpec], exclusions: [OptionExclusion] = [],
-                trailingCommand: String? = nil, examples: [CommandExample] = [], hidden: Bool = false) {
+                trailingCommand: String? = nil, examples: [CommandExample] = [], hidden: Bool = false,
+                exitStatus: String = ExitStatus.legend) {
+        self.exitStatus = exitStatus
         self.name = name
         self.abstract = abstract
         self.summary = summary

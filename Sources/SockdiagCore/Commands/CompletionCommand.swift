@@ -25,7 +25,8 @@ public enum CompletionCommand {
                            "Install zsh completion for every user (a directory on zsh's fpath)."),
             CommandExample("sockdiag completion fish > ~/.config/fish/completions/sockdiag.fish",
                            "Install fish completion for yourself."),
-        ]
+        ],
+        exitStatus: "Exit status: 0 the script was printed, 2 usage error (an unknown shell) or a failed write."
     )
 }
 

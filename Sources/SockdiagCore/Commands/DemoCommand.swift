@@ -27,7 +27,8 @@ public enum DemoCommand {
         examples: [
             CommandExample("sockdiag demo", "Both stories, as text."),
             CommandExample("sockdiag demo --json", "Both reports as one JSON document: {\"ipv4_mapped_client\": ..., \"port_taken_on_ipv4\": ...}."),
-        ]
+        ],
+        exitStatus: "Exit status: 0 both stories ran (the problems they show are the point, not a failure), 2 usage or runtime error, or stopped by a signal."
     )
 }
 

@@ -90,22 +90,29 @@ public struct TraceCommandResult: Hashable, Sendable {
     public let arguments: [String]
     public let pid: Int32
     public let status: Status
+    /// Set when sockdiag ended the run before the command and stopped it (and everything in its
+    /// cgroup), as timeout(1) does: why the run ended (`--duration 5`, `--count 3`, `SIGINT`,
+    /// `closed output`).
+    public var stoppedBy: String?
 
-    public init(arguments: [String], pid: Int32, status: Status) {
+    public init(arguments: [String], pid: Int32, status: Status, stoppedBy: String? = nil) {
         self.arguments = arguments
         self.pid = pid
         self.status = status
+        self.stoppedBy = stoppedBy
     }
 
     public var description: String {
-        let name = arguments.first ?? "command"
-        switch status {
-        case let .exited(code): return "\(name) (pid \(pid)) exited with status \(code)"
-        case let .signaled(signal): return "\(name) (pid \(pid)) was killed by \(TraceCommandResult.signalName(signal))"
+        let name = "\(arguments.first ?? "command") (pid \(pid))"
+        let ended = switch status {
+        case let .exited(code): "exited with status \(code)"
+        case let .signaled(signal): "was killed by \(TraceCommandResult.signalName(signal))"
         }
+        guard let stoppedBy else { return "\(name) \(ended)" }
+        return "\(name) stopped by sockdiag after \(stoppedBy) (it \(ended))"
     }
 
-    static func signalName(_ signal: Int32) -> String {
+    public static func signalName(_ signal: Int32) -> String {
         let names: [Int32: String] = [1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 6: "SIGABRT", 7: "SIGBUS",
                                       8: "SIGFPE", 9: "SIGKILL", 11: "SIGSEGV", 13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM"]
         return names[signal] ?? "signal \(signal)"
@@ -117,6 +124,7 @@ public struct TraceCommandResult: Hashable, Sendable {
         case let .exited(code): pairs += [("exit_status", .number(code)), ("signal", .null)]
         case let .signaled(signal): pairs += [("exit_status", .null), ("signal", .string(TraceCommandResult.signalName(signal)))]
         }
+        pairs.append(("stopped_by", stoppedBy.map(JSON.string) ?? .null))
         return .object(pairs)
     }
 }

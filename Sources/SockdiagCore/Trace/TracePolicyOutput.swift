@@ -21,12 +21,12 @@ extension TracePolicyEvent {
     public func render(_ renderer: TraceRenderer, blockRule: String) -> String? {
         switch self {
         case let .redirect(r):
-            return renderer.line([renderer.clock(r.timeNs), String(r.pid), r.comm, r.hook.rawValue,
+            return renderer.line([renderer.clock(r.timeNs), String(r.pid), PrintableText.of(r.comm), r.hook.rawValue,
                                   "\(r.socketFamily.rawValue)/\(r.transport?.rawValue ?? "other")",
                                   "\(r.original) -> \(r.target)", "redirected"]) + "\n"
         case let .blocked(b):
             guard !b.isFinal else { return nil }
-            return renderer.line([renderer.clock(b.timeNs), b.pid.map { String($0) } ?? "-", b.comm ?? "-", "egress",
+            return renderer.line([renderer.clock(b.timeNs), b.pid.map { String($0) } ?? "-", b.comm.map(PrintableText.of) ?? "-", "egress",
                                   "\(b.socketFamily.rawValue)/\(b.transport?.rawValue ?? "other")",
                                   "\(b.local) -> \(b.remote)",
                                   renderer.style.red("\(b.wireProtocol.rawValue) blocked (\(blockRule))")]) + "\n"

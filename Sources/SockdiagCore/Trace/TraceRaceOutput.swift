@@ -36,7 +36,7 @@ extension TraceRenderer {
     /// The race as an indented block: a headline, one line per attempt, the verdict, its lessons.
     public func render(_ race: TraceRace, lessons: [TraceLesson]) -> String {
         let start = race.startNs
-        var lines = [style.bold("  Happy Eyeballs race \(race.group): \(race.comm) (pid \(race.pid)) to port \(race.port.value), "
+        var lines = [style.bold("  Happy Eyeballs race \(race.group): \(PrintableText.of(race.comm)) (pid \(race.pid)) to port \(race.port.value), "
             + (race.winner.map { "\($0.familyName) won" } ?? "no family won"))]
         let width = race.attempts.map { $0.remote.description.count }.max() ?? 0
         for attempt in race.attempts {

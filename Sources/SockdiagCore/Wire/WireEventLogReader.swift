@@ -23,6 +23,10 @@ public struct WireEventLogReader: Sendable {
     /// Lines longer than this are garbage: no tracer writes them.
     public static let maximumLineLength = 1 << 16
 
+    /// Set when `read(giveUpAfter:)` stopped: that many bytes came without a record, from an input
+    /// that may never end (/dev/zero has no newline at all, /dev/urandom only garbage lines).
+    public private(set) var abandonedAfter: Int?
+
     public init() {}
 
     /// Sizes the kernel tables for a log of `bytes` bytes (trace lines are about 300 bytes).
@@ -31,8 +35,9 @@ public struct WireEventLogReader: Sendable {
     }
 
     /// Reads everything `fill` supplies. `fill` writes into the buffer and returns the byte count,
-    /// 0 at the end, or throws.
-    public mutating func read(chunkSize: Int = 1 << 20,
+    /// 0 at the end, or throws. With `giveUpAfter`, stops once that many bytes in a row held no
+    /// record (see `abandonedAfter`): a bound for inputs that may not end.
+    public mutating func read(chunkSize: Int = 1 << 20, giveUpAfter limit: Int? = nil,
                               fill: (UnsafeMutableRawBufferPointer) throws -> Int) rethrows {
         let size = max(chunkSize, WireEventLogReader.maximumLineLength * 2)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 8)
@@ -41,6 +46,9 @@ public struct WireEventLogReader: Sendable {
         var skippingLongLine = false
         // Where buffer[0] is in the stream: deferred totals lines are found again by offset.
         var bufferOffset = deferred?.startOffset ?? 0
+        // Where the bytes after the last record start, in the stream.
+        var afterRecord = bufferOffset
+        var recordsSeen = records
         while true {
             let n = try fill(UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
             if n <= 0 {
@@ -61,8 +69,16 @@ public struct WireEventLogReader: Sendable {
                     countGarbage(.tooLong(limit: WireEventLogReader.maximumLineLength))
                 } else {
                     consume(line: UnsafeRawBufferPointer(rebasing: view[start..<newline]), at: bufferOffset + start)
+                    if records != recordsSeen {
+                        recordsSeen = records
+                        afterRecord = bufferOffset + newline + 1
+                    }
                 }
                 start = newline + 1
+            }
+            if let limit, bufferOffset + filled - afterRecord > limit {
+                abandonedAfter = bufferOffset + filled - afterRecord
+                return
             }
             let rest = filled - start
             if rest > WireEventLogReader.maximumLineLength {
@@ -123,6 +139,9 @@ public struct WireEventLogReader: Sendable {
 
     /// Throws when the log held no JSON record at all: only garbage, or nothing.
     public func validate(path: String) throws(SockdiagError) {
+        if let abandonedAfter {
+            throw .invalidInput("\(path) is not a 'sockdiag trace --json' event log: \(abandonedAfter >> 20) MiB without an event line (an input that does not end?)")
+        }
         guard records == 0 else { return }
         if let first = firstGarbage {
             let why = if case .tooLong = first.problem { "line \(first.line) is \(first.problem)" }

@@ -10,6 +10,10 @@ public enum WireVerdict: String, Hashable, Sendable, CaseIterable {
     case kernelOnly = "kernel-only"
     /// On the wire, but from no traced socket.
     case wireOnly = "wire-only"
+    /// A UDP socket connected and closed with nothing sent: glibc's getaddrinfo does this for each
+    /// candidate address, to learn which source address the kernel would pick (RFC 6724
+    /// ordering). The kernel ran a connect hook; no packet was meant to leave. Not a discrepancy.
+    case addressProbe = "address-probe"
 
     /// The socket's family and the wire's IP version differ: what makes compare-wire exit 1.
     public var familyDiffers: Bool { if case .ipv4Mapped = self { return true } else { return false } }
@@ -92,6 +96,7 @@ public enum WireJoin {
         join.joinIntentsByTheirEgress(found)
         join.joinSocketsSeenOnlyOnEgress(found)
         join.joinIntentsWithoutEgressByDestination()
+        join.labelAddressProbes()
         return join.result()
     }
 

@@ -104,6 +104,18 @@ struct WireJoinInProgress {
 
     /// The rows in report order: connects and sends, sockets seen only on egress, then the flows
     /// no socket claimed.
+    /// glibc's getaddrinfo connects a UDP socket to each candidate address, to learn which source
+    /// address the kernel would pick (RFC 6724 ordering), and sends nothing: such a socket is an
+    /// address-selection probe, not a discrepancy.
+    mutating func labelAddressProbes() {
+        for i in intentRows.indices where intentRows[i].verdict == .kernelOnly && intentRows[i].egressRow < 0 {
+            let intent = kernel.intents[i]
+            if intent.transport == .udp, intent.hook == .connect4 || intent.hook == .connect6 {
+                intentRows[i].verdict = .addressProbe
+            }
+        }
+    }
+
     func result() -> WireJoinResult {
         var rows = intentRows
         rows.reserveCapacity(intentRows.count + egressRows.count + claimed.lazy.filter { !$0 }.count)

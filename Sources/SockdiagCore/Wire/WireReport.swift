@@ -7,9 +7,13 @@ public struct WireCaptureSummary: Sendable {
     /// Packets the kernel dropped before libpcap saw them (live only).
     public var dropped: UInt64?
     public var skipped: WireSkipCounts
+    /// Set when a capture file stopped in the middle of a record (cut off, or still being
+    /// written): libpcap's words. The report covers the packets before the cut.
+    public var endedEarly: String?
 
     public init(file: String?, interface: String?, linkType: WireLinkType, packets: UInt64,
-                dropped: UInt64?, skipped: WireSkipCounts) {
+                dropped: UInt64?, skipped: WireSkipCounts, endedEarly: String? = nil) {
+        self.endedEarly = endedEarly
         self.file = file
         self.interface = interface
         self.linkType = linkType
@@ -47,11 +51,19 @@ public struct WireReport: Sendable {
     public var join: WireJoinResult
     public var capture: WireCaptureSummary
     public var events: WireEventsSummary
+    /// How `-- CMD` ended (live runs with a command); nil otherwise.
+    public var command: TraceCommandResult?
+    /// Set when the cgroup given with `--cgroup` was removed under a live run: the run ended
+    /// there, and fails after its report.
+    public var cgroupRemoved: String?
 
-    public init(join: WireJoinResult, capture: WireCaptureSummary, events: WireEventsSummary) {
+    public init(join: WireJoinResult, capture: WireCaptureSummary, events: WireEventsSummary,
+                command: TraceCommandResult? = nil, cgroupRemoved: String? = nil) {
         self.join = join
         self.capture = capture
         self.events = events
+        self.command = command
+        self.cgroupRemoved = cgroupRemoved
     }
 
     public func json() -> [UInt8] {
@@ -99,6 +111,7 @@ public struct WireReport: Sendable {
         w.beginObject()
         for reason in WireSkipReason.allCases { w.key(dynamic: reason.key); w.number(capture.skipped[reason]) }
         w.endObject()
+        w.key("ended_early"); w.text(capture.endedEarly)
         w.endObject()
         w.key("events")
         w.beginObject()
@@ -109,6 +122,8 @@ public struct WireReport: Sendable {
         w.key("ignored"); w.number(events.ignored)
         w.key("lost"); w.number(events.lost)
         w.endObject()
+        w.key("command")
+        if let command { w.raw { $0 += Array(command.json.compact.utf8) } } else { w.null() }
         w.endObject()
         w.finish()
         w.drain(to: sink)

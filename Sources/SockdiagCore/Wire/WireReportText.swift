@@ -95,7 +95,11 @@ extension WireReport {
             guard let kernel = flow.kernel else { out.append(0x2D); return }
             if let pid = kernel.pid { WireText.decimal(UInt64(pid), to: &out) } else { out.append(0x3F) }
             out.append(0x2F)
-            if kernel.comm.isEmpty { out.append(0x3F) } else { kernel.comm.forEachByte { out.append($0 < 0x20 ? 0x3F : $0) } }
+            if kernel.comm.isEmpty { out.append(0x3F) } else {
+                var heldC2 = false
+                kernel.comm.forEachByte { PrintableText.append($0, heldC2: &heldC2, to: &out) }
+                PrintableText.finish(heldC2: heldC2, to: &out)
+            }
         case 1:
             guard let kernel = flow.kernel else { out.append(0x2D); return }
             WireText.append(kernel.socketFamily.wireIsInet6 ? "inet6 " : "inet ", to: &out)
@@ -146,10 +150,12 @@ extension WireReport {
         if !reasons.isEmpty {
             text += " (" + reasons.map { "\(capture.skipped[$0]) \($0.key.wireReplacing("_", " "))" }.joined(separator: ", ") + ")"
         }
+        if capture.endedEarly != nil { text += style.red(", the file ended early") }
         text += "\n"
         text += "events: \(events.file ?? "live trace"): \(events.events) event\(events.events == 1 ? "" : "s")"
         if events.garbage > 0 { text += ", \(events.garbage) unreadable line\(events.garbage == 1 ? "" : "s") skipped" }
         text += ", \(events.lost) lost\n"
+        if let command { text += "command: \(command.description)\n" }
         let mapped = counts[WireVerdict.ipv4Mapped.index]
         if mapped > 0 {
             text += style.yellow("note:") + " \(mapped) AF_INET6 socket\(mapped == 1 ? "" : "s") sent IPv4 packets "

@@ -1,0 +1,59 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSockdiagShim
+import SockdiagCore
+
+/// An input file named on the command line (`--pcap`, `--events`), open for reading: a file, a
+/// pipe or FIFO, a device, or `-` for standard input. Everything that would make a run wait for
+/// ever or read nonsense is refused here, with the name the user gave.
+public struct InputFile {
+    /// The descriptor; the caller owns it.
+    public let descriptor: Int32
+    /// What the user typed, `-` included.
+    public let path: String
+    /// A regular file: it has a size and offsets, and can be read twice.
+    public let isRegular: Bool
+
+    /// How long a FIFO may wait for a writer to open it: `open` blocks until one does, and a FIFO
+    /// nobody writes to would hold the run for ever.
+    public static let fifoWriterSeconds: UInt32 = 5
+
+    /// `what` names the input in messages ("events file").
+    public static func open(_ path: String, what: String) throws(SockdiagError) -> InputFile {
+        guard !path.isEmpty else { throw .invalidInput("\(what): the path is empty") }
+        let fd: Int32
+        if path == "-" {
+            fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3)
+            guard fd >= 0 else { throw .invalidInput("\(what) - (standard input): \(String(cString: strerror(errno)))") }
+            if isatty(fd) != 0 {
+                close(fd)
+                throw .invalidInput("\(what) - is standard input, a terminal: pipe the file in or name it")
+            }
+        } else {
+            var info = stat()
+            let isFIFO = stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFIFO
+            let opened = isFIFO ? sockdiag_open_read_within(path, fifoWriterSeconds) : Glibc.open(path, O_RDONLY | O_CLOEXEC)
+            if isFIFO && opened == -EINTR {
+                throw .invalidInput("\(what) \(path) is a FIFO that nothing opened for writing within \(fifoWriterSeconds) s")
+            }
+            let error = isFIFO ? -opened : errno
+            guard opened >= 0 else { throw .invalidInput("cannot open \(what) \(path): \(String(cString: strerror(error)))") }
+            fd = opened
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let error = errno
+            close(fd)
+            throw .invalidInput("cannot read \(what) \(path): \(String(cString: strerror(error)))")
+        }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            throw .invalidInput("\(what) \(path) is a directory")
+        }
+        return InputFile(descriptor: fd, path: path, isRegular: (info.st_mode & S_IFMT) == S_IFREG)
+    }
+
+    /// The name for messages: `-` is standard input.
+    public var displayName: String { path == "-" ? "standard input" : path }
+}
