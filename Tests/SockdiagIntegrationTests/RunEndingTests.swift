@@ -60,7 +60,7 @@ final class RunEndingTests: XCTestCase {
         XCTAssertTrue([0, 1].contains(named.status), named.stderr)
         let namedFlows = (named.json as? [String: Any])?["flows"] as? [Any]
         XCTAssertEqual(namedFlows?.count, 2, "one kernel-only and one wire-only flow: \(named.stdout)")
-        for (arguments, input) in [(["--pcap", pcap, "--events", "-"], events), (["--pcap", "-", "--events", events], pcap)] {
+        for (arguments, input) in [(["--pcap", pcap, "--events", "-"], events)] {
             let piped = try runWithStandardInput(["compare-wire", "--json"] + arguments, input: input)
             XCTAssertEqual(piped.status, named.status, piped.stderr)
             XCTAssertEqual((piped.json as? [String: Any])?["flows"] as? [AnyHashable], namedFlows as? [AnyHashable], piped.stdout)
@@ -238,7 +238,7 @@ final class RunEndingTests: XCTestCase {
         let sender = "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('127.0.0.1', \(port)))"
         let live = try Sockdiag.run(["compare-wire", "-i", "lo", "-w", "/dev/full", "--", "python3", "-c", sender])
         XCTAssertEqual(live.status, 2, live.stderr)
-        XCTAssertTrue(live.stdout.contains("flows:") && live.stdout.contains(":\(port)"), live.stdout)
+        XCTAssertTrue(live.stdout.contains(" same,") && live.stdout.contains(":\(port)"), live.stdout)
         XCTAssertEqual(live.stderr, "sockdiag: compare-wire: cannot write --write-pcapng /dev/full: No space left on device; the report above is complete\n")
         let (pcap, events) = try offlinePair()
         let offline = try Sockdiag.run(["compare-wire", "--json", "--pcap", pcap, "--events", events, "-w", "/dev/full"])

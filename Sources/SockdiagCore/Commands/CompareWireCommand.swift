@@ -57,6 +57,8 @@ public struct CompareWireOptions: Hashable, Sendable {
         json = arguments.isSet(C.json)
         writePcapng = arguments.value(C.writePcapng)
         interface = arguments.value(C.interface) ?? "any"
+        if writePcapng?.isEmpty == true { throw UsageError("--write-pcapng needs a file name, got ''") }
+        if interface.isEmpty { throw UsageError("--interface needs an interface name (or 'any'), got ''") }
         duration = try OptionValue.positiveSeconds(arguments, C.duration, verb: "needs")
         let pcap = arguments.value(C.pcap), events = arguments.value(C.events)
         if pcap != nil || events != nil {
@@ -67,6 +69,9 @@ public struct CompareWireOptions: Hashable, Sendable {
             for exclusion in C.liveOnly { try arguments.check(exclusion) }
             guard arguments.trailingCommand == nil else {
                 throw UsageError("'-- CMD' is for live mode; offline (--pcap/--events) reads files")
+            }
+            if pcap == "-" && events == "-" {
+                throw UsageError("--pcap and --events cannot both read standard input ('-'); name one of them")
             }
             mode = .offline(pcap: pcap, events: events)
             return
