@@ -167,6 +167,7 @@ public enum BindCheckNetlink {
         }
         let local = SocketAddress(address(m + 8), Port(sport))
         let remote = SocketAddress(address(m + 24), Port(dport))
+        let deviceIndex = b.le32(at: m + 40)
         let uid = b.le32(at: m + 64)
         let inode = UInt64(b.le32(at: m + 68))
         var v6only: Bool?
@@ -177,8 +178,10 @@ public enum BindCheckNetlink {
             if attrType == attributeV6only && attrLength >= 5 { v6only = b[a + 4] != 0 }
             a += (attrLength + 3) & ~3
         }
-        return BindCheckSocket(family: family, transport: transport, state: state, local: local, remote: remote,
-                               v6only: family == .inet6 ? v6only : nil, uid: uid, inode: inode)
+        var socket = BindCheckSocket(family: family, transport: transport, state: state, local: local, remote: remote,
+                                     v6only: family == .inet6 ? v6only : nil, uid: uid, inode: inode)
+        if deviceIndex != 0 { socket.dumpedDevice = BindCheckSystemReader.interfaces.name(deviceIndex) ?? "if\(deviceIndex)" }
+        return socket
     }
 }
 

@@ -28,12 +28,14 @@ public enum ConnectCheckProbe {
             guard case let .success(bytes) = SystemFile.readBytes(path, limit: 4 << 20) else { return nil }
             return String(decoding: bytes, as: UTF8.self)
         }
-        return ConnectCheckObservation(
+        var observation = ConnectCheckObservation(
             query: query, resolved: resolved, resolvedWithoutAddrconfig: plain,
             hosts: text("/etc/hosts").map { HostsFile(path: "/etc/hosts", text: $0) },
             nameServices: NameServiceOrder(nsswitch: text("/etc/nsswitch.conf")), gaiConf: text("/etc/gai.conf"),
             routes: routes, sockets: sockets, defaultV6only: SystemFile.readValue("/proc/sys/net/ipv6/bindv6only") == "1",
             ipv6Works: ipv6Works, netns: netns, probes: probes, kernel: BindCheckSystemReader.kernelRelease())
+        observation.addressDevices = BindCheckSystemReader.localAddressesWithDevices().2
+        return observation
     }
 
     /// Both lists clients start from; an unresolvable name is the resolver's error, as bad input.

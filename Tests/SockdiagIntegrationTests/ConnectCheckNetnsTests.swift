@@ -84,6 +84,45 @@ final class ConnectCheckNetnsTests: XCTestCase {
         XCTAssertTrue((probe?["client"] as? String ?? "").hasPrefix("\(subnet).1:"), "\(probe ?? [:])")
     }
 
+    /// A local client of an address that the veth holds is matched against the veth, not lo (as
+    /// bind-check's lookup says): of two wildcard listeners bound to lo and to the veth, the veth's
+    /// receives it, and the real connect under --probe agrees; 127.0.0.1 still reaches lo's.
+    func testALocalAddressOfAnotherInterfaceIsMatchedAgainstThatInterface() throws {
+        let port = try BindCheckPorts.free(46760)
+        let exec = ["ip", "netns", "exec", client]
+        let onLo = try AcceptingServer(port: port, ["0.0.0.0@lo"], prefix: exec)
+        let onVeth = try AcceptingServer(port: port, ["0.0.0.0@\(veth)"], prefix: exec)
+        defer { onLo.stop(); onVeth.stop() }
+        for (address, holder) in [("\(subnet).1", onVeth), ("127.0.0.1", onLo)] {
+            let run = try Sockdiag.run(["connect-check", "--json", "--probe", "--netns", client, address, String(port)])
+            let doc = try XCTUnwrap(run.json as? [String: Any], run.stderr)
+            let reached = try XCTUnwrap(answer(doc), run.stdout)
+            XCTAssertEqual(reached["receiver"] as? String, "socket", "\(address): \(reached)")
+            XCTAssertEqual(reached["pid"] as? Int, holder.pid, "\(address): \(reached)")
+            let probe = reached["probe"] as? [String: Any]
+            XCTAssertEqual(probe?["accepted_pid"] as? Int, holder.pid, "\(address): the kernel's choice \(probe ?? [:])")
+            XCTAssertEqual(probe?["agrees"] as? Bool, true, "\(address): \(probe ?? [:])")
+        }
+    }
+
+    /// A single listener bound to the veth (its device read from the sock_diag dump, no BPF
+    /// iterator needed): local clients of 127.0.0.1 arrive on lo and are refused, clients of the
+    /// veth's address reach it; --probe's real connects agree with both answers.
+    func testASingleDeviceBoundListenerRefusesClientsOfOtherInterfaces() throws {
+        let port = try BindCheckPorts.free(46790)
+        let server = try AcceptingServer(port: port, ["0.0.0.0@\(veth)"], prefix: ["ip", "netns", "exec", client])
+        defer { server.stop() }
+        for (address, receiver) in [("\(subnet).1", "socket"), ("127.0.0.1", "refused")] {
+            let run = try Sockdiag.run(["connect-check", "--json", "--probe", "--netns", client, address, String(port)])
+            let doc = try XCTUnwrap(run.json as? [String: Any], run.stderr)
+            let reached = try XCTUnwrap(answer(doc), run.stdout)
+            XCTAssertEqual(reached["receiver"] as? String, receiver, "\(address): \(reached)")
+            let probe = reached["probe"] as? [String: Any]
+            XCTAssertEqual(probe?["result"] as? String, receiver == "socket" ? "accepted" : "refused", "\(address): \(probe ?? [:])")
+            XCTAssertEqual(probe?["agrees"] as? Bool, true, "\(address): \(probe ?? [:])")
+        }
+    }
+
     /// A name from a private /etc/hosts, resolved inside the client namespace: both families
     /// leave through the veth, each with its own source address.
     func testANameResolvedInsideTheNamespace() throws {

@@ -106,10 +106,12 @@ final class AcceptingServer {
     import os, select, socket, sys
     port, listeners = int(sys.argv[1]), []
     for spec in sys.argv[2:]:
+        spec, _, device = spec.partition('@')
         address, _, v6only = spec.partition('/')
         family = socket.AF_INET6 if ':' in address else socket.AF_INET
         s = socket.socket(family, socket.SOCK_STREAM)
         if family == socket.AF_INET6: s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, int(v6only or 0))
+        if device: s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, device.encode())
         s.bind((address, port)); s.listen(64); listeners.append(s)
     print('ready', os.getpid(), flush=True)
     held = []
@@ -119,7 +121,7 @@ final class AcceptingServer {
         for s in ready: held.append(s.accept()[0])
     """#
 
-    /// `addresses` like `127.0.0.1`, `::/1` (V6ONLY=1) or `::/0`.
+    /// `addresses` like `127.0.0.1`, `::/1` (V6ONLY=1) or `::/0`, with `@DEVICE` for SO_BINDTODEVICE.
     init(port: Int, _ addresses: [String], prefix: [String] = []) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = prefix + ["python3", "-c", AcceptingServer.script, String(port)] + addresses

@@ -41,10 +41,15 @@ public enum BindCheckKernel {
     /// orig_oif points to fib result device"; `ip6_dst_idev()` for IPv6), and that device is what
     /// the lookup compares: lo only for loopback addresses.
     public static func arrivingDevice(of destination: IPAddress, on system: BindCheckSystem) -> String {
+        arrivingDevice(of: destination, addressDevices: system.addressDevices)
+    }
+
+    /// The same, from the interface that holds each local address.
+    public static func arrivingDevice(of destination: IPAddress, addressDevices: [IPAddress: String]) -> String {
         let unmapped = destination.unmapped
         if case let .v4(a) = unmapped, a.value >> 24 == 127 { return loopbackDevice }
         if unmapped == .v6(.loopback) { return loopbackDevice }
-        return system.addressDevices[unmapped] ?? system.addressDevices[destination] ?? loopbackDevice
+        return addressDevices[unmapped] ?? addressDevices[destination] ?? loopbackDevice
     }
 
     public static let loopbackDevice = "lo"

@@ -213,10 +213,10 @@ public struct BindCheckReport: Sendable {
             let binding = BindCheckBinding(family: b.family, address: b.address, v6only: b.v6only ?? defaultV6only)
             let hasConnections = socket.options?.reuseport == true && connected.contains {
                 $0.family == socket.family && $0.local.address == socket.local.address && $0.uid == socket.uid
-                    && $0.options?.boundDevice == socket.options?.boundDevice && ($0.v6only ?? defaultV6only) == (socket.v6only ?? defaultV6only)
+                    && $0.boundDevice == socket.boundDevice && ($0.v6only ?? defaultV6only) == (socket.v6only ?? defaultV6only)
             }
             return BindCheckCandidate(id: .existing(inode: socket.inode), binding: binding,
-                                      boundDevice: socket.options?.boundDevice, reuseport: socket.options?.reuseport, uid: socket.uid,
+                                      boundDevice: socket.boundDevice, reuseport: socket.options?.reuseport, uid: socket.uid,
                                       chainPosition: socket.walkOrder ?? index, groupHasConnections: hasConnections)
         }
     }

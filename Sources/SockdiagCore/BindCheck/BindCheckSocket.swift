@@ -99,6 +99,12 @@ public struct BindCheckSocket: Hashable, Sendable {
     /// Its place in the kernel's own walk (the sock_diag dump, or /proc): for TCP listeners the
     /// listening hash chain's order, for UDP the port chain's (newest first). nil when unknown.
     public var walkOrder: Int?
+    /// The device it is bound to (SO_BINDTODEVICE) as the sock_diag dump gives it (`idiag_if`),
+    /// for sockets whose options no BPF iterator read; nil when unbound or unknown.
+    public var dumpedDevice: String?
+
+    /// The bound device from either source: the lookup scores it (BindCheckKernel.score).
+    public var boundDevice: String? { options?.boundDevice ?? dumpedDevice }
 
     public init(family: AddressFamily, transport: TransportProtocol, state: BindCheckSocketState,
                 local: SocketAddress, remote: SocketAddress, v6only: Bool?, uid: UInt32, inode: UInt64,

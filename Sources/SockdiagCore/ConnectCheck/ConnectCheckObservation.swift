@@ -104,6 +104,9 @@ public struct ConnectCheckObservation: Sendable {
     /// --probe results by address; nil without --probe.
     public var probes: [IPAddress: ProbeResult]?
     public var kernel: String
+    /// The interface that holds each local address: a local client of that address is matched
+    /// against it, not lo, as bind-check matches it (BindCheckKernel.arrivingDevice).
+    public var addressDevices: [IPAddress: String] = [:]
 
     public init(query: ConnectCheckQuery, resolved: [IPAddress], resolvedWithoutAddrconfig: [IPAddress], hosts: HostsFile?,
                 nameServices: NameServiceOrder, gaiConf: String?, routes: [IPAddress: RouteAnswer], sockets: [BindCheckSocket],

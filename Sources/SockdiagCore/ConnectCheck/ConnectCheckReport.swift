@@ -74,7 +74,7 @@ public struct ConnectCheckReport: Sendable {
                                                                    ipv6Works: observation.ipv6Works)
         let answers = addresses.map { address -> ConnectCheckAnswer in
             let receiver = self.receiver(of: address, route: observation.routes[address], candidates: candidates,
-                                         transport: observation.query.transport)
+                                         addressDevices: observation.addressDevices, transport: observation.query.transport)
             let probe = observation.probes?[address]
             return ConnectCheckAnswer(address: address, receiver: receiver, probe: probe,
                                       probeAgrees: probe.flatMap { agrees($0, receiver, sockets: observation.sockets) })
@@ -123,10 +123,12 @@ public struct ConnectCheckReport: Sendable {
     }
 
     static func receiver(of address: IPAddress, route: RouteAnswer?, candidates: [BindCheckCandidate],
-                         transport: TransportProtocol) -> AnswerReceiver {
+                         addressDevices: [IPAddress: String] = [:], transport: TransportProtocol) -> AnswerReceiver {
         guard let route else { return .unreachable(RouteAnswer(kind: .unreachable, detail: "no route lookup")) }
         switch route.kind {
-        case .local: return .local(BindCheckLookup.reception(of: address, among: candidates, transport: transport))
+        case .local:
+            let device = BindCheckKernel.arrivingDevice(of: address, addressDevices: addressDevices)
+            return .local(BindCheckLookup.reception(of: address, arrivingOn: device, among: candidates, transport: transport))
         case .unicast: return .remote(route)
         case .unreachable: return .unreachable(route)
         }

@@ -210,29 +210,17 @@ public struct TraceRaceTracker: Sendable {
 }
 
 extension TraceListener {
-    /// The listening socket a TCP connection to `destination` reaches, as the kernel's listener
-    /// lookup picks it: a socket bound to the address itself before a wildcard one, and for an
-    /// IPv4 destination an AF_INET socket before a dual-stack AF_INET6 one (inet_lhash2 scoring).
-    /// Reuseport groups and bound devices are not weighed.
-    public static func receiver(of destination: SocketAddress, among sockets: [BindCheckSocket]) -> BindCheckSocket? {
-        var target = destination.address
-        if case let .v6(v6) = target, let v4 = v6.unmapped { target = .v4(v4) }
-        func rank(_ socket: BindCheckSocket) -> Int? {
-            guard socket.transport == .tcp, socket.state == .listen, socket.local.port == destination.port else { return nil }
-            var bound = socket.local.address
-            if case let .v6(v6) = bound, let v4 = v6.unmapped { bound = .v4(v4) }
-            switch target {
-            case .v4:
-                if bound == target { return socket.family == .inet ? 0 : 1 }
-                if socket.family == .inet, bound.isUnspecified { return 2 }
-                if socket.family == .inet6, bound.isUnspecified, socket.v6only != true { return 3 }
-                return nil
-            case .v6:
-                guard socket.family == .inet6 else { return nil }
-                if bound == target { return 0 }
-                return bound.isUnspecified ? 2 : nil
-            }
-        }
-        return sockets.compactMap { socket in rank(socket).map { (socket, $0) } }.min { $0.1 < $1.1 }?.0
+    /// The listening socket a TCP connection to `destination` reaches, picked by bind-check's
+    /// listener lookup (BindCheckKernel: chain order, score, devices, reuseport groups) for a
+    /// client whose packets arrive on `device`. nil when nobody listens, or when a reuseport group
+    /// spreads connections by hash (no single socket can be named then).
+    public static func receiver(of destination: SocketAddress, among sockets: [BindCheckSocket],
+                                arrivingOn device: String = BindCheckKernel.loopbackDevice,
+                                defaultV6only: Bool = false) -> BindCheckSocket? {
+        let onPort = sockets.filter { $0.transport == .tcp && $0.local.port == destination.port }
+        let candidates = BindCheckReport.candidates(onPort, defaultV6only: defaultV6only)
+        let reception = BindCheckLookup.reception(of: destination.address, arrivingOn: device, among: candidates, transport: .tcp)
+        guard case let .one(.existing(inode), _) = reception else { return nil }
+        return onPort.first { $0.inode == inode }
     }
 }
