@@ -30,20 +30,7 @@ final class BindCheckHolder {
         let family = address.contains(":") ? "6" : "4"
         let args = ["perl", "-e", BindCheckHolder.script, family, address, String(port), udp ? "udp" : "tcp",
                     v6only.map { $0 ? "1" : "0" } ?? "-", reuseaddr ? "1" : "0", reuseport ? "1" : "0", device ?? "-"]
-        let command = prefix + args
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = command
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        guard String(decoding: line, as: UTF8.self).hasPrefix("ready") else {
+        guard try process.startAndReadFirstLine(prefix + args, input: input, output: output).hasPrefix("ready") else {
             stop()
             throw HolderError(description: "holder for \(address):\(port) did not start (port busy?)")
         }

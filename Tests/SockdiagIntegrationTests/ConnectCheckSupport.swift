@@ -123,19 +123,9 @@ final class AcceptingServer {
 
     /// `addresses` like `127.0.0.1`, `::/1` (V6ONLY=1) or `::/0`, with `@DEVICE` for SO_BINDTODEVICE.
     init(port: Int, _ addresses: [String], prefix: [String] = []) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = prefix + ["python3", "-c", AcceptingServer.script, String(port)] + addresses
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        let words = String(decoding: line, as: UTF8.self).split(separator: " ")
+        let line = try process.startAndReadFirstLine(prefix + ["python3", "-c", AcceptingServer.script, String(port)] + addresses,
+                                                     input: input, output: output)
+        let words = line.split(separator: " ")
         guard words.first == "ready", words.count == 2, let pid = Int(words[1].trimmingCharacters(in: .whitespacesAndNewlines)) else {
             stop()
             throw HolderError(description: "server on \(addresses) port \(port) did not start")

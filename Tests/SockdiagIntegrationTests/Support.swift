@@ -103,3 +103,23 @@ func runProgram(_ path: String, _ arguments: [String], environment: [String: Str
                          stdout: String(decoding: outData, as: UTF8.self),
                          stderr: String(decoding: errData, as: UTF8.self))
 }
+
+extension Process {
+    /// Starts `command` through /usr/bin/env with `input` and `output` as its standard streams and
+    /// returns the first line it prints (a holder's "ready ..."), or what it printed before exiting.
+    func startAndReadFirstLine(_ command: [String], input: Pipe, output: Pipe) throws -> String {
+        executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        arguments = command
+        standardInput = input
+        standardOutput = output
+        standardError = FileHandle.nullDevice
+        try run()
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        return String(decoding: line, as: UTF8.self)
+    }
+}
