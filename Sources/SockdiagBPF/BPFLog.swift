@@ -6,7 +6,7 @@ enum BPFLog {
     static func silence() { _ = libbpf_set_print(nil) }
 
     static func loadError(_ error: Errno, what: String) -> SockdiagError {
-        if error == .permissionDenied {
+        if error == .notPermitted {
             return .missingPrivilege("loading eBPF programs needs root (CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON)")
         }
         return .system(call: "bpf_object__load", errno: error, context: "loading the \(what) programs (kernel 5.8 or newer with cgroup v2 BPF hooks is needed)")

@@ -4,12 +4,13 @@ public struct Errno: Error, Hashable, Sendable, CustomStringConvertible {
 
     public init(_ rawValue: Int32) { self.rawValue = rawValue }
 
-    public static let permissionDenied = Errno(1)       // EPERM
-    public static let noSuchFile = Errno(2)             // ENOENT
+    // swift-system's names (`Errno.notPermitted` is EPERM, `Errno.permissionDenied` is EACCES).
+    public static let notPermitted = Errno(1)           // EPERM
+    public static let noSuchFileOrDirectory = Errno(2)  // ENOENT
     public static let noSuchProcess = Errno(3)          // ESRCH
     public static let interrupted = Errno(4)            // EINTR
-    public static let accessDenied = Errno(13)          // EACCES
-    public static let busy = Errno(16)                  // EBUSY
+    public static let permissionDenied = Errno(13)      // EACCES
+    public static let resourceBusy = Errno(16)          // EBUSY
     public static let invalidArgument = Errno(22)       // EINVAL
     public static let addressFamilyNotSupported = Errno(97) // EAFNOSUPPORT
     public static let addressInUse = Errno(98)          // EADDRINUSE

@@ -16,7 +16,7 @@ public enum BindCheckProcScanner {
             case let .success(b): bytes = b
             case let .failure(e):
                 // No tcp6 file means a kernel without IPv6: nothing to list for that family.
-                if e == .noSuchFile && family == .inet6 { continue }
+                if e == .noSuchFileOrDirectory && family == .inet6 { continue }
                 throw .system(call: "open", errno: e, context: path)
             }
             let parsed = bytes.withUnsafeBufferPointer {
@@ -134,24 +134,24 @@ public enum BindCheckNamespace {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             let e = Errno(errno)
-            if e == .noSuchFile {
+            if e == .noSuchFileOrDirectory {
                 throw .invalidInput(nameOrPath.contains("/") ? "no network namespace at '\(path)'"
                                     : "no network namespace named '\(nameOrPath)' (no \(path); 'ip netns list' shows the names)")
             }
             // Another user's /proc/PID/ns/net cannot even be opened without privileges.
-            if e == .accessDenied || e == .permissionDenied {
+            if e == .permissionDenied || e == .notPermitted {
                 throw .missingPrivilege("entering network namespace \(path) needs root (CAP_SYS_ADMIN): cannot open it (\(e.name))")
             }
             throw .system(call: "open", errno: e, context: "network namespace \(path)")
         }
         defer { close(fd) }
         guard let setns = setnsFunction else {
-            throw .system(call: "dlsym", errno: .noSuchFile, context: "setns is missing from the C library")
+            throw .system(call: "dlsym", errno: .noSuchFileOrDirectory, context: "setns is missing from the C library")
         }
         guard setns(fd, cloneNewNet) == 0 else {
             let e = Errno(errno)
             if e == .invalidArgument { throw .invalidInput("'\(path)' is not a network namespace") }
-            if e == .permissionDenied { throw .missingPrivilege("entering network namespace \(path) needs root (CAP_SYS_ADMIN)") }
+            if e == .notPermitted { throw .missingPrivilege("entering network namespace \(path) needs root (CAP_SYS_ADMIN)") }
             throw .system(call: "setns", errno: e, context: path)
         }
     }

@@ -22,7 +22,7 @@ public final class CgroupDirectory {
         var info = stat()
         guard stat(path, &info) == 0 else {
             let error = Errno(errno)
-            if error == .noSuchFile { throw .invalidInput("no such cgroup: \(path)") }
+            if error == .noSuchFileOrDirectory { throw .invalidInput("no such cgroup: \(path)") }
             throw .system(call: "stat", errno: error, context: "cgroup \(path)")
         }
         guard info.st_mode & S_IFMT == S_IFDIR else { throw .invalidInput("\(path) is not a cgroup directory") }

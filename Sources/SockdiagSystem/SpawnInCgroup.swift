@@ -52,7 +52,7 @@ public final class SpawnedCommand {
         }
         guard pid > 0 else {
             let error = Errno(-pid)
-            if error == .noSuchFile { throw .invalidInput("command not found: \(name)") }
+            if error == .noSuchFileOrDirectory { throw .invalidInput("command not found: \(name)") }
             if error == Errno(ENOEXEC) { throw .invalidInput("cannot run \(name): not a program the kernel can execute (no #! line?)") }
             throw .system(call: "execve", errno: error, context: "starting \(name) in \(cgroup.directory.path)")
         }

@@ -186,7 +186,7 @@ public struct BindCheckTrial: Hashable, Sendable {
         switch (failure.errno, failure.stage) {
         case (.addressNotAvailable, _):
             return "\(request.address) is not an address of this host (or of this network namespace)"
-        case (.accessDenied, _):
+        case (.permissionDenied, _):
             return "ports below net.ipv4.ip_unprivileged_port_start need CAP_NET_BIND_SERVICE"
         case (.addressFamilyNotSupported, _):
             return "IPv6 is not available here (disabled, or no IPv6 in the kernel)"

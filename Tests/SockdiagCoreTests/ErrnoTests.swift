@@ -1,0 +1,31 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SockdiagCore
+import XCTest
+
+/// `Errno`'s named values against the C library's constants, with swift-system's names:
+/// `notPermitted` is EPERM and `permissionDenied` is EACCES, not the other way round.
+final class ErrnoTests: XCTestCase {
+    func testNamedValuesAreTheCLibrarysConstants() {
+        let named: [(Errno, Int32, String)] = [
+            (.notPermitted, EPERM, "EPERM"), (.noSuchFileOrDirectory, ENOENT, "ENOENT"),
+            (.noSuchProcess, ESRCH, "ESRCH"), (.interrupted, EINTR, "EINTR"),
+            (.permissionDenied, EACCES, "EACCES"), (.resourceBusy, EBUSY, "EBUSY"),
+            (.invalidArgument, EINVAL, "EINVAL"), (.addressFamilyNotSupported, EAFNOSUPPORT, "EAFNOSUPPORT"),
+            (.addressInUse, EADDRINUSE, "EADDRINUSE"), (.addressNotAvailable, EADDRNOTAVAIL, "EADDRNOTAVAIL"),
+            (.connectionRefused, ECONNREFUSED, "ECONNREFUSED"),
+        ]
+        for (errno, value, name) in named {
+            XCTAssertEqual(errno.rawValue, value, name)
+            XCTAssertEqual(errno.name, name)
+            XCTAssertEqual(Errno(name: name), errno)
+        }
+    }
+
+    func testUnnamedValuesRoundTripAsNumbers() {
+        XCTAssertEqual(Errno(4095).name, "E4095")
+        XCTAssertEqual(Errno(name: "E4095"), Errno(4095))
+        XCTAssertNil(Errno(name: "nonsense"))
+    }
+}
