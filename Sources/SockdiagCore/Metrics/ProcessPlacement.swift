@@ -11,50 +11,22 @@ public struct ProcessPlacement: Hashable, Sendable {
         self.container = container
     }
 
-    /// From the text of /proc/PID/cgroup: the cgroup v2 line (`0::/path`) when it names a cgroup,
-    /// else systemd's v1 hierarchy (`1:name=systemd:/path`) of a hybrid layout.
+    /// From the text of /proc/PID/cgroup (see `CgroupWorkload.cgroupPath(procCgroup:)`).
     public init(procCgroup text: String) {
-        var unified: Substring?, systemd: Substring?
-        for line in text.split(separator: "\n") {
-            if line.hasPrefix("0::") { unified = line.dropFirst(3) }
-            if let range = line.firstRange(of: ":name=systemd:") { systemd = line[range.upperBound...] }
-        }
-        let path = (unified.flatMap { $0 == "/" ? nil : $0 } ?? systemd).map(String.init) ?? ""
-        self.init(cgroupPath: path)
+        self.init(CgroupWorkload(procCgroup: text))
     }
 
     /// From a cgroup path such as `/system.slice/docker-0123abcd....scope`.
     public init(cgroupPath path: String) {
-        let parts = path.split(separator: "/").map(String.init)
-        for (index, part) in parts.enumerated() {
-            // Docker and Podman under systemd, containerd and CRI-O under Kubernetes.
-            for prefix in ["docker-", "libpod-", "cri-containerd-", "crio-"] where part.hasPrefix(prefix) && part.hasSuffix(".scope") {
-                let id = part.dropFirst(prefix.count).dropLast(".scope".count)
-                if Self.isContainerID(id) {
-                    self.init(container: String(id.prefix(12)))
-                    return
-                }
-            }
-            // Docker with the cgroupfs driver (/docker/ID), Kubernetes pods (/kubepods/.../ID).
-            if (parts.first == "docker" || parts.first?.hasPrefix("kubepods") == true) && index > 0 && Self.isContainerID(Substring(part)) {
-                self.init(container: String(part.prefix(12)))
-                return
-            }
-            // LXC: /lxc.payload.NAME or /lxc/NAME.
-            if part.hasPrefix("lxc.payload.") {
-                self.init(container: String(part.dropFirst("lxc.payload.".count)))
-                return
-            }
-            if part == "lxc", index + 1 < parts.count {
-                self.init(container: parts[index + 1])
-                return
-            }
-        }
-        let unit = parts.last { $0.hasSuffix(".service") || $0.hasSuffix(".scope") || $0.hasSuffix(".socket") }
-        self.init(unit: unit)
+        self.init(CgroupWorkload(cgroupPath: path))
     }
 
-    static func isContainerID(_ text: Substring) -> Bool {
-        text.count == 64 && text.allSatisfy { $0.isHexDigit && !$0.isUppercase }
+    /// A container when the path names one, else the unit.
+    public init(_ workload: CgroupWorkload) {
+        if let container = workload.container {
+            self.init(container: container.shortID)
+        } else {
+            self.init(unit: workload.unit?.name)
+        }
     }
 }
