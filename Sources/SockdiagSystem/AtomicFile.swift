@@ -20,13 +20,10 @@ public enum AtomicFile {
         }
         // mkstemp makes 0600; the collector runs as another user.
         fchmod(fd, 0o644)
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { throw .system(call: "write", errno: Errno(errno), context: temporary) }
-            offset += written
+        do throws(Errno) {
+            try Syscall.writeAll(fd, Array(text.utf8))
+        } catch {
+            throw .system(call: "write", errno: error, context: temporary)
         }
         guard fsync(fd) == 0 else { throw .system(call: "fsync", errno: Errno(errno), context: temporary) }
         open = false

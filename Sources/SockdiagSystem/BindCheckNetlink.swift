@@ -10,8 +10,6 @@ public enum BindCheckNetlink {
     static let netlinkSockDiag: Int32 = 4
     static let sockDiagByFamily: UInt16 = 20
     static let requestFlags: UInt16 = 0x1 | 0x300 // NLM_F_REQUEST | NLM_F_DUMP
-    static let messageDone: UInt16 = 3
-    static let messageError: UInt16 = 2
     static let attributeBytecode: UInt16 = 1
     static let attributeV6only: UInt16 = 11
     static let bytecodeSourceGE: UInt8 = 2
@@ -22,25 +20,23 @@ public enum BindCheckNetlink {
     /// asks the kernel for TCP listeners (or unconnected UDP sockets) only.
     public static func dump(_ transport: TransportProtocol, filter: BindCheckPortFilter,
                             listeningOnly: Bool = false) throws(SockdiagError) -> [BindCheckSocket] {
-        let fd = socket(AF_NETLINK, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), netlinkSockDiag)
-        guard fd >= 0 else { throw .system(call: "socket(AF_NETLINK, NETLINK_SOCK_DIAG)", errno: Errno(errno), context: "") }
-        defer { close(fd) }
+        let socket = try NetlinkSocket(type: SOCK_DGRAM, netlinkProtocol: netlinkSockDiag,
+                                       name: "NETLINK_SOCK_DIAG", purpose: "sock_diag dump")
         var sockets: [BindCheckSocket] = []
         // TCP: the older TCPDIAG_GETSOCK request walks the socket tables once for both families,
         // half the kernel time of one sock_diag request per family.
         if transport == .tcp {
-            var request = compatRequest(filter: filter, listeningOnly: listeningOnly)
-            let sent = request.withUnsafeMutableBytes { send(fd, $0.baseAddress, $0.count, 0) }
-            if sent == request.count, (try? receive(fd, transport: transport, into: &sockets)) != nil {
+            let request = compatRequest(filter: filter, listeningOnly: listeningOnly)
+            if (try? socket.send(request, context: "sock_diag request")) != nil,
+               (try? receive(socket, transport: transport, into: &sockets)) != nil {
                 return sockets
             }
             sockets = []
         }
         for family in AddressFamily.allCases {
-            var request = self.request(family: family, transport: transport, filter: filter, listeningOnly: listeningOnly)
-            let sent = request.withUnsafeMutableBytes { send(fd, $0.baseAddress, $0.count, 0) }
-            guard sent == request.count else { throw .system(call: "send", errno: Errno(errno), context: "sock_diag request") }
-            try receive(fd, transport: transport, into: &sockets)
+            try socket.send(request(family: family, transport: transport, filter: filter, listeningOnly: listeningOnly),
+                            context: "sock_diag request")
+            try receive(socket, transport: transport, into: &sockets)
         }
         return sockets
     }
@@ -124,32 +120,13 @@ public enum BindCheckNetlink {
         }
     }
 
-    private static func receive(_ fd: Int32, transport: TransportProtocol,
+    private static func receive(_ socket: borrowing NetlinkSocket, transport: TransportProtocol,
                                 into sockets: inout [BindCheckSocket]) throws(SockdiagError) {
-        var buffer = [UInt8](repeating: 0, count: 1 << 17)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .system(call: "recv", errno: Errno(errno), context: "sock_diag dump")
-            }
-            var offset = 0
-            while offset + 16 <= n {
-                let length = Int(buffer.le32(at: offset))
-                let type = buffer.le16(at: offset + 4)
-                guard length >= 16, offset + length <= n else { return }
-                if type == messageDone { return }
-                if type == messageError {
-                    let code = Int32(bitPattern: buffer.le32(at: offset + 16))
-                    if code == 0 { return }
-                    throw .system(call: "sock_diag dump", errno: Errno(-code), context: "")
-                }
-                if var socket = parse(buffer, offset: offset, length: length, transport: transport) {
-                    // The dump walks the kernel's hash chains: their order decides lookups.
-                    socket.walkOrder = sockets.count
-                    sockets.append(socket)
-                }
-                offset += (length + 3) & ~3
+        try socket.receive(bufferSize: 1 << 17) { _, batch, offset, length in
+            if var socket = parse(batch, offset: offset, length: length, transport: transport) {
+                // The dump walks the kernel's hash chains: their order decides lookups.
+                socket.walkOrder = sockets.count
+                sockets.append(socket)
             }
         }
     }

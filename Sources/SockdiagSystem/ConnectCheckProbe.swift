@@ -130,12 +130,7 @@ public enum ConnectCheckProbe {
     }
 
     static func wait(_ fd: Int32, for events: Int16, timeoutMs: Int32) -> Bool {
-        var entry = pollfd(fd: fd, events: events, revents: 0)
-        while true {
-            let n = poll(&entry, 1, timeoutMs)
-            if n < 0 && errno == EINTR { continue }
-            return n > 0
-        }
+        ((try? Syscall.poll(fd, for: events, timeoutMilliseconds: timeoutMs)) ?? 0) != 0
     }
 
     static func socketError(_ fd: Int32) -> Int32 {

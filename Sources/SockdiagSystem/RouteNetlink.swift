@@ -7,7 +7,6 @@ import SockdiagCore
 /// `ip route get`), and the addresses of the interfaces with their prefix lengths (RTM_GETADDR).
 public enum RouteNetlink {
     static let getRoute: UInt16 = 26, newRoute: UInt16 = 24, getAddress: UInt16 = 22, newAddress: UInt16 = 20
-    static let done: UInt16 = 3, error: UInt16 = 2
     static let flagRequest: UInt16 = 0x1, flagDump: UInt16 = 0x300
     static let attributeDestination: UInt16 = 1, attributeOutputInterface: UInt16 = 4, attributeGateway: UInt16 = 5,
                attributePreferredSource: UInt16 = 7
@@ -35,15 +34,13 @@ public enum RouteNetlink {
 
 /// A NETLINK_ROUTE socket this process owns.
 final class NetlinkRouteSocket {
-    let fd: Int32
+    let socket: NetlinkSocket
     var sequence: UInt32 = 0
 
     init() throws(SockdiagError) {
-        fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0 /* NETLINK_ROUTE */)
-        guard fd >= 0 else { throw .system(call: "socket(AF_NETLINK, NETLINK_ROUTE)", errno: Errno(errno), context: "") }
+        socket = try NetlinkSocket(type: SOCK_RAW, netlinkProtocol: 0 /* NETLINK_ROUTE */,
+                                   name: "NETLINK_ROUTE", purpose: "rtnetlink")
     }
-
-    deinit { close(fd) }
 
     func request(type: UInt16, flags: UInt16, body: [UInt8]) throws(SockdiagError) -> [(type: UInt16, payload: [UInt8])] {
         sequence += 1
@@ -54,33 +51,14 @@ final class NetlinkRouteSocket {
         message.append(le32: sequence)
         message.append(le32: 0)
         message += body
-        let sent = message.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-        guard sent == message.count else { throw .system(call: "send", errno: Errno(errno), context: "rtnetlink") }
+        try socket.send(message, context: "rtnetlink")
         var replies: [(type: UInt16, payload: [UInt8])] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .system(call: "recv", errno: Errno(errno), context: "rtnetlink")
-            }
-            var offset = 0
-            while offset + 16 <= n {
-                let length = Int(buffer.le32(at: offset)), kind = buffer.le16(at: offset + 4)
-                guard length >= 16, offset + length <= n else { return replies }
-                guard buffer.le32(at: offset + 8) == sequence else { offset += (length + 3) & ~3; continue }
-                if kind == RouteNetlink.done { return replies }
-                if kind == RouteNetlink.error {
-                    let code = Int32(bitPattern: buffer.le32(at: offset + 16))
-                    if code == 0 { return replies }
-                    throw .system(call: "rtnetlink", errno: Errno(-code), context: "")
-                }
-                replies.append((kind, Array(buffer[(offset + 16)..<(offset + length)])))
-                offset += (length + 3) & ~3
-            }
-            // A request without NLM_F_DUMP gets one message.
-            if flags & RouteNetlink.flagDump == 0 && !replies.isEmpty { return replies }
+        // A request without NLM_F_DUMP gets one message.
+        try socket.receive(bufferSize: 1 << 16, sequence: sequence,
+                           endsAfterBatch: { flags & RouteNetlink.flagDump == 0 && !replies.isEmpty }) { kind, batch, offset, length in
+            replies.append((kind, Array(batch[(offset + 16)..<(offset + length)])))
         }
+        return replies
     }
 
     /// `(type, value)` of each route attribute after a fixed header of `headerLength` bytes.

@@ -38,6 +38,32 @@ public enum Syscall {
         }
     }
 
+    /// `recv` into all of `buffer`: the byte count.
+    public static func receive(_ fd: Int32, into buffer: inout [UInt8]) throws(Errno) -> Int {
+        try retrying { buffer.withUnsafeMutableBytes { Glibc.recv(fd, $0.baseAddress, $0.count, 0) } }
+    }
+
+    /// `send` of `bytes` as one message: the byte count sent.
+    public static func send(_ fd: Int32, _ bytes: [UInt8]) throws(Errno) -> Int {
+        try retrying { bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) } }
+    }
+
+    /// `poll` on one descriptor for `events`: the events that came (`revents`), 0 when
+    /// `timeoutMilliseconds` (-1: no limit) passed first. A signal restarts the wait.
+    public static func poll(_ fd: Int32, for events: Int16, timeoutMilliseconds: Int32) throws(Errno) -> Int16 {
+        var entry = pollfd(fd: fd, events: events, revents: 0)
+        let ready = try retrying { Glibc.poll(&entry, 1, timeoutMilliseconds) }
+        return ready > 0 ? entry.revents : 0
+    }
+
+    /// Writes all of `bytes`, however many calls it takes.
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(Errno) {
+        let failure: Errno? = bytes.withUnsafeBytes { buffer in
+            do throws(Errno) { try writeAll(fd, buffer); return nil } catch { return error }
+        }
+        if let failure { throw failure }
+    }
+
     /// `open(path, flags)`; the descriptor is the caller's to close.
     public static func open(_ path: String, _ flags: Int32) throws(Errno) -> Int32 {
         try retrying { Glibc.open(path, flags) }
