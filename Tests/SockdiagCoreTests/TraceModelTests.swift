@@ -195,6 +195,20 @@ final class TraceModelTests: XCTestCase {
             var buffer = TraceOutputBuffer()
             event.appendJSONLine(lesson: lesson, to: &buffer)
             XCTAssertEqual(String(decoding: buffer.bytes, as: UTF8.self), event.json(lesson: lesson).compact + "\n")
+            // Both writers put the keys in the order the event log reader's fast path reads them.
+            let order: [TraceEventKey] = switch event {
+            case let .socketCall(call): TraceEventKey.connectOrder.filter { $0 != .ipv4 || call.classification.embeddedIPv4 != nil }
+            case .egress: TraceEventKey.egressOrder
+            case .outcome: TraceEventKey.outcomeOrder
+            }
+            guard case let .object(pairs) = event.json(lesson: lesson) else { return XCTFail("not an object: \(event)") }
+            XCTAssertEqual(pairs.map(\.0), order.map(\.rawValue))
+        }
+    }
+
+    func testEventKeyFragmentsSpellTheirKeys() {
+        for key in TraceEventKey.allCases {
+            XCTAssertEqual(key.fragmentText, key == .event ? #""event":"# : #",""# + key.rawValue + #"":"#)
         }
     }
 }

@@ -37,18 +37,18 @@ public struct TraceTaskContext: Hashable, Sendable {
     }
 
     /// The JSON keys from `hook` to `protocol`, in the order docs/trace.md lists them.
-    var jsonPairs: [(String, JSON)] {
+    var jsonPairs: [(TraceEventKey, JSON)] {
         [
-            ("hook", .string(hook.rawValue)),
-            ("time_ns", .number(timeNs)),
-            ("pid", .number(pid)),
-            ("tid", .number(tid)),
-            ("comm", .string(comm)),
-            ("uid", .number(uid)),
-            ("cgroup_id", .number(cgroupID)),
-            ("cookie", .number(cookie)),
-            ("socket_family", .string(socketFamily.rawValue)),
-            ("protocol", .optional(transport?.rawValue)),
+            (.hook, .string(hook.rawValue)),
+            (.timeNs, .number(timeNs)),
+            (.pid, .number(pid)),
+            (.tid, .number(tid)),
+            (.comm, .string(comm)),
+            (.uid, .number(uid)),
+            (.cgroupID, .number(cgroupID)),
+            (.cookie, .number(cookie)),
+            (.socketFamily, .string(socketFamily.rawValue)),
+            (.protocol, .optional(transport?.rawValue)),
         ]
     }
 }

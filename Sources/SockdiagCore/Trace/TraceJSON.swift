@@ -12,70 +12,70 @@ extension TraceEvent {
 extension TraceSocketCall {
     public func json(lesson: TraceLesson?) -> JSON {
         let classification = self.classification
-        var pairs: [(String, JSON)] = [("schema", .string(JSONSchemaID.traceEvent)), ("event", .string(self.hook.call.rawValue))]
+        var pairs: [(TraceEventKey, JSON)] = [(.schema, .string(JSONSchemaID.traceEvent)), (.event, .string(self.hook.call.rawValue))]
             + context.jsonPairs + [
-            ("address", .string(address.description)),
-            ("port", .number(port.value)),
-            ("class", .string(classification.kind.rawValue)),
+            (.address, .string(address.description)),
+            (.port, .number(port.value)),
+            (.class, .string(classification.kind.rawValue)),
         ]
-        if let v4 = classification.embeddedIPv4 { pairs.append(("ipv4", .string(v4.description))) }
-        pairs.append(("scope", .string(classification.scope.rawValue)))
-        pairs.append(("hook_address", .string(hookAddress.description)))
-        pairs.append(("lesson", .optional(lesson?.text)))
-        return .object(pairs)
+        if let v4 = classification.embeddedIPv4 { pairs.append((.ipv4, .string(v4.description))) }
+        pairs.append((.scope, .string(classification.scope.rawValue)))
+        pairs.append((.hookAddress, .string(hookAddress.description)))
+        pairs.append((.lesson, .optional(lesson?.text)))
+        return .event(pairs)
     }
 }
 
 extension TraceEgress {
     public func json(lesson: TraceLesson?) -> JSON {
-        .object([
-            ("schema", .string(JSONSchemaID.traceEvent)),
-            ("event", "egress"),
-            ("final", .bool(isFinal)),
-            ("time_ns", .number(timeNs)),
-            ("cookie", .number(cookie)),
-            ("pid", .optional(pid)),
-            ("comm", .optional(comm)),
-            ("socket_family", .string(socketFamily.rawValue)),
-            ("wire_protocol", .string(wireProtocol.rawValue)),
-            ("protocol", .optional(transport?.rawValue)),
-            ("local_address", .string(local.address.description)),
-            ("local_port", .number(local.port.value)),
-            ("remote_address", .string(remote.address.description)),
-            ("remote_port", .number(remote.port.value)),
-            ("packets", .number(packets)),
-            ("bytes", .number(bytes)),
-            ("lesson", .optional(lesson?.text)),
+        .event([
+            (.schema, .string(JSONSchemaID.traceEvent)),
+            (.event, "egress"),
+            (.final, .bool(isFinal)),
+            (.timeNs, .number(timeNs)),
+            (.cookie, .number(cookie)),
+            (.pid, .optional(pid)),
+            (.comm, .optional(comm)),
+            (.socketFamily, .string(socketFamily.rawValue)),
+            (.wireProtocol, .string(wireProtocol.rawValue)),
+            (.protocol, .optional(transport?.rawValue)),
+            (.localAddress, .string(local.address.description)),
+            (.localPort, .number(local.port.value)),
+            (.remoteAddress, .string(remote.address.description)),
+            (.remotePort, .number(remote.port.value)),
+            (.packets, .number(packets)),
+            (.bytes, .number(bytes)),
+            (.lesson, .optional(lesson?.text)),
         ])
     }
 }
 
 extension TraceOutcome {
     public func json(lesson: TraceLesson?) -> JSON {
-        .object([
-            ("schema", .string(JSONSchemaID.traceEvent)),
-            ("event", "outcome"),
-            ("outcome", .string(kind.rawValue)),
-            ("time_ns", .number(timeNs)),
-            ("cookie", .number(cookie)),
-            ("pid", .optional(pid)),
-            ("comm", .optional(comm)),
-            ("socket_family", .optional(socketFamily?.rawValue)),
-            ("protocol", .string(transport.rawValue)),
-            ("address", .optional(remote?.address.description)),
-            ("port", .optional(remote?.port.value)),
-            ("local_address", .optional(local?.address.description)),
-            ("local_port", .optional(local?.port.value)),
-            ("elapsed_ns", .number(elapsedNs)),
-            ("syn_retransmits", .optional(synRetransmits)),
-            ("rtt_us", .optional(rttMicroseconds)),
-            ("bytes_sent", .optional(bytesSent)),
-            ("bytes_received", .optional(bytesReceived)),
-            ("error", .optional(error?.name)),
-            ("icmp", .optional(icmp)),
-            ("reset_by", .optional(resetBy?.rawValue)),
-            ("group", .optional(group)),
-            ("lesson", .optional(lesson?.text)),
+        .event([
+            (.schema, .string(JSONSchemaID.traceEvent)),
+            (.event, "outcome"),
+            (.outcome, .string(kind.rawValue)),
+            (.timeNs, .number(timeNs)),
+            (.cookie, .number(cookie)),
+            (.pid, .optional(pid)),
+            (.comm, .optional(comm)),
+            (.socketFamily, .optional(socketFamily?.rawValue)),
+            (.protocol, .string(transport.rawValue)),
+            (.address, .optional(remote?.address.description)),
+            (.port, .optional(remote?.port.value)),
+            (.localAddress, .optional(local?.address.description)),
+            (.localPort, .optional(local?.port.value)),
+            (.elapsedNs, .number(elapsedNs)),
+            (.synRetransmits, .optional(synRetransmits)),
+            (.rttMicroseconds, .optional(rttMicroseconds)),
+            (.bytesSent, .optional(bytesSent)),
+            (.bytesReceived, .optional(bytesReceived)),
+            (.error, .optional(error?.name)),
+            (.icmp, .optional(icmp)),
+            (.resetBy, .optional(resetBy?.rawValue)),
+            (.group, .optional(group)),
+            (.lesson, .optional(lesson?.text)),
         ])
     }
 }

@@ -74,6 +74,12 @@ public struct TraceOutputBuffer {
     /// written before events named their schema.
     static let schemaPrefix: StaticString = #"{"schema":"sockdiag.trace-event/1","#
 
+    /// The key's `fragment`: `,"time_ns":`.
+    @inline(__always)
+    mutating func key(_ key: TraceEventKey) {
+        raw(key.fragment)
+    }
+
     mutating func raw(_ text: StaticString) {
         copy(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
@@ -171,7 +177,7 @@ extension TraceEvent {
         case let .egress(egress): egress.appendJSON(lesson: lesson, to: &out)
         case let .outcome(outcome): outcome.appendJSON(lesson: lesson, to: &out)
         }
-        out.raw(",\"lesson\":")
+        out.key(.lesson)
         out.optionalQuoted(lesson?.text)
         out.raw("}\n")
     }
@@ -181,68 +187,68 @@ extension TraceSocketCall {
     fileprivate func appendJSON(lesson: TraceLesson?, to out: inout TraceOutputBuffer) {
         let classification = self.classification, c = context
         out.raw(TraceOutputBuffer.schemaPrefix)
-        out.raw("\"event\":"); out.quoted(c.hook.call.rawValue)
-        out.raw(",\"hook\":"); out.quoted(c.hook.rawValue)
-        out.raw(",\"time_ns\":"); out.number(c.timeNs)
-        out.raw(",\"pid\":"); out.number(c.pid)
-        out.raw(",\"tid\":"); out.number(c.tid)
-        out.raw(",\"comm\":"); out.quoted(c.comm)
-        out.raw(",\"uid\":"); out.number(c.uid)
-        out.raw(",\"cgroup_id\":"); out.number(c.cgroupID)
-        out.raw(",\"cookie\":"); out.number(c.cookie)
-        out.raw(",\"socket_family\":"); out.quoted(c.socketFamily.rawValue)
-        out.raw(",\"protocol\":"); out.optionalQuoted(c.transport?.rawValue)
-        out.raw(",\"address\":"); out.quoted(address)
-        out.raw(",\"port\":"); out.number(port.value)
-        out.raw(",\"class\":"); out.quoted(classification.kind.rawValue)
-        if let v4 = classification.embeddedIPv4 { out.raw(",\"ipv4\":"); out.quoted(.v4(v4)) }
-        out.raw(",\"scope\":"); out.quoted(classification.scope.rawValue)
-        out.raw(",\"hook_address\":"); out.quoted(hookAddress)
+        out.key(.event); out.quoted(c.hook.call.rawValue)
+        out.key(.hook); out.quoted(c.hook.rawValue)
+        out.key(.timeNs); out.number(c.timeNs)
+        out.key(.pid); out.number(c.pid)
+        out.key(.tid); out.number(c.tid)
+        out.key(.comm); out.quoted(c.comm)
+        out.key(.uid); out.number(c.uid)
+        out.key(.cgroupID); out.number(c.cgroupID)
+        out.key(.cookie); out.number(c.cookie)
+        out.key(.socketFamily); out.quoted(c.socketFamily.rawValue)
+        out.key(.protocol); out.optionalQuoted(c.transport?.rawValue)
+        out.key(.address); out.quoted(address)
+        out.key(.port); out.number(port.value)
+        out.key(.class); out.quoted(classification.kind.rawValue)
+        if let v4 = classification.embeddedIPv4 { out.key(.ipv4); out.quoted(.v4(v4)) }
+        out.key(.scope); out.quoted(classification.scope.rawValue)
+        out.key(.hookAddress); out.quoted(hookAddress)
     }
 }
 
 extension TraceEgress {
     fileprivate func appendJSON(lesson: TraceLesson?, to out: inout TraceOutputBuffer) {
         out.raw(TraceOutputBuffer.schemaPrefix)
-        out.raw("\"event\":\"egress\",\"final\":"); out.raw(isFinal ? "true" : "false")
-        out.raw(",\"time_ns\":"); out.number(timeNs)
-        out.raw(",\"cookie\":"); out.number(cookie)
-        out.raw(",\"pid\":"); if let pid { out.number(pid) } else { out.raw("null") }
-        out.raw(",\"comm\":"); out.optionalQuoted(comm)
-        out.raw(",\"socket_family\":"); out.quoted(socketFamily.rawValue)
-        out.raw(",\"wire_protocol\":"); out.quoted(wireProtocol.rawValue)
-        out.raw(",\"protocol\":"); out.optionalQuoted(transport?.rawValue)
-        out.raw(",\"local_address\":"); out.quoted(local.address)
-        out.raw(",\"local_port\":"); out.number(local.port.value)
-        out.raw(",\"remote_address\":"); out.quoted(remote.address)
-        out.raw(",\"remote_port\":"); out.number(remote.port.value)
-        out.raw(",\"packets\":"); out.number(packets)
-        out.raw(",\"bytes\":"); out.number(bytes)
+        out.key(.event); out.raw(#""egress""#); out.key(.final); out.raw(isFinal ? "true" : "false")
+        out.key(.timeNs); out.number(timeNs)
+        out.key(.cookie); out.number(cookie)
+        out.key(.pid); if let pid { out.number(pid) } else { out.raw("null") }
+        out.key(.comm); out.optionalQuoted(comm)
+        out.key(.socketFamily); out.quoted(socketFamily.rawValue)
+        out.key(.wireProtocol); out.quoted(wireProtocol.rawValue)
+        out.key(.protocol); out.optionalQuoted(transport?.rawValue)
+        out.key(.localAddress); out.quoted(local.address)
+        out.key(.localPort); out.number(local.port.value)
+        out.key(.remoteAddress); out.quoted(remote.address)
+        out.key(.remotePort); out.number(remote.port.value)
+        out.key(.packets); out.number(packets)
+        out.key(.bytes); out.number(bytes)
     }
 }
 
 extension TraceOutcome {
     fileprivate func appendJSON(lesson: TraceLesson?, to out: inout TraceOutputBuffer) {
         out.raw(TraceOutputBuffer.schemaPrefix)
-        out.raw("\"event\":\"outcome\",\"outcome\":"); out.quoted(kind.rawValue)
-        out.raw(",\"time_ns\":"); out.number(timeNs)
-        out.raw(",\"cookie\":"); out.number(cookie)
-        out.raw(",\"pid\":"); out.optionalNumber(pid)
-        out.raw(",\"comm\":"); out.optionalQuoted(comm)
-        out.raw(",\"socket_family\":"); out.optionalQuoted(socketFamily?.rawValue)
-        out.raw(",\"protocol\":"); out.quoted(transport.rawValue)
-        out.raw(",\"address\":"); if let remote { out.quoted(remote.address) } else { out.raw("null") }
-        out.raw(",\"port\":"); out.optionalNumber(remote?.port.value)
-        out.raw(",\"local_address\":"); if let local { out.quoted(local.address) } else { out.raw("null") }
-        out.raw(",\"local_port\":"); out.optionalNumber(local?.port.value)
-        out.raw(",\"elapsed_ns\":"); out.number(elapsedNs)
-        out.raw(",\"syn_retransmits\":"); out.optionalNumber(synRetransmits)
-        out.raw(",\"rtt_us\":"); out.optionalNumber(rttMicroseconds)
-        out.raw(",\"bytes_sent\":"); out.optionalNumber(bytesSent)
-        out.raw(",\"bytes_received\":"); out.optionalNumber(bytesReceived)
-        out.raw(",\"error\":"); out.optionalQuoted(error?.name)
-        out.raw(",\"icmp\":"); out.optionalQuoted(icmp)
-        out.raw(",\"reset_by\":"); out.optionalQuoted(resetBy?.rawValue)
-        out.raw(",\"group\":"); out.optionalNumber(group)
+        out.key(.event); out.raw(#""outcome""#); out.key(.outcome); out.quoted(kind.rawValue)
+        out.key(.timeNs); out.number(timeNs)
+        out.key(.cookie); out.number(cookie)
+        out.key(.pid); out.optionalNumber(pid)
+        out.key(.comm); out.optionalQuoted(comm)
+        out.key(.socketFamily); out.optionalQuoted(socketFamily?.rawValue)
+        out.key(.protocol); out.quoted(transport.rawValue)
+        out.key(.address); if let remote { out.quoted(remote.address) } else { out.raw("null") }
+        out.key(.port); out.optionalNumber(remote?.port.value)
+        out.key(.localAddress); if let local { out.quoted(local.address) } else { out.raw("null") }
+        out.key(.localPort); out.optionalNumber(local?.port.value)
+        out.key(.elapsedNs); out.number(elapsedNs)
+        out.key(.synRetransmits); out.optionalNumber(synRetransmits)
+        out.key(.rttMicroseconds); out.optionalNumber(rttMicroseconds)
+        out.key(.bytesSent); out.optionalNumber(bytesSent)
+        out.key(.bytesReceived); out.optionalNumber(bytesReceived)
+        out.key(.error); out.optionalQuoted(error?.name)
+        out.key(.icmp); out.optionalQuoted(icmp)
+        out.key(.resetBy); out.optionalQuoted(resetBy?.rawValue)
+        out.key(.group); out.optionalNumber(group)
     }
 }

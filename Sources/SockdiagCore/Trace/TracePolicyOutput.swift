@@ -3,7 +3,7 @@ extension TracePolicyEvent {
     public func json(blockRule: String) -> JSON {
         switch self {
         case let .redirect(r):
-            return .object([("schema", .string(JSONSchemaID.traceEvent)), ("event", "redirect")] + r.context.jsonPairs + [
+            return .object([("schema", .string(JSONSchemaID.traceEvent)), ("event", "redirect")] + r.context.jsonPairs.map { ($0.0.rawValue, $0.1) } + [
                 ("original_address", .string(r.original.address.description)),
                 ("original_port", .number(r.original.port.value)),
                 ("address", .string(r.target.address.description)),

@@ -1,4 +1,5 @@
-/// The tracer writes connect and egress records with their keys always in the same order. A line
+/// The tracer writes connect and egress records with their keys always in the same order
+/// (`TraceEventKey.connectOrder`, `.egressOrder`, spelled by `TraceEventKey`). A line
 /// laid out exactly so is read straight through, literal by literal, without tokenizing keys; any
 /// difference (another order, escapes, a fraction, an address that does not parse) returns nil and
 /// the general parser reads the line, so both always agree.
@@ -9,8 +10,9 @@ enum WireEventLineLayout {
         var cursor = Cursor(bytes: line)
         // Lines name their schema first since version 1 of it; older logs start with the event.
         if !cursor.literal(TraceOutputBuffer.schemaPrefix) && !cursor.literal("{") { return nil }
-        if cursor.literal(#""event":"egress","final":"#) { return egress(&cursor, line, &event, wholeTotals: wholeTotals) }
-        if cursor.literal(#""event":"connect","hook":"#) { return connect(&cursor, line, &event) }
+        guard cursor.key(.event) else { return nil }
+        if cursor.literal(#""egress""#), cursor.key(.final) { return egress(&cursor, line, &event, wholeTotals: wholeTotals) }
+        if cursor.literal(#""connect""#), cursor.key(.hook) { return connect(&cursor, line, &event) }
         return nil
     }
 
@@ -19,24 +21,24 @@ enum WireEventLineLayout {
         e.kind = .egress
         let final: Bool
         if c.literal("false") { final = false } else if c.literal("true") { final = true } else { return nil }
-        guard c.literal(#","time_ns":"#), c.optionalNumber(&e.timeNanoseconds),
-              c.literal(#","cookie":"#), let cookie = c.number() else { return nil }
+        guard c.key(.timeNs), c.optionalNumber(&e.timeNanoseconds),
+              c.key(.cookie), let cookie = c.number() else { return nil }
         e.cookie = cookie
         if final && !wholeTotals {
             return line.endsLikeAnObject ? .totals(cookie: cookie) : nil
         }
         var pid: UInt64?
-        guard c.literal(#","pid":"#), c.optionalNumber(&pid), pid ?? 0 <= UInt64(UInt32.max),
-              c.literal(#","comm":"#), c.comm(&e.comm),
-              c.literal(#","socket_family":""#), let family = c.string(),
-              c.literal(#","wire_protocol":""#), let wire = c.string(),
-              c.literal(#","protocol":""#), let transport = c.string(),
-              c.literal(#","local_address":""#), let local = c.address(),
-              c.literal(#","local_port":"#), let localPort = c.port(),
-              c.literal(#","remote_address":""#), let remote = c.address(),
-              c.literal(#","remote_port":"#), let remotePort = c.port(),
-              c.literal(#","packets":"#), c.optionalNumber(&e.packets),
-              c.literal(#","bytes":"#), c.optionalNumber(&e.bytes), c.endsValue,
+        guard c.key(.pid), c.optionalNumber(&pid), pid ?? 0 <= UInt64(UInt32.max),
+              c.key(.comm), c.comm(&e.comm),
+              c.key(.socketFamily), c.literal("\""), let family = c.string(),
+              c.key(.wireProtocol), c.literal("\""), let wire = c.string(),
+              c.key(.protocol), c.literal("\""), let transport = c.string(),
+              c.key(.localAddress), c.literal("\""), let local = c.address(),
+              c.key(.localPort), let localPort = c.port(),
+              c.key(.remoteAddress), c.literal("\""), let remote = c.address(),
+              c.key(.remotePort), let remotePort = c.port(),
+              c.key(.packets), c.optionalNumber(&e.packets),
+              c.key(.bytes), c.optionalNumber(&e.bytes), c.endsValue,
               line.endsLikeAnObject else { return nil }
         if family.equals("inet") { e.socketFamily = .inet } else if family.equals("inet6") { e.socketFamily = .inet6 } else { return nil }
         if wire.equals("ipv4") { e.wireIsIPv6 = false } else if wire.equals("ipv6") { e.wireIsIPv6 = true } else { return nil }
@@ -54,17 +56,17 @@ enum WireEventLineLayout {
         e.kind = .connect
         var pid: UInt64?, ignored: UInt64?
         guard c.literal("\""), let hook = c.string(),
-              c.literal(#","time_ns":"#), c.optionalNumber(&e.timeNanoseconds),
-              c.literal(#","pid":"#), c.optionalNumber(&pid), pid ?? 0 <= UInt64(UInt32.max),
-              c.literal(#","tid":"#), c.optionalNumber(&ignored),
-              c.literal(#","comm":"#), c.comm(&e.comm),
-              c.literal(#","uid":"#), c.optionalNumber(&ignored),
-              c.literal(#","cgroup_id":"#), c.optionalNumber(&ignored),
-              c.literal(#","cookie":"#), let cookie = c.number(),
-              c.literal(#","socket_family":""#), let family = c.string(),
-              c.literal(#","protocol":""#), let transport = c.string(),
-              c.literal(#","address":""#), let address = c.address(),
-              c.literal(#","port":"#), let port = c.port(), c.endsValue,
+              c.key(.timeNs), c.optionalNumber(&e.timeNanoseconds),
+              c.key(.pid), c.optionalNumber(&pid), pid ?? 0 <= UInt64(UInt32.max),
+              c.key(.tid), c.optionalNumber(&ignored),
+              c.key(.comm), c.comm(&e.comm),
+              c.key(.uid), c.optionalNumber(&ignored),
+              c.key(.cgroupID), c.optionalNumber(&ignored),
+              c.key(.cookie), let cookie = c.number(),
+              c.key(.socketFamily), c.literal("\""), let family = c.string(),
+              c.key(.protocol), c.literal("\""), let transport = c.string(),
+              c.key(.address), c.literal("\""), let address = c.address(),
+              c.key(.port), let port = c.port(), c.endsValue,
               line.endsLikeAnObject else { return nil }
         if hook.equals("connect4") { e.hook = .connect4 } else if hook.equals("connect6") { e.hook = .connect6 } else { return nil }
         if family.equals("inet") { e.socketFamily = .inet } else if family.equals("inet6") { e.socketFamily = .inet6 } else { return nil }
@@ -81,6 +83,10 @@ enum WireEventLineLayout {
         var at = 0
 
         init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+        /// The key's `fragment`, as the tracer writes it before the value.
+        @inline(__always)
+        mutating func key(_ key: TraceEventKey) -> Bool { literal(key.fragment) }
 
         @inline(__always)
         mutating func literal(_ text: StaticString) -> Bool {
