@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* What bind-check needs to know about every socket that netlink cannot say, in one pass over
+/* What bind-check needs to know about every socket that netlink cannot say (or says only at a
+ * price: the TCP sockets bound without listen()), in one pass over
  * every task's file table (iter/task_file): who holds it (instead of a readlink() per file
  * descriptor under /proc/PID/fd), and the options that decide binds and lookups: SO_REUSEADDR,
  * SO_REUSEPORT, SO_BINDTODEVICE and IPV6_V6ONLY (inet_diag has no bits for them).
@@ -37,7 +38,24 @@ struct socket {
     struct sock *sk;
 } __attribute__((preserve_access_index));
 
+struct ns_common {
+    unsigned int inum;
+} __attribute__((preserve_access_index));
+
+struct net {
+    struct ns_common ns;
+} __attribute__((preserve_access_index));
+
+typedef struct {
+    struct net *net;
+} possible_net_t;
+
+struct in6_addr {
+    __u8 s6_addr[16];
+};
+
 struct sock_common {
+    __u32 skc_rcv_saddr;
     union {
         __u32 skc_portpair;
         struct {
@@ -51,19 +69,18 @@ struct sock_common {
     unsigned char skc_reuseport : 1;
     unsigned char skc_ipv6only : 1;
     int skc_bound_dev_if;
+    possible_net_t skc_net;
+    struct in6_addr skc_v6_rcv_saddr;
 } __attribute__((preserve_access_index));
+
+typedef struct { __u32 val; } kuid_t;
 
 struct sock {
     struct sock_common __sk_common;
     __u16 sk_type;
     __u16 sk_protocol;
+    kuid_t sk_uid;
 } __attribute__((preserve_access_index));
-
-typedef struct { __u32 val; } kuid_t;
-
-struct in6_addr {
-    __u8 s6_addr[16];
-};
 
 /* A TCP port's bind bucket: the "fast reuse" marks that let a later bind skip the conflict check
  * (inet_csk_update_fastreuse(), sk_reuseport_match() in net/ipv4/inet_connection_sock.c). */
@@ -123,7 +140,16 @@ struct socket_record {
     __s8 fastreuseport;
     __u8 fast_ipv6_only;
     __u8 bucket;
-    __u8 pad[2];
+    __u8 state;  /* skc_state: TCP_CLOSE with a bind bucket is bound but inactive */
+    __u8 pad;
+    /* Enough to list a TCP socket that bound without listen() or connect(): no dump without
+     * TCPF_BOUND_INACTIVE shows it, and that flag makes sock_diag walk the whole bind hash. */
+    __u32 netns;  /* the network namespace's inode, as /proc/PID/ns/net shows it */
+    __u32 uid;
+    __u32 rcv_saddr;
+    __u8 v6_rcv_saddr[16];
+    __u16 num;    /* local port, host order */
+    __u8 pad2[2];
 };
 
 SEC("iter/task_file")
@@ -148,6 +174,12 @@ int socket_owners(struct bpf_iter__task_file *ctx)
         record.family = skc->skc_family;
         record.reuse = BPF_CORE_READ_BITFIELD(skc, skc_reuse);
         record.bound_dev_if = skc->skc_bound_dev_if;
+        record.state = skc->skc_state;
+        record.num = skc->skc_num;
+        record.rcv_saddr = skc->skc_rcv_saddr;
+        record.uid = BPF_CORE_READ(sk, sk_uid.val);
+        record.netns = BPF_CORE_READ(skc, skc_net.net, ns.inum);
+        bpf_core_read(&record.v6_rcv_saddr, sizeof(record.v6_rcv_saddr), &skc->skc_v6_rcv_saddr);
         if (BPF_CORE_READ_BITFIELD(skc, skc_reuseport))
             record.flags |= SOCKDIAG_SOCKET_REUSEPORT;
         if (BPF_CORE_READ_BITFIELD(skc, skc_ipv6only))

@@ -23,7 +23,7 @@ public enum SockoptIterator {
             defer { bpf_object__close(obj) }
             if let port, port != 0, !setTargetPort(obj, port) { return nil }
             guard bpf_object__load(obj) == 0, let records = run(obj, "socket_owners") else { return nil }
-            return SocketInventory(records: records)
+            return SocketInventory(records: records, seesEveryProcess: inInitialPidNamespace)
         }
     }
 
@@ -40,6 +40,13 @@ public enum SockoptIterator {
         let rc = ids.withUnsafeMutableBufferPointer { bpf_prog_query(fd, BPF_SK_LOOKUP, 0, &flags, $0.baseAddress, &count) }
         guard rc == 0 else { return nil }
         return Array(ids.prefix(Int(count)))
+    }
+
+    /// The task iterator walks the tasks of the reader's pid namespace: every task on the host
+    /// only from the initial one (PROC_PID_INIT_INO, include/linux/proc_ns.h).
+    private static var inInitialPidNamespace: Bool {
+        var info = stat()
+        return stat("/proc/self/ns/pid", &info) == 0 && info.st_ino == 0xEFFF_FFFC
     }
 
     /// Writes `target_port` into the object's read-only data before it is loaded.
@@ -93,10 +100,14 @@ public enum SockoptIterator {
 /// table of every socket on the host is built. Records are
 /// {u64 inode, u32 tgid, u32 fd, s32 bound_dev_if, u16 family, u8 reuse, u8 flags, then a TCP
 /// socket's bind bucket: u32 fastuid, u32 fast_rcv_saddr, u8 fast_v6_rcv_saddr[16],
-/// u16 fast_family, s8 fastreuse, s8 fastreuseport, u8 fast_ipv6_only, u8 read, u8 pad[2]}.
+/// u16 fast_family, s8 fastreuse, s8 fastreuseport, u8 fast_ipv6_only, u8 read, u8 state, u8 pad,
+/// then u32 netns inode, u32 uid, u32 rcv_saddr, u8 v6_rcv_saddr[16], u16 local port, u8 pad[2]}.
 public struct SocketInventory: Sendable {
-    static let recordSize = 56
+    static let recordSize = 88
     let records: [UInt8]
+    /// Whether the walk met every process on the host (it runs in the initial pid namespace), so
+    /// that every socket a process holds is in it.
+    let seesEveryProcess: Bool
 
     /// The pids holding each of `inodes`.
     public func owners(of inodes: Set<UInt64>) -> [UInt64: [Int32]] {
@@ -120,6 +131,38 @@ public struct SocketInventory: Sendable {
                 reuseaddr: raw[i + 22] != 0, reuseport: flags & 1 != 0, v6only: flags & 2 != 0,
                 boundDeviceIndex: ifindex, boundDevice: ifindex > 0 ? interfaceName(ifindex) : nil,
                 bindBucket: raw[i + 53] == 0 ? nil : bindBucket(raw, i))
+        }
+        return found
+    }
+
+    /// The TCP sockets on `port` in the network namespace `netns` that bound without listen() or
+    /// connect() (state CLOSE and still in a bind bucket), as sock_diag's TCPF_BOUND_INACTIVE
+    /// dump lists them, with their owners and options attached by the caller. nil when the walk
+    /// did not see every process; a socket no process holds (a kernel socket) is not among them.
+    public func boundInactive(port: UInt16, netns: UInt64) -> [BindCheckSocket]? {
+        guard seesEveryProcess else { return nil }
+        var found: [BindCheckSocket] = []
+        var seen: Set<UInt64> = []
+        records.withUnsafeBytes { raw in
+            var i = 0
+            while i + SocketInventory.recordSize <= raw.count {
+                defer { i += SocketInventory.recordSize }
+                let inode = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                let family = raw.loadUnaligned(fromByteOffset: i + 20, as: UInt16.self)
+                // bucket read (TCP only) and state TCP_CLOSE (7)
+                guard raw[i + 53] != 0, raw[i + 54] == BindCheckSocketState.close.rawValue,
+                      raw.loadUnaligned(fromByteOffset: i + 84, as: UInt16.self) == port,
+                      UInt64(raw.loadUnaligned(fromByteOffset: i + 56, as: UInt32.self)) == netns,
+                      family == UInt16(AF_INET) || family == UInt16(AF_INET6), seen.insert(inode).inserted else { continue }
+                let address: IPAddress = family == UInt16(AF_INET6)
+                    ? .v6(IPv6Address(networkBytes: Array(raw[(i + 68)..<(i + 84)])))
+                    : .v4(IPv4Address(networkBytes: Array(raw[(i + 64)..<(i + 68)])))
+                let unspecified: IPAddress = family == UInt16(AF_INET6) ? .v6(.any) : .v4(.any)
+                found.append(BindCheckSocket(family: family == UInt16(AF_INET6) ? .inet6 : .inet, transport: .tcp, state: .close,
+                                             local: SocketAddress(address, Port(port)), remote: SocketAddress(unspecified, Port(0)),
+                                             v6only: family == UInt16(AF_INET6) ? raw[i + 23] & 2 != 0 : nil,
+                                             uid: raw.loadUnaligned(fromByteOffset: i + 60, as: UInt32.self), inode: inode))
+            }
         }
         return found
     }

@@ -72,5 +72,5 @@ func inventory() -> BindCheckInventory? { inventory(port: nil) }
 /// The same, reporting only the sockets on `port` (nil or 0: every socket).
 func inventory(port: UInt16?) -> BindCheckInventory? {
     guard let found = SockoptIterator.inventory(port: port) else { return nil }
-    return BindCheckInventory(owners: found.owners(of:), options: found.options(of:))
+    return BindCheckInventory(owners: found.owners(of:), options: found.options(of:), boundInactive: found.boundInactive(port:netns:))
 }

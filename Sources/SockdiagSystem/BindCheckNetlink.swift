@@ -16,17 +16,25 @@ public enum BindCheckNetlink {
     static let bytecodeSourceLE: UInt8 = 3
     static let bytecodeSourceEQ: UInt8 = 11
 
+    /// Whether a TCP dump lists sockets bound without listen() or connect() (TCPF_BOUND_INACTIVE,
+    /// Linux 6.7+; older kernels ignore the flag). Asking for them makes the kernel walk its whole
+    /// bind hash after the other tables, which costs as much again on a busy host.
+    public enum BoundInactive: Sendable {
+        case included, excluded, only
+    }
+
     /// Sockets of both families for `transport` whose local port passes `filter`; `listeningOnly`
     /// asks the kernel for TCP listeners (or unconnected UDP sockets) only.
-    public static func dump(_ transport: TransportProtocol, filter: BindCheckPortFilter,
-                            listeningOnly: Bool = false) throws(SockdiagError) -> [BindCheckSocket] {
+    public static func dump(_ transport: TransportProtocol, filter: BindCheckPortFilter, listeningOnly: Bool = false,
+                            boundInactive: BoundInactive = .included) throws(SockdiagError) -> [BindCheckSocket] {
+        let states = self.states(transport, listeningOnly: listeningOnly, boundInactive: boundInactive)
         let socket = try NetlinkSocket(type: SOCK_DGRAM, netlinkProtocol: netlinkSockDiag,
                                        name: "NETLINK_SOCK_DIAG", purpose: "sock_diag dump")
         var sockets: [BindCheckSocket] = []
         // TCP: the older TCPDIAG_GETSOCK request walks the socket tables once for both families,
         // half the kernel time of one sock_diag request per family.
         if transport == .tcp {
-            let request = compatRequest(filter: filter, listeningOnly: listeningOnly)
+            let request = compatRequest(filter: filter, states: states)
             if (try? socket.send(request, context: "sock_diag request")) != nil,
                (try? receive(socket, transport: transport, into: &sockets)) != nil {
                 return sockets
@@ -34,7 +42,7 @@ public enum BindCheckNetlink {
             sockets = []
         }
         for family in AddressFamily.allCases {
-            try socket.send(request(family: family, transport: transport, filter: filter, listeningOnly: listeningOnly),
+            try socket.send(request(family: family, transport: transport, filter: filter, states: states),
                             context: "sock_diag request")
             try receive(socket, transport: transport, into: &sockets)
         }
@@ -43,17 +51,25 @@ public enum BindCheckNetlink {
 
     static let tcpDiagGetSock: UInt16 = 18
 
-    /// States 1-11 as `ss -a` asks, plus TCPF_BOUND_INACTIVE (1 << 13): since Linux 6.7 the kernel
-    /// then also walks the bind hash and lists sockets that bound a port without listen() or
-    /// connect(), in state CLOSE. Older kernels ignore the bit.
-    static let allTCPStates: UInt32 = 0xFFF | 1 << 13
+    /// States 1-11 as `ss -a` asks (request sockets, NEW_SYN_RECV, are left out as ss does), plus
+    /// TCPF_BOUND_INACTIVE (1 << 13) as asked; listeners (or unconnected UDP sockets) alone with
+    /// `listeningOnly`.
+    static func states(_ transport: TransportProtocol, listeningOnly: Bool, boundInactive: BoundInactive) -> UInt32 {
+        if listeningOnly { return transport == .tcp ? 1 << 10 : 1 << 7 }
+        guard transport == .tcp else { return 0xFFF }
+        switch boundInactive {
+        case .included: return 0xFFF | 1 << 13
+        case .excluded: return 0xFFF
+        case .only: return 1 << 13
+        }
+    }
 
     /// `struct inet_diag_req` (family, address lengths, extensions, id, states, dbs) with the same
     /// filter; the kernel answers for both families.
-    static func compatRequest(filter: BindCheckPortFilter, listeningOnly: Bool) -> [UInt8] {
+    static func compatRequest(filter: BindCheckPortFilter, states: UInt32) -> [UInt8] {
         var body: [UInt8] = [UInt8(AF_INET), 0, 0, 0]
         body += sockid(filter)
-        body.append(le32: listeningOnly ? 1 << 10 : allTCPStates)
+        body.append(le32: states)
         body.append(le32: 0)
         return message(type: tcpDiagGetSock, body: body + bytecodeAttribute(filter))
     }
@@ -88,14 +104,12 @@ public enum BindCheckNetlink {
     }
 
     static func request(family: AddressFamily, transport: TransportProtocol, filter: BindCheckPortFilter,
-                        listeningOnly: Bool) -> [UInt8] {
+                        states: UInt32) -> [UInt8] {
         var body: [UInt8] = []
         body.append(UInt8(family.socketFamilyValue))
         body.append(UInt8(transport.ipProtocolNumber))
         body.append(0) // idiag_ext
         body.append(0)
-        // Every state ss -a asks for (1-11); request sockets (NEW_SYN_RECV) are left out, as ss does.
-        let states: UInt32 = listeningOnly ? (transport == .tcp ? 1 << 10 : 1 << 7) : (transport == .tcp ? allTCPStates : 0xFFF)
         body.append(le32: states)
         body += sockid(filter)
         return message(type: sockDiagByFamily, body: body + bytecodeAttribute(filter))

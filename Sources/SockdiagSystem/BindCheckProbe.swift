@@ -7,11 +7,16 @@ import SockdiagCore
 public struct BindCheckInventory {
     public let owners: (Set<UInt64>) -> [UInt64: [Int32]]
     public let options: (Set<UInt64>) -> [UInt64: BindCheckSocketOptions]
+    /// TCP sockets bound without listen() or connect() on a port, in a network namespace (by
+    /// nsfs inode); nil when the walk cannot see all of them.
+    public let boundInactive: (_ port: UInt16, _ netns: UInt64) -> [BindCheckSocket]?
 
     public init(owners: @escaping (Set<UInt64>) -> [UInt64: [Int32]],
-                options: @escaping (Set<UInt64>) -> [UInt64: BindCheckSocketOptions]) {
+                options: @escaping (Set<UInt64>) -> [UInt64: BindCheckSocketOptions],
+                boundInactive: @escaping (_ port: UInt16, _ netns: UInt64) -> [BindCheckSocket]? = { _, _ in nil }) {
         self.owners = owners
         self.options = options
+        self.boundInactive = boundInactive
     }
 }
 
@@ -20,9 +25,9 @@ public struct BindCheckInventory {
 public enum BindCheckProbe {
     /// Sockets on the port: from netlink when it works (filtered in the kernel, with V6ONLY),
     /// else from /proc/net.
-    public static func sockets(_ transport: TransportProtocol, filter: BindCheckPortFilter,
-                               listeningOnly: Bool = false) throws(SockdiagError) -> ([BindCheckSocket], BindCheckSource) {
-        if let viaNetlink = try? BindCheckNetlink.dump(transport, filter: filter, listeningOnly: listeningOnly) {
+    public static func sockets(_ transport: TransportProtocol, filter: BindCheckPortFilter, listeningOnly: Bool = false,
+                               boundInactive: BindCheckNetlink.BoundInactive = .included) throws(SockdiagError) -> ([BindCheckSocket], BindCheckSource) {
+        if let viaNetlink = try? BindCheckNetlink.dump(transport, filter: filter, listeningOnly: listeningOnly, boundInactive: boundInactive) {
             return (viaNetlink, .netlink)
         }
         var viaProc = try BindCheckProcScanner.scan(transport, filter: filter)
@@ -87,9 +92,22 @@ public enum BindCheckProbe {
         } else {
             filter = .port(query.port)
         }
-        var (sockets, source) = try sockets(query.transport, filter: filter, listeningOnly: listeningOnly)
+        // Bound-inactive TCP sockets come from the BPF walk when it sees every process: asking
+        // sock_diag for them (TCPF_BOUND_INACTIVE) makes it walk the whole bind hash, which
+        // doubles the dump's kernel time on a busy host.
+        let boundInactiveFromWalk = pendingOwners != nil && query.transport == .tcp && !listeningOnly
+        var (sockets, source) = try sockets(query.transport, filter: filter, listeningOnly: listeningOnly,
+                                            boundInactive: boundInactiveFromWalk ? .excluded : .included)
+        let owners = pendingOwners?.wait()
+        if boundInactiveFromWalk, source == .netlink {
+            var bound = BindCheckNamespace.currentInode().flatMap { owners?.boundInactive(query.port.value, $0) }
+                ?? (try? BindCheckNetlink.dump(.tcp, filter: filter, boundInactive: .only)) ?? []
+            // After the dump's own walk, as the kernel's bind-hash walk comes last in it.
+            for i in bound.indices { bound[i].walkOrder = sockets.count + i }
+            sockets += bound
+        }
         sockets.sort(by: BindCheckProbe.order)
-        let ownerSource = attachOwners(&sockets, table: pendingOwners?.wait())
+        let ownerSource = attachOwners(&sockets, table: owners)
         let trialUID = UInt32(geteuid())
         let trials = runTrials(for: query, sockets: sockets, trialUID: trialUID, defaultV6only: system.bindv6only)
         return BindCheckObservation(query: query, system: system, source: source, sockets: sockets, trials: trials,

@@ -122,9 +122,15 @@ public enum BindCheckNamespace {
 
     /// The network namespace this process is in, as `ls -l /proc/self/ns/net` names it: `net:[4026531840]`.
     public static func currentLabel() -> String {
+        currentInode().map { "net:[\($0)]" } ?? "net:[?]"
+    }
+
+    /// The nsfs inode of the calling thread's network namespace (a thread may have entered
+    /// another with --netns); nil when /proc cannot say.
+    public static func currentInode() -> UInt64? {
         var info = stat()
-        guard stat("/proc/self/ns/net", &info) == 0 else { return "net:[?]" }
-        return "net:[\(info.st_ino)]"
+        guard stat("/proc/thread-self/ns/net", &info) == 0 else { return nil }
+        return UInt64(info.st_ino)
     }
 
     public static func enter(_ nameOrPath: String) throws(SockdiagError) {
