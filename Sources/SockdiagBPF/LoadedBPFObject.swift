@@ -44,7 +44,9 @@ final class LoadedBPFObject {
 
     /// Attaches the named programs to the cgroup in order; on failure, detaches the ones this call attached.
     func attach(_ programNames: [String], to cgroup: CgroupDirectory) throws(SockdiagError) {
-        try attachEach(programNames, call: "bpf_link_create", target: " to \(cgroup.path)") { bpf_program__attach_cgroup($0, cgroup.descriptor) }
+        try attachEach(programNames, call: "bpf_link_create", target: " to \(cgroup.path)") { program in
+            cgroup.withDescriptor { bpf_program__attach_cgroup(program, $0) }
+        }
     }
 
     /// Attaches programs that name their own attach point (tp_btf/...), in order; on failure,

@@ -42,34 +42,31 @@ public enum CompareWire {
     }
 
     static func offline(pcap: String, events: String, writePcapng: String?) throws -> (WireReport, AnnotatedCapture?) {
-        let captureInput = try InputFile.open(pcap, what: "capture file")
-        let eventsInput: InputFile
-        do { eventsInput = try InputFile.open(events, what: "events file") } catch {
-            close(captureInput.descriptor)
-            throw error
-        }
+        let opened = try InputFile.open(pcap, what: "capture file")
+        let captureName = opened.displayName, captureIsRegular = opened.isRegular
+        // From here the capture closes when it goes, unless its reader took it over.
+        var captureInput = Optional(opened)
+        let eventsInput = try InputFile.open(events, what: "events file")
+        let eventsName = eventsInput.displayName
         let log = try EventLogParts(eventsInput)
-        var captureDescriptor: Int32? = captureInput.descriptor
-        defer { if let captureDescriptor { close(captureDescriptor) } }
         if let writePcapng {
             // Writing the pcapng truncates its file first: the inputs would be gone before they are read.
             for (input, what) in [(pcap, "--pcap"), (events, "--events")] where sameFile(writePcapng, input) {
                 throw SockdiagError.invalidInput("--write-pcapng \(writePcapng) is the \(what) file \(input); write the annotated capture to another file")
             }
-            guard captureInput.isRegular else {
-                throw SockdiagError.invalidInput("--write-pcapng reads the capture twice, and --pcap \(captureInput.displayName) is not a regular file; save it to a file first")
+            guard captureIsRegular else {
+                throw SockdiagError.invalidInput("--write-pcapng reads the capture twice, and --pcap \(captureName) is not a regular file; save it to a file first")
             }
         }
         let annotation = try AnnotatedCapture(writePcapng)
         // The event log and the capture are independent until the join: the log is read on a
         // thread of its own while this one reads the capture, then helps with the log.
         let (reader, (table, capture)) = try log.read(alongside: {
-            defer { captureDescriptor = nil }
-            return try WireCaptureReader.flows(fromFile: captureInput.displayName, descriptor: captureInput.descriptor)
+            try WireCaptureReader.flows(fromFile: captureName, descriptor: captureInput.take()!.release())
         })
         let join = try joinOnTwoCores(kernel: reader.kernel, wire: table)
         annotation?.write(capturePath: pcap, interface: nil, table: table, join: join)
-        return (WireReport(join: join, capture: capture, events: WireEventsSummary(file: eventsInput.displayName, reader: reader)),
+        return (WireReport(join: join, capture: capture, events: WireEventsSummary(file: eventsName, reader: reader)),
                 annotation)
     }
 }

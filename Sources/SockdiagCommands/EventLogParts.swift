@@ -40,11 +40,12 @@ final class EventLogParts: @unchecked Sendable {
     }
 
     /// Takes over the input's descriptor.
-    init(_ input: InputFile, partBytes: Int = EventLogParts.partBytes) throws {
-        let fd = input.descriptor
-        var info = stat()
-        seekable = input.isRegular && fstat(fd, &info) == 0
+    init(_ input: consuming InputFile, partBytes: Int = EventLogParts.partBytes) throws {
+        let isRegular = input.isRegular
         self.path = input.displayName
+        let fd = input.release()
+        var info = stat()
+        seekable = isRegular && fstat(fd, &info) == 0
         self.fd = fd
         size = seekable ? Int(info.st_size) : 0
         lock = .allocate(capacity: 1)

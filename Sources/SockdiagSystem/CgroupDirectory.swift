@@ -10,11 +10,16 @@ public final class CgroupDirectory {
 
     public let path: String
     /// Owned by this object; closed by `close()` or on deinit.
-    public private(set) var descriptor: Int32
+    private var descriptor: FileDescriptor?
 
-    private init(path: String, descriptor: Int32) {
+    private init(path: String, descriptor: consuming FileDescriptor) {
         self.path = path
-        self.descriptor = descriptor
+        self.descriptor = .some(descriptor)
+    }
+
+    /// Calls `body` with the directory's descriptor (-1 once closed), which it must neither keep nor close.
+    public func withDescriptor<Result>(_ body: (Int32) -> Result) -> Result {
+        descriptor?.withRawValue(body) ?? body(-1)
     }
 
     /// Opens an existing cgroup v2 directory, saying what is wrong otherwise.
@@ -31,7 +36,7 @@ public final class CgroupDirectory {
         }
         let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw .system(call: "open", errno: Errno(errno), context: "cgroup \(path)") }
-        return CgroupDirectory(path: path, descriptor: fd)
+        return CgroupDirectory(path: path, descriptor: FileDescriptor(owning: fd))
     }
 
     static func isCgroup2(_ path: String) -> Bool {
@@ -45,12 +50,8 @@ public final class CgroupDirectory {
     }
 
     public func close() {
-        guard descriptor >= 0 else { return }
-        Glibc.close(descriptor)
-        descriptor = -1
+        descriptor.take()?.close()
     }
-
-    deinit { close() }
 }
 
 /// A child cgroup made for one run (`trace -- CMD`), removed by `remove()`.
@@ -90,10 +91,12 @@ public final class TransientCgroup {
     }
 
     /// Opens cgroup.procs for writing: the child writes itself into it between fork and exec.
-    public func openProcsForWriting() throws(SockdiagError) -> Int32 {
-        let fd = open(directory.path + "/cgroup.procs", O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .system(call: "open", errno: Errno(errno), context: "\(directory.path)/cgroup.procs") }
-        return fd
+    public func openProcsForWriting() throws(SockdiagError) -> FileDescriptor {
+        do throws(Errno) {
+            return FileDescriptor(owning: try Syscall.open(directory.path + "/cgroup.procs", O_WRONLY | O_CLOEXEC))
+        } catch {
+            throw .system(call: "open", errno: error, context: "\(directory.path)/cgroup.procs")
+        }
     }
 
     /// Moves processes still inside (a command's background children) to the parent cgroup, so

@@ -55,7 +55,7 @@ public final class CgroupHierarchy {
     /// True when the directory is the hierarchy's root: every process on the host.
     public func isRoot(_ directory: CgroupDirectory) -> Bool {
         var a = stat(), b = stat()
-        guard stat(mountPoint, &a) == 0, fstat(directory.descriptor, &b) == 0 else { return false }
+        guard stat(mountPoint, &a) == 0, directory.withDescriptor({ fstat($0, &b) }) == 0 else { return false }
         return a.st_dev == b.st_dev && a.st_ino == b.st_ino
     }
 

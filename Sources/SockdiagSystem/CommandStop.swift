@@ -36,7 +36,7 @@ extension TransientCgroup {
 extension CgroupDirectory {
     /// True once the directory was removed (rmdir) while open: its control files are gone.
     public var wasRemoved: Bool {
-        descriptor >= 0 && faccessat(descriptor, "cgroup.procs", F_OK, 0) != 0 && errno == ENOENT
+        withDescriptor { $0 >= 0 && faccessat($0, "cgroup.procs", F_OK, 0) != 0 && errno == ENOENT }
     }
 }
 

@@ -7,9 +7,9 @@ import SockdiagCore
 /// An input file named on the command line (`--pcap`, `--events`), open for reading: a file, a
 /// pipe or FIFO, a device, or `-` for standard input. Everything that would make a run wait for
 /// ever or read nonsense is refused here, with the name the user gave.
-public struct InputFile {
-    /// The descriptor; the caller owns it.
-    public let descriptor: Int32
+public struct InputFile: ~Copyable {
+    /// Closed with the input, unless `release()` handed it on.
+    private let descriptor: FileDescriptor
     /// What the user typed, `-` included.
     public let path: String
     /// A regular file: it has a size and offsets, and can be read twice.
@@ -51,8 +51,11 @@ public struct InputFile {
             close(fd)
             throw .invalidInput("\(what) \(path) is a directory")
         }
-        return InputFile(descriptor: fd, path: path, isRegular: (info.st_mode & S_IFMT) == S_IFREG)
+        return InputFile(descriptor: FileDescriptor(owning: fd), path: path, isRegular: (info.st_mode & S_IFMT) == S_IFREG)
     }
+
+    /// Gives the descriptor to a reader that closes it (an `EventLogParts`, libpcap).
+    public consuming func release() -> Int32 { descriptor.release() }
 
     /// The name for messages: `-` is standard input.
     public var displayName: String { path == "-" ? "standard input" : path }

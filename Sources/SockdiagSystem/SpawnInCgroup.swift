@@ -43,12 +43,13 @@ public final class SpawnedCommand {
         guard let name = arguments.first else { throw .invalidInput("no command given after '--'") }
         let executable = try resolveExecutable(name)
         let procs = try cgroup.openProcsForWriting()
-        defer { close(procs) }
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
         argv.append(nil)
         defer { argv.forEach { free($0) } }
-        let pid = argv.withUnsafeMutableBufferPointer { buffer in
-            sockdiag_spawn_in_cgroup(executable, buffer.baseAddress, procs, stdoutToStderr ? 1 : 0)
+        let pid = procs.withRawValue { procs in
+            argv.withUnsafeMutableBufferPointer { buffer in
+                sockdiag_spawn_in_cgroup(executable, buffer.baseAddress, procs, stdoutToStderr ? 1 : 0)
+            }
         }
         guard pid > 0 else {
             let error = Errno(-pid)
