@@ -2,7 +2,9 @@ import Foundation
 
 // Usage: BPFEmbedder OUTPUT.swift WORKDIR CLANG [CFLAG...] -- SOURCE.bpf.c...
 // Compiles each source with CLANG into WORKDIR, then writes one `static let` per object, named after
-// the file (`trace.bpf.c` -> `trace`), holding the object as base64 in a string literal: string
+// the file (`trace.bpf.c` -> `trace`), and one enum of its programs, maps and read-only variables
+// (`TraceBPF.Program.traceConnect4`), as libbpf skeletons and bpf2go name them. The object is held
+// as base64 in a string literal: string
 // literals compile in milliseconds where a byte-array literal of the same size takes the type checker
 // minutes. It also writes the objects' build id (SHA-256 over every object, in source order) and the
 // libbpf and libpcap versions pkg-config reports, for `sockdiag --version`. The objects stay private to this step: declared as build outputs, SwiftPM would bundle
@@ -55,7 +57,97 @@ func firstLine(of executable: String, _ arguments: [String], input: Data? = nil)
     return String(decoding: data, as: UTF8.self).split(separator: "\n").first.map(String.init)
 }
 
+/// The names a BPF object defines, read from its ELF symbol table as libbpf reads them: programs
+/// (global functions in an executable section other than .text), maps (symbols in .maps) and
+/// read-only variables (`const volatile` globals in .rodata, with their offsets and sizes).
+struct ObjectSymbols {
+    var programs: [String] = []
+    var maps: [String] = []
+    var readOnly: [(name: String, offset: Int, size: Int)] = []
+
+    init(elf: Data, path: String) {
+        let bytes = [UInt8](elf)
+        func integer<T: FixedWidthInteger>(_ offset: Int, _: T.Type) -> Int {
+            guard offset >= 0, offset + MemoryLayout<T>.size <= bytes.count else { fail("\(path): cut short at \(offset)") }
+            return Int(bytes.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) })
+        }
+        func string(_ table: Int, _ index: Int) -> String {
+            var end = table + index
+            while end < bytes.count, bytes[end] != 0 { end += 1 }
+            return String(decoding: bytes[(table + index)..<end], as: UTF8.self)
+        }
+        guard bytes.count > 64, bytes[0..<4] == [0x7F, 0x45, 0x4C, 0x46], bytes[4] == 2, bytes[5] == 1 else {
+            fail("\(path) is not a 64-bit little-endian ELF object")
+        }
+        let sectionTable = integer(0x28, UInt64.self), sectionCount = integer(0x3C, UInt16.self)
+        let names = integer(0x3E, UInt16.self)
+        struct Section { let name: String; let type: Int; let flags: Int; let offset: Int; let size: Int; let link: Int }
+        func header(_ i: Int) -> (nameIndex: Int, type: Int, flags: Int, offset: Int, size: Int, link: Int) {
+            let h = sectionTable + i * 64
+            return (integer(h, UInt32.self), integer(h + 4, UInt32.self), integer(h + 8, UInt64.self),
+                    integer(h + 24, UInt64.self), integer(h + 32, UInt64.self), integer(h + 40, UInt32.self))
+        }
+        let nameTable = header(names).offset
+        let sections = (0..<sectionCount).map { i in
+            let h = header(i)
+            return Section(name: string(nameTable, h.nameIndex), type: h.type, flags: h.flags, offset: h.offset, size: h.size, link: h.link)
+        }
+        let executable = 0x4, symbolTable = 2, function = 2, object = 1, global = 1
+        for table in sections where table.type == symbolTable {
+            let strings = sections[table.link].offset
+            for entry in stride(from: table.offset, to: table.offset + table.size, by: 24) {
+                let info = integer(entry + 4, UInt8.self), sectionIndex = integer(entry + 6, UInt16.self)
+                guard info >> 4 == global, sectionIndex > 0, sectionIndex < sections.count else { continue }
+                let name = string(strings, integer(entry, UInt32.self)), section = sections[sectionIndex]
+                if info & 0xF == function && section.flags & executable != 0 && section.name != ".text" {
+                    programs.append(name)
+                } else if section.name == ".maps" {
+                    maps.append(name)
+                } else if info & 0xF == object && section.name == ".rodata" {
+                    readOnly.append((name, integer(entry + 8, UInt64.self), integer(entry + 16, UInt64.self)))
+                }
+            }
+        }
+        programs.sort()
+        maps.sort()
+        readOnly.sort { $0.offset < $1.offset }
+    }
+}
+
+/// `trace_connect4` -> `traceConnect4`.
+func camelCase(_ name: String) -> String {
+    let parts = name.split(separator: "_")
+    guard let first = parts.first else { return name }
+    return String(first) + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+}
+
+/// One enum per object, so programs, maps and read-only variables are named by type, not by string.
+func typedNames(_ symbols: ObjectSymbols, object: String, identifier: String) -> String {
+    let type = identifier.prefix(1).uppercased() + identifier.dropFirst() + "BPF"
+    var out = "/// \(object): its programs, maps and read-only variables, read from the object's symbol table.\n"
+    out += "enum \(type) {\n"
+    // An enum without cases cannot have a raw type: it gets a `rawValue` that is never called.
+    func names(_ kind: String, _ protocolName: String, _ list: [String]) -> String {
+        guard !list.isEmpty else {
+            return "    enum \(kind): \(protocolName), CaseIterable { var rawValue: String { switch self {} } }\n"
+        }
+        return "    enum \(kind): String, \(protocolName), CaseIterable {\n"
+            + list.map { "        case `\(camelCase($0))` = \"\($0)\"\n" }.joined() + "    }\n"
+    }
+    out += names("Program", "BPFProgramName", symbols.programs)
+    out += names("Map", "BPFMapName", symbols.maps)
+    out += "    /// `const volatile` globals, set before the object is loaded.\n"
+    out += "    enum ReadOnly {\n"
+    for variable in symbols.readOnly {
+        out += "        static let `\(camelCase(variable.name))` = BPFReadOnlyVariable(name: \"\(variable.name)\", offset: \(variable.offset), size: \(variable.size))\n"
+    }
+    out += "    }\n"
+    out += "}\n\n"
+    return out
+}
+
 var source = "// Generated at build time from bpf/*.bpf.c. Do not edit.\n\n"
+var typed = ""
 source += "enum EmbeddedBPFObjects {\n"
 var allObjects = Data()
 var objectNames: [String] = []
@@ -69,6 +161,8 @@ for compile in compiles {
     objectNames.append(compile.object.lastPathComponent)
     source += "    /// \(compile.object.lastPathComponent), \(bytes.count) bytes.\n"
     source += "    static let \(swiftIdentifier(forSource: compile.source))Base64 = \"\(bytes.base64EncodedString())\"\n"
+    typed += typedNames(ObjectSymbols(elf: bytes, path: compile.object.path), object: compile.object.lastPathComponent,
+                        identifier: swiftIdentifier(forSource: compile.source))
 }
 guard let digest = firstLine(of: "/usr/bin/env", ["sha256sum"], input: allObjects)?.split(separator: " ").first else {
     fail("sha256sum failed on the BPF objects")
@@ -81,7 +175,7 @@ for library in ["libbpf", "libpcap"] {
     source += "    /// `pkg-config --modversion \(library)` when this binary was built.\n"
     source += "    static let \(library)BuildVersion = \"\(version)\"\n"
 }
-source += "}\n"
+source += "}\n\n" + typed
 do {
     try source.write(toFile: output, atomically: true, encoding: .utf8)
 } catch {

@@ -14,7 +14,7 @@ final class LoadedBPFObject {
 
     /// `sharing` names maps of this object that are to be another object's maps (by descriptor),
     /// so two objects write one ring buffer.
-    init(_ bytes: [UInt8], name: String, sharing: [(map: String, descriptor: Int32)] = []) throws(SockdiagError) {
+    init(_ bytes: [UInt8], name: String, sharing: [(map: any BPFMapName, descriptor: Int32)] = []) throws(SockdiagError) {
         BPFLog.silence()
         self.name = name
         let opened = bytes.withUnsafeBytes { bpf_object__open_mem($0.baseAddress, $0.count, nil) }
@@ -22,10 +22,10 @@ final class LoadedBPFObject {
             throw .system(call: "bpf_object__open_mem", errno: Errno(errno), context: "opening the embedded \(name) programs")
         }
         for shared in sharing {
-            let reused = bpf_object__find_map_by_name(opened, shared.map).map { bpf_map__reuse_fd($0, shared.descriptor) } ?? -EINVAL
+            let reused = bpf_object__find_map_by_name(opened, shared.map.rawValue).map { bpf_map__reuse_fd($0, shared.descriptor) } ?? -EINVAL
             guard reused == 0 else {
                 bpf_object__close(opened)
-                throw .system(call: "bpf_map__reuse_fd", errno: Errno(-reused), context: "sharing the \(shared.map) map with the \(name) programs")
+                throw .system(call: "bpf_map__reuse_fd", errno: Errno(-reused), context: "sharing the \(shared.map.rawValue) map with the \(name) programs")
             }
         }
         let loaded = bpf_object__load(opened)
@@ -37,13 +37,13 @@ final class LoadedBPFObject {
     }
 
     /// The descriptor of a map, or -1 when the object has none by that name.
-    func mapDescriptor(_ mapName: String) -> Int32 {
-        guard let object, let map = bpf_object__find_map_by_name(object, mapName) else { return -1 }
+    func mapDescriptor(_ map: some BPFMapName) -> Int32 {
+        guard let object, let map = bpf_object__find_map_by_name(object, map.rawValue) else { return -1 }
         return bpf_map__fd(map)
     }
 
     /// Attaches the named programs to the cgroup in order; on failure, detaches the ones this call attached.
-    func attach(_ programNames: [String], to cgroup: CgroupDirectory) throws(SockdiagError) {
+    func attach(_ programNames: [some BPFProgramName], to cgroup: CgroupDirectory) throws(SockdiagError) {
         try attachEach(programNames, call: "bpf_link_create", target: " to \(cgroup.path)") { program in
             cgroup.withDescriptor { bpf_program__attach_cgroup(program, $0) }
         }
@@ -51,15 +51,15 @@ final class LoadedBPFObject {
 
     /// Attaches programs that name their own attach point (tp_btf/...), in order; on failure,
     /// detaches the ones this call attached.
-    func attachTracing(_ programNames: [String]) throws(SockdiagError) {
+    func attachTracing(_ programNames: [some BPFProgramName]) throws(SockdiagError) {
         try attachEach(programNames, call: "bpf_program__attach", target: "") { bpf_program__attach($0) }
     }
 
-    private func attachEach(_ programNames: [String], call: String, target: String,
+    private func attachEach(_ programNames: [some BPFProgramName], call: String, target: String,
                             _ link: (OpaquePointer) -> OpaquePointer?) throws(SockdiagError) {
         guard let object else { throw .invalidInput("the \(name) programs were unloaded") }
         var attached: [OpaquePointer] = []
-        for programName in programNames {
+        for programName in programNames.map(\.rawValue) {
             guard let program = bpf_object__find_program_by_name(object, programName) else {
                 attached.forEach { bpf_link__destroy($0) }
                 throw .invalidInput("the embedded \(name) object lacks \(programName); the build is broken")
@@ -86,8 +86,8 @@ final class LoadedBPFObject {
     }
 
     /// A per-CPU array element 0 read into one value per CPU.
-    func perCPUValues<T: BitwiseCopyable>(_ mapName: String, zero: T) -> [T] {
-        let fd = mapDescriptor(mapName)
+    func perCPUValues<T: BitwiseCopyable>(_ map: some BPFMapName, zero: T) -> [T] {
+        let fd = mapDescriptor(map)
         guard fd >= 0 else { return [] }
         let cpus = Int(max(1, libbpf_num_possible_cpus()))
         var values = [T](repeating: zero, count: cpus)
@@ -97,8 +97,8 @@ final class LoadedBPFObject {
     }
 
     /// Every value of a hash map keyed by UInt64 (socket cookies). T is a plain C struct.
-    func entries<T: BitwiseCopyable>(_ mapName: String, zero: T) -> [T] {
-        let fd = mapDescriptor(mapName)
+    func entries<T: BitwiseCopyable>(_ map: some BPFMapName, zero: T) -> [T] {
+        let fd = mapDescriptor(map)
         guard fd >= 0 else { return [] }
         var out: [T] = []
         var key: UInt64 = 0, next: UInt64 = 0

@@ -20,12 +20,12 @@ public final class PolicyEnforcer {
     public init(_ policy: TracePolicy) throws(SockdiagError) {
         self.policy = policy
         object = try LoadedBPFObject(EmbeddedPrograms.policy, name: "policy")
-        ring = try RingBufferReader(mapDescriptor: object.mapDescriptor("policy_events"), what: "policy")
+        ring = try RingBufferReader(mapDescriptor: object.mapDescriptor(PolicyBPF.Map.policyEvents), what: "policy")
         try configure()
     }
 
     private func configure() throws(SockdiagError) {
-        let rules = object.mapDescriptor("rules")
+        let rules = object.mapDescriptor(PolicyBPF.Map.rules)
         for (port, targets) in policy.targetsByPort {
             var rule = sockdiag_redirect_rule()
             if let v4 = targets.v4, case let .v4(address) = v4.address {
@@ -48,19 +48,19 @@ public final class PolicyEnforcer {
             config.block_mode = policy.naive ? SOCKDIAG_BLOCK_IPV6_BY_FAMILY.rawValue : SOCKDIAG_BLOCK_IPV6_BY_PROTOCOL.rawValue
         }
         var zero: UInt32 = 0
-        guard bpf_map_update_elem(object.mapDescriptor("config"), &zero, &config, UInt64(BPF_ANY)) == 0 else {
+        guard bpf_map_update_elem(object.mapDescriptor(PolicyBPF.Map.config), &zero, &config, UInt64(BPF_ANY)) == 0 else {
             throw .system(call: "bpf_map_update_elem", errno: Errno(errno), context: "configuring the policy programs")
         }
     }
 
     /// The programs this policy needs, in attach order.
-    var programNames: [String] {
-        var names: [String] = []
+    var programNames: [PolicyBPF.Program] {
+        var names: [PolicyBPF.Program] = []
         if !policy.redirects.isEmpty {
-            names += policy.naive ? ["policy_connect4"]
-                : ["policy_connect4", "policy_connect6", "policy_sendmsg4", "policy_sendmsg6", "policy_recvmsg4", "policy_recvmsg6"]
+            names += policy.naive ? [.policyConnect4]
+                : [.policyConnect4, .policyConnect6, .policySendmsg4, .policySendmsg6, .policyRecvmsg4, .policyRecvmsg6]
         }
-        if policy.blockIPv6 { names.append("policy_egress") }
+        if policy.blockIPv6 { names.append(.policyEgress) }
         return names
     }
 
@@ -77,14 +77,14 @@ public final class PolicyEnforcer {
 
     /// Every blocked socket's drops so far, as final records.
     public func blockedTotals() -> [TracePolicyEvent] {
-        object.entries("blocked", zero: sockdiag_egress_event())
+        object.entries(PolicyBPF.Map.blocked, zero: sockdiag_egress_event())
             .compactMap { decoder.decodeEgress($0, isFinal: true) }
             .sorted { $0.timeNs < $1.timeNs }
             .map(TracePolicyEvent.blocked)
     }
 
     public func lostEvents() -> UInt64 {
-        object.perCPUValues("policy_stats", zero: sockdiag_trace_stats()).reduce(0) { $0 + $1.lost_events }
+        object.perCPUValues(PolicyBPF.Map.policyStats, zero: sockdiag_trace_stats()).reduce(0) { $0 + $1.lost_events }
     }
 
     public func detach() {

@@ -22,7 +22,7 @@ public enum SockoptIterator {
             guard let obj = bpf_object__open_mem(raw.baseAddress, raw.count, &options) else { return nil }
             defer { bpf_object__close(obj) }
             if let port, port != 0, !setTargetPort(obj, port) { return nil }
-            guard bpf_object__load(obj) == 0, let records = run(obj, "socket_owners") else { return nil }
+            guard bpf_object__load(obj) == 0, let records = run(obj, SockoptsBPF.Program.socketOwners) else { return nil }
             return SocketInventory(records: records, seesEveryProcess: inInitialPidNamespace)
         }
     }
@@ -49,17 +49,16 @@ public enum SockoptIterator {
         return stat("/proc/self/ns/pid", &info) == 0 && info.st_ino == 0xEFFF_FFFC
     }
 
-    /// Writes `target_port` into the object's read-only data before it is loaded.
+    /// Writes `target_port` into the object's read-only data before it is loaded, where the build
+    /// found the variable in the object.
     private static func setTargetPort(_ obj: OpaquePointer, _ port: UInt16) -> Bool {
         var map = bpf_object__next_map(obj, nil)
         while let current = map {
             if let name = bpf_map__name(current), String(cString: name).hasSuffix(".rodata") {
                 var size = 0
-                guard let initial = bpf_map__initial_value(current, &size), size >= 2 else { return false }
-                var data = [UInt8](UnsafeRawBufferPointer(start: initial, count: size))
-                // target_port is the section's only variable.
-                data[0] = UInt8(truncatingIfNeeded: port)
-                data[1] = UInt8(truncatingIfNeeded: port >> 8)
+                guard let initial = bpf_map__initial_value(current, &size),
+                      let data = SockoptsBPF.ReadOnly.targetPort.writing(port, into: [UInt8](UnsafeRawBufferPointer(start: initial, count: size)))
+                else { return false }
                 return data.withUnsafeBytes { bpf_map__set_initial_value(current, $0.baseAddress, $0.count) } == 0
             }
             map = bpf_object__next_map(obj, current)
@@ -67,8 +66,8 @@ public enum SockoptIterator {
         return false
     }
 
-    private static func run(_ obj: OpaquePointer, _ name: String) -> [UInt8]? {
-        guard let program = bpf_object__find_program_by_name(obj, name),
+    private static func run(_ obj: OpaquePointer, _ name: SockoptsBPF.Program) -> [UInt8]? {
+        guard let program = bpf_object__find_program_by_name(obj, name.rawValue),
               let link = bpf_program__attach_iter(program, nil) else { return nil }
         defer { bpf_link__destroy(link) }
         let fd = bpf_iter_create(bpf_link__fd(link))

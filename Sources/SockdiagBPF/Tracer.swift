@@ -22,20 +22,21 @@ public final class Tracer {
     private let decoder = TraceRecordDecoder()
 
     /// The programs, in attach order; each one's section names its cgroup hook.
-    static let programNames = ["trace_connect4", "trace_connect6", "trace_sendmsg4", "trace_sendmsg6",
-                               "trace_post_bind4", "trace_post_bind6", "trace_egress"]
+    static let programNames: [TraceBPF.Program] = [.traceConnect4, .traceConnect6, .traceSendmsg4, .traceSendmsg6,
+                                                   .tracePostBind4, .tracePostBind6, .traceEgress]
 
     /// The outcome programs: the cgroup's sock_ops and UDP connects, then the tracepoints, which
     /// look only at sockets the cgroup programs marked.
-    static let outcomeCgroupPrograms = ["outcome_sockops", "outcome_udp_connect4", "outcome_udp_connect6"]
-    static let outcomeTracepoints = ["outcome_receive_reset", "outcome_error_report"]
+    static let outcomeCgroupPrograms: [OutcomeBPF.Program] = [.outcomeSockops, .outcomeUdpConnect4, .outcomeUdpConnect6]
+    static let outcomeTracepoints: [OutcomeBPF.Program] = [.outcomeReceiveReset, .outcomeErrorReport]
 
     /// Loads the embedded objects into the kernel. Nothing is attached yet.
     public init() throws(SockdiagError) {
         object = try LoadedBPFObject(EmbeddedPrograms.trace, name: "trace")
         outcomes = try LoadedBPFObject(EmbeddedPrograms.outcome, name: "outcome",
-                                       sharing: [("events", object.mapDescriptor("events")), ("stats", object.mapDescriptor("stats"))])
-        ring = try RingBufferReader(mapDescriptor: object.mapDescriptor("events"), what: "trace")
+                                       sharing: [(OutcomeBPF.Map.events, object.mapDescriptor(TraceBPF.Map.events)),
+                                                 (OutcomeBPF.Map.stats, object.mapDescriptor(TraceBPF.Map.stats))])
+        ring = try RingBufferReader(mapDescriptor: object.mapDescriptor(TraceBPF.Map.events), what: "trace")
     }
 
     /// Attaches every program to the cgroup. On failure nothing stays attached.
@@ -62,7 +63,7 @@ public final class Tracer {
 
     /// Every socket's egress so far, as final records (`isFinal`), read from the per-socket map.
     public func egressTotals() -> [TraceEgress] {
-        object.entries("egress", zero: sockdiag_egress_event())
+        object.entries(TraceBPF.Map.egress, zero: sockdiag_egress_event())
             .compactMap { decoder.decodeEgress($0, isFinal: true) }
             .sorted { $0.timeNs < $1.timeNs }
     }
@@ -70,7 +71,7 @@ public final class Tracer {
     /// What the BPF side could not report, summed over CPUs.
     public func counters() -> TraceCounters {
         var counters = TraceCounters()
-        for value in object.perCPUValues("stats", zero: sockdiag_trace_stats()) {
+        for value in object.perCPUValues(TraceBPF.Map.stats, zero: sockdiag_trace_stats()) {
             counters.lostEvents += value.lost_events
             counters.egressUntracked += value.egress_untracked
             counters.egressUnattributed += value.egress_unattributed
