@@ -13,6 +13,7 @@
 #include <bpf/bpf_endian.h>
 #include "sockdiag_events.h"
 #include "trace_ring.h"
+#include "process_filter.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -105,6 +106,9 @@ static __always_inline void store_addresses(struct sockdiag_outcome_event *e, st
 /* The SYN is about to leave: start the clock and ask for the state changes. */
 static __always_inline void on_connect(struct bpf_sock_ops *ops)
 {
+    /* The SYN leaves from connect(), in the connecting process. */
+    if (!current_is_traced())
+        return;
     struct bpf_sock *sk = ops->sk;
     if (!sk)
         return;
@@ -230,7 +234,7 @@ int outcome_receive_reset(__u64 *ctx)
 /* UDP: connect() starts the clock for the sockets of the cgroup; TCP starts at its SYN. */
 static __always_inline int udp_connect(struct bpf_sock_addr *ctx)
 {
-    if (ctx->protocol != IPPROTO_UDP)
+    if (ctx->protocol != IPPROTO_UDP || !current_is_traced())
         return ALLOW;
     struct bpf_sock *sk = ctx->sk;
     if (!sk)

@@ -7,6 +7,7 @@
 #include <bpf/bpf_endian.h>
 #include "sockdiag_events.h"
 #include "trace_ring.h"
+#include "process_filter.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -66,6 +67,8 @@ static __always_inline void store_address(struct sockdiag_sock_addr_event *e, __
 
 static __always_inline int report_sock_addr(struct bpf_sock_addr *ctx, __u32 hook)
 {
+    if (!current_is_traced())
+        return ALLOW;
     struct sockdiag_sock_addr_event *e = new_sock_addr_event(hook);
     if (!e)
         return ALLOW;
@@ -97,6 +100,8 @@ int trace_sendmsg6(struct bpf_sock_addr *ctx) { return report_sock_addr(ctx, SOC
 
 static __always_inline int report_bind(struct bpf_sock *sk, __u32 hook)
 {
+    if (!current_is_traced())
+        return ALLOW;
     struct sockdiag_sock_addr_event *e = new_sock_addr_event(hook);
     if (!e)
         return ALLOW;
@@ -181,6 +186,9 @@ int trace_egress(struct __sk_buff *skb)
     __u16 protocol = bpf_ntohs((__u16)skb->protocol);
     if (protocol != ETH_P_IP && protocol != ETH_P_IPV6)
         return ALLOW;
+    /* --pid: a socket is followed from its first packet, which leaves in the sending process. */
+    if (!current_is_traced())
+        return ALLOW;
 
     struct sockdiag_egress_event v = {};
     v.kind = SOCKDIAG_EVENT_EGRESS;
@@ -208,4 +216,35 @@ int trace_egress(struct __sk_buff *skb)
     if (bpf_ringbuf_output(&events, &v, sizeof(v), wakeup_flags()) < 0)
         count_lost();
     return ALLOW;
+}
+
+/* --pid: a traced process's new child is traced too (a thread is already, by its group). */
+struct task_struct {
+    int pid;
+    int tgid;
+} __attribute__((preserve_access_index));
+
+SEC("tp_btf/sched_process_fork")
+int trace_fork(__u64 *ctx)
+{
+    struct task_struct *parent = (struct task_struct *)ctx[0];
+    struct task_struct *child = (struct task_struct *)ctx[1];
+    __u32 parent_tgid = parent->tgid, child_tgid = child->tgid;
+    if (child_tgid == parent_tgid || !bpf_map_lookup_elem(&traced_processes, &parent_tgid))
+        return 0;
+    __u8 one = 1;
+    bpf_map_update_elem(&traced_processes, &child_tgid, &one, BPF_ANY);
+    return 0;
+}
+
+/* --pid: a process that is gone leaves the set, so its number, reused, is not traced, and the run
+ * knows when every traced process has exited. */
+SEC("tp_btf/sched_process_exit")
+int trace_exit(__u64 *ctx)
+{
+    struct task_struct *task = (struct task_struct *)ctx[0];
+    __u32 pid = task->pid, tgid = task->tgid;
+    if (pid == tgid)
+        bpf_map_delete_elem(&traced_processes, &tgid);
+    return 0;
 }

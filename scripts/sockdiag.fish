@@ -98,6 +98,9 @@ complete -c sockdiag -n '__sockdiag_in connect-check' -l netns -x -a '(__sockdia
 complete -c sockdiag -n '__sockdiag_in connect-check' -s h -l help -d 'Show this help and exit'
 
 complete -c sockdiag -n '__sockdiag_in trace' -s c -l cgroup -x -a '(__sockdiag_cgroups)' -d 'Trace the processes of this cgroup v2 directory (absolute, or relative to the cgroup2 mount)'
+complete -c sockdiag -n '__sockdiag_in trace' -s p -l pid -x -d 'Watch this process and the children it forks from now on, filtered in the kernel where it lives; it is never moved'
+complete -c sockdiag -n '__sockdiag_in trace' -s u -l unit -x -d 'Watch a systemd unit, found from the cgroup layout (system and user units; \'.service\' may be left out)'
+complete -c sockdiag -n '__sockdiag_in trace' -l container -x -d 'Watch a container: its ID or a unique prefix of at least 12 hex digits (Docker, Podman, containerd, CRI-O); a name needs the Docker or Podman API socket'
 complete -c sockdiag -n '__sockdiag_in trace' -s j -l json -d 'Print JSON Lines, one event per line'
 complete -c sockdiag -n '__sockdiag_in trace' -s d -l duration -x -d 'Stop after this many seconds'
 complete -c sockdiag -n '__sockdiag_in trace' -s n -l count -x -d 'Stop after N connect/sendmsg/bind events'
@@ -110,7 +113,11 @@ complete -c sockdiag -n '__sockdiag_in trace' -s o -l output -r -F -d 'With --op
 complete -c sockdiag -n '__sockdiag_in trace' -s h -l help -d 'Show this help and exit'
 
 complete -c sockdiag -n '__sockdiag_in compare-wire' -s i -l interface -x -a '(__sockdiag_interfaces)' -d 'Capture on this interface (default: any)'
+complete -c sockdiag -n '__sockdiag_in compare-wire' -l netns -x -a '(__sockdiag_netns)' -d 'Capture in this network namespace (\'host\' is PID 1\'s; a name from \'ip netns\', or a path such as /proc/PID/ns/net)'
 complete -c sockdiag -n '__sockdiag_in compare-wire' -s c -l cgroup -x -a '(__sockdiag_cgroups)' -d 'Trace the processes of this cgroup v2 directory'
+complete -c sockdiag -n '__sockdiag_in compare-wire' -s p -l pid -x -d 'Watch this process and the children it forks from now on, filtered in the kernel where it lives; it is never moved'
+complete -c sockdiag -n '__sockdiag_in compare-wire' -s u -l unit -x -d 'Watch a systemd unit, found from the cgroup layout (system and user units; \'.service\' may be left out)'
+complete -c sockdiag -n '__sockdiag_in compare-wire' -l container -x -d 'Watch a container: its ID or a unique prefix of at least 12 hex digits (Docker, Podman, containerd, CRI-O); a name needs the Docker or Podman API socket'
 complete -c sockdiag -n '__sockdiag_in compare-wire' -s j -l json -d 'Print one JSON document instead of text'
 complete -c sockdiag -n '__sockdiag_in compare-wire' -s d -l duration -x -d 'Stop after this many seconds'
 complete -c sockdiag -n '__sockdiag_in compare-wire' -s w -l write-pcapng -r -F -d 'Also write the capture as pcapng, each packet commented with the kernel\'s view of its socket'

@@ -13,8 +13,10 @@ final class LoadedBPFObject {
     let name: String
 
     /// `sharing` names maps of this object that are to be another object's maps (by descriptor),
-    /// so two objects write one ring buffer.
-    init(_ bytes: [UInt8], name: String, sharing: [(map: any BPFMapName, descriptor: Int32)] = []) throws(SockdiagError) {
+    /// so two objects write one ring buffer. `readOnly` sets `const volatile` switches of .rodata
+    /// before the verifier sees them.
+    init(_ bytes: [UInt8], name: String, sharing: [(map: any BPFMapName, descriptor: Int32)] = [],
+         readOnly: [(variable: BPFReadOnlyVariable, value: UInt32)] = []) throws(SockdiagError) {
         BPFLog.silence()
         self.name = name
         let opened = bytes.withUnsafeBytes { bpf_object__open_mem($0.baseAddress, $0.count, nil) }
@@ -28,12 +30,46 @@ final class LoadedBPFObject {
                 throw .system(call: "bpf_map__reuse_fd", errno: Errno(-reused), context: "sharing the \(shared.map.rawValue) map with the \(name) programs")
             }
         }
+        if !readOnly.isEmpty && !Self.setReadOnly(readOnly, in: opened) {
+            bpf_object__close(opened)
+            throw .invalidInput("the embedded \(name) object lacks \(readOnly.map(\.variable.name).joined(separator: ", ")) in its .rodata; the build is broken")
+        }
         let loaded = bpf_object__load(opened)
         guard loaded == 0 else {
             bpf_object__close(opened)
             throw BPFLog.loadError(Errno(-loaded), what: name)
         }
         object = opened
+    }
+
+    /// Writes the values into the opened object's .rodata, where the build found each variable.
+    private static func setReadOnly(_ values: [(variable: BPFReadOnlyVariable, value: UInt32)], in object: OpaquePointer) -> Bool {
+        var map = bpf_object__next_map(object, nil)
+        while let current = map {
+            if let name = bpf_map__name(current), String(cString: name).hasSuffix(".rodata") {
+                var size = 0
+                guard let initial = bpf_map__initial_value(current, &size) else { return false }
+                var data: [UInt8]? = [UInt8](UnsafeRawBufferPointer(start: initial, count: size))
+                for (variable, value) in values { data = data.flatMap { variable.writing(value, into: $0) } }
+                guard let data else { return false }
+                return data.withUnsafeBytes { bpf_map__set_initial_value(current, $0.baseAddress, $0.count) } == 0
+            }
+            map = bpf_object__next_map(object, current)
+        }
+        return false
+    }
+
+    /// Sets `key -> value` in a hash map of UInt32 keys and UInt8 values.
+    func insert(_ key: UInt32, _ value: UInt8, into map: some BPFMapName) throws(SockdiagError) {
+        var key = key, value = value
+        let result = bpf_map_update_elem(mapDescriptor(map), &key, &value, UInt64(BPF_ANY))
+        guard result == 0 else { throw .system(call: "bpf_map_update_elem", errno: Errno(-result), context: "filling \(map.rawValue)") }
+    }
+
+    /// Whether a hash map of UInt32 keys holds no entry.
+    func isEmpty(_ map: some BPFMapName) -> Bool {
+        var next: UInt32 = 0
+        return bpf_map_get_next_key(mapDescriptor(map), nil, &next) != 0
     }
 
     /// The descriptor of a map, or -1 when the object has none by that name.

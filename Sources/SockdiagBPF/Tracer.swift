@@ -30,19 +30,39 @@ public final class Tracer {
     static let outcomeCgroupPrograms: [OutcomeBPF.Program] = [.outcomeSockops, .outcomeUdpConnect4, .outcomeUdpConnect6]
     static let outcomeTracepoints: [OutcomeBPF.Program] = [.outcomeReceiveReset, .outcomeErrorReport]
 
-    /// Loads the embedded objects into the kernel. Nothing is attached yet.
-    public init() throws(SockdiagError) {
-        object = try LoadedBPFObject(EmbeddedPrograms.trace, name: "trace")
+    /// --pid: the fork and exit tracepoints that keep the set of traced processes.
+    static let processFilterTracepoints: [TraceBPF.Program] = [.traceFork, .traceExit]
+    /// The processes whose events are kept (`--pid`); nil keeps the whole cgroup's.
+    private let processes: [Int32]?
+
+    /// Loads the embedded objects into the kernel. Nothing is attached yet. With `processes`, the
+    /// programs keep only the events of those processes and of the children they fork once attached.
+    public init(processes: [Int32]? = nil) throws(SockdiagError) {
+        self.processes = processes
+        let filter = UInt32(processes == nil ? 0 : 1)
+        object = try LoadedBPFObject(EmbeddedPrograms.trace, name: "trace", readOnly: [(TraceBPF.ReadOnly.filterByProcess, filter)])
         outcomes = try LoadedBPFObject(EmbeddedPrograms.outcome, name: "outcome",
                                        sharing: [(OutcomeBPF.Map.events, object.mapDescriptor(TraceBPF.Map.events)),
-                                                 (OutcomeBPF.Map.stats, object.mapDescriptor(TraceBPF.Map.stats))])
+                                                 (OutcomeBPF.Map.stats, object.mapDescriptor(TraceBPF.Map.stats)),
+                                                 (OutcomeBPF.Map.tracedProcesses, object.mapDescriptor(TraceBPF.Map.tracedProcesses))],
+                                       readOnly: [(OutcomeBPF.ReadOnly.filterByProcess, filter)])
         ring = try RingBufferReader(mapDescriptor: object.mapDescriptor(TraceBPF.Map.events), what: "trace")
     }
 
-    /// Attaches every program to the cgroup. On failure nothing stays attached.
+    /// Attaches every program to the cgroup. On failure nothing stays attached. With --pid, the
+    /// processes are entered into the kernel's set here; one that is already gone is refused.
     public func attach(to cgroup: CgroupDirectory) throws(SockdiagError) {
-        try object.attach(Tracer.programNames, to: cgroup)
-        do {
+        do throws(SockdiagError) {
+            if let processes {
+                try object.attachTracing(Tracer.processFilterTracepoints)
+                for pid in processes { try object.insert(UInt32(pid), 1, into: TraceBPF.Map.tracedProcesses) }
+                // The exit tracepoint removes a process that ended; one that ended before it was
+                // attached is checked here.
+                for pid in processes where !ProcessState.isRunning(pid) {
+                    throw SockdiagError.invalidInput("process \(pid) exited before tracing started")
+                }
+            }
+            try object.attach(Tracer.programNames, to: cgroup)
             try outcomes.attach(Tracer.outcomeCgroupPrograms, to: cgroup)
             try outcomes.attachTracing(Tracer.outcomeTracepoints)
         } catch {
@@ -59,6 +79,11 @@ public final class Tracer {
         try ring.poll(timeoutMilliseconds: timeoutMilliseconds) { data, size in
             if let event = decoder.decode(data, size: size) { handler(event) }
         }
+    }
+
+    /// --pid: whether every traced process (and every child it forked) has exited.
+    public var tracedProcessesExited: Bool {
+        processes != nil && object.isEmpty(TraceBPF.Map.tracedProcesses)
     }
 
     /// Every socket's egress so far, as final records (`isFinal`), read from the per-socket map.

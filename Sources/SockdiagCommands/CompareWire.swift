@@ -21,7 +21,7 @@ public enum CompareWire {
             return terminal.fail("compare-wire: \(file) ended early (\(cut)); the report covers the \(report.capture.packets) packets before the cut")
         }
         if let removed = report.cgroupRemoved {
-            return terminal.fail("compare-wire: cgroup \(removed) was removed while it was traced; the run ends here")
+            return terminal.fail("compare-wire: \(removed) was removed while it was traced; the run ends here")
         }
         if let failure = annotation?.failure {
             // The report is whole; only the annotated copy is not.

@@ -21,9 +21,14 @@ extension CompareWire {
         // Headers are all the join reads; a short snapshot length makes the 64 MiB ring hold ~100,000
         // packets (lo's 64 KiB MTU would otherwise give a few hundred slots). --write-pcapng keeps whole
         // packets for Wireshark.
-        let capture = try PcapPacketSource.openLive(interface: options.interface,
-                                                    snapLength: options.writePcapng == nil ? 512 : 65_535,
-                                                    filter: { $0 == .ethernet ? "tcp or udp or (vlan and (tcp or udp))" : "tcp or udp" })
+        let targetProcesses = live.workload?.processes ?? (live.target.command == nil ? CgroupTreeWalk.processes(under: live.cgroup.path) : [])
+        let namespace = try CaptureNamespace.choose(netns: options.netns, targetProcesses: targetProcesses)
+        let openCapture = {
+            try PcapPacketSource.openLive(interface: options.interface,
+                                          snapLength: options.writePcapng == nil ? 512 : 65_535,
+                                          filter: { $0 == .ethernet ? "tcp or udp or (vlan and (tcp or udp))" : "tcp or udp" })
+        }
+        let capture = try namespace?.entered(openCapture) ?? openCapture()
         // Capture copies that runs killed by SIGKILL left behind.
         RunScratch.sweep(prefix: "sockdiag-wire")
         var copy: RunScratch? = nil
@@ -33,7 +38,7 @@ extension CompareWire {
             try capture.saveCopy(to: copy!.path)
         }
         let copyPath = copy?.path
-        let tracer = try Tracer()
+        let tracer = try Tracer(processes: live.workload?.processes)
         defer { tracer.detach() }
         try tracer.attach(to: live.cgroup)
         try live.startCommand(stdoutToStderr: options.json)
@@ -42,7 +47,7 @@ extension CompareWire {
         let end = try live.loop(for: options.duration) { exited in
             try session.drain(tracer, capture)
             if !exited { capture.waitForPackets(milliseconds: 20) }
-            return nil
+            return tracer.tracedProcessesExited ? .processesExited : nil
         }
         // Packets already sent may still be on their way to the capture buffer.
         let grace = monotonicNs() + 200_000_000
@@ -62,11 +67,11 @@ extension CompareWire {
         }
         let captureSummary = WireCaptureSummary(file: nil, interface: options.interface, linkType: capture.linkType,
                                                 packets: session.table.packets, dropped: capture.dropped,
-                                                skipped: session.table.skipped)
+                                                skipped: session.table.skipped, netns: namespace?.label)
         let events = WireEventsSummary(file: nil, lines: 0, events: session.events, garbage: 0,
                                        ignored: session.kernel.ignoredEvents, lost: counters.lostEvents)
         return (WireReport(join: join, capture: captureSummary, events: events, command: live.command?.result,
-                           cgroupRemoved: end == .cgroupRemoved ? live.cgroup.path : nil), annotation)
+                           cgroupRemoved: end == .cgroupRemoved ? live.removedCgroupText : nil), annotation)
     }
 }
 

@@ -21,7 +21,7 @@ public enum Trace {
         let enforcer = options.policy.isEmpty ? nil : try PolicyEnforcer(options.policy)
         defer { enforcer?.detach() }
         try enforcer?.attach(to: live.cgroup)
-        let tracer = try Tracer()
+        let tracer = try Tracer(processes: live.workload?.processes)
         defer { tracer.detach() }
         try tracer.attach(to: live.cgroup)
 
@@ -29,7 +29,10 @@ public enum Trace {
         // The command starts before the header so a command that cannot start leaves stdout empty;
         // its events wait in the ring buffer until the loop reads them.
         try live.startCommand(stdoutToStderr: options.json || (options.openMetrics && options.output == nil))
-        if !options.json && !options.openMetrics { terminal.out(run.renderer.header) }
+        if !options.json && !options.openMetrics {
+            if let header = live.workloadHeader { terminal.out(PrintableText.of(header) + "\n") }
+            terminal.out(run.renderer.header)
+        }
         let end = try run.loop(live, tracer, enforcer)
         if let error = run.writeError {
             throw SockdiagError.system(call: "write", errno: error, context: "standard output")
@@ -52,6 +55,9 @@ public enum Trace {
             switch options.target {
             case let .cgroup(path): target = ("cgroup", path)
             case let .command(arguments): target = ("command", String(arguments[0].split(separator: "/").last ?? ""))
+            case let .processes(pids): target = ("pid", pids.map(String.init).joined(separator: ","))
+            case let .unit(name): target = ("unit", name)
+            case let .container(reference): target = ("container", reference.text)
             }
             let metrics = TraceMetrics.render(run.session.summary, target: target, durationNs: run.elapsedNs)
             if let path = options.output { try AtomicFile.write(metrics, to: path) } else { terminal.out(metrics) }
@@ -62,7 +68,10 @@ public enum Trace {
         }
         terminal.flush()
         if end == .cgroupRemoved {
-            return terminal.fail("trace: cgroup \(live.cgroup.path) was removed while it was traced; the run ends here")
+            return terminal.fail("trace: \(live.removedCgroupText) was removed while it was traced; the run ends here")
+        }
+        if end == .processesExited, let workload = live.workload {
+            terminal.err("sockdiag: trace: \(workload.description) and the children it forked have exited; the run ends here\n")
         }
         return run.session.summary.sawSurprise ? .problemFound : .ok
     }
@@ -158,6 +167,7 @@ struct TraceRun {
             flush()
             if outputClosed { return .stopped(because: "closed output", signal: SIGTERM) }
             if let count = options.count, session.summary.events >= count { return .stopped(because: "--count \(count)", signal: SIGTERM) }
+            if tracer.tracedProcessesExited { return .processesExited }
             return nil
         }
         // The last records written before the stop, and while the command was being stopped.

@@ -53,8 +53,10 @@ public enum LiveRunEnd: Equatable, Sendable {
     /// sockdiag ended the run (`--duration 5`, `--count 3`, `SIGINT`, `closed output`); a command
     /// still running gets `signal` first (see `TransientCgroup.stopEverything`).
     case stopped(because: String, signal: Int32)
-    /// The cgroup given with `--cgroup` was removed while it was traced.
+    /// The cgroup given with `--cgroup` (or a unit's, a container's) was removed while it was traced.
     case cgroupRemoved
+    /// `--pid`: every traced process, and every child it forked, has exited.
+    case processesExited
 
     /// `--duration 5`, `--duration 0.5`: as the user would have written it.
     public static func duration(_ seconds: Double) -> LiveRunEnd {

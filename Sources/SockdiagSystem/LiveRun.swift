@@ -15,6 +15,8 @@ public final class LiveRun {
     public let cgroup: CgroupDirectory
     /// Set for `-- CMD`: where the command is started.
     private let transient: TransientCgroup?
+    /// Set for `--pid`, `--unit`, `--container`: what was found, and where.
+    public let workload: ResolvedWorkload?
     /// The command of `-- CMD`, once `startCommand` has started it.
     public private(set) var command: SpawnedCommand? = nil
 
@@ -30,6 +32,12 @@ public final class LiveRun {
             case let .cgroup(path):
                 cgroup = try CgroupDirectory.open(hierarchy.resolve(path))
                 transient = nil
+                workload = nil
+            case .processes, .unit, .container:
+                let found = try ResolvedWorkload.resolve(target, in: hierarchy)
+                cgroup = try CgroupDirectory.open(hierarchy.mountPoint + (found?.cgroup == "/" ? "" : found?.cgroup ?? ""))
+                transient = nil
+                workload = found
             case let .command(command):
                 guard let program = command.first else { throw SockdiagError.invalidInput("'--' must be followed by a command to run") }
                 _ = try SpawnedCommand.resolveExecutable(program)
@@ -37,6 +45,7 @@ public final class LiveRun {
                 let made = try TransientCgroup.create(named: "\(transientPrefix)-\(getpid())", under: hierarchy.mountPoint)
                 cgroup = made.directory
                 transient = made
+                workload = nil
             }
         } catch {
             hierarchy.release()
@@ -49,6 +58,23 @@ public final class LiveRun {
     /// A cgroup the user named that is the root of the hierarchy: every process on the host.
     public var watchesWholeHost: Bool { transient == nil && hierarchy.isRoot(cgroup) }
 
+    /// `cgroup /sys/fs/cgroup/x`, or `cgroup /sys/fs/cgroup/system.slice/nginx.service of unit nginx.service`:
+    /// what went away when the run ends with `.cgroupRemoved`.
+    public var removedCgroupText: String {
+        "cgroup \(cgroup.path)" + (workload.map { " of \($0.description)" } ?? "")
+    }
+
+    /// For a text header: what the run watches and where its programs are attached, for the
+    /// targets found on the host (`--pid`, `--unit`, `--container`); nil for the others.
+    public var workloadHeader: String? {
+        guard let workload else { return nil }
+        let place = workload.cgroup == "/" ? "the root cgroup" : "cgroup \(workload.cgroup)"
+        guard workload.processes != nil else { return "watching \(workload.description), attached at \(place)" }
+        var text = "watching \(workload.description) and the children forked from now on, attached at \(place), other processes filtered out in the kernel"
+        if watchesWholeHost { text += " (in the root cgroup every process on the host passes the hooks and pays for the filter)" }
+        return text
+    }
+
     /// Starts the command of `-- CMD` in the transient cgroup; nothing for `--cgroup`.
     public func startCommand(stdoutToStderr: Bool) throws {
         guard case let .command(arguments) = target, let transient else { return }
@@ -57,7 +83,7 @@ public final class LiveRun {
 
     /// Calls `step` until the command has exited (the call that saw it exit is the last), `step`
     /// ends the run (a closed output, --count), `duration` passes, a termination signal arrives,
-    /// or a cgroup given with --cgroup is removed. `step` is told whether the command exited, so
+    /// or a cgroup given with --cgroup (or found for --unit, --container) is removed. `step` is told whether the command exited, so
     /// that it reads what is left without waiting. When sockdiag ended the run first, the command
     /// and all it started are stopped (`TransientCgroup.stopEverything`) before this returns.
     public func loop(for duration: Double?, _ step: (_ commandExited: Bool) throws -> LiveRunEnd?) rethrows -> LiveRunEnd {

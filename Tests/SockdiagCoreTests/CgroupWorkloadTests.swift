@@ -95,6 +95,9 @@ final class CgroupWorkloadTests: XCTestCase {
         XCTAssertEqual(container("/kubepods/pod1a2b-3c4d/\(id)")?.podUID, "1a2b-3c4d")
         XCTAssertEqual(container("/kubepods/burstable/pod9/crio-\(id)")?.runtime, .crio)
         XCTAssertNil(container("/kubepods/burstable/pod9"))
+        // A kubelet's tree below another root (a kind node, a test's own directory).
+        XCTAssertEqual(container("/kind/kubelet/kubepods/pod1a2b-3c4d/\(id)")?.podUID, "1a2b-3c4d")
+        XCTAssertNil(container("/pods/pod1a2b-3c4d/\(id)"))
         XCTAssertNil(container("/kubepods/burstable/\(id)"))
     }
 
@@ -122,5 +125,56 @@ final class CgroupWorkloadTests: XCTestCase {
         XCTAssertEqual(CgroupWorkload.cgroupPath(procCgroup: "0::/system.slice/ssh.service\n"), "/system.slice/ssh.service")
         XCTAssertEqual(CgroupWorkload.cgroupPath(procCgroup: "0::/\n"), "/")
         XCTAssertEqual(CgroupWorkload.cgroupPath(procCgroup: ""), "/")
+    }
+}
+
+final class WorkloadLookupTests: XCTestCase {
+    let id = String(repeating: "0123456789abcdef", count: 4)
+    let other = "0123456789ab" + String(repeating: "f", count: 52)
+
+    var tree: [String] {
+        ["/", "/system.slice", "/system.slice/nginx.service", "/system.slice/nginx.service/workers",
+         #"/system.slice/my\x2dapp.service"#, "/system.slice/docker-\(id).scope",
+         "/user.slice", "/user.slice/user-1000.slice", "/user.slice/user-1000.slice/user@1000.service",
+         "/user.slice/user-1000.slice/user@1000.service/app.slice",
+         "/user.slice/user-1000.slice/user@1000.service/app.slice/nginx.service",
+         "/machine.slice/libpod-\(other).scope", "/machine.slice/libpod-\(other).scope/container"]
+    }
+
+    func testUnits() throws {
+        XCTAssertEqual(WorkloadLookup.units(in: tree).map(\.name),
+                       ["nginx.service", #"my\x2dapp.service"#, "user@1000.service", "nginx.service"])
+        XCTAssertEqual(try WorkloadLookup.unit(named: "my-app", in: tree).cgroup, #"/system.slice/my\x2dapp.service"#)
+        XCTAssertThrowsError(try WorkloadLookup.unit(named: "nginx", in: tree)) { error in
+            XCTAssertEqual("\(error)".contains("names 2 units"), true, "\(error)")
+            XCTAssertTrue("\(error)".contains("nginx.service (user 1000)"), "\(error)")
+        }
+        XCTAssertThrowsError(try WorkloadLookup.unit(named: "redis", in: tree)) { error in
+            XCTAssertTrue("\(error)".contains(#"no systemd unit 'redis' in the cgroup tree; units here: my\x2dapp.service, nginx.service, nginx.service (user 1000), user@1000.service"#), "\(error)")
+        }
+    }
+
+    func testContainers() throws {
+        XCTAssertEqual(WorkloadLookup.containers(in: tree).map(\.runtime), [.docker, .podman])
+        XCTAssertEqual(try WorkloadLookup.container(idPrefix: "0123456789abc", in: tree).runtime, .docker)
+        XCTAssertEqual(try WorkloadLookup.container(idPrefix: "0123456789abf", in: tree).cgroup, "/machine.slice/libpod-\(other).scope")
+        XCTAssertThrowsError(try WorkloadLookup.container(idPrefix: "0123456789ab", in: tree)) { error in
+            XCTAssertTrue("\(error)".contains("ambiguous"), "\(error)")
+        }
+        XCTAssertThrowsError(try WorkloadLookup.container(idPrefix: "aaaaaaaaaaaa", in: tree)) { error in
+            XCTAssertTrue("\(error)".contains("no container with an ID starting aaaaaaaaaaaa; containers here: docker 0123456789ab, podman 0123456789ab"), "\(error)")
+        }
+    }
+
+    func testCommonAncestor() {
+        XCTAssertEqual(WorkloadLookup.commonAncestor(["/a/b/c", "/a/b/d", "/a/b"]), "/a/b")
+        XCTAssertEqual(WorkloadLookup.commonAncestor(["/a/b", "/c"]), "/")
+        XCTAssertEqual(WorkloadLookup.commonAncestor(["/a/b"]), "/a/b")
+    }
+
+    func testContainerReference() {
+        XCTAssertEqual(LiveTarget.ContainerReference("0123456789AB"), .idPrefix("0123456789ab"))
+        XCTAssertEqual(LiveTarget.ContainerReference("0123456789a"), .name("0123456789a"))
+        XCTAssertEqual(LiveTarget.ContainerReference("web"), .name("web"))
     }
 }

@@ -1,6 +1,8 @@
 public enum CompareWireCommand {
     public static let interface = OptionSpec("interface", short: "i", .value(placeholder: "IF", .interface), help: "Capture on this interface (default: any).")
     public static let cgroup = OptionSpec("cgroup", short: "c", .value(placeholder: "PATH", .cgroup), help: "Trace the processes of this cgroup v2 directory.")
+    public static let netns = OptionSpec("netns", .value(placeholder: "host|NAME|PATH", .netns),
+                                         help: "Capture in this network namespace ('host' is PID 1's; a name from 'ip netns', or a path such as /proc/PID/ns/net). Default: the target's own namespace.")
     public static let json = OptionSpec("json", short: "j", help: "Print one JSON document instead of text.")
     public static let duration = OptionSpec("duration", short: "d", .value(placeholder: "SECONDS"), help: "Stop after this many seconds.")
     public static let writePcapng = OptionSpec("write-pcapng", short: "w", .value(placeholder: "FILE", .file),
@@ -9,7 +11,7 @@ public enum CompareWireCommand {
     public static let events = OptionSpec("events", short: "e", .value(placeholder: "FILE", .file), help: "Offline: read kernel events from this 'sockdiag trace --json' log.")
 
     /// Options of the live mode, refused offline (once --pcap and --events are both given).
-    public static let liveOnly = [cgroup, interface, duration].map { live in
+    public static let liveOnly = [cgroup, LiveTarget.pid, LiveTarget.unit, LiveTarget.container, netns, interface, duration].map { live in
         OptionExclusion(pcap, live, message: "--\(live.long) is for live mode; offline (--pcap/--events) reads files")
     }
 
@@ -17,8 +19,8 @@ public enum CompareWireCommand {
         name: "compare-wire",
         abstract: "Put the kernel's view of each flow beside the wire's view.",
         summary: "Put the kernel's view of each flow (socket family, the address the program passed) beside the wire's view (IP version and addresses on the packets), flow by flow, and say where they differ.",
-        usage: ["[--interface IF] (--cgroup PATH | -- CMD [ARGS...]) [options]", "--pcap FILE --events FILE [--json]"],
-        options: [interface, cgroup, json, duration, writePcapng, pcap, events],
+        usage: ["[--interface IF] (--cgroup PATH | --pid PID... | --unit NAME | --container ID | -- CMD [ARGS...]) [options]", "--pcap FILE --events FILE [--json]"],
+        options: [interface, netns, cgroup, LiveTarget.pid, LiveTarget.unit, LiveTarget.container, json, duration, writePcapng, pcap, events],
         exclusions: liveOnly,
         trailingCommand: "CMD [ARGS...]",
         examples: [
@@ -43,9 +45,13 @@ public struct CompareWireOptions: Hashable, Sendable {
     public let interface: String
     public let duration: Double?
     public let writePcapng: String?
+    /// --netns: where to capture, live; nil captures in the target's own namespace.
+    public let netns: String?
 
-    public init(mode: Mode, json: Bool = false, interface: String = "any", duration: Double? = nil, writePcapng: String? = nil) {
+    public init(mode: Mode, json: Bool = false, interface: String = "any", duration: Double? = nil, writePcapng: String? = nil,
+                netns: String? = nil) {
         self.mode = mode
+        self.netns = netns
         self.json = json
         self.interface = interface
         self.duration = duration
@@ -57,6 +63,8 @@ public struct CompareWireOptions: Hashable, Sendable {
         json = arguments.isSet(C.json)
         writePcapng = arguments.value(C.writePcapng)
         interface = arguments.value(C.interface) ?? "any"
+        netns = arguments.value(C.netns)
+        if netns?.isEmpty == true { throw UsageError("--netns needs 'host', a name from 'ip netns' or a path, got ''") }
         if writePcapng?.isEmpty == true { throw UsageError("--write-pcapng needs a file name, got ''") }
         if interface.isEmpty { throw UsageError("--interface needs an interface name (or 'any'), got ''") }
         duration = try OptionValue.positiveSeconds(arguments, C.duration, verb: "needs")
@@ -76,7 +84,7 @@ public struct CompareWireOptions: Hashable, Sendable {
             mode = .offline(pcap: pcap, events: events)
             return
         }
-        mode = .live(try LiveTarget(arguments, cgroup: C.cgroup, both: "give --cgroup PATH or -- CMD, not both",
-                                    neither: "nothing to compare: give --cgroup PATH or -- CMD (live), or --pcap FILE --events FILE (offline)"))
+        mode = .live(try LiveTarget(arguments, cgroup: C.cgroup,
+                                    nothing: "nothing to compare: give --cgroup PATH, --pid PID, --unit NAME, --container ID or -- CMD (live), or --pcap FILE --events FILE (offline)"))
     }
 }

@@ -19,15 +19,16 @@ public enum TraceCommand {
         name: "trace",
         abstract: "Show connects, sends and binds as the kernel saw them (eBPF).",
         summary: "Attach eBPF programs to a cgroup and show every connect, unconnected send and bind as the kernel saw it (socket family, address class such as ipv4-mapped), and for each socket the family of its packets on egress.",
-        usage: ["--cgroup PATH [options]", "[options] -- CMD [ARGS...]"],
-        discussion: "With -- CMD, sockdiag creates a transient cgroup, runs CMD inside it from its first instruction, traces until CMD exits, then removes the cgroup. Nothing stays attached after sockdiag exits.",
-        options: [cgroup, json, duration, count, redirect, blockIPv6, naive, force, openMetrics, output],
+        usage: ["(--cgroup PATH | --pid PID... | --unit NAME | --container ID) [options]", "[options] -- CMD [ARGS...]"],
+        discussion: "With -- CMD, sockdiag creates a transient cgroup, runs CMD inside it from its first instruction, traces until CMD exits, then removes the cgroup. --pid attaches at the cgroup the process lives in and keeps only its events (and its later children's) in the kernel; a run whose unit, container or cgroup goes away ends with a line saying so. Nothing stays attached after sockdiag exits.",
+        options: [cgroup, LiveTarget.pid, LiveTarget.unit, LiveTarget.container, json, duration, count, redirect, blockIPv6, naive, force, openMetrics, output],
         exclusions: [jsonOrOpenMetrics],
         trailingCommand: "CMD [ARGS...]",
         examples: [
             CommandExample("sockdiag trace -- curl -s http://127.0.0.1:8080/", "Trace one command from start to exit."),
             CommandExample("sockdiag trace --cgroup system.slice/docker-1234.scope --duration 30 --json", "Thirty seconds of a container's connects as JSON Lines."),
-            CommandExample("sockdiag trace --cgroup system.slice/nginx.service --duration 60 --openmetrics -o /var/lib/prometheus/node-exporter/sockdiag-trace.prom",
+            CommandExample("sockdiag trace --pid 4242 --json", "One running process and the children it forks from now on, nothing else of its cgroup."),
+            CommandExample("sockdiag trace --unit nginx --duration 60 --openmetrics -o /var/lib/prometheus/node-exporter/sockdiag-trace.prom",
                            "A minute of a service's connects as metrics for node_exporter's textfile collector (see docs/fleet.md)."),
             CommandExample("sockdiag trace --redirect 53=127.0.0.1:5353 --block-ipv6 -- dotnet restore", "Send a command's DNS to a local proxy and block IPv6, dual-mode sockets included."),
         ]
@@ -64,8 +65,8 @@ public struct TraceOptions: Equatable, Sendable {
     }
 
     public init(_ arguments: ParsedArguments) throws(UsageError) {
-        target = try LiveTarget(arguments, cgroup: TraceCommand.cgroup, both: "give either --cgroup PATH or -- CMD, not both",
-                                neither: "nothing to trace: give --cgroup PATH or -- CMD [ARGS...]")
+        target = try LiveTarget(arguments, cgroup: TraceCommand.cgroup,
+                                nothing: "nothing to trace: give --cgroup PATH, --pid PID, --unit NAME, --container ID or -- CMD [ARGS...]")
         json = arguments.isSet(TraceCommand.json)
         openMetrics = arguments.isSet(TraceCommand.openMetrics)
         output = arguments.value(TraceCommand.output)

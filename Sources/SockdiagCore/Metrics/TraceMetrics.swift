@@ -1,7 +1,7 @@
 /// `trace --openmetrics`: what one trace run saw, as gauges of that run. Labels are the traced
 /// target, hooks, address classes and families: bounded, never a socket or a destination.
 public enum TraceMetrics {
-    /// `target` names what was traced: `("cgroup", PATH)` or `("command", NAME)`.
+    /// `target` names what was traced: `("cgroup", PATH)`, `("command", NAME)`, `("pid", "1,2")`, `("unit", NAME)`, `("container", ID)`.
     public static func render(_ summary: TraceSummary, target: (name: String, value: String), durationNs: UInt64) -> String {
         let scope: [(String, String?)] = [(target.name, target.value)]
         var text = OpenMetricsText()

@@ -2,6 +2,8 @@
 public struct WireCaptureSummary: Sendable {
     public var file: String?
     public var interface: String?
+    /// Live: the network namespace the capture was opened in, as `ip netns` or /proc names it.
+    public var netns: String?
     public var linkType: WireLinkType
     public var packets: UInt64
     /// Packets the kernel dropped before libpcap saw them (live only).
@@ -12,8 +14,9 @@ public struct WireCaptureSummary: Sendable {
     public var endedEarly: String?
 
     public init(file: String?, interface: String?, linkType: WireLinkType, packets: UInt64,
-                dropped: UInt64?, skipped: WireSkipCounts, endedEarly: String? = nil) {
+                dropped: UInt64?, skipped: WireSkipCounts, endedEarly: String? = nil, netns: String? = nil) {
         self.endedEarly = endedEarly
+        self.netns = netns
         self.file = file
         self.interface = interface
         self.linkType = linkType
@@ -53,8 +56,8 @@ public struct WireReport: Sendable {
     public var events: WireEventsSummary
     /// How `-- CMD` ended (live runs with a command); nil otherwise.
     public var command: TraceCommandResult?
-    /// Set when the cgroup given with `--cgroup` was removed under a live run: the run ended
-    /// there, and fails after its report.
+    /// Set when the watched cgroup was removed under a live run (`cgroup PATH`, `cgroup PATH of unit
+    /// NAME`): the run ended there, and fails after its report.
     public var cgroupRemoved: String?
 
     public init(join: WireJoinResult, capture: WireCaptureSummary, events: WireEventsSummary,
@@ -103,6 +106,7 @@ public struct WireReport: Sendable {
         w.beginObject()
         w.key("file"); w.text(capture.file)
         w.key("interface"); w.text(capture.interface)
+        w.key("netns"); w.text(capture.netns)
         w.key("link_type"); w.text(capture.linkType.rawValue)
         w.key("packets"); w.number(capture.packets)
         w.key("dropped"); w.number(capture.dropped)

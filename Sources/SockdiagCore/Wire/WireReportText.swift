@@ -142,7 +142,7 @@ extension WireReport {
         let flows = join.flows.count
         var text = "\(flows) flow\(flows == 1 ? "" : "s"): "
             + WireVerdict.allCases.map { "\(counts[$0.index]) \($0.rawValue)" }.joined(separator: ", ") + "\n"
-        let source = capture.file ?? "interface \(capture.interface ?? "any")"
+        let source = capture.file ?? "interface \(capture.interface ?? "any")" + (capture.netns.map { " in network namespace \($0)" } ?? "")
         text += "capture: \(source) (\(capture.linkType.rawValue)): \(capture.packets) packets"
         if let dropped = capture.dropped { text += ", \(dropped) dropped" }
         text += ", \(capture.skipped.total) skipped"

@@ -51,7 +51,7 @@ public struct WorkloadContainer: Hashable, Sendable {
             self.init(runtime: .docker, id: component, cgroup: cgroup)
         } else if parent == "libpod_parent", component.hasPrefix("libpod-"), Self.isFullID(component.dropFirst("libpod-".count)) {
             self.init(runtime: .podman, id: String(component.dropFirst("libpod-".count)), cgroup: cgroup)
-        } else if ancestors.first == "kubepods", let pod, parent?.hasPrefix("pod") == true {
+        } else if ancestors.contains("kubepods"), let pod, parent?.hasPrefix("pod") == true {
             if Self.isFullID(Substring(component)) {
                 self.init(runtime: .containerd, id: component, podUID: pod, cgroup: cgroup)
             } else if component.hasPrefix("crio-"), Self.isFullID(component.dropFirst("crio-".count)) {
@@ -74,10 +74,11 @@ public struct WorkloadContainer: Hashable, Sendable {
     ]
 
     /// `kubepods-burstable-pod1a2b_3c4d.slice` (systemd: dashes of the UID written as `_`) or
-    /// `pod1a2b-3c4d` (cgroupfs), the innermost such component.
+    /// `pod1a2b-3c4d` (cgroupfs), the innermost such component below a kubepods one (the kubelet's
+    /// root, at the top of a node or nested under a kind node's own cgroup).
     static func podUID(in ancestors: ArraySlice<String>) -> String? {
-        guard ancestors.first?.hasPrefix("kubepods") == true else { return nil }
-        for component in ancestors.reversed() {
+        guard let kubepods = ancestors.firstIndex(where: { $0.hasPrefix("kubepods") }) else { return nil }
+        for component in ancestors[kubepods...].reversed() {
             if component.hasSuffix(".slice"),
                let last = component.dropLast(".slice".count).split(separator: "-").last, last.hasPrefix("pod"), last.count > 3 {
                 return String(last.dropFirst(3).map { $0 == "_" ? "-" : $0 })
