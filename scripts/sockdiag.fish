@@ -113,7 +113,7 @@ complete -c sockdiag -n '__sockdiag_in trace' -s o -l output -r -F -d 'With --op
 complete -c sockdiag -n '__sockdiag_in trace' -s h -l help -d 'Show this help and exit'
 
 complete -c sockdiag -n '__sockdiag_in compare-wire' -s i -l interface -x -a '(__sockdiag_interfaces)' -d 'Capture on this interface (default: any)'
-complete -c sockdiag -n '__sockdiag_in compare-wire' -l netns -x -a '(__sockdiag_netns)' -d 'Capture in this network namespace (\'host\' is PID 1\'s; a name from \'ip netns\', or a path such as /proc/PID/ns/net)'
+complete -c sockdiag -n '__sockdiag_in compare-wire' -l netns -x -a '(__sockdiag_netns)' -d 'Capture in this network namespace: \'host\' (the one sockdiag runs in), a name from \'ip netns\', or a path such as /proc/PID/ns/net'
 complete -c sockdiag -n '__sockdiag_in compare-wire' -s c -l cgroup -x -a '(__sockdiag_cgroups)' -d 'Trace the processes of this cgroup v2 directory'
 complete -c sockdiag -n '__sockdiag_in compare-wire' -s p -l pid -x -d 'Watch this process and the children it forks from now on, filtered in the kernel where it lives; it is never moved'
 complete -c sockdiag -n '__sockdiag_in compare-wire' -s u -l unit -x -d 'Watch a systemd unit, found from the cgroup layout (system and user units; \'.service\' may be left out)'

@@ -7,7 +7,7 @@ import SockdiagCore
 /// target's own when it differs from sockdiag's (a container's eth0 is the wire the container
 /// sees). The capture socket is opened inside it and keeps it after sockdiag's thread returns.
 public struct CaptureNamespace: Sendable {
-    /// A path that opens it: /run/netns/NAME, /proc/PID/ns/net, /proc/1/ns/net for `host`.
+    /// A path that opens it: /run/netns/NAME, /proc/PID/ns/net, /proc/self/ns/net for `host`.
     public let path: String
     /// `NAME (net:[INODE])` for an `ip netns` name, else `net:[INODE]`.
     public let label: String
@@ -16,7 +16,7 @@ public struct CaptureNamespace: Sendable {
     /// when it is not sockdiag's own; nil keeps the capture in sockdiag's namespace.
     public static func choose(netns: String?, targetProcesses: [Int32]) throws(SockdiagError) -> CaptureNamespace? {
         if let netns {
-            let path = netns == "host" ? "/proc/1/ns/net" : BindCheckNamespace.path(for: netns)
+            let path = netns == "host" ? "/proc/self/ns/net" : BindCheckNamespace.path(for: netns)
             guard let inode = inode(path) else {
                 throw .invalidInput(netns.contains("/") ? "no network namespace at '\(path)'"
                                     : "no network namespace named '\(netns)' (no \(path); 'ip netns list' shows the names)")

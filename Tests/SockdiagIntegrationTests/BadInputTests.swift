@@ -85,7 +85,7 @@ final class BadInputTests: XCTestCase {
         var refusals = [
             Refusal(["trace"], "nothing to trace"),
             Refusal(["trace", "--"], "'--' must be followed by a command"),
-            Refusal(["trace", "--cgroup", "x", "--", "true"], "not both"),
+            Refusal(["trace", "--cgroup", "x", "--", "true"], "give one target, not --cgroup and -- CMD"),
             Refusal(["trace", "--cgroup", "x", "--cgroup", "y"], "--cgroup was given twice"),
             Refusal(["trace", "--cgroup", ""], "--cgroup needs a path"),
             Refusal(["trace", "--duraton", "1", "--cgroup", "x"], "did you mean '--duration'?"),
@@ -113,7 +113,7 @@ final class BadInputTests: XCTestCase {
             Refusal(["compare-wire", "-r", "a.pcap", "-e", "a.jsonl", "--cgroup", "x"], "--cgroup is for live mode"),
             Refusal(["compare-wire", "-r", "a.pcap", "-e", "a.jsonl", "--", "true"], "'-- CMD' is for live mode"),
             Refusal(["compare-wire", "-r", "a.pcap", "-e", "a.jsonl", "extra"], "takes no arguments"),
-            Refusal(["compare-wire", "--cgroup", "x", "--", "true"], "not both"),
+            Refusal(["compare-wire", "--cgroup", "x", "--", "true"], "give one target, not --cgroup and -- CMD"),
             Refusal(["compare-wire", "-i", "lo", "-i", "eth0", "--", "true"], "--interface was given twice"),
             Refusal(["compare-wire", "--write-pcap", "x"], "did you mean '--write-pcapng'?"),
             Refusal(["compare-wire", "--pcap="], "--pcap needs a value"),

@@ -13,8 +13,8 @@ final class TraceErrorTests: XCTestCase {
     }
 
     func testUsageErrors() throws {
-        assertRefused(try Sockdiag.run(["trace"]), mentioning: "--cgroup PATH or -- CMD")
-        assertRefused(try Sockdiag.run(["trace", "--cgroup", "x", "--", "true"]), mentioning: "not both")
+        assertRefused(try Sockdiag.run(["trace"]), mentioning: "give --cgroup PATH, --pid PID, --unit NAME, --container ID or -- CMD")
+        assertRefused(try Sockdiag.run(["trace", "--cgroup", "x", "--", "true"]), mentioning: "give one target, not --cgroup and -- CMD")
         assertRefused(try Sockdiag.run(["trace", "--cgroup", "x", "--duration", "soon"]), mentioning: "--duration")
         assertRefused(try Sockdiag.run(["trace", "--cgroup", "x", "--count", "0"]), mentioning: "--count")
     }

@@ -2,7 +2,7 @@ public enum CompareWireCommand {
     public static let interface = OptionSpec("interface", short: "i", .value(placeholder: "IF", .interface), help: "Capture on this interface (default: any).")
     public static let cgroup = OptionSpec("cgroup", short: "c", .value(placeholder: "PATH", .cgroup), help: "Trace the processes of this cgroup v2 directory.")
     public static let netns = OptionSpec("netns", .value(placeholder: "host|NAME|PATH", .netns),
-                                         help: "Capture in this network namespace ('host' is PID 1's; a name from 'ip netns', or a path such as /proc/PID/ns/net). Default: the target's own namespace.")
+                                         help: "Capture in this network namespace: 'host' (the one sockdiag runs in), a name from 'ip netns', or a path such as /proc/PID/ns/net. Default: the target's own namespace.")
     public static let json = OptionSpec("json", short: "j", help: "Print one JSON document instead of text.")
     public static let duration = OptionSpec("duration", short: "d", .value(placeholder: "SECONDS"), help: "Stop after this many seconds.")
     public static let writePcapng = OptionSpec("write-pcapng", short: "w", .value(placeholder: "FILE", .file),
