@@ -7,6 +7,7 @@ _Static_assert(sizeof(struct sockdiag_sock_addr_event) == 88, "sock_addr event l
 _Static_assert(sizeof(struct sockdiag_egress_event) == 88, "egress event layout changed");
 _Static_assert(sizeof(struct sockdiag_trace_stats) == 24, "trace stats layout changed");
 _Static_assert(sizeof(struct sockdiag_outcome_event) == 104, "outcome event layout changed");
+_Static_assert(sizeof(struct sockdiag_socket_record) == 88, "socket snapshot record layout changed");
 _Static_assert(sizeof(struct sockdiag_redirect_rule) == 28, "redirect rule layout changed");
 _Static_assert(sizeof(struct sockdiag_policy_config) == 8, "policy config layout changed");
 _Static_assert(sizeof(struct sockdiag_redirect_event) == 104, "redirect event layout changed");

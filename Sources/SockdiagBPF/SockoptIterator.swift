@@ -13,18 +13,12 @@ public enum SockoptIterator {
     /// caller falls back to /proc for owners and goes without the flags.
     /// `port`: only sockets bound to this local port (nil: every socket).
     public static func inventory(port: UInt16? = nil) -> SocketInventory? {
-        guard let object = Base64.decode(EmbeddedBPFObjects.sockoptsBase64) else { return nil }
-        let previous = libbpf_set_print(nil) // a failure here means "fall back", not noise on stderr
-        defer { libbpf_set_print(previous) }
-        return object.withUnsafeBytes { raw -> SocketInventory? in
-            var options = bpf_object_open_opts()
-            options.sz = MemoryLayout<bpf_object_open_opts>.size
-            guard let obj = bpf_object__open_mem(raw.baseAddress, raw.count, &options) else { return nil }
-            defer { bpf_object__close(obj) }
-            if let port, port != 0, !setTargetPort(obj, port) { return nil }
-            guard bpf_object__load(obj) == 0, let records = run(obj, SockoptsBPF.Program.socketOwners) else { return nil }
-            return SocketInventory(records: records, seesEveryProcess: inInitialPidNamespace)
+        BPFIterator.output(objectBase64: EmbeddedBPFObjects.sockoptsBase64, program: SockoptsBPF.Program.socketOwners) { data in
+            // target_port, the object's only setting (0: every port).
+            guard let port, port != 0 else { return data }
+            return SockoptsBPF.ReadOnly.targetPort.writing(port, into: data)
         }
+        .map { SocketInventory(records: $0, seesEveryProcess: inInitialPidNamespace) }
     }
 
     /// The ids of the sk_lookup BPF programs attached to the current network namespace; they pick
@@ -47,51 +41,6 @@ public enum SockoptIterator {
     private static var inInitialPidNamespace: Bool {
         var info = stat()
         return stat("/proc/self/ns/pid", &info) == 0 && info.st_ino == 0xEFFF_FFFC
-    }
-
-    /// Writes `target_port` into the object's read-only data before it is loaded, where the build
-    /// found the variable in the object.
-    private static func setTargetPort(_ obj: OpaquePointer, _ port: UInt16) -> Bool {
-        var map = bpf_object__next_map(obj, nil)
-        while let current = map {
-            if let name = bpf_map__name(current), String(cString: name).hasSuffix(".rodata") {
-                var size = 0
-                guard let initial = bpf_map__initial_value(current, &size),
-                      let data = SockoptsBPF.ReadOnly.targetPort.writing(port, into: [UInt8](UnsafeRawBufferPointer(start: initial, count: size)))
-                else { return false }
-                return data.withUnsafeBytes { bpf_map__set_initial_value(current, $0.baseAddress, $0.count) } == 0
-            }
-            map = bpf_object__next_map(obj, current)
-        }
-        return false
-    }
-
-    private static func run(_ obj: OpaquePointer, _ name: SockoptsBPF.Program) -> [UInt8]? {
-        guard let program = bpf_object__find_program_by_name(obj, name.rawValue),
-              let link = bpf_program__attach_iter(program, nil) else { return nil }
-        defer { bpf_link__destroy(link) }
-        let fd = bpf_iter_create(bpf_link__fd(link))
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: 1 << 19)
-        var used = 0
-        while true {
-            if bytes.count - used < 1 << 16 { bytes += [UInt8](repeating: 0, count: bytes.count) }
-            let read = bytes.withUnsafeMutableBytes { buffer in
-                Result { () throws(Errno) in try Syscall.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[used...])) }
-            }
-            let n: Int
-            switch read {
-            case let .success(count): n = count
-            // The iterator may ask to be read again while the kernel walks on.
-            case let .failure(error) where error.rawValue == EAGAIN: continue
-            case .failure: return nil
-            }
-            if n == 0 { break }
-            used += n
-        }
-        bytes.removeLast(bytes.count - used)
-        return bytes
     }
 }
 

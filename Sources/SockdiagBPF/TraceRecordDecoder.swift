@@ -109,7 +109,7 @@ struct TraceRecordDecoder {
     }
 
     /// 16 bytes in network order: an IPv4 address in the first four, or an IPv6 address.
-    private static func address(_ bytes: UnsafeRawPointer, v4: Bool) -> IPAddress {
+    static func address(_ bytes: UnsafeRawPointer, v4: Bool) -> IPAddress {
         if v4 { return .v4(IPv4Address(UInt32(bigEndian: bytes.loadUnaligned(as: UInt32.self)))) }
         return .v6(IPv6Address(high: UInt64(bigEndian: bytes.loadUnaligned(as: UInt64.self)),
                                low: UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self))))

@@ -41,9 +41,13 @@ extension CompareWire {
         let tracer = try Tracer(processes: live.workload?.processes)
         defer { tracer.detach() }
         try tracer.attach(to: live.cgroup)
+        var session = LiveWireSession(decoder: WirePacketDecoder(linkType: capture.linkType))
+        // Flows that began before the run: their sockets' holders, taken once the hooks are on.
+        if target.command == nil {
+            for socket in live.existingSockets(terminal) { session.kernel.add(WireKernelEvent(socket)) }
+        }
         try live.startCommand(stdoutToStderr: options.json)
 
-        var session = LiveWireSession(decoder: WirePacketDecoder(linkType: capture.linkType))
         let end = try live.loop(for: options.duration) { exited in
             try session.drain(tracer, capture)
             if !exited { capture.waitForPackets(milliseconds: 20) }

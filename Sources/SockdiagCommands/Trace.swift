@@ -26,13 +26,17 @@ public enum Trace {
         try tracer.attach(to: live.cgroup)
 
         var run = TraceRun(options: options, terminal: terminal)
+        // Taken once the hooks are attached, so a socket is either in it or its calls reach the
+        // hooks; a command's cgroup is new and holds none.
+        let existing = options.target.command == nil ? live.existingSockets(terminal) : []
         // The command starts before the header so a command that cannot start leaves stdout empty;
         // its events wait in the ring buffer until the loop reads them.
         try live.startCommand(stdoutToStderr: options.json || (options.openMetrics && options.output == nil))
-        if !options.json && !options.openMetrics {
-            if let header = live.workloadHeader { terminal.out(PrintableText.of(header) + "\n") }
-            terminal.out(run.renderer.header)
+        if !options.json && !options.openMetrics, let header = live.workloadHeader {
+            terminal.out(PrintableText.of(header) + "\n")
         }
+        run.show(existing: existing)
+        if !options.json && !options.openMetrics { terminal.out(run.renderer.header) }
         let end = try run.loop(live, tracer, enforcer)
         if let error = run.writeError {
             throw SockdiagError.system(call: "write", errno: error, context: "standard output")
@@ -113,6 +117,19 @@ struct TraceRun {
         }
         if case .outcome = event { showRaces(endOfTrace: false) }
         if output.count >= 1 << 16 { flush() }
+    }
+
+    /// The sockets held before the run: one `socket` event each, before any other event; in text,
+    /// a block of their own above the events' header.
+    mutating func show(existing sockets: [TraceExistingSocket]) {
+        for socket in sockets { session.record(existing: socket) }
+        if options.openMetrics || sockets.isEmpty { return }
+        if options.json {
+            for socket in sockets { output.append(socket.json.compact + "\n") }
+            flush()
+        } else {
+            terminal.out(renderer.render(existing: sockets))
+        }
     }
 
     /// Races settled by the last outcome (or, at the end, still open): a refused family's fallback

@@ -49,6 +49,14 @@ public final class CgroupDirectory {
         return text.split(separator: "\n").compactMap { Int32($0) }
     }
 
+    /// The cgroup's id: what BPF programs read as its kernfs node id (bpf_get_current_cgroup_id),
+    /// the directory's inode number.
+    public var id: UInt64? {
+        var info = stat()
+        guard withDescriptor({ fstat($0, &info) }) == 0 else { return nil }
+        return UInt64(info.st_ino)
+    }
+
     public func close() {
         descriptor.take()?.close()
     }

@@ -59,6 +59,22 @@ public final class CgroupHierarchy {
         return a.st_dev == b.st_dev && a.st_ino == b.st_ino
     }
 
+    /// How deep the directory lies below the hierarchy's root (the root: 0), found by walking
+    /// `..` up to the mount point; nil when it is not under this mount.
+    public func level(of directory: CgroupDirectory) -> Int? {
+        var root = stat()
+        guard stat(mountPoint, &root) == 0 else { return nil }
+        var up = ""
+        for level in 0..<256 {
+            var here = stat()
+            guard directory.withDescriptor({ fstatat($0, up.isEmpty ? "." : up, &here, 0) }) == 0 else { return nil }
+            if here.st_dev == root.st_dev && here.st_ino == root.st_ino { return level }
+            if here.st_dev != root.st_dev { return nil }
+            up += up.isEmpty ? ".." : "/.."
+        }
+        return nil
+    }
+
     /// Unmounts and removes a private mount; nothing for a system mount. Safe to call twice.
     public func release() {
         guard let privateMount, !released else { return }

@@ -117,4 +117,26 @@ struct sockdiag_trace_stats {
     __u64 egress_unattributed;  /* packets of a listening socket (SYN-ACKs of half-open connections) */
 };
 
+/* One socket held by a task of the traced cgroup, written by bpf/socket_snapshot.bpf.c's iterator
+ * at the start of a live run: the sockets that existed before any hook could see them. */
+#define SOCKDIAG_SNAPSHOT_V6ONLY 1
+
+struct sockdiag_socket_record {
+    __u64 cookie;        /* the same number the hooks report for this socket */
+    __u64 cgroup_id;     /* the holding task's cgroup v2 id */
+    __u32 tgid;
+    __u32 fd;
+    __u16 family;        /* AF_INET / AF_INET6 */
+    __u16 protocol;      /* IPPROTO_TCP / IPPROTO_UDP / other */
+    __u16 socket_type;   /* SOCK_STREAM / SOCK_DGRAM / ... */
+    __u8 state;          /* TCP state numbering (include/net/tcp_states.h) */
+    __u8 flags;          /* SOCKDIAG_SNAPSHOT_V6ONLY */
+    __u16 local_port;    /* host order */
+    __u16 remote_port;   /* host order */
+    __u32 reserved;
+    __u8 local_addr[16]; /* as the socket holds them: IPv4 in the first 4 bytes for AF_INET */
+    __u8 remote_addr[16];
+    char comm[SOCKDIAG_COMM_LEN];
+};
+
 #endif

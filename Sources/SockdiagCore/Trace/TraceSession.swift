@@ -3,6 +3,8 @@
 public struct TraceSession: Sendable {
     public private(set) var summary = TraceSummary()
     private var owners: [UInt64: Owner] = [:]
+    /// TCP listeners' processes, which own what the listeners accept.
+    private var listeners = TCPListenerHolders<Listener>()
     private var taught: Set<TaughtLesson> = []
     private var races = TraceRaceTracker()
     /// Races settled by the events processed so far, for the caller to look at and show
@@ -17,6 +19,11 @@ public struct TraceSession: Sendable {
         let socketFamily: AddressFamily
         /// The address a connect gave the socket (UDP outcomes carry none of their own).
         var peer: SocketAddress?
+    }
+
+    private struct Listener: Sendable {
+        let pid: Int32
+        let comm: String
     }
 
     private struct TaughtLesson: Hashable, Sendable {
@@ -35,6 +42,9 @@ public struct TraceSession: Sendable {
         switch event {
         case let .socketCall(call):
             recordOwner(cookie: call.cookie, pid: call.pid, comm: call.comm, socketFamily: call.socketFamily)
+            if call.hook.call == .bind, call.transport == .tcp {
+                listeners.add(address: WireAddress(call.address), port: call.port.value, holder: Listener(pid: call.pid, comm: call.comm))
+            }
             if call.hook.call == .connect {
                 owners[call.cookie]?.peer = SocketAddress(call.address, call.port)
                 _ = races.connect(call)
@@ -56,6 +66,11 @@ public struct TraceSession: Sendable {
             if let owner = owners[egress.cookie] {
                 egress.pid = owner.pid
                 egress.comm = owner.comm
+            } else if egress.transport == .tcp,
+                      let server = listeners.holder(localAddress: WireAddress(egress.local.address), localPort: egress.local.port.value) {
+                // An accepted socket: no call of its own, its listener's process holds it.
+                egress.pid = server.pid
+                egress.comm = server.comm
             }
             if egress.isFinal {
                 owners[egress.cookie] = nil
@@ -88,6 +103,16 @@ public struct TraceSession: Sendable {
         let lessons = race.lessons
         for lesson in lessons { summary.record(lesson) }
         return lessons
+    }
+
+    /// A socket held before the run: its later egress and outcome records name its process.
+    public mutating func record(existing socket: TraceExistingSocket) {
+        recordOwner(cookie: socket.cookie, pid: socket.pid, comm: socket.comm, socketFamily: socket.socketFamily)
+        owners[socket.cookie]?.peer = socket.remote
+        if socket.state == .listen, socket.transport == .tcp {
+            listeners.add(address: WireAddress(socket.local.address), port: socket.local.port.value,
+                          holder: Listener(pid: socket.pid, comm: socket.comm))
+        }
     }
 
     mutating func recordOwner(cookie: UInt64, pid: Int32, comm: String, socketFamily: AddressFamily) {

@@ -163,6 +163,7 @@ public enum WireEventLineParser {
             else if t.equals("bind") { event.kind = .bind }
             else if t.equals("outcome") { event.kind = .outcome }
             else if t.equals("summary") { event.kind = .summary }
+            else if t.equals("socket") { event.kind = .socket }
             else { event.kind = .other }
             seen |= Needed.event
         case (4, UInt8(ascii: "h")) where k.equals("hook"):
@@ -221,6 +222,8 @@ public enum WireEventLineParser {
             if case .null = value { return nil }
             guard let t = text(), let errno = Errno(name: String(decoding: t, as: UTF8.self)) else { return .badValue(key: "error") }
             event.error = errno
+        case (5, UInt8(ascii: "s")) where k.equals("state"):
+            if let t = text() { event.listening = t.equals("LISTEN") }
         case (4, UInt8(ascii: "l")) where k.equals("lost"):
             let (n, p) = unsigned("lost", max: .max); event.lost = n; return p
         default:

@@ -43,8 +43,15 @@ public struct WireJoinedFlows: RandomAccessCollection, Sendable {
     public func verdict(at position: Int) -> WireVerdict { rows[position].verdict }
 
     private func kernelView(_ row: WireJoinRow) -> WireKernelView? {
-        var view = kernelViewWithoutOutcome(row)
-        if let cookie = view?.cookie, !kernel.outcomes.isEmpty { view?.outcome = kernel.outcomes[cookie] }
+        guard var view = kernelViewWithoutOutcome(row) else { return nil }
+        if !kernel.outcomes.isEmpty { view.outcome = kernel.outcomes[view.cookie] }
+        // A socket open before the run or accepted during it: no call of its own was traced.
+        if view.pid == nil, !kernel.holders.isEmpty,
+           let holder = kernel.holders.holder(cookie: view.cookie, transport: view.transport,
+                                              localAddress: view.localAddress, localPort: view.localPort) {
+            view.pid = holder.pid
+            view.comm = holder.comm
+        }
         return view
     }
 

@@ -37,6 +37,8 @@ public struct WireComm: Hashable, Sendable, CustomStringConvertible {
 
 public enum WireKernelEventKind: String, Hashable, Sendable {
     case connect, sendmsg, bind, egress, outcome, summary
+    /// A socket open before the run (trace's snapshot of the target's sockets).
+    case socket
     /// A kind this reader does not use (a newer tracer's addition): ignored, not an error.
     case other
 }
@@ -87,6 +89,8 @@ public struct WireKernelEvent: Sendable, Equatable {
     /// Outcome: how the socket's connect (or later its connection) ended, after how long, and the
     /// errno the program was given.
     public var outcome: TraceOutcomeKind?
+    /// Socket: it is a listener (`"state":"LISTEN"`); what it accepts is its holder's.
+    public var listening = false
     public var elapsedNanoseconds: UInt64?
     public var error: Errno?
 
@@ -112,6 +116,10 @@ public struct WireKernelEvent: Sendable, Equatable {
         case .outcome:
             if cookie == nil { return "cookie" }
             if outcome == nil { return "outcome" }
+            return nil
+        case .socket:
+            if cookie == nil { return "cookie" }
+            if pid == nil { return "pid" }
             return nil
         case .bind, .summary, .other:
             return nil

@@ -73,6 +73,8 @@ public struct WireKernelTable: Sendable {
     private var egressCookies = WireCookieBits()
     /// Outcomes by socket cookie; most logs have one or two per connect.
     public private(set) var outcomes: [UInt64: WireOutcome] = [:]
+    /// Who holds the sockets whose connect was not traced: open before the run, or accepted.
+    public private(set) var holders = WireSocketHolders()
     public private(set) var ignoredEvents = 0
     public private(set) var lost: UInt64 = 0
 
@@ -110,6 +112,10 @@ public struct WireKernelTable: Sendable {
             outcomes[cookie, default: WireOutcome()].record(kind, elapsed: event.elapsedNanoseconds, error: event.error)
         case .summary:
             lost += event.lost ?? 0
+        case .socket:
+            holders.add(socket: event)
+        case .bind where event.transport == .tcp && event.pid != nil:
+            holders.add(bind: event)
         case .bind, .other:
             ignoredEvents += 1
         }
@@ -139,6 +145,7 @@ public struct WireKernelTable: Sendable {
     /// The counts of a table read from a later part of the same log.
     mutating func addCounts(of later: WireKernelTable) {
         for (cookie, outcome) in later.outcomes { outcomes[cookie, default: WireOutcome()].merge(outcome) }
+        holders.merge(later.holders)
         lost += later.lost
         ignoredEvents += later.ignoredEvents
     }

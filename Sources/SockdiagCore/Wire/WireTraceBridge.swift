@@ -43,3 +43,22 @@ extension WireKernelEvent {
         }
     }
 }
+
+extension WireKernelEvent {
+    /// A socket open before the run, as trace's `socket` event gives it to the join.
+    public init(_ socket: TraceExistingSocket) {
+        self.init()
+        kind = .socket
+        timeNanoseconds = socket.timeNs
+        pid = UInt32(bitPattern: socket.pid)
+        comm = WireComm(socket.comm)
+        cookie = socket.cookie
+        socketFamily = socket.socketFamily
+        transport = socket.transport == .tcp ? .tcp : .udp
+        listening = socket.state == .listen
+        localAddress = WireAddress(socket.local.address)
+        localPort = socket.local.port.value
+        remoteAddress = socket.remote.map { WireAddress($0.address) }
+        remotePort = socket.remote?.port.value
+    }
+}

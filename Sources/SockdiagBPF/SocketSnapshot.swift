@@ -1,0 +1,57 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSockdiagShim
+import SockdiagCore
+import SockdiagSystem
+
+/// Runs bpf/socket_snapshot.bpf.c: the TCP and UDP sockets the processes of a cgroup (and of its
+/// descendants) hold now, with the cookies the trace's hooks will report for them.
+public enum SocketSnapshot {
+    /// nil when BPF iterators cannot be used here or the cgroup cannot be placed in its
+    /// hierarchy. A socket several processes hold (after fork) is listed once, with the first.
+    public static func take(of cgroup: CgroupDirectory, in hierarchy: CgroupHierarchy) -> [TraceExistingSocket]? {
+        guard let id = cgroup.id, let level = hierarchy.level(of: cgroup) else { return nil }
+        var realtime = timespec()
+        clock_gettime(CLOCK_REALTIME, &realtime)
+        let timeNs = UInt64(realtime.tv_sec) * 1_000_000_000 + UInt64(realtime.tv_nsec)
+        guard let bytes = BPFIterator.output(objectBase64: EmbeddedBPFObjects.socketSnapshotBase64,
+                                             program: SocketSnapshotBPF.Program.existingSockets, settings: { data in
+            SocketSnapshotBPF.ReadOnly.targetCgroupId.writing(id, into: data)
+                .flatMap { SocketSnapshotBPF.ReadOnly.targetLevel.writing(UInt32(level), into: $0) }
+        }) else { return nil }
+        return decode(bytes, timeNs: timeNs)
+    }
+
+    private typealias Record = sockdiag_socket_record
+
+    static func decode(_ bytes: [UInt8], timeNs: UInt64) -> [TraceExistingSocket] {
+        let size = MemoryLayout<Record>.size
+        var seen = Set<UInt64>()
+        var sockets: [TraceExistingSocket] = []
+        bytes.withUnsafeBytes { raw in
+            var at = 0
+            while at + size <= raw.count {
+                defer { at += size }
+                let record = raw.loadUnaligned(fromByteOffset: at, as: Record.self)
+                guard let family = AddressFamily(rawSocketFamily: Int(record.family)),
+                      let transport = TransportProtocol(ipProtocolNumber: Int(record.protocol)),
+                      let state = BindCheckSocketState(rawValue: record.state),
+                      seen.insert(record.cookie).inserted else { continue }
+                let local = SocketAddress(address(record.local_addr, family), Port(record.local_port))
+                let remoteAddress = address(record.remote_addr, family)
+                let connected = record.remote_port != 0 || !remoteAddress.isUnspecified
+                sockets.append(TraceExistingSocket(
+                    timeNs: timeNs, pid: Int32(bitPattern: record.tgid), comm: TraceRecordDecoder.cString(record.comm),
+                    cgroupID: record.cgroup_id, cookie: record.cookie, socketFamily: family, transport: transport,
+                    state: state, v6only: record.flags & UInt8(SOCKDIAG_SNAPSHOT_V6ONLY) != 0, local: local,
+                    remote: connected ? SocketAddress(remoteAddress, Port(record.remote_port)) : nil))
+            }
+        }
+        return sockets
+    }
+
+    private static func address<T>(_ field: T, _ family: AddressFamily) -> IPAddress {
+        withUnsafeBytes(of: field) { TraceRecordDecoder.address($0.baseAddress!, v4: family == .inet) }
+    }
+}

@@ -1,0 +1,50 @@
+import XCTest
+@testable import SockdiagCore
+
+/// Trace's sockets open before the run: their event, their heading, and the names they give to
+/// later egress records (their own, and those of the sockets a listener accepts).
+final class TraceExistingSocketTests: XCTestCase {
+    func socket(_ cookie: UInt64, _ state: BindCheckSocketState, local: String, _ localPort: UInt16,
+                remote: String? = nil, _ remotePort: UInt16 = 0, pid: Int32 = 7, comm: String = "dotnet") -> TraceExistingSocket {
+        TraceExistingSocket(timeNs: 1_000, pid: pid, comm: comm, cgroupID: 9, cookie: cookie, socketFamily: .inet6,
+                            transport: .tcp, state: state, v6only: false, local: SocketAddress(IPAddress(local)!, Port(localPort)),
+                            remote: remote.map { SocketAddress(IPAddress($0)!, Port(remotePort)) })
+    }
+
+    func egress(_ cookie: UInt64, local: String, _ localPort: UInt16) -> TraceEvent {
+        .egress(TraceEgress(cookie: cookie, timeNs: 2_000, pid: nil, comm: nil, socketFamily: .inet6, wireProtocol: .ipv4,
+                            transport: .tcp, local: SocketAddress(IPAddress(local)!, Port(localPort)),
+                            remote: SocketAddress(IPAddress("10.0.0.2")!, Port(50_000)), packets: 1, bytes: 60, isFinal: false))
+    }
+
+    func testMappedConnectionEventCarriesItsClassAndEmbeddedAddress() {
+        let mapped = socket(5, .established, local: "::ffff:10.0.0.1", 40_000, remote: "::ffff:10.0.0.2", 443)
+        XCTAssertTrue(mapped.isMapped)
+        XCTAssertEqual(mapped.json.compact, #"{"schema":"sockdiag.trace-event/1","event":"socket","time_ns":1000,"pid":7,"comm":"dotnet","cgroup_id":9,"cookie":5,"socket_family":"inet6","protocol":"tcp","state":"ESTAB","v6only":false,"local_address":"::ffff:10.0.0.1","local_port":40000,"remote_address":"::ffff:10.0.0.2","remote_port":443,"class":"ipv4-mapped","ipv4":"10.0.0.2"}"#)
+        let listener = socket(6, .listen, local: "::", 8080)
+        XCTAssertTrue(listener.json.compact.contains(#""state":"LISTEN","v6only":false,"local_address":"::","local_port":8080,"remote_address":null,"remote_port":null,"class":null}"#))
+    }
+
+    func testTextShowsThemUnderTheirOwnHeading() {
+        let renderer = TraceRenderer(utcOffsetSeconds: 0)
+        XCTAssertEqual(renderer.render(existing: []), "")
+        let text = renderer.render(existing: [socket(5, .established, local: "::ffff:10.0.0.1", 40_000, remote: "::ffff:10.0.0.2", 443)])
+        let lines = text.split(separator: "\n")
+        XCTAssertEqual(lines.first, "Sockets open before the trace (1)")
+        XCTAssertTrue(lines[2].contains("ESTAB") && lines[2].contains("[::ffff:10.0.0.1]:40000 -> [::ffff:10.0.0.2]:443")
+                      && lines[2].hasSuffix("ipv4-mapped (10.0.0.2)"), String(lines[2]))
+    }
+
+    func testLaterEgressOfAnOpenSocketAndOfAnAcceptedOneNameTheirProcess() {
+        var session = TraceSession()
+        session.record(existing: socket(5, .established, local: "::ffff:10.0.0.1", 40_000, remote: "::ffff:10.0.0.2", 443))
+        session.record(existing: socket(6, .listen, local: "::", 8080, pid: 8, comm: "server"))
+        guard case let .egress(own) = session.process(egress(5, local: "10.0.0.1", 40_000)).event,
+              case let .egress(accepted) = session.process(egress(99, local: "10.0.0.1", 8080)).event,
+              case let .egress(unknown) = session.process(egress(100, local: "10.0.0.1", 8081)).event else { return XCTFail() }
+        XCTAssertEqual(own.pid, 7)
+        XCTAssertEqual(accepted.pid, 8)
+        XCTAssertEqual(accepted.comm, "server")
+        XCTAssertNil(unknown.pid)
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import XCTest
+
+/// Flows that began before the run: a mapped TCP connection opened before it, which keeps
+/// sending, and sockets a listener opened before it accepts during it, all named after their
+/// process by trace and compare-wire on the cgroup.
+final class ExistingSocketsLiveTests: XCTestCase {
+    func testTraceReportsTheSocketsOpenBeforeItFirstAndNamesTheirLaterPackets() throws {
+        try requirePrivileges("a cgroup and the eBPF tracer")
+        let peers = try ExistingSocketsPeers(name: "existing-trace")
+        defer { peers.stop() }
+        let result = try Sockdiag.run(["trace", "--cgroup", peers.cgroup, "--json", "--duration", "1"])
+        XCTAssertEqual(result.status, 1, "a mapped socket is a surprise: \(result.stderr)")
+        let lines = result.jsonLines
+        let firstOther = try XCTUnwrap(lines.firstIndex { $0["event"] as? String != "socket" })
+        let sockets = lines[..<firstOther]
+        XCTAssertFalse(lines[firstOther...].contains { $0["event"] as? String == "socket" }, "socket events come first")
+        let listener = try XCTUnwrap(sockets.first { $0["state"] as? String == "LISTEN" }, "\(sockets)")
+        XCTAssertEqual(listener["pid"] as? Int, Int(peers.insidePid))
+        XCTAssertEqual(listener["comm"] as? String, "python3")
+        XCTAssertEqual(listener["local_port"] as? Int, peers.listenPort)
+        XCTAssertTrue(listener["remote_address"] is NSNull)
+        let mapped = try XCTUnwrap(sockets.first { $0["local_port"] as? Int == peers.mappedPort }, "\(sockets)")
+        XCTAssertEqual(mapped["socket_family"] as? String, "inet6")
+        XCTAssertEqual(mapped["state"] as? String, "ESTAB")
+        XCTAssertEqual(mapped["v6only"] as? Bool, false)
+        XCTAssertEqual(mapped["remote_address"] as? String, "::ffff:127.0.0.1")
+        XCTAssertEqual(mapped["class"] as? String, "ipv4-mapped")
+        XCTAssertEqual(mapped["pid"] as? Int, Int(peers.insidePid))
+        let cookie = try XCTUnwrap(mapped["cookie"] as? Int)
+        // The hooks report the same cookie for the connection's packets, named after its holder.
+        let egress = lines.filter { $0["event"] as? String == "egress" }
+        let mappedEgress = try XCTUnwrap(egress.first { $0["cookie"] as? Int == cookie }, "\(egress)")
+        XCTAssertEqual(mappedEgress["pid"] as? Int, Int(peers.insidePid))
+        XCTAssertEqual(mappedEgress["wire_protocol"] as? String, "ipv4")
+        let accepted = egress.filter { $0["local_port"] as? Int == peers.listenPort && $0["final"] as? Bool == false }
+        XCTAssertFalse(accepted.isEmpty, "sockets accepted during the run send hello: \(egress)")
+        for socket in accepted { XCTAssertEqual(socket["pid"] as? Int, Int(peers.insidePid), "\(socket)") }
+
+        let text = try Sockdiag.run(["trace", "--cgroup", peers.cgroup, "--duration", "0.3"])
+        let heading = try XCTUnwrap(text.stdout.range(of: "Sockets open before the trace ("), text.stdout)
+        let header = try XCTUnwrap(text.stdout.range(of: "TIME                 PID  COMM             HOOK"), text.stdout)
+        XCTAssertLessThan(heading.lowerBound, header.lowerBound)
+        XCTAssertTrue(text.stdout[heading.lowerBound..<header.lowerBound].contains(
+            "[::ffff:127.0.0.1]:\(peers.mappedPort) -> [::ffff:127.0.0.1]:"), text.stdout)
+    }
+
+    func testCompareWireNamesTheMappedConnectionAndTheAcceptedSockets() throws {
+        try requirePrivileges("a cgroup, the eBPF tracer and a live capture")
+        let peers = try ExistingSocketsPeers(name: "existing-wire")
+        defer { peers.stop() }
+        let result = try Sockdiag.run(["compare-wire", "--cgroup", peers.cgroup, "--interface", "lo", "--duration", "1.5", "--json"])
+        XCTAssertEqual(result.status, 1, result.stderr)
+        let flows = try XCTUnwrap((result.json as? [String: Any])?["flows"] as? [[String: Any]], result.stdout)
+        func sourcePort(_ flow: [String: Any]) -> Int? { (flow["wire"] as? [String: Any])?["sport"] as? Int }
+        let mapped = try XCTUnwrap(flows.first { sourcePort($0) == peers.mappedPort }, "\(flows)")
+        XCTAssertEqual(mapped["verdict"] as? String, "ipv4-mapped")
+        XCTAssertEqual(mapped["pid"] as? Int, Int(peers.insidePid))
+        XCTAssertEqual(mapped["comm"] as? String, "python3")
+        // Rows of the sockets accepted during the run (their wire flow starts at the outside client).
+        let served = flows.filter { ($0["kernel"] as? [String: Any])?["local_port"] as? Int == peers.listenPort }
+        XCTAssertFalse(served.isEmpty, "\(flows)")
+        for flow in served {
+            XCTAssertEqual(flow["pid"] as? Int, Int(peers.insidePid), "an accepted socket's row names its server: \(flow)")
+            XCTAssertEqual(flow["verdict"] as? String, "same")
+        }
+        // Only packets no socket of the cgroup was seen to own stay unnamed: connections served
+        // and closed while the programs were being attached.
+        let ours = [peers.listenPort, peers.mappedPort]
+        for flow in flows where flow["pid"] is NSNull && [sourcePort(flow), (flow["wire"] as? [String: Any])?["dport"] as? Int].contains(where: { ours.contains($0 ?? 0) }) {
+            XCTAssertEqual(flow["verdict"] as? String, "wire-only", "\(flow)")
+            XCTAssertEqual((flow["wire"] as? [String: Any])?["dport"] as? Int, peers.listenPort, "\(flow)")
+        }
+    }
+}

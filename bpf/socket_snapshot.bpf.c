@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The sockets a cgroup's processes already hold when a live run starts: connections opened before
+ * any hook could see their connect, listeners, accepted sockets. One pass over every task's file
+ * table (iter/task_file, as bpf/sockopts.bpf.c), keeping the tasks of one cgroup subtree; for each
+ * of their AF_INET/AF_INET6 sockets it writes the cookie the hooks will report, the family,
+ * IPV6_V6ONLY, the state and both ends, and the holding process. */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "sockdiag_events.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Minimal CO-RE views of the kernel structures read here. */
+struct inode {
+    unsigned short i_mode;
+} __attribute__((preserve_access_index));
+
+struct file {
+    struct inode *f_inode;
+} __attribute__((preserve_access_index));
+
+struct kernfs_node {
+    __u64 id;
+} __attribute__((preserve_access_index));
+
+struct cgroup {
+    int level;
+    struct kernfs_node *kn;
+    struct cgroup *ancestors[];
+} __attribute__((preserve_access_index));
+
+struct css_set {
+    struct cgroup *dfl_cgrp;
+} __attribute__((preserve_access_index));
+
+struct task_struct {
+    int tgid;
+    char comm[16];
+    struct css_set *cgroups;
+} __attribute__((preserve_access_index));
+
+struct in6_addr {
+    __u8 s6_addr[16];
+};
+
+struct sock_common {
+    union {
+        struct {
+            __u32 skc_daddr;
+            __u32 skc_rcv_saddr;
+        };
+    };
+    union {
+        struct {
+            __u16 skc_dport;
+            __u16 skc_num;
+        };
+    };
+    unsigned short skc_family;
+    volatile unsigned char skc_state;
+    unsigned char skc_reuse : 4;
+    unsigned char skc_reuseport : 1;
+    unsigned char skc_ipv6only : 1;
+    struct in6_addr skc_v6_daddr;
+    struct in6_addr skc_v6_rcv_saddr;
+} __attribute__((preserve_access_index));
+
+struct sock {
+    struct sock_common __sk_common;
+    __u16 sk_type;
+    __u16 sk_protocol;
+} __attribute__((preserve_access_index));
+
+struct socket {
+    struct sock *sk;
+} __attribute__((preserve_access_index));
+
+struct seq_file;
+
+struct bpf_iter_meta {
+    struct seq_file *seq;
+};
+
+struct bpf_iter__task_file {
+    struct bpf_iter_meta *meta;
+    struct task_struct *task;
+    __u32 fd;
+    struct file *file;
+};
+
+#define S_IFMT 0170000
+#define S_IFSOCK 0140000
+#define AF_INET 2
+#define AF_INET6 10
+
+/* Set by user space before loading: the cgroup whose subtree is kept, by its id and its depth
+ * below the hierarchy's root. Level 0 is the root: every task. */
+const volatile __u64 target_cgroup_id = 0;
+const volatile __u32 target_level = 0;
+
+/* Whether the task's cgroup v2 is the target or below it: its ancestor at the target's level is
+ * the target (cgroup->ancestors[], the path from the root). */
+static __always_inline int in_target(struct task_struct *task, __u64 *cgroup_id)
+{
+    struct cgroup *cgrp = BPF_CORE_READ(task, cgroups, dfl_cgrp);
+    if (!cgrp)
+        return 0;
+    *cgroup_id = BPF_CORE_READ(cgrp, kn, id);
+    if (target_level == 0)
+        return 1;
+    if (BPF_CORE_READ(cgrp, level) < (int)target_level)
+        return 0;
+    struct cgroup *ancestor = 0;
+    __u64 offset = bpf_core_field_offset(struct cgroup, ancestors) + (__u64)target_level * sizeof(ancestor);
+    if (bpf_probe_read_kernel(&ancestor, sizeof(ancestor), (void *)cgrp + offset) < 0 || !ancestor)
+        return 0;
+    return BPF_CORE_READ(ancestor, kn, id) == target_cgroup_id;
+}
+
+SEC("iter/task_file")
+int existing_sockets(struct bpf_iter__task_file *ctx)
+{
+    struct file *file = ctx->file;
+    struct task_struct *task = ctx->task;
+    if (!file || !task)
+        return 0;
+    struct inode *inode = file->f_inode;
+    if (!inode || (inode->i_mode & S_IFMT) != S_IFSOCK)
+        return 0;
+    struct socket *sock = bpf_sock_from_file(file);
+    struct sock *sk = sock ? sock->sk : 0;
+    if (!sk)
+        return 0;
+    struct sock_common *skc = &sk->__sk_common;
+    __u16 family = skc->skc_family;
+    if (family != AF_INET && family != AF_INET6)
+        return 0;
+    struct sockdiag_socket_record r = {};
+    if (!in_target(task, &r.cgroup_id))
+        return 0;
+    r.cookie = bpf_get_socket_cookie(sk);
+    r.tgid = task->tgid;
+    r.fd = ctx->fd;
+    r.family = family;
+    r.protocol = sk->sk_protocol;
+    r.socket_type = sk->sk_type;
+    r.state = skc->skc_state;
+    if (BPF_CORE_READ_BITFIELD(skc, skc_ipv6only))
+        r.flags |= SOCKDIAG_SNAPSHOT_V6ONLY;
+    r.local_port = skc->skc_num;
+    r.remote_port = __builtin_bswap16(skc->skc_dport);
+    if (family == AF_INET) {
+        __builtin_memcpy(r.local_addr, &skc->skc_rcv_saddr, 4);
+        __builtin_memcpy(r.remote_addr, &skc->skc_daddr, 4);
+    } else {
+        bpf_core_read(r.local_addr, sizeof(r.local_addr), &skc->skc_v6_rcv_saddr);
+        bpf_core_read(r.remote_addr, sizeof(r.remote_addr), &skc->skc_v6_daddr);
+    }
+    bpf_probe_read_kernel(r.comm, sizeof(r.comm), task->comm);
+    bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+    return 0;
+}
