@@ -21,6 +21,8 @@ final class TraceExistingSocketTests: XCTestCase {
         let mapped = socket(5, .established, local: "::ffff:10.0.0.1", 40_000, remote: "::ffff:10.0.0.2", 443)
         XCTAssertTrue(mapped.isMapped)
         XCTAssertEqual(mapped.json.compact, #"{"schema":"sockdiag.trace-event/1","event":"socket","time_ns":1000,"pid":7,"comm":"dotnet","cgroup_id":9,"cookie":5,"socket_family":"inet6","protocol":"tcp","state":"ESTAB","v6only":false,"local_address":"::ffff:10.0.0.1","local_port":40000,"remote_address":"::ffff:10.0.0.2","remote_port":443,"class":"ipv4-mapped","ipv4":"10.0.0.2"}"#)
+        guard case let .object(pairs) = mapped.json else { return XCTFail("not an object") }
+        XCTAssertEqual(pairs.map(\.0), TraceEventKey.socketOrder.map(\.rawValue))
         let listener = socket(6, .listen, local: "::", 8080)
         XCTAssertTrue(listener.json.compact.contains(#""state":"LISTEN","v6only":false,"local_address":"::","local_port":8080,"remote_address":null,"remote_port":null,"class":null}"#))
     }

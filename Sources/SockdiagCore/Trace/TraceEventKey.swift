@@ -1,4 +1,4 @@
-/// The keys of the trace's connect, egress and outcome lines, in one place: the value form
+/// The keys of the trace's socket, connect, egress and outcome lines, in one place: the value form
 /// (`TraceJSON`), the byte writer (`TraceOutputBuffer`) and the event log reader's fast path
 /// (`WireEventLineLayout`) all take their keys from here, and `connectOrder`, `egressOrder` and
 /// `outcomeOrder` are the order the writers put them in, which the fast path reads straight
@@ -13,6 +13,7 @@ public enum TraceEventKey: String, CaseIterable, Sendable {
     case remoteAddress = "remote_address", remotePort = "remote_port", packets, bytes
     case elapsedNs = "elapsed_ns", synRetransmits = "syn_retransmits", rttMicroseconds = "rtt_us"
     case bytesSent = "bytes_sent", bytesReceived = "bytes_received", error, icmp, resetBy = "reset_by", group
+    case state, v6only
     case lesson
 
     /// A connect, sendmsg or bind line; `ipv4` only when the address embeds one.
@@ -28,6 +29,12 @@ public enum TraceEventKey: String, CaseIterable, Sendable {
         .schema, .event, .outcome, .timeNs, .cookie, .pid, .comm, .socketFamily, .protocol, .address, .port,
         .localAddress, .localPort, .elapsedNs, .synRetransmits, .rttMicroseconds, .bytesSent, .bytesReceived,
         .error, .icmp, .resetBy, .group, .lesson,
+    ]
+
+    /// A socket open before the run (`TraceExistingSocket`); `ipv4` only when the peer embeds one.
+    public static let socketOrder: [TraceEventKey] = [
+        .schema, .event, .timeNs, .pid, .comm, .cgroupID, .cookie, .socketFamily, .protocol, .state, .v6only,
+        .localAddress, .localPort, .remoteAddress, .remotePort, .class, .ipv4,
     ]
 
     /// What comes before the key's value in a line: `,"time_ns":`. `"event":` has no comma, as it
@@ -71,6 +78,8 @@ public enum TraceEventKey: String, CaseIterable, Sendable {
         case .icmp: #","icmp":"#
         case .resetBy: #","reset_by":"#
         case .group: #","group":"#
+        case .state: #","state":"#
+        case .v6only: #","v6only":"#
         case .lesson: #","lesson":"#
         }
     }

@@ -42,29 +42,29 @@ public struct TraceExistingSocket: Hashable, Sendable {
     /// The state as `ss` names it (`ESTAB`, `LISTEN`, `UNCONN`).
     public var stateName: String { state.name(for: transport) }
 
-    /// The `{"event":"socket", ...}` line of `trace --json`, with the keys docs/trace.md lists.
+    /// The `{"event":"socket", ...}` line of `trace --json`, keys in `TraceEventKey.socketOrder`.
     public var json: JSON {
         let classification = remoteClassification
-        var pairs: [(String, JSON)] = [
-            ("schema", .string(JSONSchemaID.traceEvent)),
-            ("event", "socket"),
-            ("time_ns", .number(timeNs)),
-            ("pid", .number(pid)),
-            ("comm", .string(comm)),
-            ("cgroup_id", .number(cgroupID)),
-            ("cookie", .number(cookie)),
-            ("socket_family", .string(socketFamily.rawValue)),
-            ("protocol", .string(transport.rawValue)),
-            ("state", .string(stateName)),
-            ("v6only", .bool(v6only)),
-            ("local_address", .string(local.address.description)),
-            ("local_port", .number(local.port.value)),
-            ("remote_address", .optional(remote?.address.description)),
-            ("remote_port", .optional(remote?.port.value)),
-            ("class", .optional(classification?.kind.rawValue)),
+        var pairs: [(TraceEventKey, JSON)] = [
+            (.schema, .string(JSONSchemaID.traceEvent)),
+            (.event, "socket"),
+            (.timeNs, .number(timeNs)),
+            (.pid, .number(pid)),
+            (.comm, .string(comm)),
+            (.cgroupID, .number(cgroupID)),
+            (.cookie, .number(cookie)),
+            (.socketFamily, .string(socketFamily.rawValue)),
+            (.protocol, .string(transport.rawValue)),
+            (.state, .string(stateName)),
+            (.v6only, .bool(v6only)),
+            (.localAddress, .string(local.address.description)),
+            (.localPort, .number(local.port.value)),
+            (.remoteAddress, .optional(remote?.address.description)),
+            (.remotePort, .optional(remote?.port.value)),
+            (.class, .optional(classification?.kind.rawValue)),
         ]
-        if let v4 = classification?.embeddedIPv4 { pairs.append(("ipv4", .string(v4.description))) }
-        return .object(pairs)
+        if let v4 = classification?.embeddedIPv4 { pairs.append((.ipv4, .string(v4.description))) }
+        return .event(pairs)
     }
 }
 
