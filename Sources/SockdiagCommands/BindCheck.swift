@@ -26,7 +26,7 @@ public enum BindCheck {
         }
         if let netns = options.netns { try BindCheckNamespace.enter(netns) }
         guard case let .one(query) = options.scope else {
-            let owners = BindCheckBackground(inventory)
+            let owners = BackgroundWork(inventory)
             let system = BindCheckSystemReader.read()
             var (listeners, source) = try BindCheckProbe.sockets(transport, filter: .any, listeningOnly: true)
             BindCheckProbe.attachOwners(&listeners, table: owners.wait())
@@ -51,7 +51,7 @@ public enum BindCheck {
 /// covers every process on the host, so it is taken once.
 private func allNamespaces(_ transport: TransportProtocol) throws -> [BindCheckMetrics.Namespace] {
     guard Privileges.isRoot else { throw SockdiagError.missingPrivilege("--all-netns needs root (setns into every namespace)") }
-    let owners = BindCheckBackground(inventory).wait()
+    let owners = BackgroundWork(inventory).wait()
     var reports: [BindCheckMetrics.Namespace] = []
     for namespace in BindCheckNamespaceWalk.list() {
         // A namespace whose last process exited meanwhile is simply gone.

@@ -1,4 +1,5 @@
 import SockdiagCore
+import SockdiagSystem
 
 // The serial steps after reading, each split over the machine's two cores for large runs: a
 // report of tens of thousands of flows is otherwise waited for on one core while the other idles.
@@ -16,7 +17,7 @@ func joinOnTwoCores(kernel: WireKernelTable, wire: WireFlowTable) throws -> Wire
     guard kernel.intents.count + kernel.egress.count >= TwoCores.joinFromKernelRecords else { return WireJoin.join(kernel: kernel, wire: wire) }
     let egress = BackgroundWork { WireJoin.egressLookups(kernel: kernel, wire: wire) }
     let intents = WireJoin.intentLookups(kernel: kernel, wire: wire)
-    return WireJoin.join(kernel: kernel, wire: wire, found: .init(intents: intents, egress: try egress.wait()))
+    return WireJoin.join(kernel: kernel, wire: wire, found: .init(intents: intents, egress: egress.wait()))
 }
 
 /// Renders the second half of a large report's flows on another core while this one writes the
@@ -27,7 +28,7 @@ func writeFlowsOnTwoCores(_ report: WireReport, to sink: ([UInt8]) -> Void) thro
     let half = count / 2
     let secondHalf = BackgroundWork { report.jsonFlows(half..<count) }
     report.jsonFlows(0..<half, to: sink)
-    sink(try secondHalf.wait())
+    sink(secondHalf.wait())
 }
 
 /// The text report with its cells rendered and its rows written in two halves on two cores.
@@ -36,11 +37,11 @@ func writeTextOnTwoCores(_ report: WireReport, style: OutputStyle, to sink: ([UI
     guard count >= TwoCores.reportFromFlows else { sink(report.text(style: style)); return }
     let secondCells = BackgroundWork { report.textCells((count / 2)..<count) }
     let firstCells = report.textCells(0..<(count / 2))
-    let second = try secondCells.wait()
+    let second = secondCells.wait()
     let widths = zip(firstCells.widths, second.widths).map { max($0, $1) }
     let secondRows = BackgroundWork { report.textRows(second, widths: widths, style: style) }
     sink(report.textHeader(widths: widths, style: style))
     sink(report.textRows(firstCells, widths: widths, style: style))
-    sink(try secondRows.wait())
+    sink(secondRows.wait())
     sink(report.textSummary(style: style))
 }

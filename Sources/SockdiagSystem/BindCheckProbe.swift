@@ -80,7 +80,7 @@ public enum BindCheckProbe {
     public static func observe(_ asked: BindCheckQuery, netns: String?, inventory: InventoryProvider? = nil) throws(SockdiagError) -> BindCheckObservation {
         // The BPF walk (libbpf reading the kernel's BTF, then every file table) is the longest
         // step: it starts first and runs beside everything up to the trials.
-        let pendingOwners = inventory.map { BindCheckBackground($0) }
+        let pendingOwners = inventory.map { BackgroundWork($0) }
         let system = BindCheckSystemReader.read()
         // Interfaces are per namespace: the zone is checked here, after any --netns.
         let query = try asked.resolvingZone(BindCheckSystemReader.interfaces,
