@@ -124,6 +124,18 @@ final class LiveTargetTests: XCTestCase {
         XCTAssertEqual(result.stderr, "sockdiag: trace: pid \(pid) (python3) and the children it forked have exited; the run ends here\n")
     }
 
+    func testPidInTheRootCgroupSaysEveryProcessPassesTheHooks() throws {
+        let port = TraceFixture.port(15)
+        let pid = try lab.sender(in: TraceFixture.cgroupRoot, port: port)
+        let result = try Sockdiag.run(["trace", "--duration", "1", "--pid", String(pid)])
+        XCTAssertEqual(result.status, 1, "mapped sends are a finding: \(result.stderr)")
+        let header = result.stdout.split(separator: "\n").first.map(String.init) ?? ""
+        XCTAssertEqual(header, "watching pid \(pid) (python3) and the children forked from now on, attached at the root cgroup, other processes filtered out in the kernel (in the root cgroup every process on the host passes the hooks and pays for the filter)")
+        let rows = result.stdout.split(separator: "\n").filter { $0.contains(" sendmsg4 ") && !$0.hasPrefix("  !") }
+        XCTAssertFalse(rows.isEmpty, result.stdout)
+        XCTAssertTrue(rows.allSatisfy { $0.contains(" \(pid)  python3 ") && $0.contains(":\(port) ") }, result.stdout)
+    }
+
     func testUnitCgroupRemovedMidRunEndsTheRun() throws {
         let name = "sdtest-restart\(lab.tag).service"
         let cgroup = try lab.cgroup("system.slice/\(name)")
