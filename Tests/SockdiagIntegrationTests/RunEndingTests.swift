@@ -60,10 +60,21 @@ final class RunEndingTests: XCTestCase {
         XCTAssertTrue([0, 1].contains(named.status), named.stderr)
         let namedFlows = (named.json as? [String: Any])?["flows"] as? [Any]
         XCTAssertEqual(namedFlows?.count, 2, "one kernel-only and one wire-only flow: \(named.stdout)")
-        for (arguments, input) in [(["--pcap", pcap, "--events", "-"], events)] {
-            let piped = try runWithStandardInput(["compare-wire", "--json"] + arguments, input: input)
-            XCTAssertEqual(piped.status, named.status, piped.stderr)
-            XCTAssertEqual((piped.json as? [String: Any])?["flows"] as? [AnyHashable], namedFlows as? [AnyHashable], piped.stdout)
+        for (arguments, input) in [(["--pcap", pcap, "--events", "-"], events), (["--pcap", "-", "--events", events], pcap)] {
+            let redirected = try runWithStandardInput(["compare-wire", "--json"] + arguments, input: input)
+            // A pipe, as `tcpdump -w - | sockdiag compare-wire --pcap -` gives it: no size, no seeking.
+            let piped = try runProgram("/bin/sh", ["-c", "f=$1; shift; cat \"$f\" | \"$0\" compare-wire --json \"$@\"", Sockdiag.executable.path, input] + arguments)
+            // A writer that pauses in the middle of a record (tcpdump -U still writing): reads
+            // wait for the rest instead of taking the short read for the end.
+            let paused = try runProgram("/bin/sh", ["-c", "f=$1; shift; (head -c 50 \"$f\"; sleep 0.5; tail -c +51 \"$f\") | \"$0\" compare-wire --json \"$@\"",
+                                                    Sockdiag.executable.path, input] + arguments)
+            for result in [redirected, piped, paused] {
+                XCTAssertEqual(result.status, named.status, "\(arguments): \(result.stderr)")
+                XCTAssertEqual((result.json as? [String: Any])?["flows"] as? [AnyHashable], namedFlows as? [AnyHashable], "\(arguments): \(result.stdout)")
+                let capture = (result.json as? [String: Any])?["capture"] as? [String: Any]
+                XCTAssertEqual(capture?["file"] as? String, arguments[1] == "-" ? "standard input" : pcap, "\(arguments)")
+                XCTAssertEqual(capture?["packets"] as? Int, 1, "\(arguments): \(String(describing: capture))")
+            }
         }
         assertOneLine(try Sockdiag.run(["compare-wire", "--pcap", "-", "--events", "-"]), "cannot both read standard input")
     }

@@ -142,6 +142,11 @@ final class TracePolicyTests: XCTestCase {
         }
         XCTAssertEqual(result.jsonLines.last?["redirects"] as? Int, 4)
         XCTAssertEqual(result.jsonLines.last?["blocked_sockets"] as? Int, 1)
+        // The native socket's every packet was dropped: it sent no IPv6 packet, so the summary
+        // counts it as blocked, not among the sockets whose packets left as IPv6.
+        let egress = result.jsonLines.last?["egress"] as? [String: Int] ?? [:]
+        XCTAssertNil(egress["inet6_ipv6"], "\(egress)")
+        XCTAssertEqual(result.jsonLines.last?["egress_sockets"] as? Int, egress.values.reduce(0, +))
         XCTAssertEqual(try TraceFixture.snapshot(), before)
     }
 

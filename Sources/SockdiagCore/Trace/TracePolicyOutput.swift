@@ -48,6 +48,7 @@ extension TraceSession {
                 blocked.comm = owner.comm
             }
             summaryRecord(redirect: false, blockedSocket: !blocked.isFinal)
+            recordDropped(blocked)
             return .blocked(blocked)
         }
     }

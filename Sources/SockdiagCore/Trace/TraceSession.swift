@@ -6,6 +6,9 @@ public struct TraceSession: Sendable {
     /// TCP listeners' processes, which own what the listeners accept.
     private var listeners = TCPListenerHolders<Listener>()
     private var taught: Set<TaughtLesson> = []
+    /// Packets the policy dropped, per socket, from its final records (which come before the
+    /// tracer's final egress records): a socket that passed none sent nothing.
+    private var droppedPackets: [UInt64: UInt64] = [:]
     private var races = TraceRaceTracker()
     /// Races settled by the events processed so far, for the caller to look at and show
     /// (`takeSettledRaces`); their attempts' sockets are in the events already shown.
@@ -73,6 +76,7 @@ public struct TraceSession: Sendable {
                 egress.comm = server.comm
             }
             if egress.isFinal {
+                if let dropped = droppedPackets[egress.cookie], egress.packets <= dropped { summary.recordAllDropped(egress) }
                 owners[egress.cookie] = nil
                 taught.remove(TaughtLesson(cookie: egress.cookie, lesson: .familyDiffersFromWire))
             }
@@ -123,6 +127,10 @@ public struct TraceSession: Sendable {
 
     func owner(of cookie: UInt64) -> (pid: Int32, comm: String)? {
         owners[cookie].map { ($0.pid, $0.comm) }
+    }
+
+    mutating func recordDropped(_ blocked: TraceEgress) {
+        if blocked.isFinal { droppedPackets[blocked.cookie] = blocked.packets }
     }
 
     mutating func summaryRecord(redirect: Bool, blockedSocket: Bool) {

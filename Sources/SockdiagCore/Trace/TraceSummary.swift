@@ -86,6 +86,13 @@ public struct TraceSummary: Hashable, Sendable {
         }
     }
 
+    /// A socket all of whose packets a policy program dropped (--block-ipv6): it was counted at
+    /// its first packet, which never left, so it sent nothing of that IP version.
+    mutating func recordAllDropped(_ egress: TraceEgress) {
+        let slot = Self.slot(egress.socketFamily, egress.wireProtocol)
+        if egressCounts[slot] > 0 { egressCounts[slot] -= 1 }
+    }
+
     mutating func record(_ lesson: TraceLesson) { lessons[lesson, default: 0] += 1 }
 
     mutating func record(_ race: TraceRace) {
