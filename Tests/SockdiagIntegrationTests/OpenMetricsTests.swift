@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import SockdiagCore
 
 /// `--openmetrics` on real runs, read back by Prometheus's own checker (`promtool check metrics`)
 /// and by the Python client's OpenMetrics and Prometheus-text parsers: a split port whose two
@@ -144,6 +145,38 @@ final class OpenMetricsTests: XCTestCase {
                              scope.merging(["socket_family": "inet6", "wire_protocol": "ipv4"]) { $1 }), 1)
         XCTAssertEqual(value(samples, "sockdiag_trace_lost_events", scope), 0)
         XCTAssertGreaterThan(try XCTUnwrap(value(samples, "sockdiag_trace_duration_seconds", scope)), 0)
+    }
+
+    /// Outcomes and races: a client refused on [::1] that falls back to 127.0.0.1 and connects.
+    func testTraceOutcomesAndRaces() throws {
+        let file = scratch.appendingPathComponent("race.prom")
+        let port = try BindCheckPorts.free(46452)
+        let client = """
+            import socket
+            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            listener.bind(("127.0.0.1", \(port)))
+            listener.listen(4)
+            try:
+                socket.create_connection(("::1", \(port)), timeout=2)
+            except OSError:
+                pass
+            c = socket.create_connection(("127.0.0.1", \(port)), timeout=2)
+            a, _ = listener.accept()
+            a.close()
+            c.close()
+            """
+        let run = try Sockdiag.run(["trace", "--openmetrics", "--output", file.path, "--", "python3", "-c", client])
+        XCTAssertTrue([0, 1].contains(run.status), run.stderr)
+        let samples = try checkedSamples(file)
+        let scope = ["command": "python3"]
+        let outcomes = samples.filter { $0.name == "sockdiag_trace_outcomes" }
+        XCTAssertEqual(Set(outcomes.compactMap { $0.labels["outcome"] }), Set(TraceOutcomeKind.allCases.map(\.rawValue)), "every outcome listed")
+        XCTAssertEqual(value(samples, "sockdiag_trace_outcomes", scope.merging(["outcome": "refused"]) { $1 }), 1)
+        XCTAssertEqual(value(samples, "sockdiag_trace_outcomes", scope.merging(["outcome": "established"]) { $1 }), 1)
+        XCTAssertEqual(value(samples, "sockdiag_trace_outcomes", scope.merging(["outcome": "timed-out"]) { $1 }), 0)
+        XCTAssertEqual(value(samples, "sockdiag_trace_races", scope.merging(["won_by": "ipv4"]) { $1 }), 1)
+        XCTAssertEqual(value(samples, "sockdiag_trace_races", scope.merging(["won_by": "ipv6"]) { $1 }), 0)
+        XCTAssertEqual(value(samples, "sockdiag_trace_races", scope.merging(["won_by": "none"]) { $1 }), 0)
     }
 
     /// The alerting rule in docs/fleet.md, as written there: promtool accepts it, and its unit test

@@ -26,6 +26,14 @@ public enum TraceMetrics {
                    [.init(scope, summary.redirects)])
         text.gauge("sockdiag_trace_blocked_sockets", help: "Sockets with packets dropped by --block-ipv6.",
                    [.init(scope, summary.blockedSockets)])
+        text.gauge("sockdiag_trace_outcomes",
+                   help: "How TCP connects and their connections ended (and connected UDP sockets' ICMP errors), by outcome; every outcome listed.",
+                   summary.outcomes.map { .init(scope + [("outcome", $0.kind.rawValue)], $0.count) })
+        text.gauge("sockdiag_trace_races",
+                   help: "Happy Eyeballs attempt groups (one process connecting to one port in both families), by the IP version that won (none: no attempt connected).",
+                   [("ipv4", summary.racesWonByIPv4), ("ipv6", summary.racesWonByIPv6),
+                    ("none", summary.races - summary.racesWonByIPv4 - summary.racesWonByIPv6)]
+                       .map { .init(scope + [("won_by", $0.0)], $0.1) })
         text.gauge("sockdiag_trace_duration_seconds", help: "How long the trace ran.", unit: "seconds",
                    [.init(scope, Double(durationNs) / 1e9)])
         return text.document
