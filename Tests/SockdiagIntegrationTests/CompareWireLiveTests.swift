@@ -18,6 +18,12 @@ final class CompareWireLiveTests: XCTestCase {
         let comments = try runProgram("/usr/bin/tshark", ["-r", scratch.path("live.pcapng"), "-Y", "tcp.srcport == \(client.ports["ipv6"]!)",
                                                           "-T", "fields", "-e", "frame.comment"])
         XCTAssertTrue(comments.stdout.contains("pid \(client.pid) (python3), socket inet6 connect6 to [::1]:48220 (ipv6)"), comments.stdout)
+        // and how the connect and the connection ended, as the OUTCOME column says it.
+        let packets = comments.stdout.split(separator: "\n")
+        XCTAssertFalse(packets.isEmpty, comments.stdout)
+        for packet in packets {
+            XCTAssertTrue(packet.contains("; outcome established ") && packet.hasSuffix(", closed"), String(packet))
+        }
     }
 
     /// Without --interface the capture is on `any` (Linux cooked capture), where a VLAN clause in

@@ -54,6 +54,24 @@ public struct WireOutcome: Sendable, Equatable {
         }
     }
 
+    /// `refused 0.1 ms`, `established 0.043 ms, closed`: the connect's outcome and the connection's
+    /// end, as the OUTCOME column and the pcapng packet comments say it.
+    func write(to out: inout [UInt8]) {
+        guard let connect else {
+            if let end { WireText.append(end.rawValue, to: &out) }
+            return
+        }
+        WireText.append(connect.rawValue, to: &out)
+        if let connectElapsedNanoseconds {
+            out.append(0x20)
+            WireText.append(TraceOutcome.duration(connectElapsedNanoseconds), to: &out)
+        }
+        if let end {
+            WireText.append(", ", to: &out)
+            WireText.append(end.rawValue, to: &out)
+        }
+    }
+
     /// Another part's record of the same socket, read later in the log.
     mutating func merge(_ later: WireOutcome) {
         if let kind = later.connect { record(kind, elapsed: later.connectElapsedNanoseconds, error: later.error) }

@@ -81,7 +81,8 @@ public enum WirePcapngEncoder {
 }
 
 extension WireJoinedFlow {
-    /// The packet comment a Wireshark user sees: the kernel's view of the packet's socket.
+    /// The packet comment a Wireshark user sees: the kernel's view of the packet's socket, and how
+    /// its connect and connection ended when the trace saw it.
     public var pcapngComment: [UInt8] {
         var out: [UInt8] = []
         guard let kernel else {
@@ -106,6 +107,10 @@ extension WireJoinedFlow {
         WireText.decimal(kernel.cookie, to: &out)
         WireText.append("; verdict ", to: &out)
         WireText.append(verdict.rawValue, to: &out)
+        if let outcome = kernel.outcome, outcome.connect != nil || outcome.end != nil {
+            WireText.append("; outcome ", to: &out)
+            outcome.write(to: &out)
+        }
         return out
     }
 }

@@ -110,20 +110,8 @@ extension WireReport {
                 out.append(0x29)
             }
         case 3:
-            // `refused 0.1 ms`, `established 0.043 ms, closed`: the connect's outcome and the connection's end.
-            guard let outcome = flow.kernel?.outcome, let connect = outcome.connect else {
-                if let end = flow.kernel?.outcome?.end { WireText.append(end.rawValue, to: &out) } else { out.append(0x2D) }
-                return
-            }
-            WireText.append(connect.rawValue, to: &out)
-            if let elapsed = outcome.connectElapsedNanoseconds {
-                out.append(0x20)
-                WireText.append(TraceOutcome.duration(elapsed), to: &out)
-            }
-            if let end = outcome.end {
-                WireText.append(", ", to: &out)
-                WireText.append(end.rawValue, to: &out)
-            }
+            guard let outcome = flow.kernel?.outcome, outcome.connect != nil || outcome.end != nil else { out.append(0x2D); return }
+            outcome.write(to: &out)
         default:
             guard let wire = flow.wire else { out.append(0x2D); return }
             WireText.append(wire.key.isIPv6 ? "IPv6 " : "IPv4 ", to: &out)
