@@ -137,7 +137,9 @@ struct TraceRun {
     mutating func showRaces(endOfTrace: Bool) {
         for var race in session.takeSettledRaces(endOfTrace: endOfTrace) {
             if let winner = race.winner, race.losers.contains(where: { $0.outcome?.kind == .refused }) {
-                race.winnerListener = TraceListener.lookUp(winner.remote)
+                let found = TraceListener.lookUp(winner.remote)
+                race.winnerListener = found?.reached
+                race.portListeners = found?.onPort
             }
             let lessons = session.record(race)
             if options.openMetrics {

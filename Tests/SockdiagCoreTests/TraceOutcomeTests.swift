@@ -82,9 +82,24 @@ final class TraceRaceTests: XCTestCase {
         let race = try? XCTUnwrap(settled.settled)
         XCTAssertEqual(race?.attempts.map(\.cookie), [1, 2])
         XCTAssertEqual(race?.winningFamily, "ipv4")
-        XCTAssertEqual(race?.lessons, [.refusedFallback])
         XCTAssertEqual(race?.headline, "Happy Eyeballs: [::1]:3000 refused after 0.000 ms (ECONNREFUSED), 127.0.0.1:3000 established after 0.000 ms")
         XCTAssertTrue(tracker.finish().isEmpty)
+
+        // The refused fallback teaches the split-port lesson only where another program holds the port.
+        guard var compared = race else { return }
+        XCTAssertTrue(compared.isRefusedFallback)
+        XCTAssertEqual(compared.lessons, [], "nothing to compare with")
+        let reached = TraceListener(local: SocketAddress(.v4(.loopback), Port(3000)), pid: 7, comm: "api")
+        compared.winnerListener = reached
+        compared.portListeners = [reached]
+        XCTAssertEqual(compared.lessons, [])
+        XCTAssertTrue(compared.verdict.hasSuffix("reached api (pid 7) listening on 127.0.0.1:3000, the only program on port 3000"), compared.verdict)
+        compared.portListeners = [reached, TraceListener(local: SocketAddress(.v4(IPv4Address(127, 0, 0, 2)), Port(3000)), pid: 9, comm: "web")]
+        XCTAssertEqual(compared.lessons, [.refusedFallback])
+        XCTAssertTrue(compared.verdict.hasSuffix(", not web (pid 9) listening on 127.0.0.2:3000 (port 3000 is split between programs)"), compared.verdict)
+        var summary = TraceSummary()
+        summary.record(race!)
+        XCTAssertTrue(summary.sawSurprise, "a refused family that fell back is a surprise, split port or not")
     }
 
     func testALoserClosedAfterTheDelayTeachesTheAttemptTimeout() {

@@ -10,6 +10,12 @@ final class TraceOutcomeTests: XCTestCase {
         let port = TraceFixture.port(20), udpPort = TraceFixture.port(21)
         let server = try OutcomeFixture.Server(scratch, ports: [port], ipv4Loopback: true)
         defer { server.stop() }
+        // A second program on the port, on 127.0.0.2: the port is split between programs.
+        let other = Process(), otherInput = Pipe(), otherOutput = Pipe()
+        let otherReady = try other.startAndReadFirstLine(["python3", "-c", "import socket, sys; s = socket.socket(); s.bind(('127.0.0.2', \(port))); s.listen(); print('ready', flush=True); sys.stdin.read()"],
+                                                         input: otherInput, output: otherOutput)
+        defer { try? otherInput.fileHandleForWriting.close(); other.waitUntilExit() }
+        XCTAssertEqual(otherReady, "ready\n")
         let raceStep = "race/250/\(port)/::1/127.0.0.1", udp = "udp/\(udpPort)/127.0.0.1"
         let result = try Sockdiag.run(["trace", "--json", "--", OutcomeFixture.python3, scratch.path("he.py"), raceStep, udp])
         XCTAssertEqual(OutcomeFixture.clientResult(raceStep, result.stderr), "127.0.0.1:62", result.stderr)
@@ -52,8 +58,14 @@ final class TraceOutcomeTests: XCTestCase {
         let listener = race["listener"] as? [String: Any]
         XCTAssertEqual(listener?["pid"] as? Int, Int(server.process.processIdentifier), "the fallback's listener is the server")
         XCTAssertEqual(listener?["address"] as? String, "127.0.0.1")
+        // Compared with the port's other listeners: the second program is named, and the lesson given.
+        let others = race["other_listeners"] as? [[String: Any]] ?? []
+        XCTAssertEqual(others.map { $0["pid"] as? Int }, [Int(other.processIdentifier)], "\(race)")
+        XCTAssertEqual(others.first?["address"] as? String, "127.0.0.2")
         XCTAssertEqual((race["lessons"] as? [[String: Any]])?.compactMap { $0["lesson"] as? String }, ["refused-fallback"])
-        XCTAssertTrue((race["verdict"] as? String ?? "").hasPrefix("IPv4 won: IPv6 was refused (nothing listens on [::1]:\(port))"), "\(race)")
+        let verdict = race["verdict"] as? String ?? ""
+        XCTAssertTrue(verdict.hasPrefix("IPv4 won: IPv6 was refused (nothing listens on [::1]:\(port))"), "\(race)")
+        XCTAssertTrue(verdict.hasSuffix(", not python3 (pid \(other.processIdentifier)) listening on 127.0.0.2:\(port) (port \(port) is split between programs)"), verdict)
         XCTAssertEqual(result.status, 1, "a family that lost a race is a dual-stack surprise")
 
         let summary = try XCTUnwrap(lines.last)

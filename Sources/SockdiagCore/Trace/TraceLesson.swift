@@ -12,7 +12,8 @@ public enum TraceLesson: String, Hashable, Sendable, CaseIterable {
     case attemptTimeout = "attempt-timeout"
     /// A race's loser closed while an ICMP error it had received was still pending in the kernel.
     case abortedAfterICMP = "aborted-after-icmp"
-    /// One family refused, the fallback reached a listener of the other: maybe another program.
+    /// One family refused, the fallback reached a listener of the other, and another program
+    /// listens on the same port: the families reach different programs.
     case refusedFallback = "refused-fallback"
     /// An ICMP error ended a connect: something on the path said no.
     case unreachable
@@ -34,7 +35,7 @@ public enum TraceLesson: String, Hashable, Sendable, CaseIterable {
         case .abortedAfterICMP:
             return "a Happy Eyeballs loser had already been answered by an ICMP error, which Linux holds until its first retransmission (about 1 s); the client closed it first, so the program never saw why that family failed"
         case .refusedFallback:
-            return "refused on one family, the fallback reached a listener on the other: on a split port those are different programs; check which one the client was meant to reach (sockdiag bind-check ADDRESS PORT)"
+            return "refused on one family, the fallback reached a listener on the other while another program also listens on that port: the port is split, and the client got a different program than the one on the port's other addresses; check which one it was meant to reach (sockdiag bind-check ADDRESS PORT)"
         case .unreachable:
             return "an ICMP error ended this connect (no route, prohibited, rejected): the path says no at once, and Linux gives up at the first retransmission instead of the whole SYN timeout"
         case .silentTimeout:

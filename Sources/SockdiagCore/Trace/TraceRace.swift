@@ -39,6 +39,8 @@ public struct TraceRace: Hashable, Sendable {
     /// Where the winner's connection arrived, looked up when the race settles (set by the caller,
     /// which can read the system's sockets): which process took it, as bind-check would say.
     public var winnerListener: TraceListener?
+    /// Every listener on the port, read with the winner's; nil when not read.
+    public var portListeners: [TraceListener]?
 
     public init(group: Int, pid: Int32, comm: String, port: Port, attempts: [TraceRaceAttempt]) {
         self.group = group
@@ -53,6 +55,20 @@ public struct TraceRace: Hashable, Sendable {
     public var losers: [TraceRaceAttempt] { attempts.filter { $0.outcome?.kind != .established } }
     /// Every attempt has its connect outcome.
     public var isSettled: Bool { attempts.allSatisfy { $0.outcome != nil } }
+
+    /// Listeners of other programs on the port than the one the fallback reached: the port is
+    /// split, and the client's families reach different programs. Empty when the reached
+    /// listener's process is unknown (nothing to compare) or it is the port's only program.
+    public var otherPrograms: [TraceListener] {
+        guard let reached = winnerListener?.pid, let all = portListeners else { return [] }
+        return all.filter { $0.pid != nil && $0.pid != reached }
+    }
+
+    /// A family was refused and the other won (the exit status says so, split port or not).
+    public var isRefusedFallback: Bool {
+        guard let winner else { return false }
+        return losers.contains { $0.isIPv6 != winner.isIPv6 && $0.outcome?.kind == .refused }
+    }
 
     /// `ipv4`, `ipv6`, or nil when no attempt was established.
     public var winningFamily: String? { winner.map { $0.isIPv6 ? "ipv6" : "ipv4" } }
@@ -81,7 +97,15 @@ public struct TraceRace: Hashable, Sendable {
         }
         var text = "\(winner.familyName) won"
         if !why.isEmpty { text += ": " + Array(Set(why)).sorted().joined(separator: "; ") }
-        if let listener = winnerListener { text += "; \(winner.remote) reached \(listener.description)" }
+        if let listener = winnerListener {
+            text += "; \(winner.remote) reached \(listener.description)"
+            let others = otherPrograms
+            if !others.isEmpty {
+                text += ", not " + others.map(\.description).joined(separator: ", ") + " (port \(port.value) is split between programs)"
+            } else if listener.pid != nil, portListeners != nil {
+                text += ", the only program on port \(port.value)"
+            }
+        }
         return text
     }
 
@@ -94,7 +118,7 @@ public struct TraceRace: Hashable, Sendable {
             switch outcome.kind {
             case .aborted where outcome.error != nil: found.append(.abortedAfterICMP)
             case .aborted where (outcome.synRetransmits ?? 0) == 0: found.append(.attemptTimeout)
-            case .refused: found.append(.refusedFallback)
+            case .refused where !otherPrograms.isEmpty: found.append(.refusedFallback)
             default: break
             }
         }

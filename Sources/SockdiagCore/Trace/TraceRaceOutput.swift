@@ -23,12 +23,17 @@ extension TraceRace {
                 ])
             })),
             ("verdict", .string(verdict)),
-            ("listener", winnerListener.map { listener in
-                .object([("address", .string(listener.local.address.description)), ("port", .number(listener.local.port.value)),
-                         ("pid", .optional(listener.pid)), ("comm", .optional(listener.comm))])
-            } ?? .null),
+            ("listener", winnerListener.map(\.json) ?? .null),
+            ("other_listeners", .array(otherPrograms.map(\.json))),
             ("lessons", .array(lessons.map { .object([("lesson", .string($0.rawValue)), ("text", .string($0.text))]) })),
         ])
+    }
+}
+
+extension TraceListener {
+    var json: JSON {
+        .object([("address", .string(local.address.description)), ("port", .number(local.port.value)),
+                 ("pid", .optional(pid)), ("comm", .optional(comm))])
     }
 }
 

@@ -62,7 +62,10 @@ public struct TraceSummary: Hashable, Sendable {
     public var egressSocketCount: Int { egressCounts.reduce(0, +) }
 
     /// A dual-stack surprise was seen: the exit status becomes 1.
-    public var sawSurprise: Bool { lessons.keys.contains { $0.isDualStackSurprise } }
+    public var sawSurprise: Bool { lessons.keys.contains { $0.isDualStackSurprise } || refusedFallbacks > 0 }
+    /// Races where a refused family fell back to the other, which won: a dual-stack surprise even
+    /// when one program serves both (it cost the client a round trip).
+    public internal(set) var refusedFallbacks = 0
     /// Races settled (or cut short by the end of the trace), and which IP version won them.
     public internal(set) var races = 0
     public internal(set) var racesWonByIPv4 = 0
@@ -97,6 +100,7 @@ public struct TraceSummary: Hashable, Sendable {
 
     mutating func record(_ race: TraceRace) {
         races += 1
+        if race.isRefusedFallback { refusedFallbacks += 1 }
         switch race.winningFamily {
         case "ipv4": racesWonByIPv4 += 1
         case "ipv6": racesWonByIPv6 += 1
