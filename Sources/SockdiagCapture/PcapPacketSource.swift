@@ -84,6 +84,9 @@ public final class PcapPacketSource {
             }
             throw .invalidInput("capture on \(interface): \(detail.isEmpty ? reason : detail)")
         }
+        // On `any`, Linux cooked v2 records which interface each packet was seen on: a flow that
+        // crossed a CLAT's TUN device and an uplink is reported on both.
+        if interface == "any" { _ = pcap_set_datalink(handle, 276) }
         let source = try PcapPacketSource(handle: handle, name: interface)
         if let expression = filter(source.linkType) { try source.setFilter(expression) }
         guard pcap_setnonblock(handle, 1, &errbuf) == 0 else {

@@ -35,13 +35,13 @@ public enum CompareWire {
         HugePageAdvice.install()
         switch options.mode {
         case let .offline(pcap, events):
-            return try offline(pcap: pcap, events: events, writePcapng: options.writePcapng)
+            return try offline(pcap: pcap, events: events, writePcapng: options.writePcapng, nat64: options.nat64.resolvePrefixes())
         case let .live(target):
             return try live(target, options: options, terminal: terminal)
         }
     }
 
-    static func offline(pcap: String, events: String, writePcapng: String?) throws -> (WireReport, AnnotatedCapture?) {
+    static func offline(pcap: String, events: String, writePcapng: String?, nat64: NAT64Prefixes) throws -> (WireReport, AnnotatedCapture?) {
         let opened = try InputFile.open(pcap, what: "capture file")
         let captureName = opened.displayName, captureIsRegular = opened.isRegular
         // From here the capture closes when it goes, unless its reader took it over.
@@ -64,7 +64,7 @@ public enum CompareWire {
         let (reader, (table, capture)) = try log.read(alongside: {
             try WireCaptureReader.flows(fromFile: captureName, descriptor: captureInput.take()!.release())
         })
-        let join = try joinOnTwoCores(kernel: reader.kernel, wire: table)
+        let join = try joinOnTwoCores(kernel: reader.kernel, wire: table, nat64: nat64)
         annotation?.write(capturePath: pcap, interface: nil, table: table, join: join)
         return (WireReport(join: join, capture: capture, events: WireEventsSummary(file: eventsName, reader: reader)),
                 annotation)

@@ -23,6 +23,8 @@ extension CompareWire {
         // packets for Wireshark.
         let targetProcesses = live.workload?.processes ?? (live.target.command == nil ? CgroupTreeWalk.processes(under: live.cgroup.path) : [])
         let namespace = try CaptureNamespace.choose(netns: options.netns, targetProcesses: targetProcesses)
+        // Discovery (a resolver query) before anything is attached or captured.
+        let nat64 = options.nat64.resolvePrefixes()
         let openCapture = {
             try PcapPacketSource.openLive(interface: options.interface,
                                           snapLength: options.writePcapng == nil ? 512 : 65_535,
@@ -65,13 +67,17 @@ extension CompareWire {
         tracer.detach()
         capture.closeCopy()
 
-        let join = WireJoin.join(kernel: session.kernel, wire: session.table)
+        let join = WireJoin.join(kernel: session.kernel, wire: session.table, nat64: nat64)
         if let copyPath {
             annotation?.write(capturePath: copyPath, interface: options.interface, table: session.table, join: join)
         }
-        let captureSummary = WireCaptureSummary(file: nil, interface: options.interface, linkType: capture.linkType,
+        var captureSummary = WireCaptureSummary(file: nil, interface: options.interface, linkType: capture.linkType,
                                                 packets: session.table.packets, dropped: capture.dropped,
                                                 skipped: session.table.skipped, netns: namespace?.label)
+        // Named now, in the capture's namespace, while the interfaces (a CLAT's TUN device among
+        // them) still exist.
+        let table = session.table
+        captureSummary.interfaceNames = try namespace?.entered { InterfaceNames.of(table) } ?? InterfaceNames.of(table)
         let events = WireEventsSummary(file: nil, lines: 0, events: session.events, garbage: 0,
                                        ignored: session.kernel.ignoredEvents, lost: counters.lostEvents)
         return (WireReport(join: join, capture: captureSummary, events: events, command: live.command?.result,

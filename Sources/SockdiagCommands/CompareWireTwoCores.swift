@@ -13,11 +13,13 @@ enum TwoCores {
 
 /// The join, its flow-table lookups (a cache miss each) made ahead on two cores: the sockets seen
 /// only on egress on another thread, the connects and sends on this one.
-func joinOnTwoCores(kernel: WireKernelTable, wire: WireFlowTable) throws -> WireJoinResult {
-    guard kernel.intents.count + kernel.egress.count >= TwoCores.joinFromKernelRecords else { return WireJoin.join(kernel: kernel, wire: wire) }
+func joinOnTwoCores(kernel: WireKernelTable, wire: WireFlowTable, nat64: NAT64Prefixes) throws -> WireJoinResult {
+    guard kernel.intents.count + kernel.egress.count >= TwoCores.joinFromKernelRecords else {
+        return WireJoin.join(kernel: kernel, wire: wire, nat64: nat64)
+    }
     let egress = BackgroundWork { WireJoin.egressLookups(kernel: kernel, wire: wire) }
     let intents = WireJoin.intentLookups(kernel: kernel, wire: wire)
-    return WireJoin.join(kernel: kernel, wire: wire, found: .init(intents: intents, egress: egress.wait()))
+    return WireJoin.join(kernel: kernel, wire: wire, found: .init(intents: intents, egress: egress.wait()), nat64: nat64)
 }
 
 /// Renders the second half of a large report's flows on another core while this one writes the

@@ -36,7 +36,11 @@ public enum Trace {
             terminal.out(PrintableText.of(header) + "\n")
         }
         run.show(existing: existing)
-        if !options.json && !options.openMetrics { terminal.out(run.renderer.header) }
+        if !options.json && !options.openMetrics {
+            // Which NAT64 prefixes the CLASS column knows, when more than the built-in ones.
+            if !run.session.nat64.isBuiltIn { terminal.out(run.session.nat64.headerLine + "\n") }
+            terminal.out(run.renderer.header)
+        }
         let end = try run.loop(live, tracer, enforcer)
         if let error = run.writeError {
             throw SockdiagError.system(call: "write", errno: error, context: "standard output")
@@ -86,7 +90,7 @@ struct TraceRun {
     let options: TraceOptions
     let terminal: Terminal
     let renderer: TraceRenderer
-    var session = TraceSession()
+    var session: TraceSession
     var output = TraceOutputBuffer()
     /// stdout was closed (`| head`) or cannot be written: the trace stops, as any filter's input would.
     var outputClosed = false
@@ -101,6 +105,7 @@ struct TraceRun {
         var local = tm()
         localtime_r(&now, &local)
         renderer = TraceRenderer(utcOffsetSeconds: local.tm_gmtoff, style: terminal.style)
+        session = TraceSession(nat64: options.nat64.resolvePrefixes())
     }
 
     var elapsedNs: UInt64 { monotonicNs() - startNs }

@@ -197,7 +197,9 @@ final class TraceModelTests: XCTestCase {
             XCTAssertEqual(String(decoding: buffer.bytes, as: UTF8.self), event.json(lesson: lesson).compact + "\n")
             // Both writers put the keys in the order the event log reader's fast path reads them.
             let order: [TraceEventKey] = switch event {
-            case let .socketCall(call): TraceEventKey.connectOrder.filter { $0 != .ipv4 || call.classification.embeddedIPv4 != nil }
+            case let .socketCall(call): TraceEventKey.connectOrder.filter {
+                ($0 != .ipv4 || call.classification.embeddedIPv4 != nil) && (![.nat64Prefix, .nat64PrefixSource].contains($0) || call.nat64 != nil)
+            }
             case .egress: TraceEventKey.egressOrder
             case .outcome: TraceEventKey.outcomeOrder
             }

@@ -20,7 +20,7 @@ public enum CompareWireCommand {
         abstract: "Put the kernel's view of each flow beside the wire's view.",
         summary: "Put the kernel's view of each flow (socket family, the address the program passed) beside the wire's view (IP version and addresses on the packets), flow by flow, and say where they differ.",
         usage: ["[--interface IF] (--cgroup PATH | --pid PID... | --unit NAME | --container ID | -- CMD [ARGS...]) [options]", "--pcap FILE --events FILE [--json]"],
-        options: [interface, netns, cgroup, LiveTarget.pid, LiveTarget.unit, LiveTarget.container, json, duration, writePcapng, pcap, events],
+        options: [interface, netns, cgroup, LiveTarget.pid, LiveTarget.unit, LiveTarget.container, json, duration, writePcapng, NAT64Option.spec, pcap, events],
         exclusions: liveOnly,
         trailingCommand: "CMD [ARGS...]",
         examples: [
@@ -47,10 +47,13 @@ public struct CompareWireOptions: Hashable, Sendable {
     public let writePcapng: String?
     /// --netns: where to capture, live; nil captures in the target's own namespace.
     public let netns: String?
+    /// --nat64-prefix.
+    public let nat64: NAT64Option.Request
 
     public init(mode: Mode, json: Bool = false, interface: String = "any", duration: Double? = nil, writePcapng: String? = nil,
-                netns: String? = nil) {
+                netns: String? = nil, nat64: NAT64Option.Request = NAT64Option.Request()) {
         self.mode = mode
+        self.nat64 = nat64
         self.netns = netns
         self.json = json
         self.interface = interface
@@ -68,6 +71,7 @@ public struct CompareWireOptions: Hashable, Sendable {
         if writePcapng?.isEmpty == true { throw UsageError("--write-pcapng needs a file name, got ''") }
         if interface.isEmpty { throw UsageError("--interface needs an interface name (or 'any'), got ''") }
         duration = try OptionValue.positiveSeconds(arguments, C.duration, verb: "needs")
+        nat64 = try NAT64Option.Request(arguments)
         let pcap = arguments.value(C.pcap), events = arguments.value(C.events)
         if pcap != nil || events != nil {
             guard let pcap, let events else {

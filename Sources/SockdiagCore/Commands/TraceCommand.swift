@@ -21,7 +21,7 @@ public enum TraceCommand {
         summary: "Attach eBPF programs to a cgroup and show every connect, unconnected send and bind as the kernel saw it (socket family, address class such as ipv4-mapped), and for each socket the family of its packets on egress.",
         usage: ["(--cgroup PATH | --pid PID... | --unit NAME | --container ID) [options]", "[options] -- CMD [ARGS...]"],
         discussion: "With -- CMD, sockdiag creates a transient cgroup, runs CMD inside it from its first instruction, traces until CMD exits, then removes the cgroup. --pid attaches at the cgroup the process lives in and keeps only its events (and its later children's) in the kernel; a run whose unit, container or cgroup goes away ends with a line saying so. Nothing stays attached after sockdiag exits.",
-        options: [cgroup, LiveTarget.pid, LiveTarget.unit, LiveTarget.container, json, duration, count, redirect, blockIPv6, naive, force, openMetrics, output],
+        options: [cgroup, LiveTarget.pid, LiveTarget.unit, LiveTarget.container, json, duration, count, redirect, blockIPv6, naive, force, NAT64Option.spec, openMetrics, output],
         exclusions: [jsonOrOpenMetrics],
         trailingCommand: "CMD [ARGS...]",
         examples: [
@@ -51,9 +51,12 @@ public struct TraceOptions: Equatable, Sendable {
     public let policy: TracePolicy
     /// --force: a policy may apply to the root cgroup.
     public let force: Bool
+    /// --nat64-prefix.
+    public let nat64: NAT64Option.Request
 
     public init(target: LiveTarget, json: Bool = false, openMetrics: Bool = false, output: String? = nil,
-                duration: Double? = nil, count: Int? = nil, policy: TracePolicy = try! TracePolicy(), force: Bool = false) {
+                duration: Double? = nil, count: Int? = nil, policy: TracePolicy = try! TracePolicy(), force: Bool = false,
+                nat64: NAT64Option.Request = NAT64Option.Request()) {
         self.target = target
         self.json = json
         self.openMetrics = openMetrics
@@ -62,6 +65,7 @@ public struct TraceOptions: Equatable, Sendable {
         self.count = count
         self.policy = policy
         self.force = force
+        self.nat64 = nat64
     }
 
     public init(_ arguments: ParsedArguments) throws(UsageError) {
@@ -80,6 +84,7 @@ public struct TraceOptions: Equatable, Sendable {
         policy = try TracePolicy(redirects: rules, blockIPv6: arguments.isSet(TraceCommand.blockIPv6),
                                  naive: arguments.isSet(TraceCommand.naive))
         force = arguments.isSet(TraceCommand.force)
+        nat64 = try NAT64Option.Request(arguments)
         if force && policy.isEmpty { throw UsageError("--force only matters with --redirect or --block-ipv6") }
     }
 }

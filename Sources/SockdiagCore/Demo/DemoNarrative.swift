@@ -51,7 +51,7 @@ extension DemoNarrative {
                 sentences.append("The connection to \(kernelAddress) is \(kernel.socketFamily == .inet6 ? "IPv6" : "IPv4") in both views\(wireText.map { ": \($0)" } ?? "").")
             case .kernelOnly:
                 sentences.append("The kernel saw \(hook.rawValue) to \(kernelAddress), but no packet of it reached lo.")
-            case .nat64, .wireOnly, .addressProbe:
+            case .nat64, .clat, .wireOnly, .addressProbe:
                 continue
             }
         }

@@ -53,6 +53,12 @@ public struct TraceTaskContext: Hashable, Sendable {
     }
 }
 
+/// A connect or send to an address under a NAT64 prefix, with the prefix.
+public struct TraceNAT64Match: Hashable, Sendable {
+    public let classification: AddressClassification
+    public let prefix: NAT64KnownPrefix
+}
+
 /// A connect, unconnected send or bind, as a cgroup hook saw it. The caller and socket are in
 /// `context`, read through as `call.pid`, `call.hook` and so on.
 @dynamicMemberLookup
@@ -73,7 +79,11 @@ public struct TraceSocketCall: Hashable, Sendable {
     /// The address as the program passed it (see `TraceTaskContext.programForm`).
     public var address: IPAddress { context.programForm(hookAddress) }
 
-    public var classification: AddressClassification { address.classification }
+    public var classification: AddressClassification { nat64.map { $0.classification } ?? address.classification }
+
+    /// The prefix a NAT64 address is under, when trace was given or discovered prefixes beyond
+    /// the built-in ones (`TraceSession` sets it).
+    public var nat64: TraceNAT64Match?
 
     /// An AF_INET6 socket talking to an IPv4 peer: the dual-stack surprise.
     public var isMapped: Bool { context.socketFamily == .inet6 && classification.kind == .ipv4Mapped }

@@ -9,6 +9,7 @@ public enum TraceEventKey: String, CaseIterable, Sendable {
     case timeNs = "time_ns", pid, tid, comm, uid, cgroupID = "cgroup_id", cookie
     case socketFamily = "socket_family", wireProtocol = "wire_protocol", `protocol`
     case address, port, `class`, ipv4, scope, hookAddress = "hook_address"
+    case nat64Prefix = "nat64_prefix", nat64PrefixSource = "nat64_prefix_source"
     case localAddress = "local_address", localPort = "local_port"
     case remoteAddress = "remote_address", remotePort = "remote_port", packets, bytes
     case elapsedNs = "elapsed_ns", synRetransmits = "syn_retransmits", rttMicroseconds = "rtt_us"
@@ -16,10 +17,11 @@ public enum TraceEventKey: String, CaseIterable, Sendable {
     case state, v6only
     case lesson
 
-    /// A connect, sendmsg or bind line; `ipv4` only when the address embeds one.
+    /// A connect, sendmsg or bind line; `ipv4` only when the address embeds one, the NAT64 prefix
+    /// and its source only with prefixes beyond the built-in ones and an address under one.
     public static let connectOrder: [TraceEventKey] = [
         .schema, .event, .hook, .timeNs, .pid, .tid, .comm, .uid, .cgroupID, .cookie, .socketFamily, .protocol,
-        .address, .port, .class, .ipv4, .scope, .hookAddress, .lesson,
+        .address, .port, .class, .ipv4, .scope, .nat64Prefix, .nat64PrefixSource, .hookAddress, .lesson,
     ]
     public static let egressOrder: [TraceEventKey] = [
         .schema, .event, .final, .timeNs, .cookie, .pid, .comm, .socketFamily, .wireProtocol, .protocol,
@@ -63,6 +65,8 @@ public enum TraceEventKey: String, CaseIterable, Sendable {
         case .ipv4: #","ipv4":"#
         case .scope: #","scope":"#
         case .hookAddress: #","hook_address":"#
+        case .nat64Prefix: #","nat64_prefix":"#
+        case .nat64PrefixSource: #","nat64_prefix_source":"#
         case .localAddress: #","local_address":"#
         case .localPort: #","local_port":"#
         case .remoteAddress: #","remote_address":"#

@@ -20,6 +20,10 @@ extension TraceSocketCall {
         ]
         if let v4 = classification.embeddedIPv4 { pairs.append((.ipv4, .string(v4.description))) }
         pairs.append((.scope, .string(classification.scope.rawValue)))
+        if let nat64 {
+            pairs.append((.nat64Prefix, .string(nat64.prefix.displayed)))
+            pairs.append((.nat64PrefixSource, .string(nat64.prefix.source.description)))
+        }
         pairs.append((.hookAddress, .string(hookAddress.description)))
         pairs.append((.lesson, .optional(lesson?.text)))
         return .event(pairs)

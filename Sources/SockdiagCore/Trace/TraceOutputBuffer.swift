@@ -203,6 +203,10 @@ extension TraceSocketCall {
         out.key(.class); out.quoted(classification.kind.rawValue)
         if let v4 = classification.embeddedIPv4 { out.key(.ipv4); out.quoted(.v4(v4)) }
         out.key(.scope); out.quoted(classification.scope.rawValue)
+        if let nat64 {
+            out.key(.nat64Prefix); out.quoted(nat64.prefix.displayed)
+            out.key(.nat64PrefixSource); out.quoted(nat64.prefix.source.description)
+        }
         out.key(.hookAddress); out.quoted(hookAddress)
     }
 }

@@ -34,8 +34,12 @@ public struct TraceSession: Sendable {
         let lesson: TraceLesson
     }
 
-    public init(ownerLimit: Int = 1 << 18) {
+    /// The NAT64 prefixes connects and sends are classified against.
+    public let nat64: NAT64Prefixes
+
+    public init(ownerLimit: Int = 1 << 18, nat64: NAT64Prefixes = .builtIn) {
         self.ownerLimit = ownerLimit
+        self.nat64 = nat64
     }
 
     /// The event with what earlier events knew about its socket, and the lesson it teaches if this
@@ -43,7 +47,11 @@ public struct TraceSession: Sendable {
     public mutating func process(_ event: TraceEvent) -> (event: TraceEvent, lesson: TraceLesson?) {
         var event = event
         switch event {
-        case let .socketCall(call):
+        case var .socketCall(call):
+            if !nat64.isBuiltIn, case let .v6(address) = call.address, let match = nat64.match(address) {
+                call.nat64 = TraceNAT64Match(classification: address.classification(nat64: nat64), prefix: match.prefix)
+                event = .socketCall(call)
+            }
             recordOwner(cookie: call.cookie, pid: call.pid, comm: call.comm, socketFamily: call.socketFamily)
             if call.hook.call == .bind, call.transport == .tcp {
                 listeners.add(address: WireAddress(call.address), port: call.port.value, holder: Listener(pid: call.pid, comm: call.comm))

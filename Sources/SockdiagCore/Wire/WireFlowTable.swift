@@ -10,6 +10,8 @@ public struct WireFlow: Sendable, Equatable {
     public var lastTime: UInt64
     /// A FIN or RST was seen: a later SYN on the same 5-tuple is a new connection.
     public var ended: Bool = false
+    /// Where its packets were captured, when the link type says (Linux cooked v2).
+    public var interfaces = WireInterfaces()
 
     public init(key: WireFlowKey, packets: UInt64, bytes: UInt64, firstTime: UInt64, lastTime: UInt64) {
         self.key = key
@@ -18,6 +20,25 @@ public struct WireFlow: Sendable, Equatable {
         self.firstTime = firstTime
         self.lastTime = lastTime
     }
+}
+
+/// The interfaces a flow's packets were captured on, by index: two kept (a translated flow is seen
+/// on the translator's TUN device and on one other), more counted.
+public struct WireInterfaces: Sendable, Equatable {
+    public private(set) var first: UInt32 = 0
+    public private(set) var second: UInt32 = 0
+    public private(set) var more = false
+
+    public init() {}
+
+    @inline(__always)
+    public mutating func insert(_ index: UInt32) {
+        if first == index || second == index { return }
+        if first == 0 { first = index } else if second == 0 { second = index } else { more = true }
+    }
+
+    public var indexes: [UInt32] { [first, second].filter { $0 != 0 } }
+    public var isEmpty: Bool { first == 0 }
 }
 
 /// The capture's flows: memory grows with conversations, never with packets. A 5-tuple reused by a
@@ -74,6 +95,7 @@ public struct WireFlowTable: Sendable {
                 if time > flows[at].lastTime { flows[at].lastTime = time }
                 if packet.opensConnection && flows[at].key != packet.key { flows[at].key = packet.key }
                 if packet.endsConnection { flows[at].ended = true }
+                if packet.interfaceIndex != 0 { flows[at].interfaces.insert(packet.interfaceIndex) }
             }
             return at
         }
@@ -83,6 +105,7 @@ public struct WireFlowTable: Sendable {
         var flow = WireFlow(key: packet.acceptsConnection ? packet.key.reversed : packet.key,
                             packets: 1, bytes: UInt64(packet.ipLength), firstTime: time, lastTime: time)
         flow.ended = packet.endsConnection
+        if packet.interfaceIndex != 0 { flow.interfaces.insert(packet.interfaceIndex) }
         flows.append(flow)
         return at
     }

@@ -6,6 +6,9 @@ public enum WireVerdict: String, Hashable, Sendable, CaseIterable {
     case ipv4Mapped = "ipv4-mapped"
     /// An AF_INET6 socket talking to a NAT64 prefix: IPv6 here, IPv4 after the gateway.
     case nat64
+    /// An AF_INET socket whose packets left as IPv6 to a NAT64 prefix: a CLAT (464XLAT) translated
+    /// them. The mirror of `ipv4-mapped`.
+    case clat
     /// The kernel saw it, the capture did not: blocked, another interface, or not sent yet.
     case kernelOnly = "kernel-only"
     /// On the wire, but from no traced socket.
@@ -16,7 +19,12 @@ public enum WireVerdict: String, Hashable, Sendable, CaseIterable {
     case addressProbe = "address-probe"
 
     /// The socket's family and the wire's IP version differ: what makes compare-wire exit 1.
-    public var familyDiffers: Bool { if case .ipv4Mapped = self { return true } else { return false } }
+    public var familyDiffers: Bool {
+        switch self {
+        case .ipv4Mapped, .clat: return true
+        default: return false
+        }
+    }
 
     /// Position in `allCases`; cases compare by tag, not by raw-value string.
     public var index: Int { WireVerdict.order.firstIndex(of: self)! }
@@ -47,8 +55,10 @@ public struct WireKernelView: Sendable, Equatable {
     public var localPort: UInt16?
     /// How the socket's connect and connection ended, from trace's outcome records.
     public var outcome: WireOutcome?
+    /// The peer is under a NAT64 prefix given, discovered or learned (beyond the built-in ones).
+    public var underNAT64Prefix = false
 
-    public var addressKind: AddressKind { address.ipAddress.classification.kind }
+    public var addressKind: AddressKind { underNAT64Prefix ? .nat64 : address.ipAddress.classification.kind }
 }
 
 public struct WireJoinedFlow: Sendable, Equatable {
@@ -57,12 +67,28 @@ public struct WireJoinedFlow: Sendable, Equatable {
     public var verdict: WireVerdict
     /// The wire flow's index in the flow table.
     public var wireIndex: Int?
+    /// The other side of a translation (the IPv6 side of a CLAT's flow, the IPv4 side of a
+    /// NAT64's), when the capture saw both.
+    public var translated: WireFlow?
+    public var translatedIndex: Int?
+    public var translation: WireTranslationView?
 
-    public init(kernel: WireKernelView?, wire: WireFlow?, verdict: WireVerdict, wireIndex: Int? = nil) {
+    public init(kernel: WireKernelView?, wire: WireFlow?, verdict: WireVerdict, wireIndex: Int? = nil,
+                translated: WireFlow? = nil, translatedIndex: Int? = nil, translation: WireTranslationView? = nil) {
         self.kernel = kernel
         self.wire = wire
         self.verdict = verdict
         self.wireIndex = wireIndex
+        self.translated = translated
+        self.translatedIndex = translatedIndex
+        self.translation = translation
+    }
+
+    /// The flow as it was sent, then as the translator sent it on.
+    public var beforeAndAfterTranslation: (before: WireFlow, after: WireFlow)? {
+        guard let wire, let translated, let translation else { return nil }
+        let ipv4 = wire.key.isIPv6 ? translated : wire, ipv6 = wire.key.isIPv6 ? wire : translated
+        return translation.kind == .clat ? (ipv4, ipv6) : (ipv6, ipv4)
     }
 
     /// The socket is AF_INET6 and its packets are IPv4 (or the reverse): the thing to report.
@@ -71,6 +97,8 @@ public struct WireJoinedFlow: Sendable, Equatable {
 
 public struct WireJoinResult: Sendable {
     public var flows: WireJoinedFlows
+    /// The NAT64 prefixes the join used: built in, given, discovered, and learned from its packets.
+    public var nat64: NAT64Prefixes { flows.nat64 }
     /// For each wire flow (by its index in the flow table), the row that holds it.
     public var rowOfWireFlow: [Int]
 
@@ -91,12 +119,14 @@ public struct WireJoinResult: Sendable {
 /// the earliest unclaimed flow to its destination. Three phases, each claiming flows the next
 /// cannot take (`WireJoinInProgress`), then the rows in report order.
 public enum WireJoin {
-    public static func join(kernel: WireKernelTable, wire: WireFlowTable, found: Lookups = Lookups()) -> WireJoinResult {
-        var join = WireJoinInProgress(kernel: kernel, wire: wire)
+    public static func join(kernel: WireKernelTable, wire: WireFlowTable, found: Lookups = Lookups(),
+                            nat64: NAT64Prefixes = .builtIn) -> WireJoinResult {
+        var join = WireJoinInProgress(kernel: kernel, wire: wire, nat64: nat64)
         join.joinIntentsByTheirEgress(found)
         join.joinSocketsSeenOnlyOnEgress(found)
         join.joinIntentsWithoutEgressByDestination()
         join.labelAddressProbes()
+        join.joinTranslations()
         return join.result()
     }
 
@@ -118,9 +148,11 @@ public enum WireJoin {
                               localPort: egress.localPort)
     }
 
-    static func verdict(_ kernel: WireKernelView, _ wire: WireFlow) -> WireVerdict {
+    static func verdict(_ kernel: WireKernelView, _ wire: WireFlow, nat64: NAT64Prefixes) -> WireVerdict {
         if kernel.socketFamily.wireIsInet6 && !wire.key.isIPv6 { return .ipv4Mapped }
         if kernel.address.isIPv6, case .nat64 = kernel.addressKind { return .nat64 }
+        if kernel.address.isIPv6, !nat64.isBuiltIn, case .v6(let address) = kernel.address.ipAddress,
+           nat64.match(address) != nil { return .nat64 }
         return .same
     }
 

@@ -13,10 +13,14 @@ struct WireJoinInProgress {
     var egressHasIntent: [Bool]
     /// Connects and sends whose socket has no egress record, by intent row: joined last, by destination.
     var withoutEgress: [Int] = []
+    /// Rows of translated flows no socket claimed: both sides on one row.
+    var translatedRows: [WireJoinRow] = []
+    var nat64: NAT64Prefixes
 
-    init(kernel: WireKernelTable, wire: WireFlowTable) {
+    init(kernel: WireKernelTable, wire: WireFlowTable, nat64: NAT64Prefixes = .builtIn) {
         self.kernel = kernel
         self.wire = wire
+        self.nat64 = nat64
         claimed = [Bool](repeating: false, count: wire.flows.count)
         intentRows = kernel.intents.indices.map { row in
             WireJoinRow(kernelRow: Int32(row), egressRow: WireJoinRow.absent, wireIndex: WireJoinRow.absent,
@@ -28,7 +32,7 @@ struct WireJoinInProgress {
     mutating func claim(_ row: inout WireJoinRow, _ view: WireKernelView, flow index: Int) {
         claimed[index] = true
         row.wireIndex = Int32(index)
-        row.verdict = WireJoin.verdict(view, wire.flows[index])
+        row.verdict = WireJoin.verdict(view, wire.flows[index], nat64: nat64)
     }
 
     /// Phase 1: each connect or send whose socket has an egress record takes the nearest
@@ -116,10 +120,68 @@ struct WireJoinInProgress {
         }
     }
 
+    /// Last: the two sides of each translated flow onto one row. An AF_INET socket's IPv4 flow
+    /// whose IPv6 side is free becomes `clat`; an AF_INET6 socket's flow to a prefix takes its
+    /// free IPv4 side (`nat64`); two free sides make one wire-only row.
+    mutating func joinTranslations() {
+        let claimedBefore = claimed
+        let pairs = WireTranslation.pairs(wire.flows, isFree: { !claimedBefore[$0] }, prefixes: &nat64)
+        guard !pairs.isEmpty else { return }
+        var rowOfFlow: [Int: (egress: Bool, row: Int)] = [:]
+        for (i, row) in intentRows.enumerated() where row.wireIndex >= 0 { rowOfFlow[Int(row.wireIndex)] = (false, i) }
+        for (i, row) in egressRows.enumerated() where row.wireIndex >= 0 { rowOfFlow[Int(row.wireIndex)] = (true, i) }
+        for pair in pairs {
+            switch (rowOfFlow[pair.ipv4], rowOfFlow[pair.ipv6]) {
+            case let (owner?, nil):
+                // An AF_INET socket's IPv4 packets that left as IPv6: a CLAT.
+                guard !kernelSocketFamily(row(owner)).wireIsInet6 else { continue }
+                update(owner) { row in
+                    row.pairedIndex = Int32(pair.ipv6)
+                    row.verdict = .clat
+                }
+                claimed[pair.ipv6] = true
+            case let (nil, owner?):
+                // An AF_INET6 socket's packets to a prefix, and what the NAT64 made of them.
+                guard kernelSocketFamily(row(owner)).wireIsInet6 else { continue }
+                update(owner) { row in
+                    row.pairedIndex = Int32(pair.ipv4)
+                    row.verdict = .nat64
+                }
+                claimed[pair.ipv4] = true
+            case (nil, nil):
+                var row = WireJoinRow(kernelRow: WireJoinRow.absent, egressRow: WireJoinRow.absent,
+                                      wireIndex: Int32(pair.ipv6), source: .none, verdict: .wireOnly)
+                row.pairedIndex = Int32(pair.ipv4)
+                translatedRows.append(row)
+                claimed[pair.ipv6] = true
+                claimed[pair.ipv4] = true
+            case (.some, .some):
+                continue
+            }
+        }
+    }
+
+    private func kernelSocketFamily(_ row: WireJoinRow) -> AddressFamily {
+        switch row.source {
+        case .intent: return kernel.intents[Int(row.kernelRow)].socketFamily
+        case .egress: return WireJoin.view(of: kernel.egress[Int(row.kernelRow)]).socketFamily
+        case .none: return .inet
+        }
+    }
+
+    private mutating func update(_ owner: (egress: Bool, row: Int), _ body: (inout WireJoinRow) -> Void) {
+        if owner.egress { body(&egressRows[owner.row]) } else { body(&intentRows[owner.row]) }
+    }
+
+    private func row(_ owner: (egress: Bool, row: Int)) -> WireJoinRow {
+        owner.egress ? egressRows[owner.row] : intentRows[owner.row]
+    }
+
     func result() -> WireJoinResult {
         var rows = intentRows
-        rows.reserveCapacity(intentRows.count + egressRows.count + claimed.lazy.filter { !$0 }.count)
+        rows.reserveCapacity(intentRows.count + egressRows.count + translatedRows.count + claimed.lazy.filter { !$0 }.count)
         rows.append(contentsOf: egressRows)
+        rows.append(contentsOf: translatedRows)
         for index in wire.flows.indices where !claimed[index] {
             rows.append(WireJoinRow(kernelRow: WireJoinRow.absent, egressRow: WireJoinRow.absent, wireIndex: Int32(index),
                                     source: .none, verdict: .wireOnly))
@@ -127,8 +189,9 @@ struct WireJoinInProgress {
         var rowFlow = [Int](repeating: -1, count: wire.flows.count)
         for (row, joined) in rows.enumerated() where joined.wireIndex >= 0 {
             rowFlow[Int(joined.wireIndex)] = row
+            if joined.pairedIndex >= 0 { rowFlow[Int(joined.pairedIndex)] = row }
         }
-        return WireJoinResult(flows: WireJoinedFlows(rows: rows, kernel: kernel, wire: wire.flows), rowOfWireFlow: rowFlow)
+        return WireJoinResult(flows: WireJoinedFlows(rows: rows, kernel: kernel, wire: wire.flows, nat64: nat64), rowOfWireFlow: rowFlow)
     }
 }
 

@@ -20,6 +20,8 @@ struct WireJoinRow: Sendable {
     var wireIndex: Int32
     var source: Source
     var verdict: WireVerdict
+    /// The other side of a translated flow, or `absent`.
+    var pairedIndex: Int32 = WireJoinRow.absent
 
     static let absent: Int32 = -1
 }
@@ -29,6 +31,7 @@ public struct WireJoinedFlows: RandomAccessCollection, Sendable {
     let rows: [WireJoinRow]
     let kernel: WireKernelTable
     let wire: [WireFlow]
+    let nat64: NAT64Prefixes
 
     public var startIndex: Int { 0 }
     public var endIndex: Int { rows.count }
@@ -36,8 +39,23 @@ public struct WireJoinedFlows: RandomAccessCollection, Sendable {
     public subscript(position: Int) -> WireJoinedFlow {
         let row = rows[position]
         let wireFlow = row.wireIndex >= 0 ? wire[Int(row.wireIndex)] : nil
-        return WireJoinedFlow(kernel: kernelView(row), wire: wireFlow, verdict: row.verdict,
-                              wireIndex: row.wireIndex >= 0 ? Int(row.wireIndex) : nil)
+        var flow = WireJoinedFlow(kernel: kernelView(row), wire: wireFlow, verdict: row.verdict,
+                                  wireIndex: row.wireIndex >= 0 ? Int(row.wireIndex) : nil)
+        if row.pairedIndex >= 0, let wireFlow {
+            let paired = wire[Int(row.pairedIndex)]
+            flow.translated = paired
+            flow.translatedIndex = Int(row.pairedIndex)
+            let ipv6 = wireFlow.key.isIPv6 ? wireFlow : paired, ipv4 = wireFlow.key.isIPv6 ? paired : wireFlow
+            if let match = nat64.match(IPv6Address(high: ipv6.key.destination.high, low: ipv6.key.destination.low)) {
+                flow.translation = WireTranslationView(kind: ipv4.firstTime <= ipv6.firstTime ? .clat : .nat64, prefix: match.prefix,
+                                                       ipv4: match.ipv4 ?? IPv4Address(UInt32(truncatingIfNeeded: ipv4.key.destination.low)))
+            }
+        }
+        if !nat64.isBuiltIn, let address = flow.kernel?.address, address.isIPv6,
+           nat64.match(IPv6Address(high: address.high, low: address.low)) != nil {
+            flow.kernel?.underNAT64Prefix = true
+        }
+        return flow
     }
 
     public func verdict(at position: Int) -> WireVerdict { rows[position].verdict }

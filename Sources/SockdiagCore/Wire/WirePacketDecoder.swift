@@ -72,6 +72,8 @@ public struct WirePacket: Sendable {
     public var acceptsConnection: Bool
     /// A TCP FIN or RST: after it, a SYN on the same 5-tuple starts a new connection.
     public var endsConnection: Bool = false
+    /// The interface it was captured on (Linux cooked v2 only); 0 when the link type does not say.
+    public var interfaceIndex: UInt32 = 0
 }
 
 public enum WireDecoded: Sendable {
@@ -101,7 +103,11 @@ public struct WirePacketDecoder: Sendable {
         case .linuxCooked2:
             guard bytes.count >= 20 else { return .skipped(.truncated) }
             guard reader.u16(8) != arphrdNetlink else { return .skipped(.notIP) }
-            return reader.etherType(reader.u16(0), at: 20)
+            // v2 carries the interface: a flow seen on a CLAT's TUN device and on its uplink says so.
+            let decoded = reader.etherType(reader.u16(0), at: 20)
+            guard case var .packet(packet) = decoded else { return decoded }
+            packet.interfaceIndex = reader.u32(4)
+            return .packet(packet)
         case .raw:
             guard bytes.count >= 1 else { return .skipped(.truncated) }
             switch bytes[0] >> 4 {

@@ -84,6 +84,27 @@ extension WireJoinedFlow {
     /// The packet comment a Wireshark user sees: the kernel's view of the packet's socket, and how
     /// its connect and connection ended when the trace saw it.
     public var pcapngComment: [UInt8] {
+        var out = pcapngKernelComment
+        // Both sides of a translated flow carry the same comment, naming the translation.
+        if let sides = beforeAndAfterTranslation, let translation {
+            WireText.append(translation.kind == .clat ? "; translated by a CLAT: " : "; translated by a NAT64: ", to: &out)
+            for (i, side) in [sides.before, sides.after].enumerated() {
+                if i > 0 { WireText.append(" => ", to: &out) }
+                WireText.append(side.key.isIPv6 ? "IPv6 " : "IPv4 ", to: &out)
+                side.key.source.write(port: side.key.sourcePort, to: &out)
+                WireText.append(" -> ", to: &out)
+                side.key.destination.write(port: side.key.destinationPort, to: &out)
+            }
+            WireText.append(", prefix ", to: &out)
+            WireText.append(translation.prefix.displayed, to: &out)
+            WireText.append(" (", to: &out)
+            WireText.append(translation.prefix.source.description, to: &out)
+            out.append(0x29)
+        }
+        return out
+    }
+
+    private var pcapngKernelComment: [UInt8] {
         var out: [UInt8] = []
         guard let kernel else {
             WireText.append("sockdiag: no traced socket (wire-only)", to: &out)

@@ -12,6 +12,12 @@ public struct WireCaptureSummary: Sendable {
     /// Set when a capture file stopped in the middle of a record (cut off, or still being
     /// written): libpcap's words. The report covers the packets before the cut.
     public var endedEarly: String?
+    /// Names of the interfaces flows were seen on, by index (live: read before the run ends; a
+    /// file's Linux cooked v2 records carry indexes only).
+    public var interfaceNames: [UInt32: String] = [:]
+
+    /// `lo`, or `ifindex 7` where the name is not known.
+    public func interfaceName(_ index: UInt32) -> String { interfaceNames[index] ?? "ifindex \(index)" }
 
     public init(file: String?, interface: String?, linkType: WireLinkType, packets: UInt64,
                 dropped: UInt64?, skipped: WireSkipCounts, endedEarly: String? = nil, netns: String? = nil) {
@@ -102,6 +108,17 @@ public struct WireReport: Sendable {
             w.key(dynamic: verdict.rawValue.wireReplacingHyphens); w.number(counts[verdict.index])
         }
         w.endObject()
+        w.key("nat64_prefixes")
+        w.beginArray()
+        for known in join.nat64.known {
+            w.beginObject()
+            w.key("prefix"); w.text(known.displayed)
+            w.key("source"); w.text(known.source.key)
+            w.key("detail"); w.text(known.source.description)
+            w.endObject()
+        }
+        w.endArray()
+        w.key("nat64_discovery"); w.text(join.nat64.discoveryNote)
         w.key("capture")
         w.beginObject()
         w.key("file"); w.text(capture.file)
@@ -133,9 +150,10 @@ public struct WireReport: Sendable {
         w.drain(to: sink)
     }
 
-    /// The longest a flow's line can be: the separator, the literal text, four quoted IPv6 addresses, eight
-    /// 20-digit numbers, a 16-byte process name escaped 6 bytes per byte, and the short enum names.
-    private static let flowBound = 2048
+    /// The longest a flow's line can be: the separator, the literal text, six quoted IPv6 addresses, twelve
+    /// 20-digit numbers, a 16-byte process name escaped 6 bytes per byte, four interface names escaped
+    /// 2 bytes per byte, a prefix and its source's text (bounded at 200 bytes), and the short enum names.
+    private static let flowBound = 4096
 
     /// The flows in `range` as elements of the report's `flows` array (the first one without the
     /// comma), one per line, handed to `sink` in pieces of about a megabyte.
@@ -222,8 +240,7 @@ public struct WireReport: Sendable {
         } else {
             out.append("null")
         }
-        out.append(",\"wire\":")
-        if let f = flow.wire {
+        func wireObject(_ f: WireFlow) {
             if f.key.isIPv6 { out.append("{\"protocol\":\"ipv6\"") } else { out.append("{\"protocol\":\"ipv4\"") }
             if f.key.transport.rawValue == 6 {
                 out.append(",\"transport\":\"tcp\",\"src\":")
@@ -238,6 +255,25 @@ public struct WireReport: Sendable {
             out.append(",\"bytes\":"); number(f.bytes)
             out.append(",\"first_time_ns\":"); number(f.firstTime)
             out.append(",\"last_time_ns\":"); number(f.lastTime)
+            out.append(",\"interfaces\":[")
+            for (i, index) in f.interfaces.indexes.enumerated() {
+                if i > 0 { out.append(0x2C) }
+                WireReport.appendJSONString(capture.interfaceName(index), to: &out)
+            }
+            out.append("]}")
+        }
+        out.append(",\"wire\":")
+        // A translated row's `wire` is its IPv6 side; `translation.ipv4_side` the other.
+        let translatedSides = flow.translated.flatMap { other in flow.wire.map { $0.key.isIPv6 ? ($0, other) : (other, $0) } }
+        if let f = translatedSides?.0 ?? flow.wire { wireObject(f) } else { out.append("null") }
+        out.append(",\"translation\":")
+        if let t = flow.translation, let sides = translatedSides {
+            out.append("{\"kind\":"); text(t.kind.rawValue)
+            out.append(",\"prefix\":"); text(t.prefix.displayed)
+            out.append(",\"prefix_source\":"); text(t.prefix.source.key)
+            out.append(",\"prefix_source_detail\":"); WireReport.appendJSONString(String(t.prefix.source.description.prefix(200)), to: &out)
+            out.append(",\"ipv4\":"); address(WireAddress(t.ipv4))
+            out.append(",\"ipv4_side\":"); wireObject(sides.1)
             out.append("}")
         } else {
             out.append("null")
@@ -254,6 +290,22 @@ public struct WireReport: Sendable {
             out.append("null")
         }
         out.append("}")
+    }
+}
+
+extension WireReport {
+    /// A JSON string of text that needs no escaping beyond quotes, backslashes and control
+    /// characters (interface names, prefix sources).
+    static func appendJSONString<Sink: WireByteSink>(_ value: String, to out: inout Sink) {
+        out.append(0x22)
+        for byte in value.utf8 {
+            switch byte {
+            case 0x22, 0x5C: out.append(0x5C); out.append(byte)
+            case 0..<0x20: out.append(0x3F)
+            default: out.append(byte)
+            }
+        }
+        out.append(0x22)
     }
 }
 

@@ -39,13 +39,15 @@ extension WireReport {
     }
 
     public func textHeader(widths: [Int], style: OutputStyle = .plain) -> [UInt8] {
+        var out: [UInt8] = []
+        // Which NAT64 prefixes the report used and where each came from, when more than the built-in ones.
+        if !join.nat64.isBuiltIn { WireText.append(PrintableText.of(join.nat64.headerLine) + "\n", to: &out) }
         var headerLine: [UInt8] = []
         for (column, title) in WireReport.textHeaderTitles.enumerated() {
             let start = headerLine.count
             headerLine.append(contentsOf: UnsafeRawBufferPointer(start: title.utf8Start, count: title.utf8CodeUnitCount))
             if column < 4 { headerLine.append(contentsOf: repeatElement(0x20, count: widths[column] - (headerLine.count - start) + 2)) }
         }
-        var out: [UInt8] = []
         WireText.append(style.bold(String(decoding: headerLine, as: UTF8.self)), to: &out)
         out.append(0x0A)
         return out
@@ -58,7 +60,7 @@ extension WireReport {
         let verdicts = WireVerdict.allCases.map { verdict -> [UInt8] in
             var text: [UInt8] = []
             switch verdict {
-            case .ipv4Mapped: WireText.append(style.yellow(verdict.rawValue), to: &text)
+            case .ipv4Mapped, .clat: WireText.append(style.yellow(verdict.rawValue), to: &text)
             case .same: WireText.append(style.green(verdict.rawValue), to: &text)
             default: WireText.append(verdict.rawValue, to: &text)
             }
@@ -114,15 +116,37 @@ extension WireReport {
             outcome.write(to: &out)
         default:
             guard let wire = flow.wire else { out.append(0x2D); return }
-            WireText.append(wire.key.isIPv6 ? "IPv6 " : "IPv4 ", to: &out)
-            WireText.append(wire.key.transport.rawValue == 6 ? "tcp " : "udp ", to: &out)
-            wire.key.source.write(port: wire.key.sourcePort, to: &out)
-            WireText.append(" -> ", to: &out)
-            wire.key.destination.write(port: wire.key.destinationPort, to: &out)
-            WireText.append(", ", to: &out)
-            WireText.decimal(wire.packets, to: &out)
-            WireText.append(wire.packets == 1 ? " pkt" : " pkts", to: &out)
+            guard let sides = flow.beforeAndAfterTranslation, let translation = flow.translation else {
+                flowText(wire, interfaces: false, to: &out)
+                return
+            }
+            // `IPv4 ... on clat => IPv6 ... on clat, uplink (CLAT, prefix P learned from packets)`
+            flowText(sides.before, interfaces: true, to: &out)
+            WireText.append(" => ", to: &out)
+            flowText(sides.after, interfaces: true, to: &out)
+            WireText.append(translation.kind == .clat ? " (CLAT, prefix " : " (NAT64, prefix ", to: &out)
+            WireText.append(translation.prefix.displayed, to: &out)
+            out.append(0x20)
+            WireText.append(translation.prefix.source.brief, to: &out)
+            out.append(0x29)
         }
+    }
+
+    /// `IPv6 tcp [a]:p -> [b]:q, 5 pkts`, then ` on IF, IF` where the capture says.
+    func flowText(_ wire: WireFlow, interfaces: Bool, to out: inout [UInt8]) {
+        WireText.append(wire.key.isIPv6 ? "IPv6 " : "IPv4 ", to: &out)
+        WireText.append(wire.key.transport.rawValue == 6 ? "tcp " : "udp ", to: &out)
+        wire.key.source.write(port: wire.key.sourcePort, to: &out)
+        WireText.append(" -> ", to: &out)
+        wire.key.destination.write(port: wire.key.destinationPort, to: &out)
+        WireText.append(", ", to: &out)
+        WireText.decimal(wire.packets, to: &out)
+        WireText.append(wire.packets == 1 ? " pkt" : " pkts", to: &out)
+        guard interfaces else { return }
+        let names = wire.interfaces.indexes.map(capture.interfaceName)
+        let where_ = names.isEmpty ? capture.interface.flatMap { $0 == "any" ? nil : [$0] } ?? [] : names
+        guard !where_.isEmpty else { return }
+        WireText.append(" on " + PrintableText.of(where_.joined(separator: ", ")) + (wire.interfaces.more ? ", ..." : ""), to: &out)
     }
 
     public func summaryLines(style: OutputStyle = .plain) -> String {
@@ -149,6 +173,14 @@ extension WireReport {
             text += style.yellow("note:") + " \(mapped) AF_INET6 socket\(mapped == 1 ? "" : "s") sent IPv4 packets "
                 + "(IPv4-mapped peers): a connect4-only hook misses their connects, and an egress rule on "
                 + "skb->family sees AF_INET6 where the packet is IPv4; check skb->protocol.\n"
+        }
+        let clat = counts[WireVerdict.clat.index]
+        if clat > 0 {
+            text += style.yellow("note:") + " \(clat) AF_INET socket\(clat == 1 ? "" : "s") sent IPv6 packets through a CLAT "
+                + "(464XLAT): the kernel ran connect4/sendmsg4 and the IPv4 packets exist only on the translator's "
+                + "TUN device; past it they are IPv6 to the NAT64 prefix. An IPv4-only egress rule on the uplink "
+                + "(skb->protocol == ETH_P_IP, an iptables rule without its ip6tables twin) or an IPv4 capture "
+                + "filter there ('ip', 'host a.b.c.d') misses them; match the IPv6 form PREFIX::a.b.c.d.\n"
         }
         if events.lost > 0 {
             text += style.yellow("note:") + " the tracer lost \(events.lost) events; some flows may show as wire-only.\n"
