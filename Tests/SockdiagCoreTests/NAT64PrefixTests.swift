@@ -102,6 +102,7 @@ final class NAT64PrefixTests: XCTestCase {
         var buffer = TraceOutputBuffer()
         event.appendJSONLine(lesson: nil, to: &buffer)
         XCTAssertTrue(String(decoding: buffer.bytes, as: UTF8.self).contains("\"class\":\"nat64\",\"ipv4\":\"192.0.2.10\",\"scope\":\"unique-local\",\"nat64_prefix\":\"fd00:6464::/96\",\"nat64_prefix_source\":\"--nat64-prefix\""))
+        XCTAssertEqual(String(decoding: buffer.bytes, as: UTF8.self), event.json(lesson: nil).compact + "\n", "both writers agree")
         XCTAssertEqual(session.summary.classes[.nat64], 1)
     }
 }
