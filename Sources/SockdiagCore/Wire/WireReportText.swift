@@ -40,8 +40,12 @@ extension WireReport {
 
     public func textHeader(widths: [Int], style: OutputStyle = .plain) -> [UInt8] {
         var out: [UInt8] = []
-        // Which NAT64 prefixes the report used and where each came from, when more than the built-in ones.
-        if !join.nat64.isBuiltIn { WireText.append(PrintableText.of(join.nat64.headerLine) + "\n", to: &out) }
+        // Which NAT64 prefixes the report used and where each came from: when more than the
+        // built-in ones are known, or a row went through one.
+        let counts = join.counts
+        if !join.nat64.isBuiltIn || counts[WireVerdict.nat64.index] + counts[WireVerdict.clat.index] > 0 {
+            WireText.append(PrintableText.of(join.nat64.headerLine) + "\n", to: &out)
+        }
         var headerLine: [UInt8] = []
         for (column, title) in WireReport.textHeaderTitles.enumerated() {
             let start = headerLine.count
