@@ -226,7 +226,7 @@ private struct ByteReader {
                at offset: Int, ipLength: Int) -> WireDecoded {
         guard offset + 4 <= bytes.count else { return .skipped(.truncated) }
         var opens = false, accepts = false, ends = false
-        if transport.rawValue == 6 && offset + 14 <= bytes.count {
+        if transport == .tcp && offset + 14 <= bytes.count {
             let flags = u8(offset + 13)
             opens = flags & 0x12 == 0x02
             accepts = flags & 0x12 == 0x12

@@ -242,7 +242,7 @@ public struct WireReport: Sendable {
         }
         func wireObject(_ f: WireFlow) {
             if f.key.isIPv6 { out.append("{\"protocol\":\"ipv6\"") } else { out.append("{\"protocol\":\"ipv4\"") }
-            if f.key.transport.rawValue == 6 {
+            if f.key.transport == .tcp {
                 out.append(",\"transport\":\"tcp\",\"src\":")
             } else {
                 out.append(",\"transport\":\"udp\",\"src\":")

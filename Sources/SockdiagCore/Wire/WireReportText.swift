@@ -139,7 +139,7 @@ extension WireReport {
     /// `IPv6 tcp [a]:p -> [b]:q, 5 pkts`, then ` on IF, IF` where the capture says.
     func flowText(_ wire: WireFlow, interfaces: Bool, to out: inout [UInt8]) {
         WireText.append(wire.key.isIPv6 ? "IPv6 " : "IPv4 ", to: &out)
-        WireText.append(wire.key.transport.rawValue == 6 ? "tcp " : "udp ", to: &out)
+        WireText.append(wire.key.transport == .tcp ? "tcp " : "udp ", to: &out)
         wire.key.source.write(port: wire.key.sourcePort, to: &out)
         WireText.append(" -> ", to: &out)
         wire.key.destination.write(port: wire.key.destinationPort, to: &out)
