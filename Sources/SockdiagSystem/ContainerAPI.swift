@@ -54,17 +54,12 @@ public enum ContainerAPI {
         }
         guard connected == 0 else { return .failure(Errno(errno)) }
         let request = Array("GET \(path) HTTP/1.0\r\nHost: localhost\r\n\r\n".utf8)
-        let sent = request.withUnsafeBytes { buffer -> Errno? in
-            do throws(Errno) { try Syscall.writeAll(fd, buffer) } catch { return error }
-            return nil
-        }
-        if let sent { return .failure(sent) }
+        do throws(Errno) { try Syscall.writeAll(fd, request) } catch { return .failure(error) }
         var response: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16384)
         while response.count < 4 << 20 {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
+            // The end, a failure or the 5 s receive timeout all end the answer.
+            guard let count = try? Syscall.receive(fd, into: &chunk), count > 0 else { break }
             response += chunk[..<count]
         }
         let text = String(decoding: response, as: UTF8.self)
