@@ -40,6 +40,8 @@ final class CgroupWorkloadTests: XCTestCase {
         XCTAssertEqual(unit("/system.slice/__init.service")?.name, "_init.service")
         XCTAssertEqual(SystemdUnit.unescape(#"a\x2"#), #"a\x2"#)
         XCTAssertEqual(SystemdUnit.unescape(#"a\xzzb"#), #"a\xzzb"#)
+        XCTAssertEqual(SystemdUnit.unescape(#"a\x+fb"#), #"a\x+fb"#)
+        XCTAssertEqual(SystemdUnit.unescape(#"\x41\x2D"#), "A-")
     }
 
     func testUnitNamesAsTyped() throws {

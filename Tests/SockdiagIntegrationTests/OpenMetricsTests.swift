@@ -33,16 +33,7 @@ final class OpenMetricsTests: XCTestCase {
     }
 
     func makeCgroup(_ relative: String) throws -> String {
-        let root = try XCTUnwrap(cgroup2MountPoint(), "no cgroup2 mount")
-        var path = root
-        for part in relative.split(separator: "/") {
-            path += "/\(part)"
-            if !FileManager.default.fileExists(atPath: path) {
-                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
-                cgroups.append(path)
-            }
-        }
-        return path
+        try makeCgroupDirectories(relative, under: try XCTUnwrap(cgroup2MountPoint(), "no cgroup2 mount"), made: &cgroups)
     }
 
     /// A split port: 127.0.0.1:P held by a process in `web-PID.service`, [::]:P (V6ONLY) by one in

@@ -123,3 +123,18 @@ extension Process {
         return String(decoding: line, as: UTF8.self)
     }
 }
+
+/// Makes `relative` and its missing parents under `root` (cgroup directories, as a manager lays
+/// them out); each directory made is appended to `made`, so they can be removed deepest first.
+@discardableResult
+func makeCgroupDirectories(_ relative: String, under root: String, made: inout [String]) throws -> String {
+    var path = root
+    for part in relative.split(separator: "/") {
+        path += "/\(part)"
+        if !FileManager.default.fileExists(atPath: path) {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+            made.append(path)
+        }
+    }
+    return path
+}

@@ -29,15 +29,7 @@ final class WorkloadLab {
     /// Makes `relative` (and its parents) under the lab's root; returns the absolute path.
     @discardableResult
     func cgroup(_ relative: String) throws -> String {
-        var path = root
-        for component in relative.split(separator: "/") {
-            path += "/\(component)"
-            if !FileManager.default.fileExists(atPath: path) {
-                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
-                cgroups.append(path)
-            }
-        }
-        return path
+        try makeCgroupDirectories(relative, under: root, made: &cgroups)
     }
 
     /// A network namespace with its loopback up, as a container runtime gives one.

@@ -14,20 +14,7 @@ public enum CgroupMountInfo {
     }
 
     static func unescape(_ field: Substring) -> String {
-        var bytes: [UInt8] = []
-        let utf8 = Array(field.utf8)
-        var index = 0
-        while index < utf8.count {
-            if utf8[index] == UInt8(ascii: "\\"), index + 3 < utf8.count,
-               let value = octal(utf8[(index + 1)...(index + 3)]) {
-                bytes.append(value)
-                index += 4
-            } else {
-                bytes.append(utf8[index])
-                index += 1
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        BackslashEscapes.decode(field, width: 3, octal)
     }
 
     private static func octal(_ digits: ArraySlice<UInt8>) -> UInt8? {

@@ -53,20 +53,10 @@ public struct SystemdUnit: Hashable, Sendable {
 
     /// systemd's unescaping of unit names: `\xNN` becomes the byte NN.
     static func unescape(_ text: String) -> String {
-        let utf8 = Array(text.utf8)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(utf8.count)
-        var index = 0
-        while index < utf8.count {
-            if utf8[index] == UInt8(ascii: "\\"), index + 3 < utf8.count, utf8[index + 1] == UInt8(ascii: "x"),
-               let value = UInt8(String(decoding: utf8[(index + 2)...(index + 3)], as: UTF8.self), radix: 16) {
-                bytes.append(value)
-                index += 4
-            } else {
-                bytes.append(utf8[index])
-                index += 1
-            }
+        BackslashEscapes.decode(text, width: 3) { escape in
+            let digits = escape.dropFirst()
+            guard escape.first == UInt8(ascii: "x"), digits.allSatisfy({ Character(Unicode.Scalar($0)).isHexDigit }) else { return nil }
+            return UInt8(String(decoding: digits, as: UTF8.self), radix: 16)
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
