@@ -38,7 +38,7 @@ public final class PcapngFileWriter {
     deinit { close(fd) }
 
     public func write(packet: UnsafeRawBufferPointer, originalLength: Int, time: UInt64, comment: [UInt8]?) throws(SockdiagError) {
-        WirePcapngEncoder.enhancedPacket(timeNanoseconds: time, packet: packet,
+        WirePcapngEncoder.enhancedPacket(timeNs: time, packet: packet,
                                          originalLength: UInt32(clamping: originalLength), comment: comment, to: &buffer)
         if buffer.count >= 1 << 20 { try flush() }
     }

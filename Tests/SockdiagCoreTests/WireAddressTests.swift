@@ -42,7 +42,7 @@ final class WireAddressTests: XCTestCase {
         var epb: [UInt8] = []
         let packet: [UInt8] = [1, 2, 3, 4, 5]
         packet.withUnsafeBytes {
-            WirePcapngEncoder.enhancedPacket(timeNanoseconds: 1_700_000_000_123_456_789, packet: $0, originalLength: 60,
+            WirePcapngEncoder.enhancedPacket(timeNs: 1_700_000_000_123_456_789, packet: $0, originalLength: 60,
                                              comment: Array("pid 1 (x)".utf8), to: &epb)
         }
         func u32(_ b: [UInt8], _ at: Int) -> UInt32 { b[at..<at + 4].withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) } }

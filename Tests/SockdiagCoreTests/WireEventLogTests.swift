@@ -34,7 +34,7 @@ final class WireEventLogTests: XCTestCase {
         XCTAssertEqual(e.transport, .tcp)
         XCTAssertEqual(e.address?.description, "::ffff:127.0.0.1")
         XCTAssertEqual(e.port, 47642)
-        XCTAssertEqual(e.timeNanoseconds, 1795442296797673365)
+        XCTAssertEqual(e.timeNs, 1795442296797673365)
     }
 
     func testEgressAndSummaryLines() {

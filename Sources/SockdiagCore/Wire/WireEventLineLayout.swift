@@ -21,7 +21,7 @@ enum WireEventLineLayout {
         e.kind = .egress
         let final: Bool
         if c.literal("false") { final = false } else if c.literal("true") { final = true } else { return nil }
-        guard c.key(.timeNs), c.optionalNumber(&e.timeNanoseconds),
+        guard c.key(.timeNs), c.optionalNumber(&e.timeNs),
               c.key(.cookie), let cookie = c.number() else { return nil }
         e.cookie = cookie
         if final && !wholeTotals {
@@ -56,7 +56,7 @@ enum WireEventLineLayout {
         e.kind = .connect
         var pid: UInt64?, ignored: UInt64?
         guard c.literal("\""), let hook = c.string(),
-              c.key(.timeNs), c.optionalNumber(&e.timeNanoseconds),
+              c.key(.timeNs), c.optionalNumber(&e.timeNs),
               c.key(.pid), c.optionalNumber(&pid), pid ?? 0 <= UInt64(UInt32.max),
               c.key(.tid), c.optionalNumber(&ignored),
               c.key(.comm), c.comm(&e.comm),

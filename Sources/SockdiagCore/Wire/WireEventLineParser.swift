@@ -172,7 +172,7 @@ public enum WireEventLineParser {
         case (5, UInt8(ascii: "f")) where k.equals("final"):
             if case .bool(true) = value { seen |= Needed.finalTrue }
         case (7, UInt8(ascii: "t")) where k.equals("time_ns"):
-            let (n, p) = unsigned("time_ns", max: .max); event.timeNanoseconds = n; seen |= Needed.time; return p
+            let (n, p) = unsigned("time_ns", max: .max); event.timeNs = n; seen |= Needed.time; return p
         case (3, UInt8(ascii: "p")) where k.equals("pid"):
             let (n, p) = unsigned("pid", max: UInt64(UInt32.max)); event.pid = n.map { UInt32($0) }; seen |= Needed.pid; return p
         case (4, UInt8(ascii: "c")) where k.equals("comm"):

@@ -45,7 +45,7 @@ struct WireJoinInProgress {
             let egress = kernel.egress[egressRow]
             if let index = WireJoin.lookup(wire, claimed, key: WireJoin.key(of: intent, egress),
                                            transportKnown: (intent.transport ?? egress.transport) != nil,
-                                           family: intent.socketFamily, time: egress.timeNanoseconds ?? intent.timeNanoseconds,
+                                           family: intent.socketFamily, time: egress.timeNs ?? intent.timeNs,
                                            ahead: found.intent(i)) {
                 var row = intentRows[i]
                 claim(&row, WireJoin.view(of: intent), flow: index)
@@ -63,9 +63,9 @@ struct WireJoinInProgress {
                                      source: .egress, verdict: .kernelOnly)
             var matched: (latest: Int?, nearest: Int?) = (nil, nil)
             if let key = WireJoin.key(of: egress) {
-                matched = wire.flows(found.egress(row), of: key, near: egress.timeNanoseconds, where: { !claimed[$0] })
+                matched = wire.flows(found.egress(row), of: key, near: egress.timeNs, where: { !claimed[$0] })
                 if matched.latest == nil && egress.transport == nil {
-                    matched = wire.flows(of: WireJoin.withTransport(key, .udp), near: egress.timeNanoseconds,
+                    matched = wire.flows(of: WireJoin.withTransport(key, .udp), near: egress.timeNs,
                                          where: { !claimed[$0] })
                 }
             }

@@ -67,7 +67,7 @@ public enum WireHook: String, Hashable, Sendable, CaseIterable {
 public struct WireKernelEvent: Sendable, Equatable {
     public var kind: WireKernelEventKind = .other
     public var hook: WireHook?
-    public var timeNanoseconds: UInt64?
+    public var timeNs: UInt64?
     public var pid: UInt32?
     public var comm = WireComm()
     public var cookie: UInt64?

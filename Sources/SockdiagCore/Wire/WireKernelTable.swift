@@ -3,7 +3,7 @@
 public struct WireKernelIntent: Sendable, Equatable {
     public var cookie: UInt64
     public var hook: WireHook?
-    public var timeNanoseconds: UInt64?
+    public var timeNs: UInt64?
     public var pid: UInt32?
     public var comm: WireComm
     public var socketFamily: AddressFamily
@@ -17,7 +17,7 @@ public struct WireKernelIntent: Sendable, Equatable {
 public struct WireEgress: Sendable, Equatable {
     public var cookie: UInt64
     /// When the socket's first packet left (wall clock, like the capture's timestamps).
-    public var timeNanoseconds: UInt64?
+    public var timeNs: UInt64?
     public var pid: UInt32?
     public var comm: WireComm
     public var socketFamily: AddressFamily?
@@ -112,7 +112,7 @@ public struct WireKernelTable: Sendable {
         case .connect, .sendmsg:
             guard let cookie = event.cookie, let family = event.socketFamily, let address = event.address,
                   let port = event.port else { return }
-            add(intent: WireKernelIntent(cookie: cookie, hook: event.hook, timeNanoseconds: event.timeNanoseconds,
+            add(intent: WireKernelIntent(cookie: cookie, hook: event.hook, timeNs: event.timeNs,
                                          pid: event.pid, comm: event.comm, socketFamily: family,
                                          transport: event.transport ?? (event.kind == .sendmsg ? .udp : nil),
                                          address: address, port: port))
@@ -120,7 +120,7 @@ public struct WireKernelTable: Sendable {
             guard let cookie = event.cookie, let wireIsIPv6 = event.wireIsIPv6, let local = event.localAddress,
                   let localPort = event.localPort, let remote = event.remoteAddress,
                   let remotePort = event.remotePort else { return }
-            add(egress: WireEgress(cookie: cookie, timeNanoseconds: event.timeNanoseconds, pid: event.pid,
+            add(egress: WireEgress(cookie: cookie, timeNs: event.timeNs, pid: event.pid,
                                    comm: event.comm, socketFamily: event.socketFamily, wireIsIPv6: wireIsIPv6,
                                    transport: event.transport, localAddress: local, localPort: localPort,
                                    remoteAddress: remote, remotePort: remotePort, packets: event.packets,

@@ -26,7 +26,7 @@ public enum WirePcapngEncoder {
     }
 
     /// An enhanced packet block for interface 0; `comment` becomes its `opt_comment`.
-    public static func enhancedPacket(timeNanoseconds: UInt64, packet: UnsafeRawBufferPointer, originalLength: UInt32,
+    public static func enhancedPacket(timeNs: UInt64, packet: UnsafeRawBufferPointer, originalLength: UInt32,
                                       comment: [UInt8]?, to out: inout [UInt8]) {
         let padded = (packet.count + 3) & ~3
         let optionsLength = comment.map { 4 + (($0.count + 3) & ~3) + 4 } ?? 0
@@ -34,8 +34,8 @@ public enum WirePcapngEncoder {
         append32(6, to: &out)
         append32(UInt32(total), to: &out)
         append32(0, to: &out)  // interface id
-        append32(UInt32(truncatingIfNeeded: timeNanoseconds >> 32), to: &out)
-        append32(UInt32(truncatingIfNeeded: timeNanoseconds), to: &out)
+        append32(UInt32(truncatingIfNeeded: timeNs >> 32), to: &out)
+        append32(UInt32(truncatingIfNeeded: timeNs), to: &out)
         append32(UInt32(packet.count), to: &out)
         append32(max(originalLength, UInt32(packet.count)), to: &out)
         out.append(contentsOf: packet)

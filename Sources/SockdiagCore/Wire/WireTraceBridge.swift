@@ -10,7 +10,7 @@ extension WireKernelEvent {
             case .postBind4, .postBind6: kind = .bind
             }
             hook = WireHook(rawValue: call.hook.rawValue)
-            timeNanoseconds = call.timeNs
+            timeNs = call.timeNs
             pid = UInt32(bitPattern: call.pid)
             comm = WireComm(call.comm)
             cookie = call.cookie
@@ -21,13 +21,13 @@ extension WireKernelEvent {
         case let .outcome(outcome):
             kind = .outcome
             cookie = outcome.cookie
-            timeNanoseconds = outcome.timeNs
+            timeNs = outcome.timeNs
             self.outcome = outcome.kind
             elapsedNanoseconds = outcome.elapsedNs
             error = outcome.error
         case let .egress(egress):
             kind = .egress
-            timeNanoseconds = egress.timeNs
+            timeNs = egress.timeNs
             pid = egress.pid.map { UInt32(bitPattern: $0) }
             comm = WireComm(egress.comm ?? "")
             cookie = egress.cookie
@@ -49,7 +49,7 @@ extension WireKernelEvent {
     public init(_ socket: TraceExistingSocket) {
         self.init()
         kind = .socket
-        timeNanoseconds = socket.timeNs
+        timeNs = socket.timeNs
         pid = UInt32(bitPattern: socket.pid)
         comm = WireComm(socket.comm)
         cookie = socket.cookie
