@@ -70,8 +70,12 @@ final class TraceModelTests: XCTestCase {
         XCTAssertEqual(String(decoding: UnsafeRawBufferPointer(start: TraceOutputBuffer.schemaPrefix.utf8Start,
                                                                count: TraceOutputBuffer.schemaPrefix.utf8CodeUnitCount), as: UTF8.self),
                        #"{"schema":"\#(JSONSchemaID.traceEvent)","#)
+        let outcomes = TraceOutcomeKind.allCases.map { TraceEvent.outcome(TraceOutcomeTests.outcome($0, error: $0 == .refused ? 111 : nil)) }
+        let bare = TraceEvent.outcome(TraceOutcome(cookie: 9, timeNs: 5, kind: .refused, transport: .udp, socketFamily: nil, local: nil,
+                                                   remote: nil, elapsedNs: 0, synRetransmits: nil, rttMicroseconds: nil, bytesSent: nil,
+                                                   bytesReceived: nil, error: Errno(111), resetBy: nil))
         for event in [TraceEvent.socketCall(call(.connect6, .inet6, "::ffff:127.0.0.1", transport: .tcp)), .egress(egress()),
-                      .egress(egress(final: true))] {
+                      .egress(egress(final: true)), bare] + outcomes {
             var buffer = TraceOutputBuffer()
             event.appendJSONLine(lesson: nil, to: &buffer)
             let written = buffer.withUnsafeBytes { Array($0) }.dropLast()  // the newline

@@ -183,6 +183,8 @@ public enum WireEventLineParser {
         case (6, UInt8(ascii: "c")) where k.equals("cookie"):
             let (n, p) = unsigned("cookie", max: .max); event.cookie = n; seen |= Needed.cookie; return p
         case (13, UInt8(ascii: "s")) where k.equals("socket_family"):
+            // An outcome of a socket the tracer never saw connect names no family.
+            if case .null = value { seen |= Needed.family; return nil }
             guard let t = text() else { return .badValue(key: "socket_family") }
             if t.equals("inet") { event.socketFamily = .inet }
             else if t.equals("inet6") { event.socketFamily = .inet6 }
