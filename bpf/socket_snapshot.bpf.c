@@ -8,18 +8,11 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include "sockdiag_events.h"
+#include "task_file_iter.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 /* Minimal CO-RE views of the kernel structures read here. */
-struct inode {
-    unsigned short i_mode;
-} __attribute__((preserve_access_index));
-
-struct file {
-    struct inode *f_inode;
-} __attribute__((preserve_access_index));
-
 struct kernfs_node {
     __u64 id;
 } __attribute__((preserve_access_index));
@@ -76,21 +69,6 @@ struct socket {
     struct sock *sk;
 } __attribute__((preserve_access_index));
 
-struct seq_file;
-
-struct bpf_iter_meta {
-    struct seq_file *seq;
-};
-
-struct bpf_iter__task_file {
-    struct bpf_iter_meta *meta;
-    struct task_struct *task;
-    __u32 fd;
-    struct file *file;
-};
-
-#define S_IFMT 0170000
-#define S_IFSOCK 0140000
 #define AF_INET 2
 #define AF_INET6 10
 
@@ -125,8 +103,7 @@ int existing_sockets(struct bpf_iter__task_file *ctx)
     struct task_struct *task = ctx->task;
     if (!file || !task)
         return 0;
-    struct inode *inode = file->f_inode;
-    if (!inode || (inode->i_mode & S_IFMT) != S_IFSOCK)
+    if (!file_is_socket(file))
         return 0;
     struct socket *sock = bpf_sock_from_file(file);
     struct sock *sk = sock ? sock->sk : 0;

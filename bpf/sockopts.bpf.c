@@ -13,20 +13,12 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#include "task_file_iter.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 /* Minimal CO-RE views of the kernel structures read here; libbpf relocates the field offsets
  * against the running kernel's BTF. */
-struct inode {
-    unsigned short i_mode;
-    unsigned long i_ino;
-} __attribute__((preserve_access_index));
-
-struct file {
-    struct inode *f_inode;
-} __attribute__((preserve_access_index));
-
 struct task_struct {
     int pid;
     int tgid;
@@ -98,22 +90,6 @@ struct inet_connection_sock {
     struct inet_bind_bucket *icsk_bind_hash;
 } __attribute__((preserve_access_index));
 
-struct seq_file;
-
-/* The iterator contexts' layouts are fixed by the kernel's bpf_iter ABI; no relocation needed. */
-struct bpf_iter_meta {
-    struct seq_file *seq;
-};
-
-struct bpf_iter__task_file {
-    struct bpf_iter_meta *meta;
-    struct task_struct *task;
-    __u32 fd;
-    struct file *file;
-};
-
-#define SOCKDIAG_S_IFMT 0170000
-#define SOCKDIAG_S_IFSOCK 0140000
 #define SOCKDIAG_SOCKET_REUSEPORT 1
 #define SOCKDIAG_SOCKET_V6ONLY 2
 #define SOCKDIAG_IPPROTO_TCP 6
@@ -159,9 +135,9 @@ int socket_owners(struct bpf_iter__task_file *ctx)
     struct task_struct *task = ctx->task;
     if (!file || !task)
         return 0;
-    struct inode *inode = file->f_inode;
-    if (!inode || (inode->i_mode & SOCKDIAG_S_IFMT) != SOCKDIAG_S_IFSOCK)
+    if (!file_is_socket(file))
         return 0;
+    struct inode *inode = file->f_inode;
     struct socket_record record = {.inode = inode->i_ino, .tgid = task->tgid, .fd = ctx->fd};
     struct socket *sock = bpf_sock_from_file(file);
     struct sock *sk = sock ? sock->sk : 0;

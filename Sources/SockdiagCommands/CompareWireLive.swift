@@ -43,10 +43,14 @@ extension CompareWire {
         let tracer = try Tracer(processes: live.workload?.processes)
         defer { tracer.detach() }
         try tracer.attach(to: live.cgroup)
-        var session = LiveWireSession(decoder: WirePacketDecoder(linkType: capture.linkType))
+        var session = LiveWireSession(decoder: WirePacketDecoder(linkType: capture.linkType),
+                                      cgroups: CgroupPaths(mountPoint: live.hierarchy.mountPoint))
         // Flows that began before the run: their sockets' holders, taken once the hooks are on.
         if target.command == nil {
-            for socket in live.existingSockets(terminal) { session.kernel.add(WireKernelEvent(socket)) }
+            for socket in live.existingSockets(terminal).sockets {
+                session.kernel.add(WireKernelEvent(socket))
+                session.nameCgroup(of: socket.pid, id: socket.cgroupID)
+            }
         }
         try live.startCommand(stdoutToStderr: options.json)
 
@@ -81,7 +85,8 @@ extension CompareWire {
         let events = WireEventsSummary(file: nil, lines: 0, events: session.events, garbage: 0,
                                        ignored: session.kernel.ignoredEvents, lost: counters.lostEvents)
         return (WireReport(join: join, capture: captureSummary, events: events, command: live.command?.result,
-                           cgroupRemoved: end == .cgroupRemoved ? live.removedCgroupText : nil), annotation)
+                           cgroupRemoved: end == .cgroupRemoved ? live.removedCgroupText : nil,
+                           processCgroups: session.processCgroups), annotation)
     }
 }
 
@@ -90,12 +95,26 @@ private struct LiveWireSession {
     var table = WireFlowTable()
     var kernel = WireKernelTable()
     var events = 0
+    /// The cgroup of each process a connect, send, bind or existing socket named.
+    let cgroups: CgroupPaths
+    var processCgroups: [UInt32: ProcessCgroup] = [:]
 
-    init(decoder: WirePacketDecoder) { self.decoder = decoder }
+    init(decoder: WirePacketDecoder, cgroups: CgroupPaths) {
+        self.decoder = decoder
+        self.cgroups = cgroups
+    }
+
+    /// Looked up once a process: its first event's cgroup names it.
+    mutating func nameCgroup(of pid: Int32, id: UInt64) {
+        let pid = UInt32(bitPattern: pid)
+        guard processCgroups[pid] == nil, let cgroup = cgroups.cgroup(id: id) else { return }
+        processCgroups[pid] = cgroup
+    }
 
     mutating func drain(_ tracer: Tracer, _ capture: PcapPacketSource) throws {
         _ = try tracer.poll(timeoutMilliseconds: 0) { event in
             events += 1
+            if case let .socketCall(call) = event { nameCgroup(of: call.pid, id: call.cgroupID) }
             kernel.add(WireKernelEvent(event))
         }
         let decoder = self.decoder

@@ -25,17 +25,17 @@ public enum Trace {
         defer { tracer.detach() }
         try tracer.attach(to: live.cgroup)
 
-        var run = TraceRun(options: options, terminal: terminal)
+        var run = TraceRun(options: options, terminal: terminal, cgroups: CgroupPaths(mountPoint: live.hierarchy.mountPoint))
         // Taken once the hooks are attached, so a socket is either in it or its calls reach the
         // hooks; a command's cgroup is new and holds none.
-        let existing = options.target.command == nil ? live.existingSockets(terminal) : []
+        let existing = options.target.command == nil ? live.existingSockets(terminal) : (sockets: [], readNs: nil)
         // The command starts before the header so a command that cannot start leaves stdout empty;
         // its events wait in the ring buffer until the loop reads them.
         try live.startCommand(stdoutToStderr: options.json || (options.openMetrics && options.output == nil))
         if !options.json && !options.openMetrics, let header = live.workloadHeader {
             terminal.out(PrintableText.of(header) + "\n")
         }
-        run.show(existing: existing)
+        run.show(existing: existing.sockets, readNs: existing.readNs)
         if !options.json && !options.openMetrics {
             // Which NAT64 prefixes the CLASS column knows, when more than the built-in ones.
             if !run.session.nat64.isBuiltIn { terminal.out(run.session.nat64.headerLine + "\n") }
@@ -90,6 +90,8 @@ struct TraceRun {
     let options: TraceOptions
     let terminal: Terminal
     let renderer: TraceRenderer
+    /// Names each event's process's cgroup and workload from the cgroup id the hook reported.
+    let cgroups: CgroupPaths
     var session: TraceSession
     var output = TraceOutputBuffer()
     /// stdout was closed (`| head`) or cannot be written: the trace stops, as any filter's input would.
@@ -98,9 +100,10 @@ struct TraceRun {
     var writeError: Errno? = nil
     let startNs = monotonicNs()
 
-    init(options: TraceOptions, terminal: Terminal) {
+    init(options: TraceOptions, terminal: Terminal, cgroups: CgroupPaths) {
         self.options = options
         self.terminal = terminal
+        self.cgroups = cgroups
         var now = time(nil)
         var local = tm()
         localtime_r(&now, &local)
@@ -111,8 +114,13 @@ struct TraceRun {
     var elapsedNs: UInt64 { monotonicNs() - startNs }
 
     mutating func show(_ event: TraceEvent) {
-        if case .socketCall = event, let count = options.count, session.summary.events >= count { return }
-        let (event, lesson) = session.process(event)
+        var named = event
+        if case var .socketCall(call) = event {
+            if let count = options.count, session.summary.events >= count { return }
+            call.context.cgroup = cgroups.cgroup(id: call.cgroupID)
+            named = .socketCall(call)
+        }
+        let (event, lesson) = session.process(named)
         if options.openMetrics {
             return
         } else if options.json {
@@ -126,7 +134,13 @@ struct TraceRun {
 
     /// The sockets held before the run: one `socket` event each, before any other event; in text,
     /// a block of their own above the events' header.
-    mutating func show(existing sockets: [TraceExistingSocket]) {
+    mutating func show(existing sockets: [TraceExistingSocket], readNs: UInt64?) {
+        session.setExisting(count: sockets.count, readNs: readNs)
+        let sockets = sockets.map { socket in
+            var socket = socket
+            socket.cgroup = cgroups.cgroup(id: socket.cgroupID)
+            return socket
+        }
         for socket in sockets { session.record(existing: socket) }
         if options.openMetrics || sockets.isEmpty { return }
         if options.json {

@@ -20,11 +20,24 @@ final class TraceExistingSocketTests: XCTestCase {
     func testMappedConnectionEventCarriesItsClassAndEmbeddedAddress() {
         let mapped = socket(5, .established, local: "::ffff:10.0.0.1", 40_000, remote: "::ffff:10.0.0.2", 443)
         XCTAssertTrue(mapped.isMapped)
-        XCTAssertEqual(mapped.json.compact, #"{"schema":"sockdiag.trace-event/1","event":"socket","time_ns":1000,"pid":7,"comm":"dotnet","cgroup_id":9,"cookie":5,"socket_family":"inet6","protocol":"tcp","state":"ESTAB","v6only":false,"local_address":"::ffff:10.0.0.1","local_port":40000,"remote_address":"::ffff:10.0.0.2","remote_port":443,"class":"ipv4-mapped","ipv4":"10.0.0.2"}"#)
+        XCTAssertEqual(mapped.json.compact, #"{"schema":"sockdiag.trace-event/1","event":"socket","time_ns":1000,"pid":7,"comm":"dotnet","cgroup_id":9,"cookie":5,"socket_family":"inet6","protocol":"tcp","state":"ESTAB","v6only":false,"local_address":"::ffff:10.0.0.1","local_port":40000,"remote_address":"::ffff:10.0.0.2","remote_port":443,"class":"ipv4-mapped","ipv4":"10.0.0.2","cgroup":null,"unit":null,"container":null}"#)
         guard case let .object(pairs) = mapped.json else { return XCTFail("not an object") }
         XCTAssertEqual(pairs.map(\.0), TraceEventKey.socketOrder.map(\.rawValue))
         let listener = socket(6, .listen, local: "::", 8080)
-        XCTAssertTrue(listener.json.compact.contains(#""state":"LISTEN","v6only":false,"local_address":"::","local_port":8080,"remote_address":null,"remote_port":null,"class":null}"#))
+        XCTAssertTrue(listener.json.compact.contains(#""state":"LISTEN","v6only":false,"local_address":"::","local_port":8080,"remote_address":null,"remote_port":null,"class":null,"cgroup":null,"unit":null,"container":null}"#))
+    }
+
+    func testTheHoldersWorkloadIsNamedInJSONAndText() {
+        var socket = socket(5, .listen, local: "::", 443)
+        socket.cgroup = ProcessCgroup(path: "/system.slice/docker-" + String(repeating: "ab", count: 32) + ".scope")
+        XCTAssertTrue(socket.json.compact.hasSuffix(#""unit":null,"container":{"runtime":"docker","id":"\#(String(repeating: "ab", count: 32))"}}"#), socket.json.compact)
+        XCTAssertTrue(TraceRenderer(utcOffsetSeconds: 0).render(existing: [socket]).contains("dotnet [docker abababababab]"))
+        let call = TraceSocketCall(TraceTaskContext(hook: .connect4, timeNs: 1, pid: 7, tid: 7, comm: "dotnet", uid: 0, cgroupID: 9, cookie: 3,
+                                                    socketFamily: .inet, transport: .tcp, cgroup: ProcessCgroup(path: "/system.slice/billing.service")),
+                                   hookAddress: IPAddress("10.0.0.1")!, port: Port(443))
+        var buffer = TraceOutputBuffer()
+        TraceEvent.socketCall(call).appendJSONLine(lesson: nil, to: &buffer)
+        XCTAssertTrue(String(decoding: buffer.bytes, as: UTF8.self).contains(#""cgroup":"/system.slice/billing.service","unit":"billing.service","container":null,"lesson""#))
     }
 
     func testTextShowsThemUnderTheirOwnHeading() {

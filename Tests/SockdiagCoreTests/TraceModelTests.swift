@@ -56,11 +56,11 @@ final class TraceModelTests: XCTestCase {
         }
         XCTAssertEqual(pairs.map(\.0), ["schema", "event", "hook", "time_ns", "pid", "tid", "comm", "uid", "cgroup_id", "cookie",
                                         "socket_family", "protocol", "address", "port", "class", "ipv4", "scope",
-                                        "hook_address", "lesson"])
+                                        "hook_address", "cgroup", "unit", "container", "lesson"])
         guard case let .object(egressPairs) = egress().json(lesson: nil) else { return XCTFail("not an object") }
         XCTAssertEqual(egressPairs.map(\.0), ["schema", "event", "final", "time_ns", "cookie", "pid", "comm", "socket_family",
                                               "wire_protocol", "protocol", "local_address", "local_port", "remote_address",
-                                              "remote_port", "packets", "bytes", "lesson"])
+                                              "remote_port", "packets", "bytes", "cgroup", "unit", "container", "lesson"])
     }
 
     /// Event lines start with their schema, and the event log reader's straight-through path reads

@@ -57,6 +57,7 @@ final class ExistingSocketsLiveTests: XCTestCase {
         XCTAssertEqual(mapped["verdict"] as? String, "ipv4-mapped")
         XCTAssertEqual(mapped["pid"] as? Int, Int(peers.insidePid))
         XCTAssertEqual(mapped["comm"] as? String, "python3")
+        XCTAssertEqual(mapped["cgroup"] as? String, "/" + peers.cgroup.split(separator: "/").last!, "rows name the process's cgroup")
         // Rows of the sockets accepted during the run (their wire flow starts at the outside client).
         let served = flows.filter { ($0["kernel"] as? [String: Any])?["local_port"] as? Int == peers.listenPort }
         XCTAssertFalse(served.isEmpty, "\(flows)")

@@ -73,7 +73,16 @@ final class ExistingSocketsPeers {
             process.terminate()
             process.waitUntilExit()
         }
-        rmdir(cgroup)
+        removeCgroups([cgroup])
         try? FileManager.default.removeItem(at: script)
+    }
+}
+
+/// Removes cgroup directories, children first as listed. A cgroup whose last process was just
+/// reaped can still be busy for a moment (EBUSY): each is tried again for up to two seconds.
+func removeCgroups(_ directories: [String]) {
+    for directory in directories {
+        let deadline = Date().addingTimeInterval(2)
+        while rmdir(directory) != 0 && errno == EBUSY && Date() < deadline { usleep(20_000) }
     }
 }

@@ -90,7 +90,9 @@ extension BindCheckSocket {
             ("bound_device_name", .optional(options?.boundDevice)),
             ("uid", .number(uid)),
             ("inode", .number(inode)),
-            ("owners", .array(ownership.owners.map { .object([("pid", .number($0.pid)), ("comm", .string($0.comm)), ("cmdline", .string($0.cmdline))]) })),
+            ("owners", .array(ownership.owners.map {
+                .object([("pid", .number($0.pid)), ("comm", .string($0.comm)), ("cmdline", .string($0.cmdline))] + ProcessCgroup.jsonPairs($0.cgroup))
+            })),
             ("owners_visible", .bool(ownership != .hidden && ownership != .notFound)),
         ])
     }

@@ -13,9 +13,12 @@ public struct TraceTaskContext: Hashable, Sendable {
     public let socketFamily: AddressFamily
     /// nil for anything but TCP and UDP (ICMP sockets, raw sockets).
     public let transport: TransportProtocol?
+    /// The cgroup `cgroupID` is, with the workload it names; set by the reader that can look it up.
+    public var cgroup: ProcessCgroup?
 
     public init(hook: TraceHook, timeNs: UInt64, pid: Int32, tid: Int32, comm: String, uid: UInt32, cgroupID: UInt64,
-                cookie: UInt64, socketFamily: AddressFamily, transport: TransportProtocol?) {
+                cookie: UInt64, socketFamily: AddressFamily, transport: TransportProtocol?, cgroup: ProcessCgroup? = nil) {
+        self.cgroup = cgroup
         self.hook = hook
         self.timeNs = timeNs
         self.pid = pid
@@ -63,7 +66,7 @@ public struct TraceNAT64Match: Hashable, Sendable {
 /// `context`, read through as `call.pid`, `call.hook` and so on.
 @dynamicMemberLookup
 public struct TraceSocketCall: Hashable, Sendable {
-    public let context: TraceTaskContext
+    public var context: TraceTaskContext
     /// The address exactly as the hook received it (sendmsg4 on an AF_INET6 socket: `a.b.c.d`).
     public let hookAddress: IPAddress
     public let port: Port
@@ -94,9 +97,10 @@ public struct TraceEgress: Hashable, Sendable {
     public let cookie: UInt64
     /// When the socket's first packet left, nanoseconds since the Unix epoch.
     public let timeNs: UInt64
-    /// The process of the socket's connect or send, when the trace saw it.
+    /// The process of the socket's connect or send, when the trace saw it, and its cgroup.
     public var pid: Int32?
     public var comm: String?
+    public var cgroup: ProcessCgroup?
     public let socketFamily: AddressFamily
     public let wireProtocol: TraceWireProtocol
     public let transport: TransportProtocol?
@@ -138,6 +142,15 @@ public enum TraceEvent: Hashable, Sendable {
         case let .socketCall(call): return call.cookie
         case let .egress(egress): return egress.cookie
         case let .outcome(outcome): return outcome.cookie
+        }
+    }
+
+    /// The cgroup of the event's process, when known.
+    public var processCgroup: ProcessCgroup? {
+        switch self {
+        case let .socketCall(call): return call.context.cgroup
+        case let .egress(egress): return egress.cgroup
+        case let .outcome(outcome): return outcome.cgroup
         }
     }
 

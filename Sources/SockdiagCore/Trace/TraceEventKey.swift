@@ -14,29 +14,29 @@ public enum TraceEventKey: String, CaseIterable, Sendable {
     case remoteAddress = "remote_address", remotePort = "remote_port", packets, bytes
     case elapsedNs = "elapsed_ns", synRetransmits = "syn_retransmits", rttMicroseconds = "rtt_us"
     case bytesSent = "bytes_sent", bytesReceived = "bytes_received", error, icmp, resetBy = "reset_by", group
-    case state, v6only
+    case state, v6only, cgroup, unit, container
     case lesson
 
     /// A connect, sendmsg or bind line; `ipv4` only when the address embeds one, the NAT64 prefix
     /// and its source only with prefixes beyond the built-in ones and an address under one.
     public static let connectOrder: [TraceEventKey] = [
         .schema, .event, .hook, .timeNs, .pid, .tid, .comm, .uid, .cgroupID, .cookie, .socketFamily, .protocol,
-        .address, .port, .class, .ipv4, .scope, .nat64Prefix, .nat64PrefixSource, .hookAddress, .lesson,
+        .address, .port, .class, .ipv4, .scope, .nat64Prefix, .nat64PrefixSource, .hookAddress, .cgroup, .unit, .container, .lesson,
     ]
     public static let egressOrder: [TraceEventKey] = [
         .schema, .event, .final, .timeNs, .cookie, .pid, .comm, .socketFamily, .wireProtocol, .protocol,
-        .localAddress, .localPort, .remoteAddress, .remotePort, .packets, .bytes, .lesson,
+        .localAddress, .localPort, .remoteAddress, .remotePort, .packets, .bytes, .cgroup, .unit, .container, .lesson,
     ]
     public static let outcomeOrder: [TraceEventKey] = [
         .schema, .event, .outcome, .timeNs, .cookie, .pid, .comm, .socketFamily, .protocol, .address, .port,
         .localAddress, .localPort, .elapsedNs, .synRetransmits, .rttMicroseconds, .bytesSent, .bytesReceived,
-        .error, .icmp, .resetBy, .group, .lesson,
+        .error, .icmp, .resetBy, .group, .cgroup, .unit, .container, .lesson,
     ]
 
     /// A socket open before the run (`TraceExistingSocket`); `ipv4` only when the peer embeds one.
     public static let socketOrder: [TraceEventKey] = [
         .schema, .event, .timeNs, .pid, .comm, .cgroupID, .cookie, .socketFamily, .protocol, .state, .v6only,
-        .localAddress, .localPort, .remoteAddress, .remotePort, .class, .ipv4,
+        .localAddress, .localPort, .remoteAddress, .remotePort, .class, .ipv4, .cgroup, .unit, .container,
     ]
 
     /// What comes before the key's value in a line: `,"time_ns":`. `"event":` has no comma, as it
@@ -84,12 +84,22 @@ public enum TraceEventKey: String, CaseIterable, Sendable {
         case .group: #","group":"#
         case .state: #","state":"#
         case .v6only: #","v6only":"#
+        case .cgroup: #","cgroup":"#
+        case .unit: #","unit":"#
+        case .container: #","container":"#
         case .lesson: #","lesson":"#
         }
     }
 
     /// `fragment` as text, for tests.
     public var fragmentText: String { fragment.description }
+}
+
+extension TraceEventKey {
+    /// The process's `cgroup`, `unit` and `container` (`ProcessCgroup.jsonPairs`), as event keys.
+    static func cgroupPairs(_ cgroup: ProcessCgroup?) -> [(TraceEventKey, JSON)] {
+        ProcessCgroup.jsonPairs(cgroup).map { (TraceEventKey(rawValue: $0.0)!, $0.1) }
+    }
 }
 
 extension JSON {

@@ -16,6 +16,8 @@ public struct TraceExistingSocket: Hashable, Sendable {
     public let local: SocketAddress
     /// nil for a socket with no peer (a listener, an unconnected UDP socket).
     public let remote: SocketAddress?
+    /// The holder's cgroup (`cgroupID`) and the workload it names; set by the reader that can look it up.
+    public var cgroup: ProcessCgroup?
 
     public init(timeNs: UInt64, pid: Int32, comm: String, cgroupID: UInt64, cookie: UInt64, socketFamily: AddressFamily,
                 transport: TransportProtocol, state: BindCheckSocketState, v6only: Bool, local: SocketAddress,
@@ -64,7 +66,7 @@ public struct TraceExistingSocket: Hashable, Sendable {
             (.class, .optional(classification?.kind.rawValue)),
         ]
         if let v4 = classification?.embeddedIPv4 { pairs.append((.ipv4, .string(v4.description))) }
-        return .event(pairs)
+        return .event(pairs + TraceEventKey.cgroupPairs(cgroup))
     }
 }
 
@@ -82,7 +84,7 @@ extension TraceRenderer {
             if socket.isMapped { classText = style.yellow(classText) }
             let ends = socket.remote.map { "\(socket.local) -> \($0)" } ?? socket.local.description
             let family = socket.socketFamily.rawValue + "/" + socket.transport.rawValue + (socket.v6only ? " v6only" : "")
-            text += line([clock(socket.timeNs), String(socket.pid), PrintableText.of(socket.comm), socket.stateName,
+            text += line([clock(socket.timeNs), String(socket.pid), PrintableText.of(socket.comm) + (socket.cgroup?.textSuffix ?? ""), socket.stateName,
                           family, ends, classText]) + "\n"
         }
         return text + "\n"

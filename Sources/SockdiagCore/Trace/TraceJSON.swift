@@ -25,6 +25,7 @@ extension TraceSocketCall {
             pairs.append((.nat64PrefixSource, .string(nat64.prefix.source.description)))
         }
         pairs.append((.hookAddress, .string(hookAddress.description)))
+        pairs += TraceEventKey.cgroupPairs(context.cgroup)
         pairs.append((.lesson, .optional(lesson?.text)))
         return .event(pairs)
     }
@@ -49,6 +50,7 @@ extension TraceEgress {
             (.remotePort, .number(remote.port.value)),
             (.packets, .number(packets)),
             (.bytes, .number(bytes)),
+        ] + TraceEventKey.cgroupPairs(cgroup) + [
             (.lesson, .optional(lesson?.text)),
         ])
     }
@@ -79,6 +81,7 @@ extension TraceOutcome {
             (.icmp, .optional(icmp)),
             (.resetBy, .optional(resetBy?.rawValue)),
             (.group, .optional(group)),
+        ] + TraceEventKey.cgroupPairs(cgroup) + [
             (.lesson, .optional(lesson?.text)),
         ])
     }
@@ -155,6 +158,8 @@ extension TraceSummary {
             ("lost", .number(counters.lostEvents)),
             ("egress_untracked", .number(counters.egressUntracked)),
             ("egress_unattributed_packets", .number(counters.egressUnattributed)),
+            ("existing_sockets", .number(existingSockets)),
+            ("existing_read_ns", .optional(existingReadNs)),
             ("duration_ns", .number(durationNs)),
             ("command", command?.json ?? .null),
         ])

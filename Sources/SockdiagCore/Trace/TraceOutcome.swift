@@ -59,6 +59,7 @@ public struct TraceOutcome: Hashable, Sendable {
     /// The process of the socket's connect, when the trace saw it.
     public var pid: Int32?
     public var comm: String?
+    public var cgroup: ProcessCgroup?
     public let kind: TraceOutcomeKind
     public let transport: TransportProtocol
     /// The socket's family (nil for UDP outcomes until the connect names it).

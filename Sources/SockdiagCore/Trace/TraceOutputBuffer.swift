@@ -169,6 +169,20 @@ public struct TraceOutputBuffer {
     }
 }
 
+extension TraceOutputBuffer {
+    /// `"cgroup":…,"unit":…,"container":{…}` of the event's process (nulls when unknown).
+    mutating func cgroupKeys(_ cgroup: ProcessCgroup?) {
+        key(.cgroup); optionalQuoted(cgroup?.path)
+        key(.unit); optionalQuoted(cgroup?.workload.unit?.name)
+        key(.container)
+        if let container = cgroup?.workload.container {
+            raw(#"{"runtime":"#); quoted(container.runtime.rawValue); raw(#","id":"#); quoted(container.id); raw("}")
+        } else {
+            raw("null")
+        }
+    }
+}
+
 extension TraceEvent {
     /// Appends the event's JSON line (with its newline).
     public func appendJSONLine(lesson: TraceLesson?, to out: inout TraceOutputBuffer) {
@@ -177,6 +191,7 @@ extension TraceEvent {
         case let .egress(egress): egress.appendJSON(lesson: lesson, to: &out)
         case let .outcome(outcome): outcome.appendJSON(lesson: lesson, to: &out)
         }
+        out.cgroupKeys(processCgroup)
         out.key(.lesson)
         out.optionalQuoted(lesson?.text)
         out.raw("}\n")

@@ -39,7 +39,7 @@ extension TraceSession {
     public mutating func process(_ event: TracePolicyEvent) -> TracePolicyEvent {
         switch event {
         case let .redirect(redirect):
-            recordOwner(cookie: redirect.cookie, pid: redirect.pid, comm: redirect.comm, socketFamily: redirect.socketFamily)
+            recordOwner(cookie: redirect.cookie, pid: redirect.pid, comm: redirect.comm, cgroup: redirect.context.cgroup, socketFamily: redirect.socketFamily)
             summaryRecord(redirect: true, blockedSocket: false)
             return event
         case var .blocked(blocked):

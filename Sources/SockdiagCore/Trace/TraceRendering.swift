@@ -23,17 +23,17 @@ public struct TraceRenderer: Sendable {
             var classText = classification.kind.rawValue
             if let v4 = classification.embeddedIPv4, classification.kind != .ipv4 { classText += " (\(v4))" }
             if call.isMapped { classText = style.yellow(classText) }
-            text = line([clock(call.timeNs), String(call.pid), PrintableText.of(call.comm), call.hook.rawValue,
+            text = line([clock(call.timeNs), String(call.pid), PrintableText.of(call.comm) + (call.context.cgroup?.textSuffix ?? ""), call.hook.rawValue,
                          socketText(call.socketFamily, call.transport),
                          SocketAddress(call.address, call.port).description, classText])
         case let .egress(egress):
             guard !egress.isFinal else { return nil }
             var packets = "\(egress.wireProtocol.rawValue) packets"
             if egress.familyDiffersFromWire { packets = style.yellow(packets) }
-            text = line([clock(egress.timeNs), egress.pid.map { String($0) } ?? "-", egress.comm.map(PrintableText.of) ?? "-", "egress",
+            text = line([clock(egress.timeNs), egress.pid.map { String($0) } ?? "-", egress.comm.map { PrintableText.of($0) + (egress.cgroup?.textSuffix ?? "") } ?? "-", "egress",
                          socketText(egress.socketFamily, egress.transport), "\(egress.local) -> \(egress.remote)", packets])
         case let .outcome(outcome):
-            text = line([clock(outcome.timeNs), outcome.pid.map { String($0) } ?? "-", outcome.comm.map(PrintableText.of) ?? "-", outcome.kind.rawValue,
+            text = line([clock(outcome.timeNs), outcome.pid.map { String($0) } ?? "-", outcome.comm.map { PrintableText.of($0) + (outcome.cgroup?.textSuffix ?? "") } ?? "-", outcome.kind.rawValue,
                          outcome.socketFamily.map { socketText($0, outcome.transport) } ?? "-/\(outcome.transport.rawValue)",
                          outcome.remote?.description ?? "-", outcomeText(outcome)])
         }
@@ -66,6 +66,9 @@ public struct TraceRenderer: Sendable {
         var lost = "  lost events:     \(summary.counters.lostEvents)"
         if summary.counters.egressUntracked > 0 { lost += ", \(summary.counters.egressUntracked) sockets untracked (egress map full)" }
         lines.append(summary.counters.lostEvents > 0 ? style.red(lost) : lost)
+        if let readNs = summary.existingReadNs {
+            lines.append("  open before:     \(summary.existingSockets) socket\(summary.existingSockets == 1 ? "" : "s") (read in \(TraceOutcome.duration(readNs)))")
+        }
         if let command { lines.append("  command:         \(command.description)") }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -19,6 +19,7 @@ public struct TraceSession: Sendable {
     private struct Owner: Hashable, Sendable {
         let pid: Int32
         let comm: String
+        let cgroup: ProcessCgroup?
         let socketFamily: AddressFamily
         /// The address a connect gave the socket (UDP outcomes carry none of their own).
         var peer: SocketAddress?
@@ -27,6 +28,7 @@ public struct TraceSession: Sendable {
     private struct Listener: Sendable {
         let pid: Int32
         let comm: String
+        let cgroup: ProcessCgroup?
     }
 
     private struct TaughtLesson: Hashable, Sendable {
@@ -52,9 +54,10 @@ public struct TraceSession: Sendable {
                 call.nat64 = TraceNAT64Match(classification: address.classification(nat64: nat64), prefix: match.prefix)
                 event = .socketCall(call)
             }
-            recordOwner(cookie: call.cookie, pid: call.pid, comm: call.comm, socketFamily: call.socketFamily)
+            recordOwner(cookie: call.cookie, pid: call.pid, comm: call.comm, cgroup: call.context.cgroup, socketFamily: call.socketFamily)
             if call.hook.call == .bind, call.transport == .tcp {
-                listeners.add(address: WireAddress(call.address), port: call.port.value, holder: Listener(pid: call.pid, comm: call.comm))
+                listeners.add(address: WireAddress(call.address), port: call.port.value,
+                              holder: Listener(pid: call.pid, comm: call.comm, cgroup: call.context.cgroup))
             }
             if call.hook.call == .connect {
                 owners[call.cookie]?.peer = SocketAddress(call.address, call.port)
@@ -64,6 +67,7 @@ public struct TraceSession: Sendable {
             if let owner = owners[outcome.cookie] {
                 outcome.pid = owner.pid
                 outcome.comm = owner.comm
+                outcome.cgroup = owner.cgroup
                 if outcome.remote == nil {
                     outcome.remote = owner.peer
                     outcome.socketFamily = owner.socketFamily
@@ -77,11 +81,13 @@ public struct TraceSession: Sendable {
             if let owner = owners[egress.cookie] {
                 egress.pid = owner.pid
                 egress.comm = owner.comm
+                egress.cgroup = owner.cgroup
             } else if egress.transport == .tcp,
                       let server = listeners.holder(localAddress: WireAddress(egress.local.address), localPort: egress.local.port.value) {
                 // An accepted socket: no call of its own, its listener's process holds it.
                 egress.pid = server.pid
                 egress.comm = server.comm
+                egress.cgroup = server.cgroup
             }
             if egress.isFinal {
                 if let dropped = droppedPackets[egress.cookie], egress.packets <= dropped { summary.recordAllDropped(egress) }
@@ -101,6 +107,12 @@ public struct TraceSession: Sendable {
 
     public mutating func setCounters(_ counters: TraceCounters) { summary.counters = counters }
 
+    /// How many sockets the target held at the start, and how long reading them took.
+    public mutating func setExisting(count: Int, readNs: UInt64?) {
+        summary.existingSockets = count
+        summary.existingReadNs = readNs
+    }
+
     /// Races settled since the last call; with `endOfTrace`, also those still waiting for an outcome.
     public mutating func takeSettledRaces(endOfTrace: Bool = false) -> [TraceRace] {
         var taken = settled
@@ -119,18 +131,18 @@ public struct TraceSession: Sendable {
 
     /// A socket held before the run: its later egress and outcome records name its process.
     public mutating func record(existing socket: TraceExistingSocket) {
-        recordOwner(cookie: socket.cookie, pid: socket.pid, comm: socket.comm, socketFamily: socket.socketFamily)
+        recordOwner(cookie: socket.cookie, pid: socket.pid, comm: socket.comm, cgroup: socket.cgroup, socketFamily: socket.socketFamily)
         owners[socket.cookie]?.peer = socket.remote
         if socket.state == .listen, socket.transport == .tcp {
             listeners.add(address: WireAddress(socket.local.address), port: socket.local.port.value,
-                          holder: Listener(pid: socket.pid, comm: socket.comm))
+                          holder: Listener(pid: socket.pid, comm: socket.comm, cgroup: socket.cgroup))
         }
     }
 
-    mutating func recordOwner(cookie: UInt64, pid: Int32, comm: String, socketFamily: AddressFamily) {
+    mutating func recordOwner(cookie: UInt64, pid: Int32, comm: String, cgroup: ProcessCgroup?, socketFamily: AddressFamily) {
         guard owners[cookie] == nil else { return }
         if owners.count >= ownerLimit { owners.removeAll(keepingCapacity: true) }
-        owners[cookie] = Owner(pid: pid, comm: comm, socketFamily: socketFamily)
+        owners[cookie] = Owner(pid: pid, comm: comm, cgroup: cgroup, socketFamily: socketFamily)
     }
 
     func owner(of cookie: UInt64) -> (pid: Int32, comm: String)? {

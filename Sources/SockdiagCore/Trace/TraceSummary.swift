@@ -52,6 +52,10 @@ public struct TraceSummary: Hashable, Sendable {
     }
     public private(set) var lessons: [TraceLesson: Int] = [:]
     public var counters = TraceCounters()
+    /// The sockets the target held when the run started, and how long reading them took (nil when
+    /// they were not read: `-- CMD`, or no BPF task iterator).
+    public var existingSockets = 0
+    public var existingReadNs: UInt64?
     /// Connects and sends rewritten by --redirect.
     public internal(set) var redirects = 0
     /// Sockets with packets dropped by --block-ipv6.

@@ -87,6 +87,13 @@ public struct WireJSONWriter {
         needsComma = true
     }
 
+    /// Text as a JSON string, escaped.
+    public static func appendString<Sink: WireByteSink>(_ text: String, to out: inout Sink) {
+        out.append(0x22)
+        for byte in text.utf8 { escape(byte, to: &out) }
+        out.append(0x22)
+    }
+
     /// A process name as a JSON string, escaped.
     public static func appendString<Sink: WireByteSink>(_ comm: WireComm, to out: inout Sink) {
         out.append(0x22)

@@ -65,9 +65,13 @@ public struct WireReport: Sendable {
     /// Set when the watched cgroup was removed under a live run (`cgroup PATH`, `cgroup PATH of unit
     /// NAME`): the run ended there, and fails after its report.
     public var cgroupRemoved: String?
+    /// The cgroup of each process the rows name, where the run could look it up (live runs).
+    public var processCgroups: [UInt32: ProcessCgroup]
 
     public init(join: WireJoinResult, capture: WireCaptureSummary, events: WireEventsSummary,
-                command: TraceCommandResult? = nil, cgroupRemoved: String? = nil) {
+                command: TraceCommandResult? = nil, cgroupRemoved: String? = nil,
+                processCgroups: [UInt32: ProcessCgroup] = [:]) {
+        self.processCgroups = processCgroups
         self.join = join
         self.capture = capture
         self.events = events
@@ -198,6 +202,26 @@ public struct WireReport: Sendable {
 
     /// One flow as a compact object, written through a cursor into scratch memory of `flowBound`
     /// bytes and appended to the document in one copy.
+    /// `,"cgroup":…,"unit":…,"container":{runtime, id}` of a row's process; nulls when unknown,
+    /// and for a path too long for the row's scratch memory.
+    private func writeCgroup(_ cgroup: ProcessCgroup?, to out: inout WireByteCursor) {
+        guard let cgroup, cgroup.path.utf8.count <= 1024 else {
+            out.append(",\"cgroup\":null,\"unit\":null,\"container\":null")
+            return
+        }
+        out.append(",\"cgroup\":"); WireJSONWriter.appendString(cgroup.path, to: &out)
+        out.append(",\"unit\":")
+        if let unit = cgroup.workload.unit { WireJSONWriter.appendString(unit.name, to: &out) } else { out.append("null") }
+        out.append(",\"container\":")
+        if let container = cgroup.workload.container {
+            out.append("{\"runtime\":"); WireJSONWriter.appendString(container.runtime.rawValue, to: &out)
+            out.append(",\"id\":"); WireJSONWriter.appendString(container.id, to: &out)
+            out.append("}")
+        } else {
+            out.append("null")
+        }
+    }
+
     private func write(_ flow: WireJoinedFlow, to out: inout WireByteCursor) {
         @inline(__always) func number(_ value: UInt64?) {
             if let value { WireText.decimal(value, to: &out) } else { out.append("null") }
@@ -217,6 +241,7 @@ public struct WireReport: Sendable {
         out.append(",\"comm\":")
         if let comm = kernel?.comm, !comm.isEmpty { WireJSONWriter.appendString(comm, to: &out) } else { out.append("null") }
         out.append(",\"cookie\":"); number(kernel?.cookie)
+        writeCgroup(kernel?.pid.flatMap { processCgroups.isEmpty ? nil : processCgroups[$0] }, to: &out)
         out.append(",\"kernel\":")
         if let k = kernel {
             out.append("{\"hook\":")

@@ -106,6 +106,9 @@ extension WireReport {
                 kernel.comm.forEachByte { PrintableText.append($0, heldC2: &heldC2, to: &out) }
                 PrintableText.finish(heldC2: heldC2, to: &out)
             }
+            if !processCgroups.isEmpty, let pid = kernel.pid, let suffix = processCgroups[pid]?.textSuffix, !suffix.isEmpty {
+                WireText.append(suffix, to: &out)
+            }
         case 1:
             guard let kernel = flow.kernel else { out.append(0x2D); return }
             WireText.append(kernel.socketFamily.wireIsInet6 ? "inet6 " : "inet ", to: &out)

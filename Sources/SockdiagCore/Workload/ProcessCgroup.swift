@@ -1,0 +1,35 @@
+/// The cgroup a process runs in and the workload its path names: what every report adds where it
+/// names a process (JSON `cgroup`, `unit`, `container`; text the unit or short container ID).
+public struct ProcessCgroup: Hashable, Sendable {
+    /// Relative to the cgroup v2 root, as /proc/PID/cgroup prints it (`/system.slice/nginx.service`).
+    public let path: String
+    public let workload: CgroupWorkload
+
+    public init(path: String) {
+        self.path = path
+        workload = CgroupWorkload(cgroupPath: path)
+    }
+
+    /// From the text of /proc/PID/cgroup.
+    public init(procCgroup text: String) {
+        self.init(path: CgroupWorkload.cgroupPath(procCgroup: text))
+    }
+
+    /// `cgroup`, `unit` and `container` (`{runtime, id}`), null where unknown or not named; a nil
+    /// cgroup (the process is gone, or it was never read) gives three nulls.
+    public static func jsonPairs(_ cgroup: ProcessCgroup?) -> [(String, JSON)] {
+        let container = cgroup?.workload.container
+        return [
+            ("cgroup", .optional(cgroup?.path)),
+            ("unit", .optional(cgroup?.workload.unit?.name)),
+            ("container", container.map { .object([("runtime", .string($0.runtime.rawValue)), ("id", .string($0.id))]) } ?? .null),
+        ]
+    }
+
+    /// ` [nginx.service]`, ` [docker 0123456789ab]` beside a process in text; empty when the path
+    /// names no unit or container.
+    public var textSuffix: String {
+        let label = workload.label
+        return label.isEmpty ? "" : " [\(PrintableText.of(label))]"
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import XCTest
+
+/// Wherever sockdiag names a process, it names the workload its cgroup path names: two servers
+/// split one port (an AF_INET6 V6ONLY listener on [::] in a directory laid out as systemd's
+/// system.slice/NAME.service, an AF_INET one on 127.0.0.1 in one laid out as Docker's systemd
+/// driver, system.slice/docker-ID.scope), and bind-check --all, trace and compare-wire say which
+/// unit and which container holds which socket.
+final class WorkloadOwnersTests: XCTestCase {
+    static let containerID = String(repeating: "0123456789abcdef", count: 4)
+
+    final class SplitPort {
+        let base: String
+        let unitDirectory: String
+        let containerDirectory: String
+        let port: Int
+        var processes: [Process] = []
+
+        init() throws {
+            let mountinfo = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+            let mount = try XCTUnwrap(mountinfo.split(separator: "\n").first { $0.contains(" - cgroup2 ") }?
+                .split(separator: " ").dropFirst(4).first.map(String.init), "no cgroup2 mount")
+            base = "\(mount)/sdtest-owners-\(getpid())"
+            unitDirectory = "\(base)/system.slice/sdtest-web.service"
+            containerDirectory = "\(base)/system.slice/docker-\(WorkloadOwnersTests.containerID).scope"
+            for directory in [unitDirectory, containerDirectory] {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
+            port = TraceFixture.port(40)
+            try start(in: unitDirectory, #"s=socket.socket(socket.AF_INET6); s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1); s.bind(('::', PORT))"#)
+            try start(in: containerDirectory, #"s=socket.socket(socket.AF_INET); s.bind(('127.0.0.1', PORT))"#)
+        }
+
+        /// A python listener that moves itself into `directory` first (`sh` writes its own pid, then becomes python).
+        private func start(in directory: String, _ bind: String) throws {
+            let script = "import socket,time; \(bind.replacingOccurrences(of: "PORT", with: String(port))); s.listen(); print('ready', flush=True); time.sleep(60)"
+            let process = Process()
+            let line = try process.startAndReadFirstLine(["sh", "-c", "echo $$ > \(directory)/cgroup.procs && exec python3 -c \"\(script)\""],
+                                                        input: Pipe(), output: Pipe())
+            processes.append(process)
+            guard line.hasPrefix("ready") else { throw POSIXError(.EADDRINUSE) }
+        }
+
+        /// Relative to the cgroup v2 mount, as /proc/PID/cgroup prints it.
+        func relative(_ directory: String) -> String { "/" + directory.split(separator: "/").drop { $0 != base.split(separator: "/").last! }.joined(separator: "/") }
+
+        func stop() {
+            for process in processes where process.isRunning {
+                process.terminate()
+                process.waitUntilExit()
+            }
+            removeCgroups([unitDirectory, containerDirectory, "\(base)/system.slice", base])
+        }
+    }
+
+    func owner(_ socket: [String: Any]) -> [String: Any]? { (socket["owners"] as? [[String: Any]])?.first }
+
+    func testBindCheckAllSaysWhichUnitAndWhichContainerHoldTheSplitPort() throws {
+        try requirePrivileges("cgroups laid out as systemd and Docker do, and real sockets")
+        let split = try SplitPort()
+        defer { split.stop() }
+        let json = try Sockdiag.run(["bind-check", "--all", "--json"])
+        let ports = try XCTUnwrap((json.json as? [String: Any])?["ports"] as? [[String: Any]], json.stdout)
+        let sockets = try XCTUnwrap(ports.first { $0["port"] as? Int == split.port }?["sockets"] as? [[String: Any]], "\(ports.map { $0["port"] ?? "" })")
+        let v6 = try XCTUnwrap(owner(try XCTUnwrap(sockets.first { $0["family"] as? String == "inet6" })))
+        XCTAssertEqual(v6["unit"] as? String, "sdtest-web.service")
+        XCTAssertEqual(v6["cgroup"] as? String, split.relative(split.unitDirectory))
+        XCTAssertTrue(v6["container"] is NSNull)
+        let v4 = try XCTUnwrap(owner(try XCTUnwrap(sockets.first { $0["family"] as? String == "inet" })))
+        let container = try XCTUnwrap(v4["container"] as? [String: Any], "\(v4)")
+        XCTAssertEqual(container["runtime"] as? String, "docker")
+        XCTAssertEqual(container["id"] as? String, Self.containerID)
+        XCTAssertTrue(v4["unit"] is NSNull, "the container's scope is not the process's unit: \(v4)")
+        XCTAssertEqual(v4["cgroup"] as? String, split.relative(split.containerDirectory))
+
+        // Every namespace's ports: the host's holds the split port, each side named by its workload.
+        let everywhere = try Sockdiag.run(["bind-check", "--all", "--all-netns", "--json"])
+        let namespaces = try XCTUnwrap((everywhere.json as? [String: Any])?["namespaces"] as? [[String: Any]], everywhere.stdout)
+        let owners = namespaces.flatMap { ($0["ports"] as? [[String: Any]]) ?? [] }.filter { $0["port"] as? Int == split.port }
+            .flatMap { ($0["sockets"] as? [[String: Any]]) ?? [] }.compactMap(owner)
+        XCTAssertEqual(Set(owners.compactMap { $0["unit"] as? String }), ["sdtest-web.service"], "\(owners)")
+        XCTAssertEqual(owners.compactMap { ($0["container"] as? [String: Any])?["id"] as? String }, [Self.containerID])
+
+        let text = try Sockdiag.run(["bind-check", "--all"])
+        let row = try XCTUnwrap(text.stdout.split(separator: "\n").first { $0.hasPrefix("\(split.port) ") }, text.stdout)
+        XCTAssertTrue(row.contains("[docker \(Self.containerID.prefix(12))]") && row.contains("[sdtest-web.service]"),
+                      "IPv4 clients reach the container, IPv6 ones the unit: \(row)")
+    }
+
+    func testTraceSocketEventsNameTheUnitAndTheContainer() throws {
+        try requirePrivileges("cgroups laid out as systemd and Docker do, and the eBPF tracer")
+        let split = try SplitPort()
+        defer { split.stop() }
+        let result = try Sockdiag.run(["trace", "--cgroup", split.base, "--json", "--duration", "0.3"])
+        let sockets = result.jsonLines.filter { $0["event"] as? String == "socket" && $0["local_port"] as? Int == split.port }
+        XCTAssertEqual(sockets.count, 2, result.stdout)
+        let v6 = try XCTUnwrap(sockets.first { $0["socket_family"] as? String == "inet6" })
+        XCTAssertEqual(v6["unit"] as? String, "sdtest-web.service")
+        XCTAssertEqual(v6["v6only"] as? Bool, true)
+        XCTAssertEqual(v6["cgroup"] as? String, split.relative(split.unitDirectory))
+        let v4 = try XCTUnwrap(sockets.first { $0["socket_family"] as? String == "inet" })
+        XCTAssertEqual((v4["container"] as? [String: Any])?["id"] as? String, Self.containerID)
+        let text = try Sockdiag.run(["trace", "--cgroup", split.base, "--duration", "0.3"])
+        XCTAssertTrue(text.stdout.contains("python3 [sdtest-web.service]") && text.stdout.contains("python3 [docker \(Self.containerID.prefix(12))]"), text.stdout)
+    }
+}
