@@ -33,42 +33,6 @@ struct task_struct {
     struct css_set *cgroups;
 } __attribute__((preserve_access_index));
 
-struct in6_addr {
-    __u8 s6_addr[16];
-};
-
-struct sock_common {
-    union {
-        struct {
-            __u32 skc_daddr;
-            __u32 skc_rcv_saddr;
-        };
-    };
-    union {
-        struct {
-            __u16 skc_dport;
-            __u16 skc_num;
-        };
-    };
-    unsigned short skc_family;
-    volatile unsigned char skc_state;
-    unsigned char skc_reuse : 4;
-    unsigned char skc_reuseport : 1;
-    unsigned char skc_ipv6only : 1;
-    struct in6_addr skc_v6_daddr;
-    struct in6_addr skc_v6_rcv_saddr;
-} __attribute__((preserve_access_index));
-
-struct sock {
-    struct sock_common __sk_common;
-    __u16 sk_type;
-    __u16 sk_protocol;
-} __attribute__((preserve_access_index));
-
-struct socket {
-    struct sock *sk;
-} __attribute__((preserve_access_index));
-
 #define AF_INET 2
 #define AF_INET6 10
 

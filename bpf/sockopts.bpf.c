@@ -24,56 +24,6 @@ struct task_struct {
     int tgid;
 } __attribute__((preserve_access_index));
 
-struct sock;
-
-struct socket {
-    struct sock *sk;
-} __attribute__((preserve_access_index));
-
-struct ns_common {
-    unsigned int inum;
-} __attribute__((preserve_access_index));
-
-struct net {
-    struct ns_common ns;
-} __attribute__((preserve_access_index));
-
-typedef struct {
-    struct net *net;
-} possible_net_t;
-
-struct in6_addr {
-    __u8 s6_addr[16];
-};
-
-struct sock_common {
-    __u32 skc_rcv_saddr;
-    union {
-        __u32 skc_portpair;
-        struct {
-            __u16 skc_dport;
-            __u16 skc_num;
-        };
-    };
-    unsigned short skc_family;
-    volatile unsigned char skc_state;
-    unsigned char skc_reuse : 4;
-    unsigned char skc_reuseport : 1;
-    unsigned char skc_ipv6only : 1;
-    int skc_bound_dev_if;
-    possible_net_t skc_net;
-    struct in6_addr skc_v6_rcv_saddr;
-} __attribute__((preserve_access_index));
-
-typedef struct { __u32 val; } kuid_t;
-
-struct sock {
-    struct sock_common __sk_common;
-    __u16 sk_type;
-    __u16 sk_protocol;
-    kuid_t sk_uid;
-} __attribute__((preserve_access_index));
-
 /* A TCP port's bind bucket: the "fast reuse" marks that let a later bind skip the conflict check
  * (inet_csk_update_fastreuse(), sk_reuseport_match() in net/ipv4/inet_connection_sock.c). */
 struct inet_bind_bucket {
