@@ -28,6 +28,7 @@ struct css_set {
 } __attribute__((preserve_access_index));
 
 struct task_struct {
+    int pid;
     int tgid;
     char comm[16];
     struct css_set *cgroups;
@@ -60,12 +61,26 @@ static __always_inline int in_target(struct task_struct *task, __u64 *cgroup_id)
     return BPF_CORE_READ(ancestor, kn, id) == target_cgroup_id;
 }
 
+/* The iterator meets each task's files one after another: the verdict on the task of the last file
+ * is kept, so a task outside the target costs one comparison per file instead of a cgroup lookup,
+ * on a host where nearly every socket belongs to other cgroups. */
+static __u32 last_task_pid;
+static int last_task_kept;
+static __u64 last_task_cgroup;
+
 SEC("iter/task_file")
 int existing_sockets(struct bpf_iter__task_file *ctx)
 {
     struct file *file = ctx->file;
     struct task_struct *task = ctx->task;
     if (!file || !task)
+        return 0;
+    __u32 pid = task->pid;
+    if (pid != last_task_pid) {
+        last_task_pid = pid;
+        last_task_kept = in_target(task, &last_task_cgroup);
+    }
+    if (!last_task_kept)
         return 0;
     if (!file_is_socket(file))
         return 0;
@@ -77,9 +92,7 @@ int existing_sockets(struct bpf_iter__task_file *ctx)
     __u16 family = skc->skc_family;
     if (family != AF_INET && family != AF_INET6)
         return 0;
-    struct sockdiag_socket_record r = {};
-    if (!in_target(task, &r.cgroup_id))
-        return 0;
+    struct sockdiag_socket_record r = {.cgroup_id = last_task_cgroup};
     r.cookie = bpf_get_socket_cookie(sk);
     r.tgid = task->tgid;
     r.fd = ctx->fd;

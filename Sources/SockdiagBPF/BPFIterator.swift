@@ -6,8 +6,8 @@ import SockdiagCore
 import SockdiagSystem
 
 /// Runs a BPF iterator program of an embedded object once and returns what it wrote: the object
-/// is opened, its read-only data set, loaded, the program attached as an iterator and read to the
-/// end, then everything is closed again.
+/// is opened, its read-only data set, loaded by the kernel, the program attached as an iterator and
+/// read to the end, then everything is closed again.
 enum BPFIterator {
     /// nil when iterators cannot be used here (no privilege, an old kernel, no BTF): the caller
     /// falls back or goes without. `settings` is given the object's `.rodata` (its `const
@@ -17,13 +17,38 @@ enum BPFIterator {
         guard let object = Base64.decode(objectBase64) else { return nil }
         let previous = libbpf_set_print(nil) // a failure here means "fall back", not noise on stderr
         defer { libbpf_set_print(previous) }
-        return object.withUnsafeBytes { raw -> [UInt8]? in
+        // The kernel loads it (relocating against the BTF it holds); libbpf's own loading, which
+        // reads and indexes the kernel's whole BTF here first, only where the kernel cannot
+        // (before Linux 5.17: no BPF_PROG_TYPE_SYSCALL loader or no CO-RE in the kernel).
+        let loadedInKernel = opened(object, settings) { obj -> Int32? in
+            let descriptor = sockdiag_bpf_load_in_kernel(obj, program.rawValue)
+            return descriptor >= 0 ? descriptor : nil
+        }
+        if let programDescriptor = loadedInKernel {
+            defer { close(programDescriptor) }
+            let link = bpf_link_create(programDescriptor, 0, BPF_TRACE_ITER, nil)
+            guard link >= 0 else { return nil }
+            defer { close(link) }
+            return read(link: link)
+        }
+        return opened(object, settings) { obj -> [UInt8]? in
+            guard bpf_object__load(obj) == 0, let loaded = bpf_object__find_program_by_name(obj, program.rawValue),
+                  let link = bpf_program__attach_iter(loaded, nil) else { return nil }
+            defer { bpf_link__destroy(link) }
+            return read(link: bpf_link__fd(link))
+        }
+    }
+
+    /// The object opened with its read-only data set, handed to `body`, closed again.
+    private static func opened<T>(_ object: [UInt8], _ settings: ([UInt8]) -> [UInt8]?,
+                                  _ body: (OpaquePointer) -> T?) -> T? {
+        object.withUnsafeBytes { raw -> T? in
             var options = bpf_object_open_opts()
             options.sz = MemoryLayout<bpf_object_open_opts>.size
             guard let obj = bpf_object__open_mem(raw.baseAddress, raw.count, &options) else { return nil }
             defer { bpf_object__close(obj) }
-            guard setReadOnlyData(obj, settings), bpf_object__load(obj) == 0 else { return nil }
-            return run(obj, program.rawValue)
+            guard setReadOnlyData(obj, settings) else { return nil }
+            return body(obj)
         }
     }
 
@@ -42,11 +67,9 @@ enum BPFIterator {
         return true
     }
 
-    private static func run(_ obj: OpaquePointer, _ name: String) -> [UInt8]? {
-        guard let program = bpf_object__find_program_by_name(obj, name),
-              let link = bpf_program__attach_iter(program, nil) else { return nil }
-        defer { bpf_link__destroy(link) }
-        let fd = bpf_iter_create(bpf_link__fd(link))
+    /// Everything the iterator behind the link writes, read to the end.
+    private static func read(link: Int32) -> [UInt8]? {
+        let fd = bpf_iter_create(link)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var bytes = [UInt8](repeating: 0, count: 1 << 19)

@@ -35,6 +35,28 @@ final class BindCheckSockoptTests: XCTestCase {
         XCTAssertFalse(try report(["127.0.0.1", "46139"])["kernel"] as? String == "", "the report names the kernel")
     }
 
+    /// The iterator's program is loaded by the kernel, which relocates it against the BTF it
+    /// already holds: no run reads /sys/kernel/btf/vmlinux (5.5 MB that libbpf copied and indexed
+    /// in the process on every run, most of bind-check's CPU), and the flags still read back.
+    func testTheIteratorIsLoadedWithoutReadingTheKernelsBTF() throws {
+        try requirePrivileges()
+        let port = try BindCheckPorts.free(46185)
+        let holder = try BindCheckHolder("127.0.0.1", port, reuseport: true, device: "lo")
+        defer { holder.stop() }
+        let opens = FileManager.default.temporaryDirectory.appendingPathComponent("sockdiag-opens-\(getpid()).strace").path
+        defer { try? FileManager.default.removeItem(atPath: opens) }
+        let result = try runProgram("/usr/bin/strace", ["-f", "-qq", "-e", "trace=open,openat,openat2", "-o", opens,
+                                                        Sockdiag.executable.path, "bind-check", "--json", "127.0.0.1", String(port)])
+        let doc = try XCTUnwrap(result.json as? [String: Any], result.stderr)
+        XCTAssertEqual(doc["owners_source"] as? String, "bpf_iter")
+        let socket = try XCTUnwrap((doc["sockets"] as? [[String: Any]])?.first)
+        XCTAssertEqual(socket["reuseport"] as? Bool, true)
+        XCTAssertEqual(socket["bound_device_name"] as? String, "lo")
+        let opened = try String(contentsOfFile: opens, encoding: .utf8)
+        XCTAssertTrue(opened.contains("/proc/sys/net/ipv6/bindv6only"), "the trace saw the run: \(opened.prefix(2000))")
+        XCTAssertFalse(opened.contains("/sys/kernel/btf/vmlinux"), "the kernel's BTF was read in the process")
+    }
+
     func testV6onlyOfUDPSocketsReadsBack() throws {
         try requirePrivileges()
         for (offset, v6only) in [false, true].enumerated() {
