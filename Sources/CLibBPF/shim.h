@@ -59,4 +59,21 @@ static inline int sockdiag_bpf_load_in_kernel(struct bpf_object *obj, const char
     free(ctx);
     return found;
 }
+
+/* Attaches an iterator program (a descriptor) for one read-through: over every task, or with
+ * `pid` over the tasks of that process only (Linux 6.1+; older kernels answer -EINVAL). Returns
+ * the link's descriptor or -errno. */
+static inline int sockdiag_bpf_iter_link(int program, __u32 pid)
+{
+    union bpf_iter_link_info info;
+    memset(&info, 0, sizeof(info));
+    info.task.pid = pid;
+    struct bpf_link_create_opts opts = {.sz = sizeof(opts)};
+    if (pid) {
+        opts.iter_info = &info;
+        opts.iter_info_len = sizeof(info);
+    }
+    int link = bpf_link_create(program, 0, BPF_TRACE_ITER, &opts);
+    return link < 0 ? -errno : link;
+}
 #endif

@@ -12,7 +12,8 @@ enum BPFIterator {
     /// nil when iterators cannot be used here (no privilege, an old kernel, no BTF): the caller
     /// falls back or goes without. `settings` is given the object's `.rodata` (its `const
     /// volatile` variables) before loading and returns it with their values written (nil: cannot).
-    static func output(objectBase64: String, program: some BPFProgramName,
+    /// `processes`: walk only the file tables of these processes (nil: of every task).
+    static func output(objectBase64: String, program: some BPFProgramName, processes: [Int32]? = nil,
                        settings: ([UInt8]) -> [UInt8]? = { $0 }) -> [UInt8]? {
         guard let object = Base64.decode(objectBase64) else { return nil }
         let previous = libbpf_set_print(nil) // a failure here means "fall back", not noise on stderr
@@ -26,17 +27,30 @@ enum BPFIterator {
         }
         if let programDescriptor = loadedInKernel {
             defer { close(programDescriptor) }
-            let link = bpf_link_create(programDescriptor, 0, BPF_TRACE_ITER, nil)
-            guard link >= 0 else { return nil }
-            defer { close(link) }
-            return read(link: link)
+            return walk(programDescriptor, processes)
         }
         return opened(object, settings) { obj -> [UInt8]? in
-            guard bpf_object__load(obj) == 0, let loaded = bpf_object__find_program_by_name(obj, program.rawValue),
-                  let link = bpf_program__attach_iter(loaded, nil) else { return nil }
-            defer { bpf_link__destroy(link) }
-            return read(link: bpf_link__fd(link))
+            guard bpf_object__load(obj) == 0, let loaded = bpf_object__find_program_by_name(obj, program.rawValue) else { return nil }
+            return walk(bpf_program__fd(loaded), processes)
         }
+    }
+
+    /// One pass over every task's files, or one over each process's (the kernel then visits no
+    /// other file: on a host of 24,000 sockets a cgroup of one process costs its own few files).
+    /// A process gone meanwhile has nothing to report; a kernel before 6.1 walks everything.
+    private static func walk(_ program: Int32, _ processes: [Int32]?) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        for pid in processes ?? [0] {
+            let link = sockdiag_bpf_iter_link(program, UInt32(bitPattern: pid))
+            if link == -EINVAL && pid != 0 { return walk(program, nil) }
+            guard link >= 0 else {
+                if pid == 0 { return nil }
+                continue
+            }
+            defer { close(link) }
+            guard read(link: link, into: &bytes) else { return nil }
+        }
+        return bytes
     }
 
     /// The object opened with its read-only data set, handed to `body`, closed again.
@@ -67,15 +81,15 @@ enum BPFIterator {
         return true
     }
 
-    /// Everything the iterator behind the link writes, read to the end.
-    private static func read(link: Int32) -> [UInt8]? {
+    /// Appends everything the iterator behind the link writes, read to the end.
+    private static func read(link: Int32, into bytes: inout [UInt8]) -> Bool {
         let fd = bpf_iter_create(link)
-        guard fd >= 0 else { return nil }
+        guard fd >= 0 else { return false }
         defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: 1 << 19)
-        var used = 0
+        var used = bytes.count
         while true {
-            if bytes.count - used < 1 << 16 { bytes += [UInt8](repeating: 0, count: bytes.count) }
+            // bpf_seq_read hands out at most its 8-page buffer per read.
+            if bytes.count - used < 1 << 16 { bytes += [UInt8](repeating: 0, count: max(1 << 17, bytes.count)) }
             let read = bytes.withUnsafeMutableBytes { buffer in
                 Result { () throws(Errno) in try Syscall.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[used...])) }
             }
@@ -84,12 +98,14 @@ enum BPFIterator {
             case let .success(count): n = count
             // The iterator may ask to be read again while the kernel walks on.
             case let .failure(error) where error.rawValue == EAGAIN: continue
-            case .failure: return nil
+            case .failure:
+                bytes.removeLast(bytes.count - used)
+                return false
             }
             if n == 0 { break }
             used += n
         }
         bytes.removeLast(bytes.count - used)
-        return bytes
+        return true
     }
 }

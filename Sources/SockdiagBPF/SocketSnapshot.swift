@@ -15,13 +15,22 @@ public enum SocketSnapshot {
         var realtime = timespec()
         clock_gettime(CLOCK_REALTIME, &realtime)
         let timeNs = UInt64(realtime.tv_sec) * 1_000_000_000 + UInt64(realtime.tv_nsec)
+        // A cgroup of a few processes: only their file tables are walked. The program still keeps
+        // to the subtree (a process may move out meanwhile); many processes, or the root: one
+        // pass over every task.
+        let processes = level == 0 ? [] : CgroupTreeWalk.processes(under: cgroup.path)
         guard let bytes = BPFIterator.output(objectBase64: EmbeddedBPFObjects.socketSnapshotBase64,
-                                             program: SocketSnapshotBPF.Program.existingSockets, settings: { data in
+                                             program: SocketSnapshotBPF.Program.existingSockets,
+                                             processes: (1...walkedOneByOne).contains(processes.count) ? processes : nil,
+                                             settings: { data in
             SocketSnapshotBPF.ReadOnly.targetCgroupId.writing(id, into: data)
                 .flatMap { SocketSnapshotBPF.ReadOnly.targetLevel.writing(UInt32(level), into: $0) }
         }) else { return nil }
         return decode(bytes, timeNs: timeNs)
     }
+
+    /// Up to this many processes, one walk each (a walk costs a link and a read, ~20 µs).
+    static let walkedOneByOne = 256
 
     private typealias Record = sockdiag_socket_record
 
