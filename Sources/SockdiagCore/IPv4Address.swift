@@ -39,7 +39,10 @@ public struct IPv4Address: Hashable, Comparable, Sendable {
 
 extension IPv4Address: CustomStringConvertible {
     public var description: String {
-        "\(value >> 24).\((value >> 16) & 0xFF).\((value >> 8) & 0xFF).\(value & 0xFF)"
+        var text: [UInt8] = []
+        text.reserveCapacity(15)
+        write(to: &text)
+        return String(decoding: text, as: UTF8.self)
     }
 }
 

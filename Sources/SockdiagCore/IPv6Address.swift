@@ -79,40 +79,12 @@ public struct IPv6Address: Hashable, Comparable, Sendable {
 }
 
 extension IPv6Address: CustomStringConvertible {
-    /// RFC 5952 text, as glibc's `inet_ntop` writes it: lower case, no leading zeros, the longest
-    /// run of two or more zero groups (the first of equal runs) as `::`, and the trailing IPv4 in
-    /// dotted form for IPv4-mapped (`::ffff:1.2.3.4`) and IPv4-compatible (`::1.2.3.4`) addresses.
+    /// RFC 5952 text (`write(high:low:to:)`), then `%zone` when there is one.
     public var description: String {
-        let g = groups
-        var bestStart = -1, bestLength = 0, runStart = -1
-        for i in 0...8 {
-            if i < 8 && g[i] == 0 {
-                if runStart < 0 { runStart = i }
-            } else if runStart >= 0 {
-                if i - runStart > bestLength { bestStart = runStart; bestLength = i - runStart }
-                runStart = -1
-            }
-        }
-        if bestLength < 2 { bestStart = -1 }
-        let embedsIPv4 = bestStart == 0 && (bestLength == 6 || (bestLength == 5 && g[5] == 0xFFFF))
-        var text = ""
-        var i = 0
-        while i < 8 {
-            if i == bestStart {
-                text += i == 0 ? "::" : ":"
-                i += bestLength
-                continue
-            }
-            if embedsIPv4 && i == 6 {
-                text += low32.description
-                break
-            }
-            text += String(g[i], radix: 16)
-            if i < 7 { text += ":" }
-            i += 1
-        }
-        if let zone { text += "%" + zone }
-        return text
+        var text: [UInt8] = []
+        text.reserveCapacity(46)
+        write(to: &text)
+        return String(decoding: text, as: UTF8.self)
     }
 }
 

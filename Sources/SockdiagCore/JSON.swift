@@ -31,74 +31,38 @@ public indirect enum JSON: Equatable, Sendable {
     }
 
     /// One line, no spaces: for JSON Lines.
-    public var compact: String {
-        var out = ""
-        write(to: &out, indent: nil, level: 0)
-        return out
-    }
+    public var compact: String { String(decoding: bytes(indentedLevels: 0), as: UTF8.self) }
 
     /// Two-space indentation: for whole documents.
-    public var pretty: String {
-        var out = ""
-        write(to: &out, indent: "  ", level: 0)
-        return out
+    public var pretty: String { String(decoding: bytes(indentedLevels: .max), as: UTF8.self) }
+
+    /// The value's text, written by `JSONWriter` with its first `indentedLevels` levels indented.
+    func bytes(indentedLevels: Int) -> [UInt8] {
+        var writer = JSONWriter(indentedLevels: indentedLevels, reserving: 256)
+        write(to: &writer)
+        return writer.bytes
     }
 
-    private func write(to out: inout String, indent: String?, level: Int) {
+    private func write(to writer: inout JSONWriter) {
         switch self {
-        case .null: out += "null"
-        case let .bool(b): out += b ? "true" : "false"
-        case let .int(i): out += String(i)
-        case let .uint(u): out += String(u)
-        case let .double(d): out += d.isFinite ? String(d) : "null"
-        case let .string(s): JSON.writeEscaped(s, to: &out)
+        case .null: writer.null()
+        case let .bool(b): writer.bool(b)
+        case let .int(i): writer.number(i)
+        case let .uint(u): writer.number(u)
+        case let .double(d): writer.number(d)
+        case let .string(s): writer.text(s)
         case let .array(items):
-            if items.isEmpty { out += "[]"; return }
-            out += "["
-            for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
-                newline(&out, indent, level + 1)
-                item.write(to: &out, indent: indent, level: level + 1)
-            }
-            newline(&out, indent, level)
-            out += "]"
+            writer.beginArray()
+            for item in items { item.write(to: &writer) }
+            writer.endArray()
         case let .object(pairs):
-            if pairs.isEmpty { out += "{}"; return }
-            out += "{"
-            for (i, (key, value)) in pairs.enumerated() {
-                if i > 0 { out += "," }
-                newline(&out, indent, level + 1)
-                JSON.writeEscaped(key, to: &out)
-                out += indent == nil ? ":" : ": "
-                value.write(to: &out, indent: indent, level: level + 1)
+            writer.beginObject()
+            for (key, value) in pairs {
+                writer.key(dynamic: key)
+                value.write(to: &writer)
             }
-            newline(&out, indent, level)
-            out += "}"
+            writer.endObject()
         }
-    }
-
-    private func newline(_ out: inout String, _ indent: String?, _ level: Int) {
-        guard let indent else { return }
-        out += "\n"
-        for _ in 0..<level { out += indent }
-    }
-
-    static func writeEscaped(_ s: String, to out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
     }
 }
 

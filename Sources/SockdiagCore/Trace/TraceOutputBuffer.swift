@@ -33,8 +33,6 @@ public struct TraceOutputBuffer {
     }
 
     private let storage = Storage(capacity: 1 << 17)
-    /// Text of native IPv6 addresses by value: a trace sees the same few peers over and over.
-    private var ipv6Text: [IPv6Address: [UInt8]] = [:]
 
     public init() {}
 
@@ -49,25 +47,7 @@ public struct TraceOutputBuffer {
 
     public mutating func removeAll() { storage.count = 0 }
 
-    public mutating func append(_ text: String) {
-        var text = text
-        text.withUTF8 { copy(UnsafeRawBufferPointer($0)) }
-    }
-
-    @inline(__always)
-    private func copy(_ source: UnsafeRawBufferPointer) {
-        guard let from = source.baseAddress, source.count > 0 else { return }
-        storage.reserve(source.count)
-        (storage.base + storage.count).update(from: from.assumingMemoryBound(to: UInt8.self), count: source.count)
-        storage.count += source.count
-    }
-
-    @inline(__always)
-    private func byte(_ value: UInt8) {
-        storage.reserve(1)
-        storage.base[storage.count] = value
-        storage.count += 1
-    }
+    public mutating func append(_ text: String) { appendUTF8(text) }
 
     /// The start of every event line: the object's brace and its schema, `JSONSchemaID.traceEvent`
     /// (a test holds them equal). The event log reader's fast path expects it, or its absence in logs
@@ -77,109 +57,24 @@ public struct TraceOutputBuffer {
     /// The key's `fragment`: `,"time_ns":`.
     @inline(__always)
     mutating func key(_ key: TraceEventKey) {
-        raw(key.fragment)
-    }
-
-    mutating func raw(_ text: StaticString) {
-        copy(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-    }
-
-    /// `"text"`, escaped as JSON requires.
-    mutating func quoted(_ text: String) {
-        var text = text
-        let plain = text.withUTF8 { utf8 -> Bool in
-            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
-            byte(UInt8(ascii: "\""))
-            copy(UnsafeRawBufferPointer(utf8))
-            byte(UInt8(ascii: "\""))
-            return true
-        }
-        if !plain {
-            var escaped = ""
-            JSON.writeEscaped(text, to: &escaped)
-            append(escaped)
-        }
-    }
-
-    mutating func quoted(_ address: IPAddress) {
-        byte(UInt8(ascii: "\""))
-        switch address {
-        case let .v4(v4):
-            dottedQuad(v4)
-        case let .v6(v6):
-            if let v4 = v6.unmapped, v6.zone == nil {
-                raw("::ffff:")
-                dottedQuad(v4)
-            } else if let known = ipv6Text[v6] {
-                known.withUnsafeBytes { copy($0) }
-            } else {
-                let made = Array(v6.description.utf8)
-                if ipv6Text.count >= 4096 { ipv6Text.removeAll(keepingCapacity: true) }
-                ipv6Text[v6] = made
-                made.withUnsafeBytes { copy($0) }
-            }
-        }
-        byte(UInt8(ascii: "\""))
-    }
-
-    private func dottedQuad(_ address: IPv4Address) {
-        let value = address.value
-        decimal(UInt64(value >> 24))
-        byte(UInt8(ascii: "."))
-        decimal(UInt64((value >> 16) & 0xFF))
-        byte(UInt8(ascii: "."))
-        decimal(UInt64((value >> 8) & 0xFF))
-        byte(UInt8(ascii: "."))
-        decimal(UInt64(value & 0xFF))
-    }
-
-    mutating func number<I: BinaryInteger>(_ value: I) {
-        if value < 0 {
-            byte(UInt8(ascii: "-"))
-            decimal(UInt64(-Int64(value)))
-        } else {
-            decimal(UInt64(value))
-        }
-    }
-
-    private func decimal(_ value: UInt64) {
-        if value < 10 {
-            byte(UInt8(ascii: "0") + UInt8(value))
-            return
-        }
-        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0) // 24 bytes: room for 20 digits
-        var value = value
-        withUnsafeMutableBytes(of: &scratch) { digits in
-            var start = digits.count
-            while value > 0 {
-                start -= 1
-                digits[start] = UInt8(ascii: "0") + UInt8(value % 10)
-                value /= 10
-            }
-            copy(UnsafeRawBufferPointer(rebasing: digits[start...]))
-        }
-    }
-
-    mutating func optionalQuoted(_ text: String?) {
-        if let text { quoted(text) } else { raw("null") }
-    }
-
-    mutating func optionalNumber<I: BinaryInteger>(_ value: I?) {
-        if let value { number(value) } else { raw("null") }
+        append(key.fragment)
     }
 }
 
-extension TraceOutputBuffer {
-    /// `"cgroup":…,"unit":…,"container":{…}` of the event's process (nulls when unknown).
-    mutating func cgroupKeys(_ cgroup: ProcessCgroup?) {
-        key(.cgroup); optionalQuoted(cgroup?.path)
-        key(.unit); optionalQuoted(cgroup?.workload.unit?.name)
-        key(.container)
-        if let container = cgroup?.workload.container {
-            raw(#"{"runtime":"#); quoted(container.runtime.rawValue); raw(#","id":"#); quoted(container.id); raw("}")
-        } else {
-            raw("null")
-        }
+extension TraceOutputBuffer: ByteSink {
+    @inline(__always)
+    public mutating func append(contentsOf source: UnsafeBufferPointer<UInt8>) {
+        guard let from = source.baseAddress, source.count > 0 else { return }
+        storage.reserve(source.count)
+        (storage.base + storage.count).update(from: from, count: source.count)
+        storage.count += source.count
+    }
+
+    @inline(__always)
+    public mutating func append(_ byte: UInt8) {
+        storage.reserve(1)
+        storage.base[storage.count] = byte
+        storage.count += 1
     }
 }
 
@@ -191,83 +86,83 @@ extension TraceEvent {
         case let .egress(egress): egress.appendJSON(lesson: lesson, to: &out)
         case let .outcome(outcome): outcome.appendJSON(lesson: lesson, to: &out)
         }
-        out.cgroupKeys(processCgroup)
+        out.appendJSONCgroupKeys(processCgroup)
         out.key(.lesson)
-        out.optionalQuoted(lesson?.text)
-        out.raw("}\n")
+        out.appendJSONString(lesson?.text)
+        out.append("}\n")
     }
 }
 
 extension TraceSocketCall {
     fileprivate func appendJSON(lesson: TraceLesson?, to out: inout TraceOutputBuffer) {
         let classification = self.classification, c = context
-        out.raw(TraceOutputBuffer.schemaPrefix)
-        out.key(.event); out.quoted(c.hook.call.rawValue)
-        out.key(.hook); out.quoted(c.hook.rawValue)
-        out.key(.timeNs); out.number(c.timeNs)
-        out.key(.pid); out.number(c.pid)
-        out.key(.tid); out.number(c.tid)
-        out.key(.comm); out.quoted(c.comm)
-        out.key(.uid); out.number(c.uid)
-        out.key(.cgroupID); out.number(c.cgroupID)
-        out.key(.cookie); out.number(c.cookie)
-        out.key(.socketFamily); out.quoted(c.socketFamily.rawValue)
-        out.key(.protocol); out.optionalQuoted(c.transport?.rawValue)
-        out.key(.address); out.quoted(address)
-        out.key(.port); out.number(port.value)
-        out.key(.class); out.quoted(classification.kind.rawValue)
-        if let v4 = classification.embeddedIPv4 { out.key(.ipv4); out.quoted(.v4(v4)) }
-        out.key(.scope); out.quoted(classification.scope.rawValue)
+        out.append(TraceOutputBuffer.schemaPrefix)
+        out.key(.event); out.appendJSONString(c.hook.call.rawValue)
+        out.key(.hook); out.appendJSONString(c.hook.rawValue)
+        out.key(.timeNs); out.appendJSONNumber(c.timeNs)
+        out.key(.pid); out.appendJSONNumber(c.pid)
+        out.key(.tid); out.appendJSONNumber(c.tid)
+        out.key(.comm); out.appendJSONString(c.comm)
+        out.key(.uid); out.appendJSONNumber(c.uid)
+        out.key(.cgroupID); out.appendJSONNumber(c.cgroupID)
+        out.key(.cookie); out.appendJSONNumber(c.cookie)
+        out.key(.socketFamily); out.appendJSONString(c.socketFamily.rawValue)
+        out.key(.protocol); out.appendJSONString(c.transport?.rawValue)
+        out.key(.address); out.appendJSONString(address)
+        out.key(.port); out.appendJSONNumber(port.value)
+        out.key(.class); out.appendJSONString(classification.kind.rawValue)
+        if let v4 = classification.embeddedIPv4 { out.key(.ipv4); out.appendJSONString(.v4(v4)) }
+        out.key(.scope); out.appendJSONString(classification.scope.rawValue)
         if let nat64 {
-            out.key(.nat64Prefix); out.quoted(nat64.prefix.displayed)
-            out.key(.nat64PrefixSource); out.quoted(nat64.prefix.source.description)
+            out.key(.nat64Prefix); out.appendJSONString(nat64.prefix.displayed)
+            out.key(.nat64PrefixSource); out.appendJSONString(nat64.prefix.source.description)
         }
-        out.key(.hookAddress); out.quoted(hookAddress)
+        out.key(.hookAddress); out.appendJSONString(hookAddress)
     }
 }
 
 extension TraceEgress {
     fileprivate func appendJSON(lesson: TraceLesson?, to out: inout TraceOutputBuffer) {
-        out.raw(TraceOutputBuffer.schemaPrefix)
-        out.key(.event); out.raw(#""egress""#); out.key(.final); out.raw(isFinal ? "true" : "false")
-        out.key(.timeNs); out.number(timeNs)
-        out.key(.cookie); out.number(cookie)
-        out.key(.pid); if let pid { out.number(pid) } else { out.raw("null") }
-        out.key(.comm); out.optionalQuoted(comm)
-        out.key(.socketFamily); out.quoted(socketFamily.rawValue)
-        out.key(.wireProtocol); out.quoted(wireProtocol.rawValue)
-        out.key(.protocol); out.optionalQuoted(transport?.rawValue)
-        out.key(.localAddress); out.quoted(local.address)
-        out.key(.localPort); out.number(local.port.value)
-        out.key(.remoteAddress); out.quoted(remote.address)
-        out.key(.remotePort); out.number(remote.port.value)
-        out.key(.packets); out.number(packets)
-        out.key(.bytes); out.number(bytes)
+        out.append(TraceOutputBuffer.schemaPrefix)
+        out.key(.event); out.appendJSONString("egress"); out.key(.final); out.appendJSONBool(isFinal)
+        out.key(.timeNs); out.appendJSONNumber(timeNs)
+        out.key(.cookie); out.appendJSONNumber(cookie)
+        out.key(.pid); if let pid { out.appendJSONNumber(pid) } else { out.appendJSONNull() }
+        out.key(.comm); out.appendJSONString(comm)
+        out.key(.socketFamily); out.appendJSONString(socketFamily.rawValue)
+        out.key(.wireProtocol); out.appendJSONString(wireProtocol.rawValue)
+        out.key(.protocol); out.appendJSONString(transport?.rawValue)
+        out.key(.localAddress); out.appendJSONString(local.address)
+        out.key(.localPort); out.appendJSONNumber(local.port.value)
+        out.key(.remoteAddress); out.appendJSONString(remote.address)
+        out.key(.remotePort); out.appendJSONNumber(remote.port.value)
+        out.key(.packets); out.appendJSONNumber(packets)
+        out.key(.bytes); out.appendJSONNumber(bytes)
     }
 }
 
 extension TraceOutcome {
     fileprivate func appendJSON(lesson: TraceLesson?, to out: inout TraceOutputBuffer) {
-        out.raw(TraceOutputBuffer.schemaPrefix)
-        out.key(.event); out.raw(#""outcome""#); out.key(.outcome); out.quoted(kind.rawValue)
-        out.key(.timeNs); out.number(timeNs)
-        out.key(.cookie); out.number(cookie)
-        out.key(.pid); out.optionalNumber(pid)
-        out.key(.comm); out.optionalQuoted(comm)
-        out.key(.socketFamily); out.optionalQuoted(socketFamily?.rawValue)
-        out.key(.protocol); out.quoted(transport.rawValue)
-        out.key(.address); if let remote { out.quoted(remote.address) } else { out.raw("null") }
-        out.key(.port); out.optionalNumber(remote?.port.value)
-        out.key(.localAddress); if let local { out.quoted(local.address) } else { out.raw("null") }
-        out.key(.localPort); out.optionalNumber(local?.port.value)
-        out.key(.elapsedNs); out.number(elapsedNs)
-        out.key(.synRetransmits); out.optionalNumber(synRetransmits)
-        out.key(.rttMicroseconds); out.optionalNumber(rttMicroseconds)
-        out.key(.bytesSent); out.optionalNumber(bytesSent)
-        out.key(.bytesReceived); out.optionalNumber(bytesReceived)
-        out.key(.error); out.optionalQuoted(error?.name)
-        out.key(.icmp); out.optionalQuoted(icmp)
-        out.key(.resetBy); out.optionalQuoted(resetBy?.rawValue)
-        out.key(.group); out.optionalNumber(group)
+        out.append(TraceOutputBuffer.schemaPrefix)
+        out.key(.event); out.appendJSONString("outcome"); out.key(.outcome); out.appendJSONString(kind.rawValue)
+        out.key(.timeNs); out.appendJSONNumber(timeNs)
+        out.key(.cookie); out.appendJSONNumber(cookie)
+        out.key(.pid); out.appendJSONNumber(pid)
+        out.key(.comm); out.appendJSONString(comm)
+        out.key(.socketFamily); out.appendJSONString(socketFamily?.rawValue)
+        out.key(.protocol); out.appendJSONString(transport.rawValue)
+        out.key(.address); if let remote { out.appendJSONString(remote.address) } else { out.appendJSONNull() }
+        out.key(.port); out.appendJSONNumber(remote?.port.value)
+        out.key(.localAddress); if let local { out.appendJSONString(local.address) } else { out.appendJSONNull() }
+        out.key(.localPort); out.appendJSONNumber(local?.port.value)
+        out.key(.elapsedNs); out.appendJSONNumber(elapsedNs)
+        out.key(.synRetransmits); out.appendJSONNumber(synRetransmits)
+        out.key(.rttMicroseconds); out.appendJSONNumber(rttMicroseconds)
+        out.key(.bytesSent); out.appendJSONNumber(bytesSent)
+        out.key(.bytesReceived); out.appendJSONNumber(bytesReceived)
+        out.key(.error); out.appendJSONString(error?.name)
+        out.key(.icmp); out.appendJSONString(icmp)
+        out.key(.resetBy); out.appendJSONString(resetBy?.rawValue)
+        out.key(.group); out.appendJSONNumber(group)
     }
 }

@@ -95,7 +95,7 @@ public struct WireReport: Sendable {
     /// hands `jsonFlows` of consecutive ranges to the sink in order: ranges can be rendered on
     /// other cores, since each flow's text depends only on the flow and its index.
     public func json(_ sink: ([UInt8]) -> Void, writeFlows: (([UInt8]) -> Void) throws -> Void) rethrows {
-        var w = WireJSONWriter(reserving: 4096)
+        var w = JSONWriter(indentedLevels: 2, reserving: 4096)
         w.beginObject()
         w.key("schema"); w.text(JSONSchemaID.compareWire)
         w.key("flows")
@@ -148,7 +148,7 @@ public struct WireReport: Sendable {
         w.key("lost"); w.number(events.lost)
         w.endObject()
         w.key("command")
-        if let command { w.raw { $0 += Array(command.json.compact.utf8) } } else { w.null() }
+        if let command { w.compact(command.json) } else { w.null() }
         w.endObject()
         w.finish()
         w.drain(to: sink)
@@ -190,7 +190,7 @@ public struct WireReport: Sendable {
         let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: WireReport.flowBound)
         defer { scratch.deallocate() }
         for index in range {
-            var out = WireByteCursor(scratch)
+            var out = ByteCursor(scratch)
             if index > 0 { out.append(0x2C) }
             out.append("\n    ")
             write(join.flows[index], to: &out)
@@ -202,135 +202,82 @@ public struct WireReport: Sendable {
 
     /// One flow as a compact object, written through a cursor into scratch memory of `flowBound`
     /// bytes and appended to the document in one copy.
-    /// `,"cgroup":…,"unit":…,"container":{runtime, id}` of a row's process; nulls when unknown,
-    /// and for a path too long for the row's scratch memory.
-    private func writeCgroup(_ cgroup: ProcessCgroup?, to out: inout WireByteCursor) {
-        guard let cgroup, cgroup.path.utf8.count <= 1024 else {
-            out.append(",\"cgroup\":null,\"unit\":null,\"container\":null")
-            return
-        }
-        out.append(",\"cgroup\":"); WireJSONWriter.appendString(cgroup.path, to: &out)
-        out.append(",\"unit\":")
-        if let unit = cgroup.workload.unit { WireJSONWriter.appendString(unit.name, to: &out) } else { out.append("null") }
-        out.append(",\"container\":")
-        if let container = cgroup.workload.container {
-            out.append("{\"runtime\":"); WireJSONWriter.appendString(container.runtime.rawValue, to: &out)
-            out.append(",\"id\":"); WireJSONWriter.appendString(container.id, to: &out)
-            out.append("}")
-        } else {
-            out.append("null")
-        }
-    }
-
-    private func write(_ flow: WireJoinedFlow, to out: inout WireByteCursor) {
-        @inline(__always) func number(_ value: UInt64?) {
-            if let value { WireText.decimal(value, to: &out) } else { out.append("null") }
-        }
-        @inline(__always) func address(_ value: WireAddress?) {
-            guard let value else { out.append("null"); return }
-            out.append(0x22); value.write(to: &out); out.append(0x22)
-        }
-        @inline(__always) func text(_ value: String) {
-            out.append(0x22)
-            var value = value
-            value.withUTF8 { out.append(contentsOf: $0) }
-            out.append(0x22)
-        }
+    private func write(_ flow: WireJoinedFlow, to out: inout ByteCursor) {
         let kernel = flow.kernel
-        out.append("{\"pid\":"); number(kernel?.pid.map(UInt64.init))
-        out.append(",\"comm\":")
-        if let comm = kernel?.comm, !comm.isEmpty { WireJSONWriter.appendString(comm, to: &out) } else { out.append("null") }
-        out.append(",\"cookie\":"); number(kernel?.cookie)
-        writeCgroup(kernel?.pid.flatMap { processCgroups.isEmpty ? nil : processCgroups[$0] }, to: &out)
-        out.append(",\"kernel\":")
+        out.appendJSONObject(firstKey: "pid"); out.appendJSONNumber(kernel?.pid)
+        out.appendJSONKey("comm")
+        if let comm = kernel?.comm, !comm.isEmpty { out.appendJSONString(comm) } else { out.appendJSONNull() }
+        out.appendJSONKey("cookie"); out.appendJSONNumber(kernel?.cookie)
+        // A path too long for the row's scratch memory gives nulls.
+        let cgroup = kernel?.pid.flatMap { processCgroups.isEmpty ? nil : processCgroups[$0] }
+        out.appendJSONCgroupKeys(cgroup.flatMap { $0.path.utf8.count <= 1024 ? $0 : nil })
+        out.appendJSONKey("kernel")
         if let k = kernel {
-            out.append("{\"hook\":")
-            if let hook = k.hook { text(hook.rawValue) } else { out.append("null") }
-            if k.socketFamily.wireIsInet6 {
-                out.append(",\"socket_family\":\"inet6\",\"protocol\":")
-            } else {
-                out.append(",\"socket_family\":\"inet\",\"protocol\":")
-            }
-            switch k.transport ?? flow.wire?.key.transport {
-            case .tcp?: out.append("\"tcp\"")
-            case .udp?: out.append("\"udp\"")
-            case nil: out.append("null")
-            }
-            out.append(",\"address\":"); address(k.address)
-            out.append(",\"port\":"); number(UInt64(k.port))
-            out.append(",\"class\":"); text(k.addressKind.rawValue)
-            out.append(",\"local_address\":"); address(k.localAddress)
-            out.append(",\"local_port\":"); number(k.localPort.map(UInt64.init))
-            out.append("}")
+            out.appendJSONObject(firstKey: "hook")
+            if let hook = k.hook { out.appendJSONString(hook.name) } else { out.appendJSONNull() }
+            out.appendJSONKey("socket_family"); out.appendJSONString(k.socketFamily.wireIsInet6 ? "inet6" : "inet")
+            out.appendJSONKey("protocol")
+            if let transport = k.transport ?? flow.wire?.key.transport { out.appendJSONString(transport.name) } else { out.appendJSONNull() }
+            out.appendJSONKey("address"); out.appendJSONString(k.address)
+            out.appendJSONKey("port"); out.appendJSONNumber(k.port)
+            out.appendJSONKey("class"); out.appendJSONString(k.addressKind.rawValue)
+            out.appendJSONKey("local_address"); out.appendJSONString(k.localAddress)
+            out.appendJSONKey("local_port"); out.appendJSONNumber(k.localPort)
+            out.append(0x7D)
         } else {
-            out.append("null")
+            out.appendJSONNull()
         }
-        func wireObject(_ f: WireFlow) {
-            if f.key.isIPv6 { out.append("{\"protocol\":\"ipv6\"") } else { out.append("{\"protocol\":\"ipv4\"") }
-            if f.key.transport == .tcp {
-                out.append(",\"transport\":\"tcp\",\"src\":")
-            } else {
-                out.append(",\"transport\":\"udp\",\"src\":")
-            }
-            address(f.key.source)
-            out.append(",\"sport\":"); number(UInt64(f.key.sourcePort))
-            out.append(",\"dst\":"); address(f.key.destination)
-            out.append(",\"dport\":"); number(UInt64(f.key.destinationPort))
-            out.append(",\"packets\":"); number(f.packets)
-            out.append(",\"bytes\":"); number(f.bytes)
-            out.append(",\"first_time_ns\":"); number(f.firstTime)
-            out.append(",\"last_time_ns\":"); number(f.lastTime)
-            out.append(",\"interfaces\":[")
-            for (i, index) in f.interfaces.indexes.enumerated() {
-                if i > 0 { out.append(0x2C) }
-                WireReport.appendJSONString(capture.interfaceName(index), to: &out)
-            }
-            out.append("]}")
-        }
-        out.append(",\"wire\":")
+        out.appendJSONKey("wire")
         // A translated row's `wire` is its IPv6 side; `translation.ipv4_side` the other.
         let translatedSides = flow.translated.flatMap { other in flow.wire.map { $0.key.isIPv6 ? ($0, other) : (other, $0) } }
-        if let f = translatedSides?.0 ?? flow.wire { wireObject(f) } else { out.append("null") }
-        out.append(",\"translation\":")
+        if let f = translatedSides?.0 ?? flow.wire { write(f, to: &out) } else { out.appendJSONNull() }
+        out.appendJSONKey("translation")
         if let t = flow.translation, let sides = translatedSides {
-            out.append("{\"kind\":"); text(t.kind.rawValue)
-            out.append(",\"prefix\":"); text(t.prefix.displayed)
-            out.append(",\"prefix_source\":"); text(t.prefix.source.key)
-            out.append(",\"prefix_source_detail\":"); WireReport.appendJSONString(String(t.prefix.source.description.prefix(200)), to: &out)
-            out.append(",\"ipv4\":"); address(WireAddress(t.ipv4))
-            out.append(",\"ipv4_side\":"); wireObject(sides.1)
-            out.append("}")
+            out.appendJSONObject(firstKey: "kind"); out.appendJSONString(t.kind.rawValue)
+            out.appendJSONKey("prefix"); out.appendJSONString(t.prefix.displayed)
+            out.appendJSONKey("prefix_source"); out.appendJSONString(t.prefix.source.key)
+            out.appendJSONKey("prefix_source_detail")
+            out.appendJSONString(String(t.prefix.source.description.prefix(200)), controlCharacters: .replaced)
+            out.appendJSONKey("ipv4"); out.appendJSONString(WireAddress(t.ipv4))
+            out.appendJSONKey("ipv4_side"); write(sides.1, to: &out)
+            out.append(0x7D)
         } else {
-            out.append("null")
+            out.appendJSONNull()
         }
-        out.append(",\"verdict\":"); text(flow.verdict.rawValue)
-        out.append(",\"outcome\":")
+        out.appendJSONKey("verdict"); out.appendJSONString(flow.verdict.rawValue)
+        out.appendJSONKey("outcome")
         if let outcome = kernel?.outcome {
-            out.append("{\"connect\":"); if let kind = outcome.connect { text(kind.rawValue) } else { out.append("null") }
-            out.append(",\"elapsed_ns\":"); number(outcome.connectElapsedNanoseconds)
-            out.append(",\"error\":"); if let error = outcome.error { text(error.name) } else { out.append("null") }
-            out.append(",\"end\":"); if let end = outcome.end { text(end.rawValue) } else { out.append("null") }
-            out.append("}")
+            out.appendJSONObject(firstKey: "connect"); out.appendJSONString(outcome.connect?.rawValue)
+            out.appendJSONKey("elapsed_ns"); out.appendJSONNumber(outcome.connectElapsedNanoseconds)
+            out.appendJSONKey("error"); out.appendJSONString(outcome.error?.name)
+            out.appendJSONKey("end"); out.appendJSONString(outcome.end?.rawValue)
+            out.append(0x7D)
         } else {
-            out.append("null")
+            out.appendJSONNull()
         }
-        out.append("}")
+        out.append(0x7D)
     }
-}
 
-extension WireReport {
-    /// A JSON string of text that needs no escaping beyond quotes, backslashes and control
-    /// characters (interface names, prefix sources).
-    static func appendJSONString<Sink: WireByteSink>(_ value: String, to out: inout Sink) {
-        out.append(0x22)
-        for byte in value.utf8 {
-            switch byte {
-            case 0x22, 0x5C: out.append(0x5C); out.append(byte)
-            case 0..<0x20: out.append(0x3F)
-            default: out.append(byte)
-            }
+    /// One direction's packets as the `wire` (or `ipv4_side`) object of a row.
+    private func write(_ f: WireFlow, to out: inout ByteCursor) {
+        out.appendJSONObject(firstKey: "protocol"); out.appendJSONString(f.key.isIPv6 ? "ipv6" : "ipv4")
+        out.appendJSONKey("transport"); out.appendJSONString(f.key.transport.name)
+        out.appendJSONKey("src"); out.appendJSONString(f.key.source)
+        out.appendJSONKey("sport"); out.appendJSONNumber(f.key.sourcePort)
+        out.appendJSONKey("dst"); out.appendJSONString(f.key.destination)
+        out.appendJSONKey("dport"); out.appendJSONNumber(f.key.destinationPort)
+        out.appendJSONKey("packets"); out.appendJSONNumber(f.packets)
+        out.appendJSONKey("bytes"); out.appendJSONNumber(f.bytes)
+        out.appendJSONKey("first_time_ns"); out.appendJSONNumber(f.firstTime)
+        out.appendJSONKey("last_time_ns"); out.appendJSONNumber(f.lastTime)
+        out.appendJSONKey("interfaces")
+        out.append(0x5B)
+        for (i, index) in f.interfaces.indexes.enumerated() {
+            if i > 0 { out.append(0x2C) }
+            out.appendJSONString(capture.interfaceName(index), controlCharacters: .replaced)
         }
-        out.append(0x22)
+        out.append(0x5D)
+        out.append(0x7D)
     }
 }
 

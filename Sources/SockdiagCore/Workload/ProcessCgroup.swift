@@ -33,3 +33,20 @@ public struct ProcessCgroup: Hashable, Sendable {
         return label.isEmpty ? "" : " [\(PrintableText.of(label))]"
     }
 }
+
+extension ByteSink {
+    /// `,"cgroup":…,"unit":…,"container":{"runtime":…,"id":…}`: `ProcessCgroup.jsonPairs` written
+    /// straight into bytes, for trace's lines and compare-wire's rows.
+    mutating func appendJSONCgroupKeys(_ cgroup: ProcessCgroup?) {
+        appendJSONKey("cgroup"); appendJSONString(cgroup?.path)
+        appendJSONKey("unit"); appendJSONString(cgroup?.workload.unit?.name)
+        appendJSONKey("container")
+        if let container = cgroup?.workload.container {
+            appendJSONObject(firstKey: "runtime"); appendJSONString(container.runtime.rawValue)
+            appendJSONKey("id"); appendJSONString(container.id)
+            append(0x7D)
+        } else {
+            appendJSONNull()
+        }
+    }
+}

@@ -1,14 +1,6 @@
-/// Where text writers put bytes: a growing array, or a cursor over memory sized in advance.
-public protocol WireByteSink {
-    mutating func append(_ byte: UInt8)
-    mutating func append(contentsOf bytes: UnsafeBufferPointer<UInt8>)
-}
-
-extension Array: WireByteSink where Element == UInt8 {}
-
 /// Writes into memory the caller sized for the largest possible output, with no capacity checks
 /// per byte: the writer of one report row knows its bound, so the hot loop is plain stores.
-struct WireByteCursor: WireByteSink {
+struct ByteCursor: ByteSink {
     let start: UnsafeMutablePointer<UInt8>
     private(set) var count = 0
 
@@ -25,11 +17,6 @@ struct WireByteCursor: WireByteSink {
         guard let base = bytes.baseAddress else { return }
         (start + count).update(from: base, count: bytes.count)
         count &+= bytes.count
-    }
-
-    @inline(__always)
-    mutating func append(_ text: StaticString) {
-        append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     var written: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: start, count: count) }
