@@ -5,7 +5,7 @@
  * timed-out, aborted), then to its connection's end (reset or closed, with bytes each way).
  * A connected UDP socket reports the error an ICMP message left on it (ECONNREFUSED for a port
  * unreachable). Sockets are chosen in the kernel: only those whose connect ran in the traced cgroup
- * get a `connections` entry, and the tracepoints look at nothing else. Every program returns
+ * get a `tcp_connections` or `udp_connections` entry, and the tracepoints look at nothing else. Every program returns
  * "allow" and changes nothing. The ring and the lost-event counters are trace.bpf.c's (the loader
  * hands this object the same maps), so outcomes arrive in one stream with the connects. */
 #include <linux/bpf.h>
@@ -52,19 +52,30 @@ enum connection_flags {
     REPORTED_END = 4,     /* its final outcome was sent */
 };
 
-/* Per socket, freed with the socket: when its SYN left (or its UDP connect ran) and what was seen. */
+/* Per socket: when its SYN left (or its UDP connect ran) and what was seen. */
 struct connection {
     __u64 start_ns;
     __u32 flags;
     __u32 reserved;
 };
 
+/* TCP, by socket cookie: a preallocated table, entered at the SYN and left at TCP_CLOSE (every TCP
+ * socket passes it before it is freed). Socket storage would allocate and charge memory at every
+ * connect and free it through RCU at every close, which cost more than the rest of the program. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 65536);
+    __type(key, __u64);
+    __type(value, struct connection);
+} tcp_connections SEC(".maps");
+
+/* UDP has no close callback, so its few connected sockets keep storage freed with the socket. */
 struct {
     __uint(type, BPF_MAP_TYPE_SK_STORAGE);
     __uint(map_flags, BPF_F_NO_PREALLOC);
     __type(key, int);
     __type(value, struct connection);
-} connections SEC(".maps");
+} udp_connections SEC(".maps");
 
 static __always_inline struct sockdiag_outcome_event *new_outcome(__u32 outcome, struct connection *c, __u64 cookie)
 {
@@ -109,21 +120,30 @@ static __always_inline void on_connect(struct bpf_sock_ops *ops)
     /* The SYN leaves from connect(), in the connecting process. */
     if (!current_is_traced())
         return;
-    struct bpf_sock *sk = ops->sk;
-    if (!sk)
+    __u64 cookie = bpf_get_socket_cookie(ops);
+    struct connection c = { .start_ns = bpf_ktime_get_ns() };
+    if (bpf_map_update_elem(&tcp_connections, &cookie, &c, BPF_ANY) < 0) {
+        count_lost(); /* more connects in flight than the table holds */
         return;
-    struct connection *c = bpf_sk_storage_get(&connections, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-    if (!c)
-        return;
-    c->start_ns = bpf_ktime_get_ns();
-    c->flags = 0;
+    }
+    /* Only the traced active sockets get state changes; the flag also marks them for the
+     * callbacks every socket of the cgroup gets (ACTIVE_ESTABLISHED_CB). */
     bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
 }
 
-static __always_inline void report(struct bpf_sock_ops *ops, struct connection *c, __u32 outcome, int error,
-                                   __u8 reset_by, __u8 old_state)
+/* The traced socket's entry; only sockets given BPF_SOCK_OPS_STATE_CB_FLAG at their SYN have one. */
+static __always_inline struct connection *traced_connection(struct bpf_sock_ops *ops, __u64 *cookie)
 {
-    struct sockdiag_outcome_event *e = new_outcome(outcome, c, bpf_get_socket_cookie(ops));
+    if (!(ops->bpf_sock_ops_cb_flags & BPF_SOCK_OPS_STATE_CB_FLAG))
+        return 0;
+    *cookie = bpf_get_socket_cookie(ops);
+    return bpf_map_lookup_elem(&tcp_connections, cookie);
+}
+
+static __always_inline void report(struct bpf_sock_ops *ops, struct connection *c, __u64 cookie, __u32 outcome,
+                                   int error, __u8 reset_by, __u8 old_state)
+{
+    struct sockdiag_outcome_event *e = new_outcome(outcome, c, cookie);
     if (!e)
         return;
     store_addresses(e, ops);
@@ -150,7 +170,7 @@ static __always_inline void report(struct bpf_sock_ops *ops, struct connection *
 }
 
 /* The socket reaches TCP_CLOSE: sk_err says why (the kernel sets it before the state changes). */
-static __always_inline void on_close(struct bpf_sock_ops *ops, struct connection *c, __u32 old_state)
+static __always_inline void on_close(struct bpf_sock_ops *ops, struct connection *c, __u64 cookie, __u32 old_state)
 {
     int error = 0, soft_error = 0;
     struct bpf_sock *sk = ops->sk;
@@ -174,7 +194,7 @@ static __always_inline void on_close(struct bpf_sock_ops *ops, struct connection
          * up on it; a program that closes first has had its answer without seeing it. */
         if (outcome == SOCKDIAG_OUTCOME_ABORTED)
             error = soft_error;
-        report(ops, c, outcome, error, reset ? SOCKDIAG_RESET_PEER : SOCKDIAG_RESET_NONE, old_state);
+        report(ops, c, cookie, outcome, error, reset ? SOCKDIAG_RESET_PEER : SOCKDIAG_RESET_NONE, old_state);
         return;
     }
     if (!(c->flags & REPORTED_CONNECT) || (c->flags & REPORTED_END))
@@ -185,34 +205,37 @@ static __always_inline void on_close(struct bpf_sock_ops *ops, struct connection
     __u8 reset_by = reset || error == ECONNRESET || error == EPIPE ? SOCKDIAG_RESET_PEER
                     : !error && (old_state == BPF_TCP_ESTABLISHED || old_state == BPF_TCP_CLOSE_WAIT) ? SOCKDIAG_RESET_LOCAL
                                                                                                      : SOCKDIAG_RESET_NONE;
-    report(ops, c, reset_by ? SOCKDIAG_OUTCOME_RESET : SOCKDIAG_OUTCOME_CLOSED, error, reset_by, old_state);
+    report(ops, c, cookie, reset_by ? SOCKDIAG_OUTCOME_RESET : SOCKDIAG_OUTCOME_CLOSED, error, reset_by, old_state);
 }
 
+/* Runs for every TCP socket of the cgroup at several callbacks the kernel makes whatever the flags
+ * (timeout and window init, ECN, both ends' ESTABLISHED): each returns at its first test unless the
+ * socket is a traced active one. */
 SEC("sockops")
 int outcome_sockops(struct bpf_sock_ops *ops)
 {
+    __u64 cookie = 0;
+    struct connection *c;
     switch (ops->op) {
     case BPF_SOCK_OPS_TCP_CONNECT_CB:
         on_connect(ops);
         break;
-    case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB: {
-        struct bpf_sock *sk = ops->sk;
-        struct connection *c = sk ? bpf_sk_storage_get(&connections, sk, 0, 0) : 0;
+    case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
+        c = traced_connection(ops, &cookie);
         if (c && !(c->flags & REPORTED_CONNECT)) {
             c->flags |= REPORTED_CONNECT;
-            report(ops, c, SOCKDIAG_OUTCOME_ESTABLISHED, 0, SOCKDIAG_RESET_NONE, BPF_TCP_SYN_SENT);
+            report(ops, c, cookie, SOCKDIAG_OUTCOME_ESTABLISHED, 0, SOCKDIAG_RESET_NONE, BPF_TCP_SYN_SENT);
         }
         break;
-    }
-    case BPF_SOCK_OPS_STATE_CB: {
+    case BPF_SOCK_OPS_STATE_CB:
         if (ops->args[1] != BPF_TCP_CLOSE)
             break;
-        struct bpf_sock *sk = ops->sk;
-        struct connection *c = sk ? bpf_sk_storage_get(&connections, sk, 0, 0) : 0;
-        if (c)
-            on_close(ops, c, ops->args[0]);
+        c = traced_connection(ops, &cookie);
+        if (c) {
+            on_close(ops, c, cookie, ops->args[0]);
+            bpf_map_delete_elem(&tcp_connections, &cookie);
+        }
         break;
-    }
     }
     return ALLOW;
 }
@@ -225,7 +248,8 @@ int outcome_receive_reset(__u64 *ctx)
     struct sock *sk = (struct sock *)ctx[0];
     if (!sk)
         return 0;
-    struct connection *c = bpf_sk_storage_get(&connections, sk, 0, 0);
+    __u64 cookie = bpf_get_socket_cookie(sk);
+    struct connection *c = bpf_map_lookup_elem(&tcp_connections, &cookie);
     if (c)
         c->flags |= SEEN_RESET;
     return 0;
@@ -239,7 +263,7 @@ static __always_inline int udp_connect(struct bpf_sock_addr *ctx)
     struct bpf_sock *sk = ctx->sk;
     if (!sk)
         return ALLOW;
-    struct connection *c = bpf_sk_storage_get(&connections, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+    struct connection *c = bpf_sk_storage_get(&udp_connections, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
     if (c) {
         c->start_ns = bpf_ktime_get_ns();
         c->flags = 0;
@@ -261,7 +285,7 @@ int outcome_error_report(__u64 *ctx)
     struct sock *sk = (struct sock *)ctx[0];
     if (!sk || sk->sk_protocol != IPPROTO_UDP)
         return 0;
-    struct connection *c = bpf_sk_storage_get(&connections, sk, 0, 0);
+    struct connection *c = bpf_sk_storage_get(&udp_connections, sk, 0, 0);
     if (!c || (c->flags & REPORTED_CONNECT))
         return 0;
     c->flags |= REPORTED_CONNECT;
