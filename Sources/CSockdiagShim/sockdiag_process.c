@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -94,4 +95,9 @@ int sockdiag_spawn_in_cgroup(const char *path, char *const argv[], int cgroup_pr
         return -child_error;
     }
     return pid;
+}
+
+int sockdiag_thread_id(void)
+{
+    return (int)syscall(SYS_gettid);
 }

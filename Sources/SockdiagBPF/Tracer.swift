@@ -19,6 +19,9 @@ public final class Tracer {
     /// bpf/outcome.bpf.c, writing into `object`'s ring and counters.
     private let outcomes: LoadedBPFObject
     private let ring: RingBufferReader
+    private let backlog: RingBufferBacklog
+    /// The reading thread yields its CPU to the traced programs while the ring has room.
+    private var priority = ReaderPriority()
     private let decoder = TraceRecordDecoder()
 
     /// The programs, in attach order; each one's section names its cgroup hook.
@@ -47,6 +50,7 @@ public final class Tracer {
                                                  (OutcomeBPF.Map.tracedProcesses, object.mapDescriptor(TraceBPF.Map.tracedProcesses))],
                                        readOnly: [(OutcomeBPF.ReadOnly.filterByProcess, filter)])
         ring = try RingBufferReader(mapDescriptor: object.mapDescriptor(TraceBPF.Map.events), what: "trace")
+        backlog = try RingBufferBacklog(mapDescriptor: object.mapDescriptor(TraceBPF.Map.events))
     }
 
     /// Attaches every program to the cgroup. On failure nothing stays attached. With --pid, the
@@ -74,9 +78,16 @@ public final class Tracer {
 
     /// Waits up to `timeoutMilliseconds` for events and hands each to `handler`; returns how many.
     /// The BPF side wakes the reader only when much is pending, so the wait usually runs its course.
+    /// The calling thread runs at the lowest priority while the ring is less than half full (the
+    /// traced programs keep the CPUs; their records wait in the ring), and at its own above that,
+    /// looked at again every few hundred records.
     @discardableResult
     public func poll(timeoutMilliseconds: Int32, _ handler: (TraceEvent) -> Void) throws(SockdiagError) -> Int {
-        try ring.poll(timeoutMilliseconds: timeoutMilliseconds) { data, size in
+        priority.adjust(pending: backlog.pendingBytes, capacity: backlog.capacity)
+        var records = 0
+        return try ring.poll(timeoutMilliseconds: timeoutMilliseconds) { data, size in
+            records &+= 1
+            if records & 255 == 0 { priority.adjust(pending: backlog.pendingBytes, capacity: backlog.capacity) }
             if let event = decoder.decode(data, size: size) { handler(event) }
         }
     }

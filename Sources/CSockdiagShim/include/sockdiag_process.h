@@ -16,4 +16,7 @@ void sockdiag_install_termination_handlers(void);
 /* The last termination signal received, 0 when none. */
 int sockdiag_termination_signal(void);
 
+/* The calling thread's id (gettid), which setpriority(PRIO_PROCESS) takes to change one thread. */
+int sockdiag_thread_id(void);
+
 #endif
