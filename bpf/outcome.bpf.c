@@ -44,6 +44,7 @@ struct sock {
 struct tcp_sock {
     __u64 bytes_sent;
     __u64 bytes_received;
+    __u8 bpf_sock_ops_cb_flags;
 } __attribute__((preserve_access_index));
 
 enum connection_flags {
@@ -247,6 +248,10 @@ int outcome_receive_reset(__u64 *ctx)
 {
     struct sock *sk = (struct sock *)ctx[0];
     if (!sk)
+        return 0;
+    /* Every RST the host receives comes here: only a traced connect's socket has the flag. */
+    struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+    if (!tp || !(tp->bpf_sock_ops_cb_flags & BPF_SOCK_OPS_STATE_CB_FLAG))
         return 0;
     __u64 cookie = bpf_get_socket_cookie(sk);
     struct connection *c = bpf_map_lookup_elem(&tcp_connections, &cookie);
