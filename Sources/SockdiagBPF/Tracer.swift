@@ -20,8 +20,9 @@ public final class Tracer {
     private let outcomes: LoadedBPFObject
     private let ring: RingBufferReader
     private let backlog: RingBufferBacklog
-    /// The reading thread yields its CPU to the traced programs while the ring has room.
-    private var priority = ReaderPriority()
+    /// With `yieldingReader`, the reading thread yields its CPU to the traced programs while the
+    /// ring has room.
+    private var priority: ReaderPriority
     private let decoder = TraceRecordDecoder()
 
     /// The programs, in attach order; each one's section names its cgroup hook.
@@ -40,8 +41,11 @@ public final class Tracer {
 
     /// Loads the embedded objects into the kernel. Nothing is attached yet. With `processes`, the
     /// programs keep only the events of those processes and of the children they fork once attached.
-    public init(processes: [Int32]? = nil) throws(SockdiagError) {
+    /// With `yieldingReader`, the thread that polls runs at the lowest priority while the ring is
+    /// far from full (see `poll`); it must be the thread that created the tracer.
+    public init(processes: [Int32]? = nil, yieldingReader: Bool = false) throws(SockdiagError) {
         self.processes = processes
+        priority = ReaderPriority(yielding: yieldingReader)
         let filter = UInt32(processes == nil ? 0 : 1)
         object = try LoadedBPFObject(EmbeddedPrograms.trace, name: "trace", readOnly: [(TraceBPF.ReadOnly.filterByProcess, filter)])
         outcomes = try LoadedBPFObject(EmbeddedPrograms.outcome, name: "outcome",
@@ -78,9 +82,9 @@ public final class Tracer {
 
     /// Waits up to `timeoutMilliseconds` for events and hands each to `handler`; returns how many.
     /// The BPF side wakes the reader only when much is pending, so the wait usually runs its course.
-    /// The calling thread runs at the lowest priority while the ring is less than half full (the
-    /// traced programs keep the CPUs; their records wait in the ring), and at its own above that,
-    /// looked at again every few hundred records.
+    /// With `yieldingReader`, the calling thread runs at the lowest priority while the ring is at
+    /// most an eighth full (the traced programs keep the CPUs; their records wait in the ring), and
+    /// at its own once it passes half, looked at again every few hundred records.
     @discardableResult
     public func poll(timeoutMilliseconds: Int32, _ handler: (TraceEvent) -> Void) throws(SockdiagError) -> Int {
         priority.adjust(pending: backlog.pendingBytes, capacity: backlog.capacity)

@@ -21,7 +21,8 @@ public enum Trace {
         let enforcer = options.policy.isEmpty ? nil : try PolicyEnforcer(options.policy)
         defer { enforcer?.detach() }
         try enforcer?.attach(to: live.cgroup)
-        let tracer = try Tracer(processes: live.workload?.processes)
+        // The reader yields the CPUs to the traced programs while the ring has room.
+        let tracer = try Tracer(processes: live.workload?.processes, yieldingReader: true)
         defer { tracer.detach() }
         try tracer.attach(to: live.cgroup)
 

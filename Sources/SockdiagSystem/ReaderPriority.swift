@@ -18,13 +18,25 @@ public struct ReaderPriority: ~Copyable {
     private let canYield: Bool
     public private(set) var isYielding = false
 
-    public init() {
+    /// With `yielding` false the priority never changes: a thread that also drains a packet
+    /// capture (compare-wire) must keep up with the wire, not only with the ring.
+    public init(yielding: Bool) {
         errno = 0
         let current = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(thread))
         normalNice = errno == 0 ? current : 0
-        let which = __priority_which_t(PRIO_PROCESS.rawValue)
-        canYield = setpriority(which, id_t(thread), Self.yieldingNice) == 0
-            && setpriority(which, id_t(thread), normalNice) == 0
+        canYield = yielding && Self.mayRaise(backTo: normalNice)
+    }
+
+    /// Whether this thread may lower its nice value again: CAP_SYS_NICE, or an RLIMIT_NICE that
+    /// reaches `nice` (its ceiling is 20 - limit). Asked before yielding, never found out after.
+    static func mayRaise(backTo nice: Int32) -> Bool {
+        let sysNice = 23
+        if let effective = CgroupBPFCapabilities.effectiveSet("/proc/self/status"), effective & (1 << UInt64(sysNice)) != 0 {
+            return true
+        }
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(__RLIMIT_NICE.rawValue), &limit) == 0 else { return false }
+        return limit.rlim_cur == rlim_t.max || 20 - Int64(limit.rlim_cur) <= Int64(nice)
     }
 
     /// Yields while `pending` is at most an eighth of `capacity`, competes again once it passes
