@@ -7,7 +7,7 @@ final class WireDecoderTests: XCTestCase {
     let tcp6 = B.ipv6(B.v6a, B.v6b, next: 6, payload: B.tcp(40001, 443))
 
     func assertFlow(_ decoded: WireDecoded, _ src: String, _ sport: UInt16, _ dst: String, _ dport: UInt16,
-                    transport: WireTransport = .tcp, file: StaticString = #filePath, line: UInt = #line) {
+                    transport: TransportProtocol = .tcp, file: StaticString = #filePath, line: UInt = #line) {
         guard let packet = decoded.packet else { return XCTFail("skipped: \(String(describing: decoded.skipReason))", file: file, line: line) }
         XCTAssertEqual(packet.key.source.description, src, file: file, line: line)
         XCTAssertEqual(packet.key.sourcePort, sport, file: file, line: line)

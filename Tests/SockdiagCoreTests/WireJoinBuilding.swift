@@ -8,7 +8,7 @@ extension WireJoinBuilding {
     func address(_ text: String) -> WireAddress { WireAddress(IPAddress(text)!) }
 
     func connect(_ cookie: UInt64, _ family: AddressFamily, _ peer: String, _ port: UInt16, pid: UInt32 = 42,
-                 transport: WireTransport? = .tcp) -> WireKernelEvent {
+                 transport: TransportProtocol? = .tcp) -> WireKernelEvent {
         var e = WireKernelEvent()
         e.kind = .connect
         e.hook = family == .inet ? .connect4 : .connect6
@@ -38,7 +38,7 @@ extension WireJoinBuilding {
     }
 
     func flow(_ src: String, _ sport: UInt16, _ dst: String, _ dport: UInt16, first: UInt64 = 0,
-              transport: WireTransport = .tcp) -> WireFlow {
+              transport: TransportProtocol = .tcp) -> WireFlow {
         WireFlow(key: WireFlowKey(transport: transport, source: address(src), sourcePort: sport,
                                   destination: address(dst), destinationPort: dport),
                  packets: 8, bytes: 500, firstTime: first, lastTime: first + 10)

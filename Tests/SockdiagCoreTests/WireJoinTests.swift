@@ -155,6 +155,6 @@ final class WireJoinTests: XCTestCase, WireJoinBuilding {
 
     /// The table writes hook names as fixed text: each must be the raw value the JSON writes.
     func testHookNamesAreTheirRawValues() {
-        for hook in WireHook.allCases { XCTAssertEqual("\(hook.name)", hook.rawValue) }
+        for hook in TraceHook.allCases { XCTAssertEqual("\(hook.name)", hook.rawValue) }
     }
 }

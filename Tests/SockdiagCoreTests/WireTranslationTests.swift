@@ -14,7 +14,7 @@ final class WireTranslationTests: XCTestCase, WireJoinBuilding {
     let nsp = NAT64Option.Request(given: [try! NAT64Prefix(parsing: "fd00:6464::/96")]).prefixes()
 
     func testCLATRowJoinsBothSidesAndLearnsThePrefix() {
-        for transport in [WireTransport.tcp, .udp] {
+        for transport in [TransportProtocol.tcp, .udp] {
             var send = connect(1, .inet, "192.0.2.10", 80, transport: transport)
             if transport == .udp { send.kind = .sendmsg; send.hook = .sendmsg4 }
             let result = joinWith([send, egress(1, .inet, local: "192.0.0.2", 40000, remote: "192.0.2.10", 80)],

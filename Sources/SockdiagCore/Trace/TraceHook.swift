@@ -20,6 +20,18 @@ public enum TraceHook: String, Hashable, Sendable, CaseIterable {
         }
     }
 
+    /// The raw value as fixed text, for per-row writers.
+    public var name: StaticString {
+        switch self {
+        case .connect4: return "connect4"
+        case .connect6: return "connect6"
+        case .sendmsg4: return "sendmsg4"
+        case .sendmsg6: return "sendmsg6"
+        case .postBind4: return "post_bind4"
+        case .postBind6: return "post_bind6"
+        }
+    }
+
     public var call: TraceCall {
         switch self {
         case .connect4, .connect6: return .connect

@@ -1,5 +1,13 @@
 /// An IPv4 or IPv6 address as two fixed words, cheap to copy and hash in a per-packet path.
 /// IPv4 sits in the low 32 bits of `low` with `high` zero.
+///
+/// Kept beside `IPAddress` for its layout: `IPAddress` is an enum whose IPv6 case carries a
+/// `String?` zone, so it is 33 bytes (stride 40) and not trivially copyable (every copy retains
+/// the zone), where this is 17 bytes (stride 24) of plain words with no zone (packets have none).
+/// Measured with two addresses and two ports as a hash key, 280,000 updates of a 40,000-entry
+/// table (the bench's mix), -O, a shared machine at load 8: 263-328 ms with this layout against
+/// 306-461 ms with `IPAddress`. Text and classification are shared: `write(to:)` is
+/// `IPv4Address`/`IPv6Address`'s, and `ipAddress` converts where a report needs the general type.
 public struct WireAddress: Hashable, Sendable, Comparable {
     public var high: UInt64
     public var low: UInt64

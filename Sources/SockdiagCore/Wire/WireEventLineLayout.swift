@@ -34,7 +34,7 @@ enum WireEventLineLayout {
               c.key(.port), c.optionalPort(&e.port),
               c.key(.localAddress), c.optionalAddress(&e.localAddress),
               c.key(.localPort), c.optionalPort(&e.localPort),
-              c.key(.elapsedNs), c.optionalNumber(&e.elapsedNanoseconds),
+              c.key(.elapsedNs), c.optionalNumber(&e.elapsedNs),
               c.key(.synRetransmits), c.optionalNumber(&ignored),
               c.key(.rttMicroseconds), c.optionalNumber(&ignored),
               c.key(.bytesSent), c.optionalNumber(&ignored),

@@ -219,7 +219,7 @@ public enum WireEventLineParser {
             guard let t = text(), let kind = TraceOutcomeKind(rawValue: String(decoding: t, as: UTF8.self)) else { return .badValue(key: "outcome") }
             event.outcome = kind
         case (10, UInt8(ascii: "e")) where k.equals("elapsed_ns"):
-            let (n, p) = unsigned("elapsed_ns", max: .max); event.elapsedNanoseconds = n; return p
+            let (n, p) = unsigned("elapsed_ns", max: .max); event.elapsedNs = n; return p
         case (5, UInt8(ascii: "e")) where k.equals("error"):
             if case .null = value { return nil }
             guard let t = text(), let errno = Errno(name: String(decoding: t, as: UTF8.self)) else { return .badValue(key: "error") }
@@ -234,7 +234,7 @@ public enum WireEventLineParser {
         return nil
     }
 
-    private static func hook(_ t: UnsafeRawBufferPointer) -> WireHook? {
+    private static func hook(_ t: UnsafeRawBufferPointer) -> TraceHook? {
         if t.equals("connect4") { return .connect4 }
         if t.equals("connect6") { return .connect6 }
         if t.equals("sendmsg4") { return .sendmsg4 }

@@ -158,7 +158,7 @@ extension WireFlowKey {
     @inline(__always)
     var rowHash: UInt32 {
         WireRowIndex.hash(source.high, source.low, destination.high, destination.low,
-                          UInt64(sourcePort) << 32 | UInt64(destinationPort) << 16 | UInt64(transport.rawValue) << 2
+                          UInt64(sourcePort) << 32 | UInt64(destinationPort) << 16 | UInt64(transport.ipProtocolNumber) << 2
                             | (source.isIPv6 ? 2 : 0) | (destination.isIPv6 ? 1 : 0))
     }
 }

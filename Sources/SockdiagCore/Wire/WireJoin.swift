@@ -44,9 +44,9 @@ public struct WireKernelView: Sendable, Equatable {
     public var cookie: UInt64
     public var pid: UInt32?
     public var comm: WireComm
-    public var hook: WireHook?
+    public var hook: TraceHook?
     public var socketFamily: AddressFamily
-    public var transport: WireTransport?
+    public var transport: TransportProtocol?
     /// The peer as the socket holds it (`::ffff:10.0.0.2` on a dual-stack socket).
     public var address: WireAddress
     public var port: UInt16
@@ -159,9 +159,9 @@ public enum WireJoin {
     struct Destination: Hashable {
         var address: WireAddress
         var port: UInt16
-        var transport: WireTransport
+        var transport: TransportProtocol
 
-        init(address: WireAddress, port: UInt16, transport: WireTransport) {
+        init(address: WireAddress, port: UInt16, transport: TransportProtocol) {
             self.address = address
             self.port = port
             self.transport = transport
@@ -183,7 +183,7 @@ public enum WireJoin {
                  remote: egress.remoteAddress, remotePort: egress.remotePort)
     }
 
-    private static func exactKey(transport: WireTransport, local: WireAddress, localPort: UInt16,
+    private static func exactKey(transport: TransportProtocol, local: WireAddress, localPort: UInt16,
                                  remote: WireAddress, remotePort: UInt16) -> WireFlowKey? {
         let local = local.unmapped, remote = remote.unmapped
         guard local.isIPv6 == remote.isIPv6 else { return nil }
@@ -191,7 +191,7 @@ public enum WireJoin {
                            destination: remote, destinationPort: remotePort)
     }
 
-    static func withTransport(_ key: WireFlowKey, _ transport: WireTransport) -> WireFlowKey {
+    static func withTransport(_ key: WireFlowKey, _ transport: TransportProtocol) -> WireFlowKey {
         var k = key
         k.transport = transport
         return k

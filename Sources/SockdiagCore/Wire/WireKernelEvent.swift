@@ -43,36 +43,17 @@ public enum WireKernelEventKind: String, Hashable, Sendable {
     case other
 }
 
-/// The BPF hook that saw a connect, send or bind.
-public enum WireHook: String, Hashable, Sendable, CaseIterable {
-    case connect4, connect6, sendmsg4, sendmsg6
-    case postBind4 = "post_bind4"
-    case postBind6 = "post_bind6"
-
-    /// The raw value as fixed text, for per-row writers.
-    public var name: StaticString {
-        switch self {
-        case .connect4: return "connect4"
-        case .connect6: return "connect6"
-        case .sendmsg4: return "sendmsg4"
-        case .sendmsg6: return "sendmsg6"
-        case .postBind4: return "post_bind4"
-        case .postBind6: return "post_bind6"
-        }
-    }
-}
-
 /// One line of `sockdiag trace --json`, reduced to the fields the join needs. Fixed size: the
 /// reader fills it without allocating.
 public struct WireKernelEvent: Sendable, Equatable {
     public var kind: WireKernelEventKind = .other
-    public var hook: WireHook?
+    public var hook: TraceHook?
     public var timeNs: UInt64?
     public var pid: UInt32?
     public var comm = WireComm()
     public var cookie: UInt64?
     public var socketFamily: AddressFamily?
-    public var transport: WireTransport?
+    public var transport: TransportProtocol?
     /// The address and port as the program passed them (connect/sendmsg/bind).
     public var address: WireAddress?
     public var port: UInt16?
@@ -91,7 +72,7 @@ public struct WireKernelEvent: Sendable, Equatable {
     public var outcome: TraceOutcomeKind?
     /// Socket: it is a listener (`"state":"LISTEN"`); what it accepts is its holder's.
     public var listening = false
-    public var elapsedNanoseconds: UInt64?
+    public var elapsedNs: UInt64?
     public var error: Errno?
 
     public init() {}

@@ -2,12 +2,12 @@
 /// unconnected send to that destination.
 public struct WireKernelIntent: Sendable, Equatable {
     public var cookie: UInt64
-    public var hook: WireHook?
+    public var hook: TraceHook?
     public var timeNs: UInt64?
     public var pid: UInt32?
     public var comm: WireComm
     public var socketFamily: AddressFamily
-    public var transport: WireTransport?
+    public var transport: TransportProtocol?
     /// As the program passed it: `::ffff:10.0.0.2` for a dual-stack socket talking to 10.0.0.2.
     public var address: WireAddress
     public var port: UInt16
@@ -22,7 +22,7 @@ public struct WireEgress: Sendable, Equatable {
     public var comm: WireComm
     public var socketFamily: AddressFamily?
     public var wireIsIPv6: Bool
-    public var transport: WireTransport?
+    public var transport: TransportProtocol?
     public var localAddress: WireAddress
     public var localPort: UInt16
     public var remoteAddress: WireAddress
@@ -36,7 +36,7 @@ public struct WireEgress: Sendable, Equatable {
 public struct WireOutcome: Sendable, Equatable {
     public var connect: TraceOutcomeKind?
     /// Since the SYN left, at the connect's outcome.
-    public var connectElapsedNanoseconds: UInt64?
+    public var connectElapsedNs: UInt64?
     public var error: Errno?
     /// `reset` or `closed`.
     public var end: TraceOutcomeKind?
@@ -46,7 +46,7 @@ public struct WireOutcome: Sendable, Equatable {
     mutating func record(_ kind: TraceOutcomeKind, elapsed: UInt64?, error: Errno?) {
         if kind.endsConnect {
             connect = kind
-            connectElapsedNanoseconds = elapsed
+            connectElapsedNs = elapsed
             if let error { self.error = error }
         } else {
             end = kind
@@ -62,9 +62,9 @@ public struct WireOutcome: Sendable, Equatable {
             return
         }
         WireText.append(connect.rawValue, to: &out)
-        if let connectElapsedNanoseconds {
+        if let connectElapsedNs {
             out.append(0x20)
-            WireText.append(TraceOutcome.duration(connectElapsedNanoseconds), to: &out)
+            WireText.append(TraceOutcome.duration(connectElapsedNs), to: &out)
         }
         if let end {
             WireText.append(", ", to: &out)
@@ -74,7 +74,7 @@ public struct WireOutcome: Sendable, Equatable {
 
     /// Another part's record of the same socket, read later in the log.
     mutating func merge(_ later: WireOutcome) {
-        if let kind = later.connect { record(kind, elapsed: later.connectElapsedNanoseconds, error: later.error) }
+        if let kind = later.connect { record(kind, elapsed: later.connectElapsedNs, error: later.error) }
         if let end = later.end { self.end = end }
     }
 }
@@ -127,7 +127,7 @@ public struct WireKernelTable: Sendable {
                                    bytes: event.bytes))
         case .outcome:
             guard let cookie = event.cookie, let kind = event.outcome else { return }
-            outcomes[cookie, default: WireOutcome()].record(kind, elapsed: event.elapsedNanoseconds, error: event.error)
+            outcomes[cookie, default: WireOutcome()].record(kind, elapsed: event.elapsedNs, error: event.error)
         case .summary:
             lost += event.lost ?? 0
         case .socket:

@@ -1,21 +1,13 @@
-/// The transport protocols a flow is kept for.
-public enum WireTransport: UInt8, Hashable, Sendable {
-    case tcp = 6
-    case udp = 17
-
-    public var name: String { self == .tcp ? "tcp" : "udp" }
-}
-
 /// A 5-tuple in one direction: what the packet's headers say, nothing more.
 public struct WireFlowKey: Hashable, Sendable {
     public var source: WireAddress
     public var destination: WireAddress
     public var sourcePort: UInt16
     public var destinationPort: UInt16
-    public var transport: WireTransport
+    public var transport: TransportProtocol
 
     @inlinable
-    public init(transport: WireTransport, source: WireAddress, sourcePort: UInt16,
+    public init(transport: TransportProtocol, source: WireAddress, sourcePort: UInt16,
                 destination: WireAddress, destinationPort: UInt16) {
         self.source = source
         self.destination = destination
@@ -45,7 +37,7 @@ public struct WireFlowKey: Hashable, Sendable {
         lhs.source.low == rhs.source.low && lhs.destination.low == rhs.destination.low
             && lhs.sourcePort == rhs.sourcePort && lhs.destinationPort == rhs.destinationPort
             && lhs.source.high == rhs.source.high && lhs.destination.high == rhs.destination.high
-            && lhs.transport.rawValue == rhs.transport.rawValue
+            && lhs.transport == rhs.transport
             && lhs.source.isIPv6 == rhs.source.isIPv6 && lhs.destination.isIPv6 == rhs.destination.isIPv6
     }
 
@@ -56,7 +48,7 @@ public struct WireFlowKey: Hashable, Sendable {
         h = (h ^ (h >> 29) ^ source.low) &* 0xBF58_476D_1CE4_E5B9
         h = (h ^ (h >> 31) ^ destination.high) &* 0x94D0_49BB_1331_11EB
         h = (h ^ (h >> 29) ^ destination.low) &* 0x9E37_79B9_7F4A_7C15
-        h ^= UInt64(sourcePort) << 32 | UInt64(destinationPort) << 16 | UInt64(transport.rawValue) << 1 | (source.isIPv6 ? 1 : 0)
+        h ^= UInt64(sourcePort) << 32 | UInt64(destinationPort) << 16 | UInt64(transport.ipProtocolNumber) << 1 | (source.isIPv6 ? 1 : 0)
         hasher.combine(h)
     }
 }
@@ -175,7 +167,7 @@ private struct ByteReader {
         if totalLength == 0 { totalLength = available }  // segmentation offload leaves it zero
         guard totalLength >= headerLength, totalLength <= available else { return .skipped(.malformed) }
         guard u16(offset + 6) & 0x1FFF == 0 else { return .skipped(.laterFragment) }
-        guard let transport = WireTransport(rawValue: u8(offset + 9)) else { return .skipped(.otherTransport) }
+        guard let transport = TransportProtocol(ipProtocolNumber: Int(u8(offset + 9))) else { return .skipped(.otherTransport) }
         guard headerLength + 4 <= totalLength else { return .skipped(.malformed) }
         let source = WireAddress(high: 0, low: UInt64(u32(offset + 12)), isIPv6: false)
         let destination = WireAddress(high: 0, low: UInt64(u32(offset + 16)), isIPv6: false)
@@ -199,7 +191,7 @@ private struct ByteReader {
                 guard header + 4 <= end else { return .skipped(.malformed) }
                 let source = WireAddress(high: u64(offset + 8), low: u64(offset + 16), isIPv6: true)
                 let destination = WireAddress(high: u64(offset + 24), low: u64(offset + 32), isIPv6: true)
-                return ports(WireTransport(rawValue: next)!, source, destination, at: header, ipLength: ipLength)
+                return ports(TransportProtocol(ipProtocolNumber: Int(next))!, source, destination, at: header, ipLength: ipLength)
             case 0, 43, 60, 135, 139, 140:  // hop-by-hop, routing, destination options, mobility, HIP, shim6
                 guard header + 2 <= bytes.count else { return .skipped(.truncated) }
                 next = u8(header)
@@ -222,7 +214,7 @@ private struct ByteReader {
     }
 
     @inline(__always)
-    func ports(_ transport: WireTransport, _ source: WireAddress, _ destination: WireAddress,
+    func ports(_ transport: TransportProtocol, _ source: WireAddress, _ destination: WireAddress,
                at offset: Int, ipLength: Int) -> WireDecoded {
         guard offset + 4 <= bytes.count else { return .skipped(.truncated) }
         var opens = false, accepts = false, ends = false

@@ -217,7 +217,7 @@ public struct WireReport: Sendable {
             if let hook = k.hook { out.appendJSONString(hook.name) } else { out.appendJSONNull() }
             out.appendJSONKey("socket_family"); out.appendJSONString(k.socketFamily.wireIsInet6 ? "inet6" : "inet")
             out.appendJSONKey("protocol")
-            if let transport = k.transport ?? flow.wire?.key.transport { out.appendJSONString(transport.name) } else { out.appendJSONNull() }
+            if let transport = k.transport ?? flow.wire?.key.transport { out.appendJSONString(transport.rawValue) } else { out.appendJSONNull() }
             out.appendJSONKey("address"); out.appendJSONString(k.address)
             out.appendJSONKey("port"); out.appendJSONNumber(k.port)
             out.appendJSONKey("class"); out.appendJSONString(k.addressKind.rawValue)
@@ -248,7 +248,7 @@ public struct WireReport: Sendable {
         out.appendJSONKey("outcome")
         if let outcome = kernel?.outcome {
             out.appendJSONObject(firstKey: "connect"); out.appendJSONString(outcome.connect?.rawValue)
-            out.appendJSONKey("elapsed_ns"); out.appendJSONNumber(outcome.connectElapsedNanoseconds)
+            out.appendJSONKey("elapsed_ns"); out.appendJSONNumber(outcome.connectElapsedNs)
             out.appendJSONKey("error"); out.appendJSONString(outcome.error?.name)
             out.appendJSONKey("end"); out.appendJSONString(outcome.end?.rawValue)
             out.append(0x7D)
@@ -261,7 +261,7 @@ public struct WireReport: Sendable {
     /// One direction's packets as the `wire` (or `ipv4_side`) object of a row.
     private func write(_ f: WireFlow, to out: inout ByteCursor) {
         out.appendJSONObject(firstKey: "protocol"); out.appendJSONString(f.key.isIPv6 ? "ipv6" : "ipv4")
-        out.appendJSONKey("transport"); out.appendJSONString(f.key.transport.name)
+        out.appendJSONKey("transport"); out.appendJSONString(f.key.transport.rawValue)
         out.appendJSONKey("src"); out.appendJSONString(f.key.source)
         out.appendJSONKey("sport"); out.appendJSONNumber(f.key.sourcePort)
         out.appendJSONKey("dst"); out.appendJSONString(f.key.destination)

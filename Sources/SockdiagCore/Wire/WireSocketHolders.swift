@@ -72,7 +72,7 @@ public struct WireSocketHolders: Sendable {
     }
 
     /// The socket's holder from the snapshot, or for a TCP socket the holder of its listener.
-    func holder(cookie: UInt64, transport: WireTransport?, localAddress: WireAddress?, localPort: UInt16?) -> WireProcess? {
+    func holder(cookie: UInt64, transport: TransportProtocol?, localAddress: WireAddress?, localPort: UInt16?) -> WireProcess? {
         if let holder = byCookie[cookie] { return holder }
         guard transport != .udp, let localPort else { return nil }
         return tcpListeners.holder(localAddress: localAddress, localPort: localPort)

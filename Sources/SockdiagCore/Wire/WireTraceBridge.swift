@@ -9,13 +9,13 @@ extension WireKernelEvent {
             case .sendmsg4, .sendmsg6: kind = .sendmsg
             case .postBind4, .postBind6: kind = .bind
             }
-            hook = WireHook(rawValue: call.hook.rawValue)
+            hook = call.hook
             timeNs = call.timeNs
             pid = UInt32(bitPattern: call.pid)
             comm = WireComm(call.comm)
             cookie = call.cookie
             socketFamily = call.socketFamily
-            transport = call.transport.map { $0 == .tcp ? .tcp : .udp }
+            transport = call.transport
             address = WireAddress(call.address)
             port = call.port.value
         case let .outcome(outcome):
@@ -23,7 +23,7 @@ extension WireKernelEvent {
             cookie = outcome.cookie
             timeNs = outcome.timeNs
             self.outcome = outcome.kind
-            elapsedNanoseconds = outcome.elapsedNs
+            elapsedNs = outcome.elapsedNs
             error = outcome.error
         case let .egress(egress):
             kind = .egress
@@ -32,7 +32,7 @@ extension WireKernelEvent {
             comm = WireComm(egress.comm ?? "")
             cookie = egress.cookie
             socketFamily = egress.socketFamily
-            transport = egress.transport.map { $0 == .tcp ? .tcp : .udp }
+            transport = egress.transport
             wireIsIPv6 = egress.wireProtocol == .ipv6
             localAddress = WireAddress(egress.local.address)
             localPort = egress.local.port.value
@@ -54,7 +54,7 @@ extension WireKernelEvent {
         comm = WireComm(socket.comm)
         cookie = socket.cookie
         socketFamily = socket.socketFamily
-        transport = socket.transport == .tcp ? .tcp : .udp
+        transport = socket.transport
         listening = socket.state == .listen
         localAddress = WireAddress(socket.local.address)
         localPort = socket.local.port.value

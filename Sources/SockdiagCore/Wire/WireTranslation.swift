@@ -31,11 +31,11 @@ enum WireTranslation {
     static let window: UInt64 = 1_000_000_000
 
     private struct Ports: Hashable {
-        var source: UInt16, destination: UInt16, transport: WireTransport
+        var source: UInt16, destination: UInt16, transport: TransportProtocol
     }
 
     private struct Destination: Hashable {
-        var address: UInt64, port: UInt16, transport: WireTransport
+        var address: UInt64, port: UInt16, transport: TransportProtocol
     }
 
     /// The translated pairs among the flows, at least one side of each unclaimed (`isFree`). An
