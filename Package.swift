@@ -10,7 +10,7 @@ let package = Package(
         // main.swift only: the subcommand's name, its checked options, the call of its entry.
         .executableTarget(
             name: "sockdiag",
-            dependencies: ["SockdiagCore", "SockdiagCommands"],
+            dependencies: ["SockdiagCore", "SockdiagSystem", "SockdiagCommands"],
             // The Swift runtime linked in: no shared Swift libraries to find and relocate at each
             // start (9 ms -> 5 ms a run), and the binary runs where no toolchain is installed.
             linkerSettings: [.unsafeFlags(["-static-stdlib"])]

@@ -26,3 +26,17 @@ struct BPFReadOnlyVariable {
         return data
     }
 }
+
+/// A value for a read-only variable, made where its type is known (`TraceBPF.ReadOnly.filterByProcess.set(to: UInt32(1))`).
+struct BPFReadOnlySetting {
+    let variable: BPFReadOnlyVariable
+    /// The section's bytes with the value written; nil when it does not fit (see `writing`).
+    let write: ([UInt8]) -> [UInt8]?
+}
+
+extension BPFReadOnlyVariable {
+    /// The setting of this variable to `value`, whose size must be the variable's.
+    func set<Value: FixedWidthInteger>(to value: Value) -> BPFReadOnlySetting {
+        BPFReadOnlySetting(variable: self) { writing(value, into: $0) }
+    }
+}

@@ -9,6 +9,10 @@ public enum EmbeddedPrograms {
     public static var outcome: [UInt8] { decode(EmbeddedBPFObjects.outcomeBase64) }
     /// bpf/policy.bpf.c: --redirect and --block-ipv6 (and their --naive forms).
     public static var policy: [UInt8] { decode(EmbeddedBPFObjects.policyBase64) }
+    /// bpf/sockopts.bpf.c: every open socket's holders and options (bind-check), an iterator.
+    static var sockopts: [UInt8] { decode(EmbeddedBPFObjects.sockoptsBase64) }
+    /// bpf/socket_snapshot.bpf.c: a cgroup's sockets at the start of a run, an iterator.
+    static var socketSnapshot: [UInt8] { decode(EmbeddedBPFObjects.socketSnapshotBase64) }
 
     static func decode(_ base64: String) -> [UInt8] {
         guard let bytes = Base64.decode(base64) else {

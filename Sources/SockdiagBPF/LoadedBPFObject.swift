@@ -1,30 +1,27 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 internal import CLibBPF
 import SockdiagCore
 import SockdiagSystem
 
-/// One embedded BPF object loaded into the kernel, with the bpf_links of its attached programs.
-/// Links detach when destroyed or when this process exits, however it exits.
-final class LoadedBPFObject {
-    private var object: OpaquePointer?
-    private var links: [OpaquePointer] = []
-    let name: String
+/// An embedded BPF object opened by libbpf, its maps shared and its read-only variables set, not
+/// yet in the kernel: every embedded object starts here. Loading consumes it, by libbpf
+/// (`load`: programs to attach and maps to read) or by the kernel (`loadInKernel`: an iterator
+/// run once); one that is dropped unloaded is closed.
+struct OpenedBPFObject: ~Copyable {
+    private let object: OpaquePointer
 
     /// `sharing` names maps of this object that are to be another object's maps (by descriptor),
-    /// so two objects write one ring buffer. `readOnly` sets `const volatile` switches of .rodata
-    /// before the verifier sees them.
+    /// so two objects write one ring buffer. `readOnly` sets `const volatile` variables of .rodata
+    /// before the verifier sees them. `name` names the object in messages.
     init(_ bytes: [UInt8], name: String, sharing: [(map: any BPFMapName, descriptor: Int32)] = [],
-         readOnly: [(variable: BPFReadOnlyVariable, value: UInt32)] = []) throws(SockdiagError) {
+         readOnly: [BPFReadOnlySetting] = []) throws(SockdiagError) {
         BPFLog.silence()
-        self.name = name
         let opened = bytes.withUnsafeBytes { bpf_object__open_mem($0.baseAddress, $0.count, nil) }
         guard let opened else {
-            throw .system(call: "bpf_object__open_mem", errno: Errno(errno), context: "opening the embedded \(name) programs")
+            throw .system(call: "bpf_object__open_mem", errno: .current, context: "opening the embedded \(name) programs")
         }
         for shared in sharing {
-            let reused = bpf_object__find_map_by_name(opened, shared.map.rawValue).map { bpf_map__reuse_fd($0, shared.descriptor) } ?? -EINVAL
+            let reused = bpf_object__find_map_by_name(opened, shared.map.rawValue).map { bpf_map__reuse_fd($0, shared.descriptor) }
+                ?? -Errno.invalidArgument.rawValue
             guard reused == 0 else {
                 bpf_object__close(opened)
                 throw .system(call: "bpf_map__reuse_fd", errno: Errno(-reused), context: "sharing the \(shared.map.rawValue) map with the \(name) programs")
@@ -34,29 +31,67 @@ final class LoadedBPFObject {
             bpf_object__close(opened)
             throw .invalidInput("the embedded \(name) object lacks \(readOnly.map(\.variable.name).joined(separator: ", ")) in its .rodata; the build is broken")
         }
-        let loaded = bpf_object__load(opened)
-        guard loaded == 0 else {
-            bpf_object__close(opened)
-            throw BPFLog.loadError(Errno(-loaded), what: name)
-        }
         object = opened
     }
 
     /// Writes the values into the opened object's .rodata, where the build found each variable.
-    private static func setReadOnly(_ values: [(variable: BPFReadOnlyVariable, value: UInt32)], in object: OpaquePointer) -> Bool {
+    private static func setReadOnly(_ values: [BPFReadOnlySetting], in object: OpaquePointer) -> Bool {
         var map = bpf_object__next_map(object, nil)
         while let current = map {
             if let name = bpf_map__name(current), String(cString: name).hasSuffix(".rodata") {
                 var size = 0
                 guard let initial = bpf_map__initial_value(current, &size) else { return false }
                 var data: [UInt8]? = [UInt8](UnsafeRawBufferPointer(start: initial, count: size))
-                for (variable, value) in values { data = data.flatMap { variable.writing(value, into: $0) } }
+                for setting in values { data = data.flatMap(setting.write) }
                 guard let data else { return false }
                 return data.withUnsafeBytes { bpf_map__set_initial_value(current, $0.baseAddress, $0.count) } == 0
             }
             map = bpf_object__next_map(object, current)
         }
         return false
+    }
+
+    /// Loads the object through libbpf, which relocates it against the kernel's BTF read in this
+    /// process; `name` names it in messages.
+    consuming func load(name: String) throws(SockdiagError) -> LoadedBPFObject {
+        let object = self.object
+        discard self
+        let loaded = bpf_object__load(object)
+        guard loaded == 0 else {
+            bpf_object__close(object)
+            throw BPFLog.loadError(Errno(-loaded), what: name)
+        }
+        return LoadedBPFObject(loaded: object, name: name)
+    }
+
+    /// Has the kernel load the object, as a light skeleton does (`sockdiag_bpf_load_in_kernel`: the
+    /// kernel relocates it against the BTF it holds), and returns `program`'s descriptor; the
+    /// object is closed. nil where the kernel cannot (before Linux 5.17).
+    consuming func loadInKernel(_ program: some BPFProgramName) -> FileDescriptor? {
+        let descriptor = sockdiag_bpf_load_in_kernel(object, program.rawValue)
+        return descriptor >= 0 ? FileDescriptor(owning: descriptor) : nil
+    }
+
+    deinit { bpf_object__close(object) }
+}
+
+/// One embedded BPF object loaded into the kernel, with the bpf_links of its attached programs.
+/// The links are destroyed (the programs detached) and the object closed once, when its owner
+/// goes; links also detach when this process exits, however it exits.
+struct LoadedBPFObject: ~Copyable {
+    private let object: OpaquePointer
+    private var links: [OpaquePointer] = []
+    let name: String
+
+    /// The object opened as `OpenedBPFObject.init` does, then loaded by libbpf.
+    static func load(_ bytes: [UInt8], name: String, sharing: [(map: any BPFMapName, descriptor: Int32)] = [],
+                     readOnly: [BPFReadOnlySetting] = []) throws(SockdiagError) -> LoadedBPFObject {
+        try OpenedBPFObject(bytes, name: name, sharing: sharing, readOnly: readOnly).load(name: name)
+    }
+
+    fileprivate init(loaded object: OpaquePointer, name: String) {
+        self.object = object
+        self.name = name
     }
 
     /// Sets `key -> value` in a hash map of UInt32 keys and UInt8 values.
@@ -72,14 +107,19 @@ final class LoadedBPFObject {
         return bpf_map_get_next_key(mapDescriptor(map), nil, &next) != 0
     }
 
+    /// The descriptor of a program, which the object keeps; nil when it has none by that name.
+    func programDescriptor(_ program: some BPFProgramName) -> Int32? {
+        bpf_object__find_program_by_name(object, program.rawValue).map(bpf_program__fd)
+    }
+
     /// The descriptor of a map, or -1 when the object has none by that name.
     func mapDescriptor(_ map: some BPFMapName) -> Int32 {
-        guard let object, let map = bpf_object__find_map_by_name(object, map.rawValue) else { return -1 }
+        guard let map = bpf_object__find_map_by_name(object, map.rawValue) else { return -1 }
         return bpf_map__fd(map)
     }
 
     /// Attaches the named programs to the cgroup in order; on failure, detaches the ones this call attached.
-    func attach(_ programNames: [some BPFProgramName], to cgroup: CgroupDirectory) throws(SockdiagError) {
+    mutating func attach(_ programNames: [some BPFProgramName], to cgroup: CgroupDirectory) throws(SockdiagError) {
         try attachEach(programNames, call: "bpf_link_create", target: " to \(cgroup.path)") { program in
             cgroup.withDescriptor { bpf_program__attach_cgroup(program, $0) }
         }
@@ -87,13 +127,12 @@ final class LoadedBPFObject {
 
     /// Attaches programs that name their own attach point (tp_btf/...), in order; on failure,
     /// detaches the ones this call attached.
-    func attachTracing(_ programNames: [some BPFProgramName]) throws(SockdiagError) {
+    mutating func attachTracing(_ programNames: [some BPFProgramName]) throws(SockdiagError) {
         try attachEach(programNames, call: "bpf_program__attach", target: "") { bpf_program__attach($0) }
     }
 
-    private func attachEach(_ programNames: [some BPFProgramName], call: String, target: String,
-                            _ link: (OpaquePointer) -> OpaquePointer?) throws(SockdiagError) {
-        guard let object else { throw .invalidInput("the \(name) programs were unloaded") }
+    private mutating func attachEach(_ programNames: [some BPFProgramName], call: String, target: String,
+                                     _ link: (OpaquePointer) -> OpaquePointer?) throws(SockdiagError) {
         var attached: [OpaquePointer] = []
         for programName in programNames.map(\.rawValue) {
             guard let program = bpf_object__find_program_by_name(object, programName) else {
@@ -101,7 +140,7 @@ final class LoadedBPFObject {
                 throw .invalidInput("the embedded \(name) object lacks \(programName); the build is broken")
             }
             guard let made = link(program) else {
-                let error = Errno(errno)
+                let error = Errno.current
                 attached.forEach { bpf_link__destroy($0) }
                 throw .system(call: call, errno: error, context: "attaching \(programName)\(target)")
             }
@@ -110,15 +149,10 @@ final class LoadedBPFObject {
         links += attached
     }
 
-    func detachLinks() {
+    /// Detaches the programs attached so far; the object stays loaded.
+    mutating func detachLinks() {
         for link in links { bpf_link__destroy(link) }
         links.removeAll()
-    }
-
-    func close() {
-        detachLinks()
-        if let object { bpf_object__close(object) }
-        object = nil
     }
 
     /// A per-CPU array element 0 read into one value per CPU.
@@ -148,47 +182,46 @@ final class LoadedBPFObject {
         return out
     }
 
-    deinit { close() }
+    deinit {
+        for link in links { bpf_link__destroy(link) }
+        bpf_object__close(object)
+    }
 }
 
-/// A ring buffer read through libbpf, its records handed to a closure for the length of a poll.
-final class RingBufferReader {
-    private var ring: OpaquePointer?
+/// A ring buffer read through libbpf, its records handed to a closure for the length of a poll;
+/// freed once, when its owner goes.
+struct RingBufferReader: ~Copyable {
+    private let ring: OpaquePointer
+    /// The C callback's context: a class, so its address stays put while the reader moves.
     private let sink = RingSink()
 
     init(mapDescriptor: Int32, what: String) throws(SockdiagError) {
         let context = Unmanaged.passUnretained(sink).toOpaque()
         guard let made = ring_buffer__new(mapDescriptor, ringSample, context, nil) else {
-            throw .system(call: "ring_buffer__new", errno: Errno(errno), context: "reading the \(what) ring buffer")
+            throw .system(call: "ring_buffer__new", errno: .current, context: "reading the \(what) ring buffer")
         }
         ring = made
     }
 
     /// Waits up to `timeoutMilliseconds`, then reads everything pending; returns how many records.
     func poll(timeoutMilliseconds: Int32, _ handler: (UnsafeRawPointer, Int) -> Void) throws(SockdiagError) -> Int {
-        guard let ring else { return 0 }
-        return try withoutActuallyEscaping(handler) { (escapable) throws(SockdiagError) -> Int in
+        try withoutActuallyEscaping(handler) { (escapable) throws(SockdiagError) -> Int in
             sink.handler = escapable
             defer { sink.handler = nil }
             let polled = ring_buffer__poll(ring, timeoutMilliseconds)
-            if polled < 0 && polled != -EINTR {
+            if polled < 0 && polled != -Errno.interrupted.rawValue {
                 throw SockdiagError.system(call: "ring_buffer__poll", errno: Errno(-polled), context: "reading events")
             }
             // Records submitted without a wakeup are only read by a consume.
             let consumed = ring_buffer__consume(ring)
-            if consumed < 0 && consumed != -EINTR {
+            if consumed < 0 && consumed != -Errno.interrupted.rawValue {
                 throw SockdiagError.system(call: "ring_buffer__consume", errno: Errno(-consumed), context: "reading events")
             }
             return Int(max(0, polled)) + Int(max(0, consumed))
         }
     }
 
-    func close() {
-        if let ring { ring_buffer__free(ring) }
-        ring = nil
-    }
-
-    deinit { close() }
+    deinit { ring_buffer__free(ring) }
 }
 
 private final class RingSink {

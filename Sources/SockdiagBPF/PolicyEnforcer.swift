@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 internal import CLibBPF
 import CSockdiagShim
 import SockdiagCore
@@ -11,20 +8,23 @@ import SockdiagSystem
 /// block on egress. The naive policy attaches only connect4 and the egress block on skb->family.
 ///
 /// Attach it before a `Tracer` on the same cgroup so the tracer sees the rewritten destinations.
-public final class PolicyEnforcer {
+/// The programs detach once: by the consuming `detach()`, or when the enforcer goes out of scope.
+public struct PolicyEnforcer: ~Copyable {
     public let policy: TracePolicy
-    private let object: LoadedBPFObject
+    private var object: LoadedBPFObject
     private let ring: RingBufferReader
     private let decoder = TraceRecordDecoder()
 
     public init(_ policy: TracePolicy) throws(SockdiagError) {
+        let object = try LoadedBPFObject.load(EmbeddedPrograms.policy, name: "policy")
+        let ring = try RingBufferReader(mapDescriptor: object.mapDescriptor(PolicyBPF.Map.policyEvents), what: "policy")
+        try PolicyEnforcer.configure(object, for: policy)
         self.policy = policy
-        object = try LoadedBPFObject(EmbeddedPrograms.policy, name: "policy")
-        ring = try RingBufferReader(mapDescriptor: object.mapDescriptor(PolicyBPF.Map.policyEvents), what: "policy")
-        try configure()
+        self.object = object
+        self.ring = ring
     }
 
-    private func configure() throws(SockdiagError) {
+    private static func configure(_ object: borrowing LoadedBPFObject, for policy: TracePolicy) throws(SockdiagError) {
         let rules = object.mapDescriptor(PolicyBPF.Map.rules)
         for (port, targets) in policy.targetsByPort {
             var rule = sockdiag_redirect_rule()
@@ -40,7 +40,7 @@ public final class PolicyEnforcer {
             }
             var key = port.value
             guard bpf_map_update_elem(rules, &key, &rule, UInt64(BPF_ANY)) == 0 else {
-                throw .system(call: "bpf_map_update_elem", errno: Errno(errno), context: "loading the redirect for port \(port)")
+                throw .system(call: "bpf_map_update_elem", errno: .current, context: "loading the redirect for port \(port)")
             }
         }
         var config = sockdiag_policy_config()
@@ -49,7 +49,7 @@ public final class PolicyEnforcer {
         }
         var zero: UInt32 = 0
         guard bpf_map_update_elem(object.mapDescriptor(PolicyBPF.Map.config), &zero, &config, UInt64(BPF_ANY)) == 0 else {
-            throw .system(call: "bpf_map_update_elem", errno: Errno(errno), context: "configuring the policy programs")
+            throw .system(call: "bpf_map_update_elem", errno: .current, context: "configuring the policy programs")
         }
     }
 
@@ -64,7 +64,7 @@ public final class PolicyEnforcer {
         return names
     }
 
-    public func attach(to cgroup: CgroupDirectory) throws(SockdiagError) {
+    public mutating func attach(to cgroup: CgroupDirectory) throws(SockdiagError) {
         try object.attach(programNames, to: cgroup)
     }
 
@@ -87,11 +87,8 @@ public final class PolicyEnforcer {
         object.perCPUValues(PolicyBPF.Map.policyStats, zero: sockdiag_trace_stats()).reduce(0) { $0 + $1.lost_events }
     }
 
-    public func detach() {
-        object.detachLinks()
-        ring.close()
-        object.close()
-    }
+    /// Detaches the programs and unloads the object: the enforcer is gone.
+    public consuming func detach() {}
 
     private func decode(_ data: UnsafeRawPointer, size: Int) -> TracePolicyEvent? {
         guard size >= 4 else { return nil }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CSockdiagShim
 import SockdiagCore
 import SockdiagSystem
@@ -12,20 +9,17 @@ public enum SocketSnapshot {
     /// hierarchy. A socket several processes hold (after fork) is listed once, with the first.
     public static func take(of cgroup: CgroupDirectory, in hierarchy: CgroupHierarchy) -> [TraceExistingSocket]? {
         guard let id = cgroup.id, let level = hierarchy.level(of: cgroup) else { return nil }
-        var realtime = timespec()
-        clock_gettime(CLOCK_REALTIME, &realtime)
-        let timeNs = UInt64(realtime.tv_sec) * 1_000_000_000 + UInt64(realtime.tv_nsec)
+        let timeNs = WallClock.nowNs
         // A cgroup of a few processes: only their file tables are walked. The program still keeps
         // to the subtree (a process may move out meanwhile); many processes, or the root: one
         // pass over every task.
         let processes = level == 0 ? [] : CgroupTreeWalk.processes(under: cgroup.path)
-        guard let bytes = BPFIterator.output(objectBase64: EmbeddedBPFObjects.socketSnapshotBase64,
+        let readOnly = [SocketSnapshotBPF.ReadOnly.targetCgroupId.set(to: id),
+                        SocketSnapshotBPF.ReadOnly.targetLevel.set(to: UInt32(level))]
+        guard let bytes = BPFIterator.output(EmbeddedPrograms.socketSnapshot, name: "socket_snapshot",
                                              program: SocketSnapshotBPF.Program.existingSockets,
                                              processes: (1...walkedOneByOne).contains(processes.count) ? processes : nil,
-                                             settings: { data in
-            SocketSnapshotBPF.ReadOnly.targetCgroupId.writing(id, into: data)
-                .flatMap { SocketSnapshotBPF.ReadOnly.targetLevel.writing(UInt32(level), into: $0) }
-        }) else { return nil }
+                                             readOnly: readOnly) else { return nil }
         return decode(bytes, timeNs: timeNs)
     }
 

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 internal import CLibBPF
 import SockdiagCore
 import SockdiagSystem
@@ -13,35 +10,30 @@ public enum SockoptIterator {
     /// caller falls back to /proc for owners and goes without the flags.
     /// `port`: only sockets bound to this local port (nil: every socket).
     public static func inventory(port: UInt16? = nil) -> SocketInventory? {
-        BPFIterator.output(objectBase64: EmbeddedBPFObjects.sockoptsBase64, program: SockoptsBPF.Program.socketOwners) { data in
-            // target_port, the object's only setting (0: every port).
-            guard let port, port != 0 else { return data }
-            return SockoptsBPF.ReadOnly.targetPort.writing(port, into: data)
-        }
-        .map { SocketInventory(records: $0, seesEveryProcess: inInitialPidNamespace) }
+        // target_port 0 (the object's own value): every port.
+        let readOnly = port.map { [SockoptsBPF.ReadOnly.targetPort.set(to: $0)] } ?? []
+        return BPFIterator.output(EmbeddedPrograms.sockopts, name: "sockopts", program: SockoptsBPF.Program.socketOwners, readOnly: readOnly)
+            .map { SocketInventory(records: $0, seesEveryProcess: inInitialPidNamespace) }
     }
 
     /// The ids of the sk_lookup BPF programs attached to the current network namespace; they pick
     /// a socket for each new connection before the kernel's listener lookup runs. nil when the
     /// query is not possible here.
     public static func socketLookupPrograms() -> [UInt32]? {
-        let fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
+        guard let namespace = try? FileDescriptor.open("/proc/thread-self/ns/net") else { return nil }
         var ids = [UInt32](repeating: 0, count: 64)
         var count = UInt32(ids.count)
         var flags: UInt32 = 0
-        let rc = ids.withUnsafeMutableBufferPointer { bpf_prog_query(fd, BPF_SK_LOOKUP, 0, &flags, $0.baseAddress, &count) }
+        let rc = namespace.withRawValue { fd in
+            ids.withUnsafeMutableBufferPointer { bpf_prog_query(fd, BPF_SK_LOOKUP, 0, &flags, $0.baseAddress, &count) }
+        }
         guard rc == 0 else { return nil }
         return Array(ids.prefix(Int(count)))
     }
 
     /// The task iterator walks the tasks of the reader's pid namespace: every task on the host
     /// only from the initial one (PROC_PID_INIT_INO, include/linux/proc_ns.h).
-    private static var inInitialPidNamespace: Bool {
-        var info = stat()
-        return stat("/proc/self/ns/pid", &info) == 0 && info.st_ino == 0xEFFF_FFFC
-    }
+    private static var inInitialPidNamespace: Bool { SystemFile.inode("/proc/self/ns/pid") == 0xEFFF_FFFC }
 }
 
 /// The iterator's output, kept raw: only the few inodes a report needs are looked up, so no
@@ -72,7 +64,7 @@ public struct SocketInventory: Sendable {
         var found: [UInt64: BindCheckSocketOptions] = [:]
         forEach(of: inodes) { inode, raw, i in
             let family = raw.loadUnaligned(fromByteOffset: i + 20, as: UInt16.self)
-            guard family == UInt16(AF_INET) || family == UInt16(AF_INET6), found[inode] == nil else { return }
+            guard AddressFamily(rawSocketFamily: Int(family)) != nil, found[inode] == nil else { return }
             let ifindex = raw.loadUnaligned(fromByteOffset: i + 16, as: Int32.self)
             let flags = raw[i + 23]
             found[inode] = BindCheckSocketOptions(
@@ -96,19 +88,19 @@ public struct SocketInventory: Sendable {
             while i + SocketInventory.recordSize <= raw.count {
                 defer { i += SocketInventory.recordSize }
                 let inode = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                let family = raw.loadUnaligned(fromByteOffset: i + 20, as: UInt16.self)
                 // bucket read (TCP only) and state TCP_CLOSE (7)
                 guard raw[i + 53] != 0, raw[i + 54] == BindCheckSocketState.close.rawValue,
                       raw.loadUnaligned(fromByteOffset: i + 84, as: UInt16.self) == port,
                       UInt64(raw.loadUnaligned(fromByteOffset: i + 56, as: UInt32.self)) == netns,
-                      family == UInt16(AF_INET) || family == UInt16(AF_INET6), seen.insert(inode).inserted else { continue }
-                let address: IPAddress = family == UInt16(AF_INET6)
+                      let family = AddressFamily(rawSocketFamily: Int(raw.loadUnaligned(fromByteOffset: i + 20, as: UInt16.self))),
+                      seen.insert(inode).inserted else { continue }
+                let address: IPAddress = family == .inet6
                     ? .v6(IPv6Address(networkBytes: Array(raw[(i + 68)..<(i + 84)])))
                     : .v4(IPv4Address(networkBytes: Array(raw[(i + 64)..<(i + 68)])))
-                let unspecified: IPAddress = family == UInt16(AF_INET6) ? .v6(.any) : .v4(.any)
-                found.append(BindCheckSocket(family: family == UInt16(AF_INET6) ? .inet6 : .inet, transport: .tcp, state: .close,
+                let unspecified: IPAddress = family == .inet6 ? .v6(.any) : .v4(.any)
+                found.append(BindCheckSocket(family: family, transport: .tcp, state: .close,
                                              local: SocketAddress(address, Port(port)), remote: SocketAddress(unspecified, Port(0)),
-                                             v6only: family == UInt16(AF_INET6) ? raw[i + 23] & 2 != 0 : nil,
+                                             v6only: family == .inet6 ? raw[i + 23] & 2 != 0 : nil,
                                              uid: raw.loadUnaligned(fromByteOffset: i + 60, as: UInt32.self), inode: inode))
             }
         }
@@ -127,7 +119,7 @@ public struct SocketInventory: Sendable {
     }
 
     private func bindBucket(_ raw: UnsafeRawBufferPointer, _ i: Int) -> BindCheckBindBucket {
-        let family: AddressFamily = raw.loadUnaligned(fromByteOffset: i + 48, as: UInt16.self) == UInt16(AF_INET6) ? .inet6 : .inet
+        let family: AddressFamily = AddressFamily(rawSocketFamily: Int(raw.loadUnaligned(fromByteOffset: i + 48, as: UInt16.self))) == .inet6 ? .inet6 : .inet
         let address: IPAddress = family == .inet6
             ? .v6(IPv6Address(networkBytes: Array(raw[(i + 32)..<(i + 48)])))
             : .v4(IPv4Address(networkBytes: Array(raw[(i + 28)..<(i + 32)])))
@@ -137,8 +129,6 @@ public struct SocketInventory: Sendable {
     }
 
     private func interfaceName(_ index: Int32) -> String {
-        var name = [CChar](repeating: 0, count: Int(IF_NAMESIZE) + 1)
-        guard if_indextoname(UInt32(index), &name) != nil else { return "ifindex \(index)" }
-        return String(cString: name)
+        NetworkInterface.name(ofIndex: UInt32(index)) ?? "ifindex \(index)"
     }
 }

@@ -1,22 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CSockdiagShim
 import SockdiagCore
+import SockdiagSystem
 
 /// Turns the raw records of bpf/trace.bpf.c (layouts in sockdiag_events.h) into `TraceEvent`s.
 struct TraceRecordDecoder {
     /// Added to the kernel's CLOCK_MONOTONIC times to get wall-clock times.
     let monotonicToRealtimeNs: Int64
 
-    init() {
-        var realtime = timespec(), monotonic = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &monotonic)
-        clock_gettime(CLOCK_REALTIME, &realtime)
-        clock_gettime(CLOCK_MONOTONIC, &monotonic)
-        func ns(_ t: timespec) -> Int64 { Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec) }
-        monotonicToRealtimeNs = ns(realtime) - ns(monotonic)
-    }
+    init() { monotonicToRealtimeNs = WallClock.monotonicToRealtimeNs() }
 
     func wallClock(_ monotonicNs: UInt64) -> UInt64 { UInt64(max(0, Int64(monotonicNs) + monotonicToRealtimeNs)) }
 

@@ -1,23 +1,23 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CSockdiagShim
 import SockdiagCore
 import SockdiagSystem
 
 /// bpf/trace.bpf.c loaded, attached to one cgroup through bpf_links (which the kernel drops when
-/// this process exits, even by SIGKILL), and its ring buffer read as `TraceEvent`s.
+/// this process exits, even by SIGKILL), and its ring buffer read as `TraceEvent`s. The programs
+/// detach once: by the consuming `detach()`, or when the tracer goes out of scope; a second detach,
+/// or a poll after it, does not compile.
 ///
-///     let tracer = try Tracer()
+///     var tracer = try Tracer()
 ///     try tracer.attach(to: cgroup)
 ///     while running { try tracer.poll(timeoutMilliseconds: 50) { event in ... } }
 ///     let totals = tracer.egressTotals()   // final per-socket egress counts
 ///     let counters = tracer.counters()     // lost events
 ///     tracer.detach()
-public final class Tracer {
-    private let object: LoadedBPFObject
+public struct Tracer: ~Copyable {
+    // Torn down in the order of declaration: the outcome programs, the trace programs, the ring.
     /// bpf/outcome.bpf.c, writing into `object`'s ring and counters.
-    private let outcomes: LoadedBPFObject
+    private var outcomes: LoadedBPFObject
+    private var object: LoadedBPFObject
     private let ring: RingBufferReader
     private let backlog: RingBufferBacklog
     /// With `yieldingReader`, the reading thread yields its CPU to the traced programs while the
@@ -44,22 +44,27 @@ public final class Tracer {
     /// With `yieldingReader`, the thread that polls runs at the lowest priority while the ring is
     /// far from full (see `poll`); it must be the thread that created the tracer.
     public init(processes: [Int32]? = nil, yieldingReader: Bool = false) throws(SockdiagError) {
-        self.processes = processes
-        priority = ReaderPriority(yielding: yieldingReader)
         let filter = UInt32(processes == nil ? 0 : 1)
-        object = try LoadedBPFObject(EmbeddedPrograms.trace, name: "trace", readOnly: [(TraceBPF.ReadOnly.filterByProcess, filter)])
-        outcomes = try LoadedBPFObject(EmbeddedPrograms.outcome, name: "outcome",
-                                       sharing: [(OutcomeBPF.Map.events, object.mapDescriptor(TraceBPF.Map.events)),
-                                                 (OutcomeBPF.Map.stats, object.mapDescriptor(TraceBPF.Map.stats)),
-                                                 (OutcomeBPF.Map.tracedProcesses, object.mapDescriptor(TraceBPF.Map.tracedProcesses))],
-                                       readOnly: [(OutcomeBPF.ReadOnly.filterByProcess, filter)])
-        ring = try RingBufferReader(mapDescriptor: object.mapDescriptor(TraceBPF.Map.events), what: "trace")
-        backlog = try RingBufferBacklog(mapDescriptor: object.mapDescriptor(TraceBPF.Map.events))
+        let object = try LoadedBPFObject.load(EmbeddedPrograms.trace, name: "trace", readOnly: [TraceBPF.ReadOnly.filterByProcess.set(to: filter)])
+        let outcomes = try LoadedBPFObject.load(EmbeddedPrograms.outcome, name: "outcome",
+                                                sharing: [(OutcomeBPF.Map.events, object.mapDescriptor(TraceBPF.Map.events)),
+                                                          (OutcomeBPF.Map.stats, object.mapDescriptor(TraceBPF.Map.stats)),
+                                                          (OutcomeBPF.Map.tracedProcesses, object.mapDescriptor(TraceBPF.Map.tracedProcesses))],
+                                                readOnly: [OutcomeBPF.ReadOnly.filterByProcess.set(to: filter)])
+        let ring = try RingBufferReader(mapDescriptor: object.mapDescriptor(TraceBPF.Map.events), what: "trace")
+        let backlog = try RingBufferBacklog(mapDescriptor: object.mapDescriptor(TraceBPF.Map.events))
+        // Every part made before any is stored: a non-copyable value is whole or not at all.
+        self.processes = processes
+        self.outcomes = outcomes
+        self.object = object
+        self.ring = ring
+        self.backlog = backlog
+        priority = ReaderPriority(yielding: yieldingReader)
     }
 
     /// Attaches every program to the cgroup. On failure nothing stays attached. With --pid, the
     /// processes are entered into the kernel's set here; one that is already gone is refused.
-    public func attach(to cgroup: CgroupDirectory) throws(SockdiagError) {
+    public mutating func attach(to cgroup: CgroupDirectory) throws(SockdiagError) {
         do throws(SockdiagError) {
             if let processes {
                 try object.attachTracing(Tracer.processFilterTracepoints)
@@ -86,7 +91,7 @@ public final class Tracer {
     /// most an eighth full (the traced programs keep the CPUs; their records wait in the ring), and
     /// at its own once it passes half, looked at again every few hundred records.
     @discardableResult
-    public func poll(timeoutMilliseconds: Int32, _ handler: (TraceEvent) -> Void) throws(SockdiagError) -> Int {
+    public mutating func poll(timeoutMilliseconds: Int32, _ handler: (TraceEvent) -> Void) throws(SockdiagError) -> Int {
         priority.adjust(pending: backlog.pendingBytes, capacity: backlog.capacity)
         var records = 0
         return try ring.poll(timeoutMilliseconds: timeoutMilliseconds) { data, size in
@@ -119,12 +124,6 @@ public final class Tracer {
         return counters
     }
 
-    /// Detaches every program and unloads the object. Safe to call twice.
-    public func detach() {
-        outcomes.detachLinks()
-        object.detachLinks()
-        ring.close()
-        outcomes.close()
-        object.close()
-    }
+    /// Detaches every program and unloads the objects: the tracer is gone.
+    public consuming func detach() {}
 }

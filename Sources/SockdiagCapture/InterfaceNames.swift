@@ -1,7 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import SockdiagCore
+import SockdiagSystem
 
 /// Interface names for the indexes a live capture's Linux cooked v2 records carry.
 public enum InterfaceNames {
@@ -9,8 +7,7 @@ public enum InterfaceNames {
         var names: [UInt32: String] = [:]
         for flow in table.flows {
             for index in flow.interfaces.indexes where names[index] == nil {
-                var buffer = [CChar](repeating: 0, count: Int(IF_NAMESIZE) + 1)
-                if if_indextoname(index, &buffer) != nil { names[index] = String(cString: buffer) }
+                if let name = NetworkInterface.name(ofIndex: index) { names[index] = name }
             }
         }
         return names

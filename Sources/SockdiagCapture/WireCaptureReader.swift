@@ -1,14 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import SockdiagCore
+import SockdiagSystem
 
 /// The capture side of compare-wire: packets into flows, and the annotated pcapng copy.
 public enum WireCaptureReader {
     /// Reads a whole capture file into a flow table; from `descriptor` (taken over) where it is
     /// open already.
     public static func flows(fromFile path: String, descriptor: Int32? = nil) throws(SockdiagError) -> (WireFlowTable, WireCaptureSummary) {
-        let bytes = descriptor.map(fileSize) ?? fileSize(path)
+        let bytes = descriptor.map { SystemFile.regularFileSize(descriptor: $0) } ?? SystemFile.regularFileSize(path)
         let source = try PcapPacketSource.openFile(path, descriptor: descriptor)
         let decoder = WirePacketDecoder(linkType: source.linkType)
         var table = WireFlowTable()
@@ -26,28 +24,12 @@ public enum WireCaptureReader {
     /// a little data); guessing 256 errs on the side of room.
     static let bytesPerFlowGuess = 256
 
-    static func fileSize(_ path: String) -> Int? {
-        var info = stat()
-        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return Int(info.st_size)
-    }
-
-    static func fileSize(_ descriptor: Int32) -> Int? {
-        var info = stat()
-        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return Int(info.st_size)
-    }
-
     /// Writes the packets of `capturePath` to `outputPath` as pcapng, each with the kernel view of
     /// its flow as the packet comment.
     /// `output` is the descriptor `PcapngFileWriter.open(outputPath)` gave, taken over.
-    public static func writeAnnotated(capturePath: String, outputPath: String, output: Int32, interface: String?,
+    public static func writeAnnotated(capturePath: String, outputPath: String, output: consuming FileDescriptor, interface: String?,
                                       table: WireFlowTable, join: WireJoinResult) throws(SockdiagError) {
-        let source: PcapPacketSource
-        do { source = try PcapPacketSource.openFile(capturePath) } catch {
-            close(output)
-            throw error
-        }
+        let source = try PcapPacketSource.openFile(capturePath)
         let decoder = WirePacketDecoder(linkType: source.linkType)
         let writer = PcapngFileWriter(descriptor: output, path: outputPath, linkType: source.linkType,
                                       snapLength: UInt32(clamping: source.snapLength), interface: interface)

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import SockdiagCapture
 import SockdiagCore
 import SockdiagSystem
@@ -10,7 +7,7 @@ import SockdiagSystem
 public enum CompareWire {
     /// Compares as `options` say and writes the report, text or JSON, to `terminal`.
     public static func run(_ options: CompareWireOptions, to terminal: Terminal) throws -> ExitStatus {
-        let (report, annotation) = try self.report(options, terminal: terminal)
+        let (report, annotationFailure) = try self.report(options, terminal: terminal)
         if options.json {
             try report.json({ terminal.write($0) }) { sink in try writeFlowsOnTwoCores(report, to: sink) }
         } else {
@@ -23,15 +20,15 @@ public enum CompareWire {
         if let removed = report.cgroupRemoved {
             return terminal.fail("compare-wire: \(removed) was removed while it was traced; the run ends here")
         }
-        if let failure = annotation?.failure {
+        if let failure = annotationFailure {
             // The report is whole; only the annotated copy is not.
             return terminal.fail("compare-wire: \(failure); the report above is complete")
         }
         return report.join.exitStatus
     }
 
-    /// The report, not yet written, and the annotated capture (`-w`) if any.
-    static func report(_ options: CompareWireOptions, terminal: Terminal) throws -> (report: WireReport, annotation: AnnotatedCapture?) {
+    /// The report, not yet written, and why the annotated capture (`-w`) could not be written.
+    static func report(_ options: CompareWireOptions, terminal: Terminal) throws -> (report: WireReport, annotationFailure: SockdiagError?) {
         HugePageAdvice.install()
         switch options.mode {
         case let .offline(pcap, events):
@@ -41,7 +38,7 @@ public enum CompareWire {
         }
     }
 
-    static func offline(pcap: String, events: String, writePcapng: String?, nat64: NAT64Prefixes) throws -> (WireReport, AnnotatedCapture?) {
+    static func offline(pcap: String, events: String, writePcapng: String?, nat64: NAT64Prefixes) throws -> (WireReport, SockdiagError?) {
         let opened = try InputFile.open(pcap, what: "capture file")
         let captureName = opened.displayName, captureIsRegular = opened.isRegular
         // From here the capture closes when it goes, unless its reader took it over.
@@ -51,57 +48,48 @@ public enum CompareWire {
         let log = try EventLogParts(eventsInput)
         if let writePcapng {
             // Writing the pcapng truncates its file first: the inputs would be gone before they are read.
-            for (input, what) in [(pcap, "--pcap"), (events, "--events")] where sameFile(writePcapng, input) {
+            for (input, what) in [(pcap, "--pcap"), (events, "--events")] where SystemFile.sameFile(writePcapng, input) {
                 throw SockdiagError.invalidInput("--write-pcapng \(writePcapng) is the \(what) file \(input); write the annotated capture to another file")
             }
             guard captureIsRegular else {
                 throw SockdiagError.invalidInput("--write-pcapng reads the capture twice, and --pcap \(captureName) is not a regular file; save it to a file first")
             }
         }
-        let annotation = try AnnotatedCapture(writePcapng)
+        var annotation = try AnnotatedCapture(writePcapng)
         // The event log and the capture are independent until the join: the log is read on a
         // thread of its own while this one reads the capture, then helps with the log.
         let (reader, (table, capture)) = try log.read(alongside: {
             try WireCaptureReader.flows(fromFile: captureName, descriptor: captureInput.take()!.release())
         })
         let join = try joinOnTwoCores(kernel: reader.kernel, wire: table, nat64: nat64)
-        annotation?.write(capturePath: pcap, interface: nil, table: table, join: join)
+        let annotationFailure = annotation.take()?.write(capturePath: pcap, interface: nil, table: table, join: join)
         return (WireReport(join: join, capture: capture, events: WireEventsSummary(file: eventsName, reader: reader)),
-                annotation)
+                annotationFailure)
     }
 }
 
 /// `--write-pcapng FILE`, opened (created, emptied) before a run starts so that a path that
-/// cannot be written stops it before anything is traced; written once the join is known.
-final class AnnotatedCapture {
+/// cannot be written stops it before anything is traced; written once, when the join is known,
+/// by a consuming `write`. Its descriptor closes when the writing is done, or with the owner when
+/// the run ends before that.
+struct AnnotatedCapture: ~Copyable {
     let path: String
-    private var descriptor: Int32?
-    /// Why writing failed late (a full disk): the run still prints its report.
-    private(set) var failure: SockdiagError?
+    private let output: FileDescriptor
 
     init?(_ path: String?) throws {
         guard let path else { return nil }
         self.path = path
-        descriptor = try PcapngFileWriter.open(path)
+        output = try PcapngFileWriter.open(path)
     }
 
-    func write(capturePath: String, interface: String?, table: WireFlowTable, join: WireJoinResult) {
-        guard let output = descriptor else { return }
-        descriptor = nil
+    /// Why writing failed late (a full disk), nil when the file is whole: the run still prints its report.
+    consuming func write(capturePath: String, interface: String?, table: WireFlowTable, join: WireJoinResult) -> SockdiagError? {
         do throws(SockdiagError) {
             try WireCaptureReader.writeAnnotated(capturePath: capturePath, outputPath: path, output: output,
                                                  interface: interface, table: table, join: join)
+            return nil
         } catch {
-            failure = error
+            return error
         }
     }
-
-    deinit { if let descriptor { close(descriptor) } }
-}
-
-/// Whether two paths name one file (same device and inode), links and `./` spellings included.
-func sameFile(_ a: String, _ b: String) -> Bool {
-    var first = stat(), second = stat()
-    guard stat(a, &first) == 0, stat(b, &second) == 0 else { return false }
-    return first.st_dev == second.st_dev && first.st_ino == second.st_ino
 }

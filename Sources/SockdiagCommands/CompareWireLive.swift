@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import SockdiagBPF
 import SockdiagCapture
 import SockdiagCore
@@ -8,12 +5,12 @@ import SockdiagSystem
 
 extension CompareWire {
     /// Live compare-wire: the tracer on a cgroup and a libpcap capture, read in one loop, then joined.
-    static func live(_ target: LiveTarget, options: CompareWireOptions, terminal: Terminal) throws -> (WireReport, AnnotatedCapture?) {
+    static func live(_ target: LiveTarget, options: CompareWireOptions, terminal: Terminal) throws -> (WireReport, SockdiagError?) {
         let live = try LiveRun(target, transientPrefix: "sockdiag-wire") { missing in
             "needs root: tracing a cgroup requires \(missing) and capturing needs CAP_NET_RAW; run it with sudo"
         }
         defer { live.release() }
-        let annotation = try AnnotatedCapture(options.writePcapng)
+        var annotation = try AnnotatedCapture(options.writePcapng)
 
         // The capture starts first so the traced flows' first packets are in it. Only TCP and UDP are
         // kept: the tracer names a flow after its first packet has left, so a filter on the traced
@@ -40,8 +37,8 @@ extension CompareWire {
             try capture.saveCopy(to: copy!.path)
         }
         let copyPath = copy?.path
-        let tracer = try Tracer(processes: live.workload?.processes)
-        defer { tracer.detach() }
+        // Detached once: below, or when it goes out of scope on a throw.
+        var tracer = try Tracer(processes: live.workload?.processes)
         try tracer.attach(to: live.cgroup)
         var session = LiveWireSession(decoder: WirePacketDecoder(linkType: capture.linkType),
                                       cgroups: CgroupPaths(mountPoint: live.hierarchy.mountPoint))
@@ -55,25 +52,26 @@ extension CompareWire {
         try live.startCommand(stdoutToStderr: options.json)
 
         let end = try live.loop(for: options.duration) { exited in
-            try session.drain(tracer, capture)
+            try session.drain(&tracer, capture)
             if !exited { capture.waitForPackets(milliseconds: 20) }
             return tracer.tracedProcessesExited ? .processesExited : nil
         }
         // Packets already sent may still be on their way to the capture buffer.
         let grace = monotonicNs() + 200_000_000
         while monotonicNs() < grace {
-            try session.drain(tracer, capture)
+            try session.drain(&tracer, capture)
             capture.waitForPackets(milliseconds: 20)
         }
-        try session.drain(tracer, capture)
+        try session.drain(&tracer, capture)
         for total in tracer.egressTotals() { session.kernel.add(WireKernelEvent(.egress(total))) }
         let counters = tracer.counters()
         tracer.detach()
         capture.closeCopy()
 
         let join = WireJoin.join(kernel: session.kernel, wire: session.table, nat64: nat64)
-        if let copyPath {
-            annotation?.write(capturePath: copyPath, interface: options.interface, table: session.table, join: join)
+        var annotationFailure: SockdiagError? = nil
+        if let copyPath, let annotation = annotation.take() {
+            annotationFailure = annotation.write(capturePath: copyPath, interface: options.interface, table: session.table, join: join)
         }
         var captureSummary = WireCaptureSummary(file: nil, interface: options.interface, linkType: capture.linkType,
                                                 packets: session.table.packets, dropped: capture.dropped,
@@ -86,7 +84,7 @@ extension CompareWire {
                                        ignored: session.kernel.ignoredEvents, lost: counters.lostEvents)
         return (WireReport(join: join, capture: captureSummary, events: events, command: live.command?.result,
                            cgroupRemoved: end == .cgroupRemoved ? live.removedCgroupText : nil,
-                           processCgroups: session.processCgroups), annotation)
+                           processCgroups: session.processCgroups), annotationFailure)
     }
 }
 
@@ -111,7 +109,7 @@ private struct LiveWireSession {
         processCgroups[pid] = cgroup
     }
 
-    mutating func drain(_ tracer: Tracer, _ capture: PcapPacketSource) throws {
+    mutating func drain(_ tracer: inout Tracer, _ capture: PcapPacketSource) throws {
         _ = try tracer.poll(timeoutMilliseconds: 0) { event in
             events += 1
             if case let .socketCall(call) = event { nameCgroup(of: call.pid, id: call.cgroupID) }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import SockdiagCore
 import SockdiagSystem
 
@@ -35,8 +32,7 @@ public enum Demo {
 }
 
 private func interrupted(by signal: Int32, _ terminal: Terminal) -> ExitStatus {
-    let name = [SIGINT: "SIGINT", SIGTERM: "SIGTERM", SIGHUP: "SIGHUP"][signal] ?? "signal \(signal)"
-    return terminal.fail("demo: stopped by \(name); the cgroup, programs and helper processes are gone")
+    terminal.fail("demo: stopped by \(TraceCommandResult.signalName(signal)); the cgroup, programs and helper processes are gone")
 }
 
 /// Story 1: a dual-mode client reaches an IPv4 host through an AF_INET6 socket.
@@ -59,7 +55,7 @@ struct DemoMappedClient {
 func demoMappedClient(executable: String, terminal: Terminal) throws -> DemoMappedClient {
     let listener = try OwnedSocket.tcp(boundTo: SocketAddress(.v6(.any), Port(0)), v6only: false, listening: true)
     guard let port = listener.localPort else {
-        throw SockdiagError.system(call: "getsockname", errno: Errno(errno), context: "demo listener")
+        throw SockdiagError.system(call: "getsockname", errno: .current, context: "demo listener")
     }
     let options = CompareWireOptions(mode: .live(.command([executable, DemoCommand.clientEntry, String(port.value)])), interface: "lo")
     var report = try CompareWire.report(options, terminal: terminal).report
@@ -78,7 +74,7 @@ extension Demo {
             try OwnedSocket.connectSendClose(family: .inet6, to: SocketAddress(.v6(.loopback), port),
                                              payload: Array("GET / HTTP/1.0\r\n\r\n".utf8))
         } catch {
-            fputs("sockdiag: demo client: \(error)\n", stderr)
+            StandardStreams.writeError("sockdiag: demo client: \(error)\n")
             return .failure
         }
         return .ok
@@ -127,7 +123,7 @@ struct DemoPortTaken {
 func demoPortTakenOnIPv4(executable: String) throws -> DemoPortTaken {
     let socket = try OwnedSocket.tcp(boundTo: SocketAddress(.v4(.loopback), Port(0)), listening: true)
     guard let port = socket.localPort else {
-        throw SockdiagError.system(call: "getsockname", errno: Errno(errno), context: "demo holder socket")
+        throw SockdiagError.system(call: "getsockname", errno: .current, context: "demo holder socket")
     }
     let holder = try SocketHolderProcess.start([executable, DemoCommand.holderEntry], holding: socket)
     defer { holder.stop() }
@@ -138,9 +134,4 @@ func demoPortTakenOnIPv4(executable: String) throws -> DemoPortTaken {
 }
 
 /// The path of this binary, so the demo's helper processes show up as `sockdiag`, not `exe`.
-func currentExecutable() throws -> String {
-    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-    let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-    guard length > 0 else { throw SockdiagError.system(call: "readlink", errno: Errno(errno), context: "/proc/self/exe") }
-    return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-}
+func currentExecutable() throws -> String { try SystemFile.linkTarget("/proc/self/exe") }

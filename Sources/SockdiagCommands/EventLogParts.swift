@@ -1,8 +1,6 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import SockdiagCore
 import SockdiagSystem
+import Synchronization
 
 /// The reader of event logs: it owns the log's descriptor, its parts and the threads that read
 /// them. The log is cut at line starts into parts that two threads take from either end: a thread
@@ -11,19 +9,25 @@ import SockdiagSystem
 /// the back keep unnamed sockets' totals aside (`WireEventLogReader(partStartingAt:)`); `merged`
 /// joins all parts into what one pass would have read. What is not a regular file (a pipe) is one
 /// part, read in order from the front.
+///
+/// A class, not a non-copyable owner: the reader's thread and the caller's share it, both reading
+/// the descriptor and claiming parts under the lock. The descriptor's owner closes it once, when the
+/// last of them lets go.
 final class EventLogParts: @unchecked Sendable {
     let path: String
-    private let fd: Int32
+    private let file: FileDescriptor
     /// Part k is `starts[k]..<starts[k + 1]`; the last part runs to the end of the file, however
     /// long it is by then.
     private let starts: [Int]
     private let size: Int
     /// A regular file, read with `pread`: parts can be read from anywhere.
     private let seekable: Bool
-    private let lock: UnsafeMutablePointer<pthread_mutex_t>
     /// Parts `0..<front` are the event thread's, `back..<starts.count` the capture thread's.
-    private var front = 0
-    private var back: Int
+    private struct Claimed {
+        var front = 0
+        var back: Int
+    }
+    private let claimed: Mutex<Claimed>
 
     /// Parts of about this many bytes, larger ones for logs of more than `maximumParts` parts:
     /// small enough that the two threads finish close together, large enough that a part costs
@@ -41,31 +45,23 @@ final class EventLogParts: @unchecked Sendable {
 
     /// Takes over the input's descriptor.
     init(_ input: consuming InputFile, partBytes: Int = EventLogParts.partBytes) throws {
-        let isRegular = input.isRegular
-        self.path = input.displayName
-        let fd = input.release()
-        var info = stat()
-        seekable = isRegular && fstat(fd, &info) == 0
-        self.fd = fd
-        size = seekable ? Int(info.st_size) : 0
-        lock = .allocate(capacity: 1)
-        pthread_mutex_init(lock, nil)
-        let partBytes = max(partBytes, size / EventLogParts.maximumParts)
+        let path = input.displayName
+        let size = input.size
+        let file = input.takeDescriptor()
+        seekable = size != nil
+        self.size = size ?? 0
+        let partBytes = max(partBytes, self.size / EventLogParts.maximumParts)
         var starts = [0]
         var target = partBytes
-        while target < size {
-            guard let start = try EventLogParts.lineStart(fd, atOrAfter: target, path: path), start < size else { break }
+        while target < self.size {
+            guard let start = try EventLogParts.lineStart(file, atOrAfter: target, path: path), start < self.size else { break }
             if start > starts.last! { starts.append(start) }
             target = max(start, target) + partBytes
         }
+        self.path = path
+        self.file = file
         self.starts = starts
-        back = starts.count
-    }
-
-    deinit {
-        close(fd)
-        pthread_mutex_destroy(lock)
-        lock.deallocate()
+        claimed = Mutex(Claimed(back: starts.count))
     }
 
     /// The whole log, read on a thread of its own while `work` runs on this one, which then takes
@@ -137,15 +133,15 @@ final class EventLogParts: @unchecked Sendable {
     }
 
     private func claim(fromFront: Bool) -> Int? {
-        pthread_mutex_lock(lock)
-        defer { pthread_mutex_unlock(lock) }
-        guard front < back else { return nil }
-        if fromFront {
-            front += 1
-            return front - 1
+        claimed.withLock { claimed in
+            guard claimed.front < claimed.back else { return nil }
+            if fromFront {
+                claimed.front += 1
+                return claimed.front - 1
+            }
+            claimed.back -= 1
+            return claimed.back
         }
-        back -= 1
-        return back
     }
 
     /// Reads from `offset` up to the end of `part` (the last part: of the file); 0 at its end.
@@ -157,27 +153,26 @@ final class EventLogParts: @unchecked Sendable {
     }
 
     private func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws -> Int {
-        try EventLogParts.read(fd, into: buffer, at: seekable ? offset : nil, path: path)
+        try EventLogParts.read(file, into: buffer, at: seekable ? offset : nil, path: path)
     }
 
     /// `pread` at `offset`, or `read` where the file has no offsets.
-    private static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int?, path: String) throws -> Int {
-        do throws(Errno) { return try Syscall.read(fd, into: buffer, at: offset) } catch {
+    private static func read(_ file: borrowing FileDescriptor, into buffer: UnsafeMutableRawBufferPointer, at offset: Int?,
+                             path: String) throws -> Int {
+        do throws(Errno) { return try file.read(into: buffer, at: offset) } catch {
             throw SockdiagError.invalidInput("cannot read events file \(path): \(error.message)")
         }
     }
 
     /// The offset just past the first newline at or after `offset - 1`: where a line starts.
-    private static func lineStart(_ fd: Int32, atOrAfter offset: Int, path: String) throws -> Int? {
+    private static func lineStart(_ file: borrowing FileDescriptor, atOrAfter offset: Int, path: String) throws -> Int? {
         let window = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 1)
         defer { window.deallocate() }
         var at = offset - 1
         while true {
-            let n = try read(fd, into: window, at: at, path: path)
+            let n = try read(file, into: window, at: at, path: path)
             if n == 0 { return nil }
-            if let newline = memchr(window.baseAddress!, 0x0A, n) {
-                return at + (UnsafeRawPointer(newline) - UnsafeRawPointer(window.baseAddress!)) + 1
-            }
+            if let newline = window[..<n].firstIndex(of: 0x0A) { return at + newline + 1 }
             at += n
         }
     }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import SockdiagBPF
 import SockdiagCore
 import SockdiagSystem
@@ -17,13 +14,12 @@ public enum Trace {
             throw SockdiagError.invalidInput("refusing to enforce --redirect/--block-ipv6 on the root cgroup (every process on the host); give a narrower cgroup, or --force")
         }
 
-        // The policy goes first, so the tracer sees the destinations the kernel really uses.
-        let enforcer = options.policy.isEmpty ? nil : try PolicyEnforcer(options.policy)
-        defer { enforcer?.detach() }
+        // The policy goes first, so the tracer sees the destinations the kernel really uses. Both
+        // detach once: below, or when they go out of scope on a throw.
+        var enforcer: PolicyEnforcer? = options.policy.isEmpty ? nil : try PolicyEnforcer(options.policy)
         try enforcer?.attach(to: live.cgroup)
         // The reader yields the CPUs to the traced programs while the ring has room.
-        let tracer = try Tracer(processes: live.workload?.processes, yieldingReader: true)
-        defer { tracer.detach() }
+        var tracer = try Tracer(processes: live.workload?.processes, yieldingReader: true)
         try tracer.attach(to: live.cgroup)
 
         var run = TraceRun(options: options, terminal: terminal, cgroups: CgroupPaths(mountPoint: live.hierarchy.mountPoint))
@@ -42,7 +38,7 @@ public enum Trace {
             if !run.session.nat64.isBuiltIn { terminal.out(run.session.nat64.headerLine + "\n") }
             terminal.out(run.renderer.header)
         }
-        let end = try run.loop(live, tracer, enforcer)
+        let end = try run.loop(live, &tracer, enforcer)
         if let error = run.writeError {
             throw SockdiagError.system(call: "write", errno: error, context: "standard output")
         }
@@ -57,7 +53,7 @@ public enum Trace {
         counters.lostEvents += enforcer?.lostEvents() ?? 0
         run.session.setCounters(counters)
         tracer.detach()
-        enforcer?.detach()
+        enforcer.take()?.detach()
         let result = live.command?.result
         if options.openMetrics {
             let target: (name: String, value: String)
@@ -105,10 +101,7 @@ struct TraceRun {
         self.options = options
         self.terminal = terminal
         self.cgroups = cgroups
-        var now = time(nil)
-        var local = tm()
-        localtime_r(&now, &local)
-        renderer = TraceRenderer(utcOffsetSeconds: local.tm_gmtoff, style: terminal.style)
+        renderer = TraceRenderer(utcOffsetSeconds: WallClock.utcOffsetSeconds, style: terminal.style)
         session = TraceSession(nat64: options.nat64.resolvePrefixes())
     }
 
@@ -190,37 +183,42 @@ struct TraceRun {
         guard !output.isEmpty else { return }
         terminal.flush()
         do {
-            try output.withUnsafeBytes { try Syscall.writeAll(STDOUT_FILENO, $0) }
+            try output.withUnsafeBytes { try StandardStreams.writeOutputUnbuffered($0) }
         } catch {
             outputClosed = true
-            if let error = error as? Errno, error.rawValue != EPIPE, writeError == nil { writeError = error }
+            if let error = error as? Errno, error != .brokenPipe, writeError == nil { writeError = error }
         }
         output.removeAll()
     }
 
     /// Reads events until a stop condition: the command exited, --duration, --count, stdout
     /// closed, or a signal.
-    mutating func loop(_ live: LiveRun, _ tracer: Tracer, _ enforcer: PolicyEnforcer?) throws -> LiveRunEnd {
+    mutating func loop(_ live: LiveRun, _ tracer: inout Tracer, _ enforcer: borrowing PolicyEnforcer?) throws -> LiveRunEnd {
         let end = try live.loop(for: options.duration) { exited in
-            try read(tracer, enforcer, timeoutMilliseconds: exited ? 0 : 50)
+            try read(&tracer, enforcer, timeoutMilliseconds: exited ? 0 : 50)
             flush()
-            if outputClosed { return .stopped(because: "closed output", signal: SIGTERM) }
-            if let count = options.count, session.summary.events >= count { return .stopped(because: "--count \(count)", signal: SIGTERM) }
+            if outputClosed { return .stopped(because: "closed output") }
+            if let count = options.count, session.summary.events >= count { return .stopped(because: "--count \(count)") }
             if tracer.tracedProcessesExited { return .processesExited }
             return nil
         }
         // The last records written before the stop, and while the command was being stopped.
-        try read(tracer, enforcer, timeoutMilliseconds: 0)
+        try read(&tracer, enforcer, timeoutMilliseconds: 0)
         flush()
         return end
     }
 
     /// One batch from the tracer, merged in time order with the policy's redirects and blocks.
-    mutating func read(_ tracer: Tracer, _ enforcer: PolicyEnforcer?, timeoutMilliseconds: Int32) throws {
-        guard let enforcer else {
+    mutating func read(_ tracer: inout Tracer, _ enforcer: borrowing PolicyEnforcer?, timeoutMilliseconds: Int32) throws {
+        switch enforcer {
+        case .none:
             try tracer.poll(timeoutMilliseconds: timeoutMilliseconds) { show($0) }
-            return
+        case let .some(enforcer):
+            try read(&tracer, merging: enforcer, timeoutMilliseconds: timeoutMilliseconds)
         }
+    }
+
+    private mutating func read(_ tracer: inout Tracer, merging enforcer: borrowing PolicyEnforcer, timeoutMilliseconds: Int32) throws {
         var batch: [(time: UInt64, show: (inout TraceRun) -> Void)] = []
         try tracer.poll(timeoutMilliseconds: timeoutMilliseconds) { event in
             batch.append((event.timeNs, { $0.show(event) }))

@@ -10,8 +10,10 @@ public struct Errno: Error, Hashable, Sendable, CustomStringConvertible {
     public static let noSuchProcess = Errno(3)          // ESRCH
     public static let interrupted = Errno(4)            // EINTR
     public static let permissionDenied = Errno(13)      // EACCES
+    public static let resourceTemporarilyUnavailable = Errno(11) // EAGAIN
     public static let resourceBusy = Errno(16)          // EBUSY
     public static let invalidArgument = Errno(22)       // EINVAL
+    public static let brokenPipe = Errno(32)            // EPIPE
     public static let addressFamilyNotSupported = Errno(97) // EAFNOSUPPORT
     public static let addressInUse = Errno(98)          // EADDRINUSE
     public static let addressNotAvailable = Errno(99)   // EADDRNOTAVAIL

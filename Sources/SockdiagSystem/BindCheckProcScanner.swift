@@ -51,15 +51,7 @@ public enum BindCheckSystemReader {
     }
 
     /// if_nametoindex and if_indextoname, in this thread's network namespace.
-    public static let interfaces = BindCheckInterfaces(
-        index: { name in
-            let index = if_nametoindex(name)
-            return index == 0 ? nil : index
-        },
-        name: { index in
-            var buffer = [CChar](repeating: 0, count: Int(IF_NAMESIZE) + 1)
-            return if_indextoname(index, &buffer) == nil ? nil : String(cString: buffer)
-        })
+    public static let interfaces = BindCheckInterfaces(index: NetworkInterface.index(named:), name: NetworkInterface.name(ofIndex:))
 
     static func kernelRelease() -> String {
         var names = utsname()

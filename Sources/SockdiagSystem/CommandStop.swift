@@ -61,8 +61,12 @@ public enum LiveRunEnd: Equatable, Sendable {
     /// `--duration 5`, `--duration 0.5`: as the user would have written it.
     public static func duration(_ seconds: Double) -> LiveRunEnd {
         let text = seconds == seconds.rounded() && seconds < 1e15 ? String(Int64(seconds)) : String(seconds)
-        return .stopped(because: "--duration \(text)", signal: SIGTERM)
+        return .stopped(because: "--duration \(text)")
     }
+
+    /// sockdiag ended the run for `reason` (`--count 3`, `closed output`): a command still
+    /// running gets SIGTERM.
+    public static func stopped(because reason: String) -> LiveRunEnd { .stopped(because: reason, signal: SIGTERM) }
 
     /// The end a termination signal asked for, if one arrived: the command gets the same signal.
     public static var signalled: LiveRunEnd? {

@@ -13,7 +13,9 @@ public struct InputFile: ~Copyable {
     /// What the user typed, `-` included.
     public let path: String
     /// A regular file: it has a size and offsets, and can be read twice.
-    public let isRegular: Bool
+    public var isRegular: Bool { size != nil }
+    /// A regular file's size when it was opened; nil for anything else.
+    public let size: Int?
 
     /// How long a FIFO may wait for a writer to open it: `open` blocks until one does, and a FIFO
     /// nobody writes to would hold the run for ever.
@@ -51,11 +53,15 @@ public struct InputFile: ~Copyable {
             close(fd)
             throw .invalidInput("\(what) \(path) is a directory")
         }
-        return InputFile(descriptor: FileDescriptor(owning: fd), path: path, isRegular: (info.st_mode & S_IFMT) == S_IFREG)
+        return InputFile(descriptor: FileDescriptor(owning: fd), path: path,
+                         size: (info.st_mode & S_IFMT) == S_IFREG ? Int(info.st_size) : nil)
     }
 
-    /// Gives the descriptor to a reader that closes it (an `EventLogParts`, libpcap).
+    /// Gives the descriptor to a C library that closes it (libpcap).
     public consuming func release() -> Int32 { descriptor.release() }
+
+    /// Gives the descriptor's owner to a reader (an `EventLogParts`).
+    public consuming func takeDescriptor() -> FileDescriptor { descriptor }
 
     /// The name for messages: `-` is standard input.
     public var displayName: String { path == "-" ? "standard input" : path }

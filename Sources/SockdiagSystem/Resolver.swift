@@ -63,8 +63,7 @@ extension IPAddress {
             let bytes = withUnsafeBytes(of: sin6.sin6_addr) { Array($0) }
             var zone: String? = nil
             if sin6.sin6_scope_id != 0 {
-                var name = [CChar](repeating: 0, count: Int(IF_NAMESIZE) + 1)
-                zone = if_indextoname(sin6.sin6_scope_id, &name) != nil ? String(cString: name) : String(sin6.sin6_scope_id)
+                zone = NetworkInterface.name(ofIndex: sin6.sin6_scope_id) ?? String(sin6.sin6_scope_id)
             }
             self = .v6(IPv6Address(networkBytes: bytes, zone: zone))
         default:

@@ -131,8 +131,7 @@ final class NetlinkRouteSocket {
         for (type, value) in Self.attributes(reply.payload, after: 12) {
             switch type {
             case RouteNetlink.attributeOutputInterface where value.count >= 4:
-                var name = [CChar](repeating: 0, count: Int(IF_NAMESIZE) + 1)
-                if if_indextoname(Array(value).le32(at: 0), &name) != nil { interface = String(cString: name) }
+                if let name = NetworkInterface.name(ofIndex: Array(value).le32(at: 0)) { interface = name }
             case RouteNetlink.attributeGateway: gateway = Self.address(value)
             case RouteNetlink.attributePreferredSource: source = Self.address(value)
             default: break

@@ -68,6 +68,11 @@ public enum Syscall {
     public static func open(_ path: String, _ flags: Int32) throws(Errno) -> Int32 {
         try retrying { Glibc.open(path, flags) }
     }
+
+    /// `open(path, flags, mode)`, for flags that may create the file.
+    public static func open(_ path: String, _ flags: Int32, mode: mode_t) throws(Errno) -> Int32 {
+        try retrying { Glibc.open(path, flags, mode) }
+    }
 }
 
 extension Errno {

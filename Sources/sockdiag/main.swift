@@ -1,8 +1,6 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import SockdiagCommands
 import SockdiagCore
+import SockdiagSystem
 
 func main(_ arguments: [String]) -> ExitStatus {
     let terminal = Terminal.standard
@@ -67,7 +65,5 @@ func unknownSubcommand(_ name: String) -> String {
         + " (subcommands: \(names.joined(separator: ", ")))"
 }
 
-// A closed stdout (`| head`) shows up as a failed write, not a death by SIGPIPE; children started
-// for trace and the demo get the default back before exec.
-signal(SIGPIPE, SIG_IGN)
-exit(Terminal.standard.finish(main(Array(CommandLine.arguments.dropFirst()))).rawValue)
+ThisProcess.ignoreBrokenPipe()
+ThisProcess.exit(Terminal.standard.finish(main(Array(CommandLine.arguments.dropFirst()))))

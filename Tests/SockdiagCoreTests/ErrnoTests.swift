@@ -11,8 +11,9 @@ final class ErrnoTests: XCTestCase {
         let named: [(Errno, Int32, String)] = [
             (.notPermitted, EPERM, "EPERM"), (.noSuchFileOrDirectory, ENOENT, "ENOENT"),
             (.noSuchProcess, ESRCH, "ESRCH"), (.interrupted, EINTR, "EINTR"),
-            (.permissionDenied, EACCES, "EACCES"), (.resourceBusy, EBUSY, "EBUSY"),
-            (.invalidArgument, EINVAL, "EINVAL"), (.addressFamilyNotSupported, EAFNOSUPPORT, "EAFNOSUPPORT"),
+            (.permissionDenied, EACCES, "EACCES"), (.resourceTemporarilyUnavailable, EAGAIN, "EAGAIN"),
+            (.resourceBusy, EBUSY, "EBUSY"), (.invalidArgument, EINVAL, "EINVAL"), (.brokenPipe, EPIPE, "EPIPE"),
+            (.addressFamilyNotSupported, EAFNOSUPPORT, "EAFNOSUPPORT"),
             (.addressInUse, EADDRINUSE, "EADDRINUSE"), (.addressNotAvailable, EADDRNOTAVAIL, "EADDRNOTAVAIL"),
             (.connectionRefused, ECONNREFUSED, "ECONNREFUSED"),
         ]

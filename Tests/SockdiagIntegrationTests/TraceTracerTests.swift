@@ -12,7 +12,7 @@ final class TraceTracerTests: XCTestCase {
         let path = try TraceFixture.makeCgroup("api")
         defer { TraceFixture.removeCgroup(path) }
         let cgroup = try CgroupDirectory.open(path)
-        let tracer = try Tracer()
+        var tracer = try Tracer()
         try tracer.attach(to: cgroup)
         // Seven trace programs, and the outcome programs' sock_ops and UDP connect4/connect6.
         XCTAssertEqual(try TraceFixture.attachedPrograms(path), 10)
