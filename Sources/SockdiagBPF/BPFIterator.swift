@@ -46,26 +46,21 @@ enum BPFIterator {
         let fd = link.withRawValue { bpf_iter_create($0) }
         guard fd >= 0 else { return false }
         let iterator = FileDescriptor(owning: fd)
-        var used = bytes.count
+        // bpf_seq_read hands out at most its 8-page buffer per read: each read lands in one scratch
+        // chunk and only what was read is appended, so a large output is neither zero-filled
+        // beforehand nor copied at every growth of a zeroed buffer.
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            // bpf_seq_read hands out at most its 8-page buffer per read.
-            if bytes.count - used < 1 << 16 { bytes += [UInt8](repeating: 0, count: max(1 << 17, bytes.count)) }
-            let read = bytes.withUnsafeMutableBytes { buffer in
-                Result { () throws(Errno) in try iterator.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[used...])) }
+            let read = chunk.withUnsafeMutableBytes { buffer in
+                Result { () throws(Errno) in try iterator.read(into: buffer) }
             }
-            let n: Int
             switch read {
-            case let .success(count): n = count
+            case let .success(0): return true
+            case let .success(count): bytes.append(contentsOf: chunk[..<count])
             // The iterator may ask to be read again while the kernel walks on.
             case let .failure(error) where error == .resourceTemporarilyUnavailable: continue
-            case .failure:
-                bytes.removeLast(bytes.count - used)
-                return false
+            case .failure: return false
             }
-            if n == 0 { break }
-            used += n
         }
-        bytes.removeLast(bytes.count - used)
-        return true
     }
 }

@@ -30,8 +30,10 @@ public enum SocketSnapshot {
 
     static func decode(_ bytes: [UInt8], timeNs: UInt64) -> [TraceExistingSocket] {
         let size = MemoryLayout<Record>.size
-        var seen = Set<UInt64>()
+        // Sized once: 24,000 records grew both through a dozen copies and rehashes.
+        var seen = Set<UInt64>(minimumCapacity: bytes.count / size)
         var sockets: [TraceExistingSocket] = []
+        sockets.reserveCapacity(bytes.count / size)
         bytes.withUnsafeBytes { raw in
             var at = 0
             while at + size <= raw.count {
