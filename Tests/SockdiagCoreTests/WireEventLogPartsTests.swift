@@ -14,9 +14,14 @@ final class WireEventLogPartsTests: XCTestCase {
         #"{"event":"egress","final":\#(final),"time_ns":1795442297099449078,"cookie":\#(cookie),"pid":\#(pid),"comm":\#(pid == "null" ? "null" : "\"c\(cookie % 7)\""),"socket_family":"inet6","wire_protocol":"ipv4","protocol":"tcp","local_address":"127.0.0.1","local_port":\#(30000 + cookie % 20000),"remote_address":"127.0.0.1","remote_port":443,"packets":\#(packets),"bytes":\#(packets * 60),"lesson":null}"#
     }
 
-    /// A random log in the tracer's shape: connects and first egress records, then the totals of
-    /// every socket in no order, with the odd totals of a socket never named, a socket recorded
-    /// again after its totals, garbage, blank, bind, summary and over-long lines.
+    func outcome(_ cookie: UInt64, _ kind: String, error: String?) -> String {
+        #"{"event":"outcome","outcome":"\#(kind)","time_ns":1795442297099449078,"cookie":\#(cookie),"pid":7,"comm":"c","socket_family":"inet6","protocol":"tcp","address":"::ffff:127.0.0.1","port":443,"local_address":"::ffff:127.0.0.1","local_port":40000,"elapsed_ns":90660,"syn_retransmits":0,"rtt_us":76,"bytes_sent":null,"bytes_received":null,"error":\#(error.map { "\"\($0)\"" } ?? "null"),"icmp":null,"reset_by":null,"group":null}"#
+    }
+
+    /// A random log in the tracer's shape: connects, their outcomes and first egress records, then
+    /// the totals of every socket in no order beside their connections' ends (an error or none,
+    /// the odd connect outcome again), with the odd totals of a socket never named, a socket
+    /// recorded again after its totals, garbage, blank, bind, summary and over-long lines.
     func randomLog(_ random: inout SplitMix64, sockets: Int) -> [UInt8] {
         var lines: [String] = []
         var named: [UInt64] = []
@@ -32,12 +37,19 @@ final class WireEventLogPartsTests: XCTestCase {
             default:
                 lines.append(connect(cookie, port: Int(cookie % 4) + 440, pid: pid))
                 lines.append(egress(cookie, final: false, packets: 1, pid: pid))
+                if Bool.random(using: &random) { lines.append(outcome(cookie, "established", error: nil)) }
                 named.append(cookie)
             }
             if Int.random(in: 0..<2_000, using: &random) == 0 { lines.append(String(repeating: "x", count: 70_000)) }
         }
         for cookie in named.shuffled(using: &random) {
             lines.append(egress(cookie, final: true, packets: Int(cookie % 9) + 2, pid: "\(cookie % 500)"))
+            switch Int.random(in: 0..<6, using: &random) {
+            case 0: lines.append(outcome(cookie, "reset", error: "ECONNRESET"))
+            case 1: lines.append(outcome(cookie, "closed", error: nil))
+            case 2: lines.append(outcome(cookie, "refused", error: "ECONNREFUSED"))
+            default: break
+            }
             if Int.random(in: 0..<300, using: &random) == 0 { lines.append(egress(cookie, final: false, packets: 3, pid: "7")) }
             if Int.random(in: 0..<100, using: &random) == 0 { lines.append(egress(cookie + 100_000, final: true, packets: 4, pid: "8")) }
         }
@@ -86,6 +98,7 @@ final class WireEventLogPartsTests: XCTestCase {
             }
             XCTAssertEqual(merged.kernel.intents, whole.kernel.intents, "round \(round)")
             XCTAssertEqual(merged.kernel.egress, whole.kernel.egress, "round \(round)")
+            XCTAssertEqual(merged.kernel.outcomes, whole.kernel.outcomes, "round \(round)")
             XCTAssertEqual(describe(merged), describe(whole), "round \(round)")
         }
         XCTAssertGreaterThan(parts, 20)
@@ -110,6 +123,7 @@ final class WireEventLogPartsTests: XCTestCase {
             XCTAssertEqual(other, round * 7)
             XCTAssertEqual(reader.kernel.intents, whole.kernel.intents, "round \(round)")
             XCTAssertEqual(reader.kernel.egress, whole.kernel.egress, "round \(round)")
+            XCTAssertEqual(reader.kernel.outcomes, whole.kernel.outcomes, "round \(round)")
             XCTAssertEqual(describe(reader), describe(whole), "round \(round)")
         }
         struct CaptureFailed: Error {}

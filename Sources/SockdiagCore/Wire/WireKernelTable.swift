@@ -40,6 +40,9 @@ public struct WireOutcome: Sendable, Equatable {
     public var error: Errno?
     /// `reset` or `closed`.
     public var end: TraceOutcomeKind?
+    /// `error` is a connect's (which replaces an earlier one), not an end's (which only fills
+    /// in a missing one): what `merge` needs to come out as one pass over the records would.
+    private var errorIsTheConnects = false
 
     public init() {}
 
@@ -47,7 +50,10 @@ public struct WireOutcome: Sendable, Equatable {
         if kind.endsConnect {
             connect = kind
             connectElapsedNs = elapsed
-            if let error { self.error = error }
+            if let error {
+                self.error = error
+                errorIsTheConnects = true
+            }
         } else {
             end = kind
             if self.error == nil { self.error = error }
@@ -72,10 +78,18 @@ public struct WireOutcome: Sendable, Equatable {
         }
     }
 
-    /// Another part's record of the same socket, read later in the log.
+    /// Another part's record of the same socket, read later in the log: the same as one pass
+    /// over both parts' records, the error of an end read later included.
     mutating func merge(_ later: WireOutcome) {
-        if let kind = later.connect { record(kind, elapsed: later.connectElapsedNs, error: later.error) }
+        if let kind = later.connect {
+            connect = kind
+            connectElapsedNs = later.connectElapsedNs
+        }
         if let end = later.end { self.end = end }
+        if later.errorIsTheConnects || error == nil {
+            error = later.error
+            errorIsTheConnects = later.errorIsTheConnects
+        }
     }
 }
 
