@@ -63,7 +63,8 @@ public enum CompareWire {
         })
         let join = try joinOnTwoCores(kernel: reader.kernel, wire: table, nat64: nat64)
         let annotationFailure = annotation.take()?.write(capturePath: pcap, interface: nil, table: table, join: join)
-        return (WireReport(join: join, capture: capture, events: WireEventsSummary(file: eventsName, reader: reader)),
+        return (WireReport(join: join, capture: capture, events: WireEventsSummary(file: eventsName, reader: reader),
+                           processCgroups: reader.processCgroups),
                 annotationFailure)
     }
 }

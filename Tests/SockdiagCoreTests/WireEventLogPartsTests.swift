@@ -7,7 +7,7 @@ import XCTest
 /// the reader one pass gives: same sockets in the same order, same counts, same first garbage.
 final class WireEventLogPartsTests: XCTestCase {
     func connect(_ cookie: UInt64, port: Int, pid: String) -> String {
-        #"{"event":"connect","hook":"connect6","time_ns":1795442296797673365,"pid":\#(pid),"tid":1191,"comm":"python3","uid":0,"cgroup_id":1659,"cookie":\#(cookie),"socket_family":"inet6","protocol":"tcp","address":"::ffff:127.0.0.\#(port % 3)","port":\#(port)}"#
+        #"{"event":"connect","hook":"connect6","time_ns":1795442296797673365,"pid":\#(pid),"tid":1191,"comm":"python3","uid":0,"cgroup_id":1659,"cookie":\#(cookie),"socket_family":"inet6","protocol":"tcp","address":"::ffff:127.0.0.\#(port % 3)","port":\#(port),"cgroup":"/system.slice/p\#(pid)-\#(cookie % 3).service"}"#
     }
 
     func egress(_ cookie: UInt64, final: Bool, packets: Int, pid: String) -> String {
@@ -100,6 +100,7 @@ final class WireEventLogPartsTests: XCTestCase {
             XCTAssertEqual(merged.kernel.egress, whole.kernel.egress, "round \(round)")
             XCTAssertEqual(merged.kernel.outcomes, whole.kernel.outcomes, "round \(round)")
             XCTAssertEqual(describe(merged), describe(whole), "round \(round)")
+            XCTAssertEqual(merged.processCgroups, whole.processCgroups, "round \(round)")
         }
         XCTAssertGreaterThan(parts, 20)
         XCTAssertGreaterThan(keptTotals, 1_000)

@@ -37,6 +37,24 @@ final class WireEventLogTests: XCTestCase {
         XCTAssertEqual(e.timeNs, 1795442296797673365)
     }
 
+    /// Each process's cgroup comes from the first line naming it, escapes undone, from the keys
+    /// after those the join reads; the workload is what the path names.
+    func testEachProcessIsNamedByTheCgroupOfItsFirstLine() {
+        let unit = Self.connect.replacingOccurrences(of: #","lesson""#, with: #","cgroup":"/system.slice/app\\x2dweb.service","unit":"app-web.service","container":null,"lesson""#)
+        let docker = Self.egress.replacingOccurrences(of: #""pid":1191"#, with: #""pid":77"#)
+            .replacingOccurrences(of: #""bytes":60}"#, with: #""bytes":60,"cgroup":"/system.slice/docker-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope","unit":null,"container":{"runtime":"docker","id":"0123"}}"#)
+        let gone = Self.egress.replacingOccurrences(of: #""pid":1191"#, with: #""pid":78"#)
+            .replacingOccurrences(of: #""bytes":60}"#, with: #""bytes":60,"cgroup":null,"unit":null,"container":null}"#)
+        let later = Self.egress.replacingOccurrences(of: #""pid":1191"#, with: #""pid":78"#)
+            .replacingOccurrences(of: #""bytes":60}"#, with: #""bytes":60,"cgroup":"/other","unit":null,"container":null}"#)
+        let reader = read([unit, docker, gone, later, Self.egress].joined(separator: "\n") + "\n")
+        XCTAssertEqual(reader.processCgroups[1191]?.path, "/system.slice/app\\x2dweb.service")
+        XCTAssertEqual(reader.processCgroups[1191]?.workload.unit?.name, "app\\x2dweb.service")
+        XCTAssertEqual(reader.processCgroups[77]?.workload.container?.id, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+        XCTAssertNil(reader.processCgroups[78], "its first line had none")
+        XCTAssertEqual(reader.processCgroups.count, 2)
+    }
+
     func testEgressAndSummaryLines() {
         guard case let .event(e) = parse(Self.egress) else { return XCTFail("not an event") }
         XCTAssertEqual(e.kind, .egress)

@@ -103,4 +103,45 @@ final class WorkloadOwnersTests: XCTestCase {
         let text = try Sockdiag.run(["trace", "--cgroup", split.base, "--duration", "0.3"])
         XCTAssertTrue(text.stdout.contains("python3 [sdtest-web.service]") && text.stdout.contains("python3 [docker \(Self.containerID.prefix(12))]"), text.stdout)
     }
+
+    /// An event log read offline names each row's workload as the live run does: trace writes the
+    /// cgroup keys on every line, after the keys the log reader stops at.
+    func testOfflineCompareWireRowsNameTheUnitAndTheContainer() throws {
+        try requirePrivileges("cgroups laid out as systemd and Docker do, tcpdump on lo and the eBPF tracer")
+        let lab = try WorkloadLab()
+        defer { lab.cleanUp() }
+        let id = lab.containerID("0123456789ab")
+        let unit = try lab.cgroup("system.slice/sdtest-web.service")
+        let container = try lab.cgroup("system.slice/docker-\(id).scope")
+        let port = TraceFixture.port(46)
+        let scratch = try WireScratch()
+        let capture = try WireTcpdump(interface: "lo", filter: "udp port \(port)", output: scratch.path("lo.pcap"))
+        let unitSender = try lab.sender(in: unit, port: port)
+        let containerSender = try lab.sender(in: container, port: port)
+        let trace = try Sockdiag.run(["trace", "--cgroup", lab.root, "--json", "--duration", "1"])
+        capture.stop()
+        XCTAssertEqual(trace.status, 1, "ipv4-mapped sends exit 1: \(trace.stderr)")
+        try trace.stdout.write(to: scratch.file("trace.jsonl"), atomically: true, encoding: .utf8)
+        // What the kernel says each sender's cgroup is.
+        func procCgroup(_ pid: Int32) throws -> String {
+            let text = try String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)
+            return String(try XCTUnwrap(text.split(separator: "\n").first { $0.hasPrefix("0::") }?.dropFirst(3)))
+        }
+
+        let result = try Sockdiag.run(["compare-wire", "--pcap", scratch.path("lo.pcap"), "--events", scratch.path("trace.jsonl"), "--json"])
+        let flows = wireFlows(result.json, port: port)
+        let unitRow = try XCTUnwrap(flows.first { $0["pid"] as? Int == Int(unitSender) }, result.stdout)
+        XCTAssertEqual(unitRow["cgroup"] as? String, try procCgroup(unitSender))
+        XCTAssertEqual(unitRow["unit"] as? String, "sdtest-web.service")
+        XCTAssertTrue(unitRow["container"] is NSNull, "\(unitRow)")
+        let containerRow = try XCTUnwrap(flows.first { $0["pid"] as? Int == Int(containerSender) }, result.stdout)
+        XCTAssertEqual(containerRow["cgroup"] as? String, try procCgroup(containerSender))
+        XCTAssertEqual((containerRow["container"] as? [String: Any])?["id"] as? String, id)
+        XCTAssertEqual((containerRow["container"] as? [String: Any])?["runtime"] as? String, "docker")
+        XCTAssertTrue(containerRow["unit"] is NSNull, "\(containerRow)")
+
+        let text = try Sockdiag.run(["compare-wire", "--pcap", scratch.path("lo.pcap"), "--events", scratch.path("trace.jsonl")])
+        XCTAssertTrue(text.stdout.contains("\(unitSender)/python3 [sdtest-web.service]"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("\(containerSender)/python3 [docker \(id.prefix(12))]"), text.stdout)
+    }
 }

@@ -246,6 +246,12 @@ public enum WireEventLineParser {
 
     private static func unescapedComm(_ text: UnsafeRawBufferPointer, escaped: Bool) -> WireComm {
         var comm = WireComm()
+        unescape(text, escaped: escaped) { comm.append($0) }
+        return comm
+    }
+
+    /// A JSON string's contents, escapes undone, byte by byte.
+    private static func unescape(_ text: UnsafeRawBufferPointer, escaped: Bool, _ append: (UInt8) -> Void) {
         var i = 0
         while i < text.count {
             var byte = text[i]
@@ -265,14 +271,36 @@ public enum WireEventLineParser {
                     while digits < 4 && i < text.count, let v = WireText.hexValue(text[i]) {
                         scalar = scalar << 4 | UInt32(v); i += 1; digits += 1
                     }
-                    for unit in String(Unicode.Scalar(scalar) ?? "?").utf8 { comm.append(unit) }
+                    for unit in String(Unicode.Scalar(scalar) ?? "?").utf8 { append(unit) }
                     continue
                 default: byte = code
                 }
             }
-            comm.append(byte)
+            append(byte)
         }
-        return comm
+    }
+
+    /// The line's top-level `"cgroup"` path (trace writes it on every event that names a process),
+    /// or nil when it is null or absent. Looked for from the end, where the tracer writes it: read
+    /// once per process, not on every line. Inside a JSON string every quote is escaped, so the
+    /// key's bytes cannot occur in a value.
+    public static func cgroupPath(in line: UnsafeRawBufferPointer) -> String? {
+        let key: StaticString = #","cgroup":"#
+        let n = key.utf8CodeUnitCount
+        var at = line.count - n
+        while at > 0 {
+            if line[at] == UInt8(ascii: ",") && line[at + 1] == UInt8(ascii: "\"")
+                && UnsafeRawBufferPointer(rebasing: line[at..<(at + n)]).equals(key) { break }
+            at -= 1
+        }
+        guard at > 0 else { return nil }
+        var scanner = WireJSONScanner(bytes: line, at: at + n)
+        var escaped = false
+        guard scanner.more, scanner.peek == UInt8(ascii: "\""), let range = scanner.string(escaped: &escaped) else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(range.count)
+        unescape(UnsafeRawBufferPointer(rebasing: line[range]), escaped: escaped) { bytes.append($0) }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

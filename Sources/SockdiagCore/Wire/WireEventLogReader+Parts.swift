@@ -70,6 +70,7 @@ extension WireEventLogReader {
             next += 1
         }
         kernel.addCounts(of: later.kernel)
+        cgroupsByPid.merge(later.cgroupsByPid) { earlier, _ in earlier }
         lines += later.lines
     }
 

@@ -16,6 +16,15 @@ public struct WireEventLogReader: Sendable {
     public internal(set) var garbage = 0
     public internal(set) var firstGarbage: (line: Int, problem: WireEventLineProblem)?
 
+    /// The cgroup of each process the log names, from the first line naming it (nil: that line
+    /// had none), as a live run names each process from its first event.
+    var cgroupsByPid: [UInt32: ProcessCgroup?] = [:]
+    /// The pid of the line before: a log's lines come in runs of one process's events.
+    private var lastPid: UInt32?
+
+    /// The cgroup (and the unit or container it names) of each process the log's events name.
+    public var processCgroups: [UInt32: ProcessCgroup] { cgroupsByPid.compactMapValues { $0 } }
+
     /// Set for a reader of a later part of a log (see `WireEventLogReader+Parts.swift`): totals
     /// of sockets this part has not named wait there for the parts before.
     var deferred: WireDeferredTotals?
@@ -122,6 +131,7 @@ public struct WireEventLogReader: Sendable {
         case .event:
             records += 1
             if event.kind != .summary { events += 1 }
+            if let pid = event.pid, pid != lastPid { nameCgroup(of: pid, from: line) }
             if deferred != nil {
                 addDeferring(event)
                 return
@@ -130,6 +140,12 @@ public struct WireEventLogReader: Sendable {
         case let .garbage(problem):
             countGarbage(problem)
         }
+    }
+
+    private mutating func nameCgroup(of pid: UInt32, from line: UnsafeRawBufferPointer) {
+        lastPid = pid
+        guard cgroupsByPid.index(forKey: pid) == nil else { return }
+        cgroupsByPid.updateValue(WireEventLineParser.cgroupPath(in: line).map(ProcessCgroup.init(path:)), forKey: pid)
     }
 
     private mutating func countGarbage(_ problem: WireEventLineProblem) {
