@@ -166,7 +166,12 @@ struct TraceRun {
     }
 
     mutating func show(_ event: TracePolicyEvent) {
-        let event = session.process(event)
+        var named = event
+        if case var .redirect(redirect) = event {
+            redirect.context.cgroup = cgroups.cgroup(id: redirect.cgroupID)
+            named = .redirect(redirect)
+        }
+        let event = session.process(named)
         let rule = options.policy.blockRule
         if options.openMetrics {
             return

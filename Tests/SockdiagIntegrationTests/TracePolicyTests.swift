@@ -140,6 +140,9 @@ final class TracePolicyTests: XCTestCase {
             XCTAssertEqual(record["remote_address"] as? String, "::1")
             XCTAssertEqual(record["rule"] as? String, "skb->protocol")
         }
+        // Every record names the command's cgroup, as its connects do.
+        let cgroup = try XCTUnwrap(result.jsonLines.first { $0["event"] as? String == "connect" }?["cgroup"] as? String, result.stdout)
+        for record in redirects + blocked { XCTAssertEqual(record["cgroup"] as? String, cgroup, "\(record)") }
         XCTAssertEqual(result.jsonLines.last?["redirects"] as? Int, 4)
         XCTAssertEqual(result.jsonLines.last?["blocked_sockets"] as? Int, 1)
         // The native socket's every packet was dropped: it sent no IPv6 packet, so the summary

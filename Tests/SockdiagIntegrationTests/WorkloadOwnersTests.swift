@@ -144,4 +144,31 @@ final class WorkloadOwnersTests: XCTestCase {
         XCTAssertTrue(text.stdout.contains("\(unitSender)/python3 [sdtest-web.service]"), text.stdout)
         XCTAssertTrue(text.stdout.contains("\(containerSender)/python3 [docker \(id.prefix(12))]"), text.stdout)
     }
+
+    /// A redirect names the unit whose send it rewrote, in JSON and text, as its sends do.
+    func testRedirectEventsNameTheUnit() throws {
+        try requirePrivileges("a cgroup laid out as systemd's, and the policy programs")
+        let lab = try WorkloadLab()
+        defer { lab.cleanUp() }
+        let name = "sdtest-dns\(lab.tag).service"
+        let unit = try lab.cgroup("system.slice/\(name)")
+        let port = TraceFixture.port(47), target = TraceFixture.port(48)
+        let sender = try lab.sender(in: unit, port: port)
+        let expected = try XCTUnwrap(try String(contentsOfFile: "/proc/\(sender)/cgroup", encoding: .utf8)
+            .split(separator: "\n").first { $0.hasPrefix("0::") }?.dropFirst(3)).description
+        let policy = ["trace", "--cgroup", unit, "--redirect", "\(port)=127.0.0.1:\(target)", "--duration", "0.5"]
+        let result = try Sockdiag.run(policy + ["--json"])
+        let redirects = result.jsonLines.filter { $0["event"] as? String == "redirect" }
+        XCTAssertFalse(redirects.isEmpty, result.stdout)
+        for redirect in redirects {
+            XCTAssertEqual(redirect["pid"] as? Int, Int(sender))
+            XCTAssertEqual(redirect["cgroup"] as? String, expected)
+            XCTAssertEqual(redirect["unit"] as? String, name)
+            XCTAssertTrue(redirect["container"] is NSNull, "\(redirect)")
+        }
+        let text = try Sockdiag.run(policy)
+        let rows = text.stdout.split(separator: "\n").filter { $0.hasSuffix("redirected") }
+        XCTAssertFalse(rows.isEmpty, text.stdout)
+        XCTAssertTrue(rows.allSatisfy { $0.contains(" python3 [\(name)] ") }, text.stdout)
+    }
 }

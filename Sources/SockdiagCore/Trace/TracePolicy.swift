@@ -78,7 +78,8 @@ public struct TracePolicy: Hashable, Sendable {
 /// `context`, read through as `redirect.pid` and so on.
 @dynamicMemberLookup
 public struct TraceRedirect: Hashable, Sendable {
-    public let context: TraceTaskContext
+    /// Its `cgroup` is set by the reader that can look it up, as for connects.
+    public var context: TraceTaskContext
     /// As the hook received them (IPv4 at the `4` hooks).
     public let hookOriginal: SocketAddress
     public let hookTarget: SocketAddress

@@ -9,7 +9,7 @@ extension TracePolicyEvent {
                 ("address", .string(r.target.address.description)),
                 ("port", .number(r.target.port.value)),
                 ("class", .string(r.original.address.classification.kind.rawValue)),
-            ])
+            ] + ProcessCgroup.jsonPairs(r.context.cgroup))
         case let .blocked(b):
             guard case let .object(pairs) = b.json(lesson: nil) else { return .null }
             var out = pairs.filter { $0.0 != "lesson" }.map { $0.0 == "event" ? ("event", "blocked") : $0 }
@@ -21,12 +21,13 @@ extension TracePolicyEvent {
     public func render(_ renderer: TraceRenderer, blockRule: String) -> String? {
         switch self {
         case let .redirect(r):
-            return renderer.line([renderer.clock(r.timeNs), String(r.pid), PrintableText.of(r.comm), r.hook.rawValue,
+            return renderer.line([renderer.clock(r.timeNs), String(r.pid), PrintableText.of(r.comm) + (r.context.cgroup?.textSuffix ?? ""), r.hook.rawValue,
                                   "\(r.socketFamily.rawValue)/\(r.transport?.rawValue ?? "other")",
                                   "\(r.original) -> \(r.target)", "redirected"]) + "\n"
         case let .blocked(b):
             guard !b.isFinal else { return nil }
-            return renderer.line([renderer.clock(b.timeNs), b.pid.map { String($0) } ?? "-", b.comm.map(PrintableText.of) ?? "-", "egress",
+            return renderer.line([renderer.clock(b.timeNs), b.pid.map { String($0) } ?? "-",
+                                  b.comm.map { PrintableText.of($0) + (b.cgroup?.textSuffix ?? "") } ?? "-", "egress",
                                   "\(b.socketFamily.rawValue)/\(b.transport?.rawValue ?? "other")",
                                   "\(b.local) -> \(b.remote)",
                                   renderer.style.red("\(b.wireProtocol.rawValue) blocked (\(blockRule))")]) + "\n"
@@ -46,6 +47,7 @@ extension TraceSession {
             if let owner = owner(of: blocked.cookie) {
                 blocked.pid = owner.pid
                 blocked.comm = owner.comm
+                blocked.cgroup = owner.cgroup
             }
             summaryRecord(redirect: false, blockedSocket: !blocked.isFinal)
             recordDropped(blocked)

@@ -145,8 +145,8 @@ public struct TraceSession: Sendable {
         owners[cookie] = Owner(pid: pid, comm: comm, cgroup: cgroup, socketFamily: socketFamily)
     }
 
-    func owner(of cookie: UInt64) -> (pid: Int32, comm: String)? {
-        owners[cookie].map { ($0.pid, $0.comm) }
+    func owner(of cookie: UInt64) -> (pid: Int32, comm: String, cgroup: ProcessCgroup?)? {
+        owners[cookie].map { ($0.pid, $0.comm, $0.cgroup) }
     }
 
     mutating func recordDropped(_ blocked: TraceEgress) {
