@@ -22,7 +22,9 @@ public enum Trace {
         var tracer = try Tracer(processes: live.workload?.processes, yieldingReader: true)
         try tracer.attach(to: live.cgroup)
 
-        var run = TraceRun(options: options, terminal: terminal, cgroups: CgroupPaths(mountPoint: live.hierarchy.mountPoint))
+        let text = !options.json && !options.openMetrics
+        var run = TraceRun(options: options, terminal: terminal, cgroups: CgroupPaths(mountPoint: live.hierarchy.mountPoint),
+                           commWidth: text ? TraceRenderer.commWidth(fitting: live.tracedCgroups()) : TraceRenderer.commandNameWidth)
         // Taken once the hooks are attached, so a socket is either in it or its calls reach the
         // hooks; a command's cgroup is new and holds none.
         let existing = options.target.command == nil ? live.existingSockets(terminal) : (sockets: [], readNs: nil)
@@ -97,11 +99,11 @@ struct TraceRun {
     var writeError: Errno? = nil
     let startNs = monotonicNs()
 
-    init(options: TraceOptions, terminal: Terminal, cgroups: CgroupPaths) {
+    init(options: TraceOptions, terminal: Terminal, cgroups: CgroupPaths, commWidth: Int = TraceRenderer.commandNameWidth) {
         self.options = options
         self.terminal = terminal
         self.cgroups = cgroups
-        renderer = TraceRenderer(utcOffsetSeconds: WallClock.utcOffsetSeconds, style: terminal.style)
+        renderer = TraceRenderer(utcOffsetSeconds: WallClock.utcOffsetSeconds, style: terminal.style, commWidth: commWidth)
         session = TraceSession(nat64: options.nat64.resolvePrefixes())
     }
 

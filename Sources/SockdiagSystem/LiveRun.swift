@@ -55,6 +55,14 @@ public final class LiveRun {
         self.hierarchy = hierarchy
     }
 
+    /// The cgroups whose processes the run may name, as they are now: the processes' own for
+    /// `--pid`, else the attached cgroup and every one below it.
+    public func tracedCgroups() -> [ProcessCgroup] {
+        let base = cgroup.path.hasPrefix(hierarchy.mountPoint) ? String(cgroup.path.dropFirst(hierarchy.mountPoint.count)) : ""
+        if workload?.processes != nil { return [ProcessCgroup(path: base.isEmpty ? "/" : base)] }
+        return CgroupTreeWalk.directories(under: cgroup.path).map { ProcessCgroup(path: $0 == "/" ? (base.isEmpty ? "/" : base) : base + $0) }
+    }
+
     /// A cgroup the user named that is the root of the hierarchy: every process on the host.
     public var watchesWholeHost: Bool { transient == nil && hierarchy.isRoot(cgroup) }
 

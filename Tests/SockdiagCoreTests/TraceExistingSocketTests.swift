@@ -40,6 +40,27 @@ final class TraceExistingSocketTests: XCTestCase {
         XCTAssertTrue(String(decoding: buffer.bytes, as: UTF8.self).contains(#""cgroup":"/system.slice/billing.service","unit":"billing.service","container":null,"lesson""#))
     }
 
+    /// COMM is sized for the workloads known at the start; a wider cell pushes its line right only
+    /// until the padding after it takes the excess back, as ps does.
+    func testCommColumnFitsTheWorkloadLabelsAndAnOverflowIsTakenBack() {
+        let docker = ProcessCgroup(path: "/system.slice/docker-" + String(repeating: "ab", count: 32) + ".scope")
+        let width = TraceRenderer.commWidth(fitting: [ProcessCgroup(path: "/"), docker, ProcessCgroup(path: "/system.slice")])
+        XCTAssertEqual(width, 15 + " [docker abababababab]".count)
+        XCTAssertEqual(TraceRenderer.commWidth(fitting: [ProcessCgroup(path: "/system.slice/" + String(repeating: "x", count: 80) + ".service")]),
+                       TraceRenderer.widestComm)
+        XCTAssertEqual(TraceRenderer.commWidth(fitting: [ProcessCgroup(path: "/sockdiag-trace-42")]), TraceRenderer.commandNameWidth)
+        let renderer = TraceRenderer(utcOffsetSeconds: 0, commWidth: width)
+        let header = renderer.line(["TIME", "PID", "COMM", "HOOK", "SOCKET", "ADDRESS", "CLASS"])
+        let fits = renderer.line(["12:00:00.000000", "7", "dotnet [docker abababababab]", "connect4", "inet/tcp", "10.0.0.1:443", "ipv4"])
+        XCTAssertEqual(fits.firstRange(of: "connect4")?.lowerBound.utf16Offset(in: fits), header.firstRange(of: "HOOK")?.lowerBound.utf16Offset(in: header))
+        XCTAssertEqual(fits.firstRange(of: "ipv4")?.lowerBound.utf16Offset(in: fits), header.firstRange(of: "CLASS")?.lowerBound.utf16Offset(in: header))
+        // Eight columns too wide: two spaces after it, and the padding after takes the eight back.
+        let wide = renderer.line(["12:00:00.000000", "7", "dotnet [docker abababababab] xxxxxxxxxxxxxxxx", "connect4", "inet/tcp", "10.0.0.1:443", "ipv4"])
+        XCTAssertTrue(wide.contains("xxxxxxxxxxxxxxxx  connect4"), wide)
+        XCTAssertEqual(wide.firstRange(of: "ipv4")?.lowerBound.utf16Offset(in: wide), header.firstRange(of: "CLASS")?.lowerBound.utf16Offset(in: header))
+        XCTAssertEqual(wide.count, fits.count)
+    }
+
     func testTextShowsThemUnderTheirOwnHeading() {
         let renderer = TraceRenderer(utcOffsetSeconds: 0)
         XCTAssertEqual(renderer.render(existing: []), "")

@@ -171,4 +171,38 @@ final class WorkloadOwnersTests: XCTestCase {
         XCTAssertFalse(rows.isEmpty, text.stdout)
         XCTAssertTrue(rows.allSatisfy { $0.contains(" python3 [\(name)] ") }, text.stdout)
     }
+
+    /// Trace's text keeps its columns under the header when the COMM column carries workload
+    /// labels: each cell of every line starts where the header's title does.
+    func testTraceTextColumnsStayAlignedBesideWorkloadLabels() throws {
+        try requirePrivileges("cgroups laid out as systemd and Docker do, and the eBPF tracer")
+        let lab = try WorkloadLab()
+        defer { lab.cleanUp() }
+        let id = lab.containerID("0123456789ab")
+        let port = TraceFixture.port(49)
+        _ = try lab.sender(in: try lab.cgroup("system.slice/sdtest-frontend\(lab.tag).service"), port: port)
+        _ = try lab.sender(in: try lab.cgroup("system.slice/docker-\(id).scope"), port: port)
+        let result = try Sockdiag.run(["trace", "--cgroup", lab.root, "--duration", "1"])
+        let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // Each block: a header line, then rows up to a blank line (lesson lines under a row aside).
+        var checked = 0
+        for (at, header) in lines.enumerated() where header.hasPrefix("TIME ") {
+            // Titles are two or more spaces apart ("LOCAL -> REMOTE" is one).
+            let h = Array(header)
+            let starts = h.indices.filter { h[$0] != " " && ($0 == 0 || ($0 >= 2 && h[$0 - 1] == " " && h[$0 - 2] == " ")) }
+            let titles = starts.map { String(h[$0...].prefix { $0 != " " }) }
+            for row in lines[(at + 1)...].prefix(while: { !$0.isEmpty }) where !row.hasPrefix("  !") {
+                let characters = Array(row)
+                // COMM to ADDRESS; CLASS follows an ADDRESS that may be wider than its column.
+                for (title, start) in zip(titles, starts).dropFirst(2).dropLast() {
+                    // A cell starts at its title: two spaces before it, something at it.
+                    XCTAssertTrue(start < characters.count && characters[start] != " " && characters[start - 1] == " " && characters[start - 2] == " ",
+                                  "\(title) is not under its title in:\n\(header)\n\(row)")
+                }
+                checked += 1
+            }
+        }
+        XCTAssertTrue(result.stdout.contains("python3 [docker \(id.prefix(12))]") && result.stdout.contains("python3 [sdtest-frontend\(lab.tag).service]"), result.stdout)
+        XCTAssertGreaterThan(checked, 4, result.stdout)
+    }
 }

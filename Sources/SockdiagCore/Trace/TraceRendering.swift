@@ -4,10 +4,28 @@ public struct TraceRenderer: Sendable {
     /// Seconds east of UTC, for wall-clock times (the caller knows the local zone).
     public let utcOffsetSeconds: Int
     public let style: OutputStyle
+    /// The COMM column: a command name (15 bytes at most in the kernel) and the workload label
+    /// beside it (`python3 [docker 0123456789ab]`), sized before the first line is printed.
+    public let commWidth: Int
 
-    public init(utcOffsetSeconds: Int, style: OutputStyle = .plain) {
+    public init(utcOffsetSeconds: Int, style: OutputStyle = .plain, commWidth: Int = TraceRenderer.commandNameWidth) {
         self.utcOffsetSeconds = utcOffsetSeconds
         self.style = style
+        self.commWidth = commWidth
+    }
+
+    /// The kernel's TASK_COMM_LEN less its NUL.
+    public static let commandNameWidth = 15
+    /// COMM grows no wider than this; a longer name and label push the rest of its line right.
+    public static let widestComm = 48
+
+    /// A COMM column wide enough for any command name beside the widest of `cgroups`' workload
+    /// labels (the target's cgroups at the start of the run). Lines are printed as events come,
+    /// so, as ss sizes its columns from the sockets it has, the column is sized from the
+    /// workloads that are known before the first line.
+    public static func commWidth(fitting cgroups: some Sequence<ProcessCgroup>) -> Int {
+        let label = cgroups.reduce(0) { max($0, TextTable.visibleWidth($1.textSuffix)) }
+        return min(commandNameWidth + label, widestComm)
     }
 
     public var header: String {
@@ -109,24 +127,42 @@ public struct TraceRenderer: Sendable {
         "\(family.rawValue)/\(transport?.rawValue ?? "other")"
     }
 
-    private static let widths = [15, 7, 15, 11, 9, 32]
+    /// TIME, PID, COMM, HOOK, SOCKET, ADDRESS; CLASS, last, takes what it needs.
+    private var widths: [Int] { [15, 7, commWidth, 11, 9, 32] }
 
+    /// Cells padded to their columns, two spaces apart. A cell wider than its column (a long
+    /// IPv6 pair, a workload that came after the column was sized) pushes the next one right,
+    /// and the padding of the cells after it shrinks until the line is back in step with the
+    /// header, as ps does with a field wider than its column.
     func line(_ cells: [String]) -> String {
+        let widths = self.widths
         var out = ""
+        var written = 0
+        // Where the header starts the current column.
+        var columnStart = 0
         for (index, cell) in cells.enumerated() {
-            if index > 0 { out += "  " }
-            if index < TraceRenderer.widths.count {
-                let width = TraceRenderer.widths[index]
-                let visible = TextTable.visibleWidth(cell)
-                // Right-align the pid; pad the rest on the right.
-                if index == 1 {
-                    out += String(repeating: " ", count: max(0, width - visible)) + cell
-                } else {
-                    out += cell + String(repeating: " ", count: max(0, width - visible))
-                }
-            } else {
-                out += cell
+            if index > 0 {
+                let start = max(columnStart, written + 2)
+                out += String(repeating: " ", count: start - written)
+                written = start
             }
+            let visible = TextTable.visibleWidth(cell)
+            guard index < widths.count else {
+                out += cell
+                written += visible
+                continue
+            }
+            let end = columnStart + widths[index]
+            // Right-align the pid; pad the rest on the right.
+            if index == 1 {
+                let lead = max(0, end - written - visible)
+                out += String(repeating: " ", count: lead) + cell
+                written += lead + visible
+            } else {
+                out += cell + String(repeating: " ", count: max(0, end - written - visible))
+                written = max(end, written + visible)
+            }
+            columnStart = end + 2
         }
         return out
     }
