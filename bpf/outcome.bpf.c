@@ -4,8 +4,10 @@
  * handshake's RTT) or to its end in SYN_SENT (STATE_CB to TCP_CLOSE: refused, unreachable,
  * timed-out, aborted), then to its connection's end (reset or closed, with bytes each way).
  * A connected UDP socket reports the error an ICMP message left on it (ECONNREFUSED for a port
- * unreachable). Sockets are chosen in the kernel: only those whose connect ran in the traced cgroup
- * get a `tcp_connections` or `udp_connections` entry, and the tracepoints look at nothing else. Every program returns
+ * unreachable). A TCP connect that returned before any SYN left (no route, no source address, a
+ * policy's EPERM) is `failed`, found when its socket is released without a SYN ever sent.
+ * Sockets are chosen in the kernel: only those whose connect ran in the traced cgroup get a
+ * `tcp_connections` or `udp_connections` entry, and the tracepoints look at nothing else. Every program returns
  * "allow" and changes nothing. The ring and the lost-event counters are trace.bpf.c's (the loader
  * hands this object the same maps), so outcomes arrive in one stream with the connects. */
 #include <linux/bpf.h>
@@ -281,6 +283,34 @@ int outcome_udp_connect4(struct bpf_sock_addr *ctx) { return udp_connect(ctx); }
 
 SEC("cgroup/connect6")
 int outcome_udp_connect6(struct bpf_sock_addr *ctx) { return udp_connect(ctx); }
+
+/* A TCP socket of the cgroup is released in TCP_CLOSE with no peer port: its connect failed in
+ * connect() itself (the kernel clears the port, or never sets it, when the route lookup or the
+ * source port fails), or it never connected; one whose SYN was answered or given up keeps its
+ * peer's port. The reader keeps the sockets whose connect it traced (same cookie), which also
+ * name the destination. A connected socket costs three field reads. (The socket's sock_ops flags
+ * would tell more, but cgroup/sock programs cannot reach the tcp_sock.) */
+SEC("cgroup/sock_release")
+int outcome_sock_release(struct bpf_sock *sk)
+{
+    if (sk->protocol != IPPROTO_TCP || sk->state != BPF_TCP_CLOSE || sk->dst_port != 0 || !current_is_traced())
+        return ALLOW;
+    struct sockdiag_outcome_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+    if (!e) {
+        count_lost();
+        return ALLOW;
+    }
+    __builtin_memset(e, 0, sizeof(*e));
+    e->kind = SOCKDIAG_EVENT_OUTCOME;
+    e->outcome = SOCKDIAG_OUTCOME_FAILED;
+    e->time_ns = bpf_ktime_get_ns();
+    e->cookie = bpf_get_socket_cookie(sk);
+    e->protocol = IPPROTO_TCP;
+    e->family = sk->family;
+    e->old_state = BPF_TCP_CLOSE;
+    bpf_ringbuf_submit(e, wakeup_flags());
+    return ALLOW;
+}
 
 /* An error was handed to a socket (UDP: an ICMP error on a connected socket). Its first one is
  * reported: a connected UDP client sees ECONNREFUSED on its next call after a port unreachable. */

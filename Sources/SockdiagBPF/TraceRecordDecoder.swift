@@ -47,12 +47,15 @@ struct TraceRecordDecoder {
             family.map { SocketAddress(Self.address(data + MemoryLayout<Outcome>.offset(of: path)!, v4: $0 == .inet), Port(port)) }
         }
         let connectOutcome = kind.endsConnect
+        // A connect that failed before its SYN left has no ends in the socket: its connect names them.
+        let hasEnds = kind != .failed
         let error = field(\.error, Int32.self)
         let rtt = field(\.rtt_us, UInt32.self)
         return TraceOutcome(
             cookie: field(\.cookie, UInt64.self), timeNs: wallClock(field(\.time_ns, UInt64.self)), kind: kind,
             transport: transport, socketFamily: family,
-            local: end(\.local_addr, field(\.local_port, UInt16.self)), remote: end(\.remote_addr, field(\.remote_port, UInt16.self)),
+            local: hasEnds ? end(\.local_addr, field(\.local_port, UInt16.self)) : nil,
+            remote: hasEnds ? end(\.remote_addr, field(\.remote_port, UInt16.self)) : nil,
             elapsedNs: field(\.elapsed_ns, UInt64.self),
             synRetransmits: connectOutcome && transport == .tcp ? field(\.syn_retransmits, UInt32.self) : nil,
             rttMicroseconds: rtt > 0 ? rtt : nil,

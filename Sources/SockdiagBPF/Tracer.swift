@@ -31,7 +31,7 @@ public struct Tracer: ~Copyable {
 
     /// The outcome programs: the cgroup's sock_ops and UDP connects, then the tracepoints, which
     /// look only at sockets the cgroup programs marked.
-    static let outcomeCgroupPrograms: [OutcomeBPF.Program] = [.outcomeSockops, .outcomeUdpConnect4, .outcomeUdpConnect6]
+    static let outcomeCgroupPrograms: [OutcomeBPF.Program] = [.outcomeSockops, .outcomeUdpConnect4, .outcomeUdpConnect6, .outcomeSockRelease]
     static let outcomeTracepoints: [OutcomeBPF.Program] = [.outcomeReceiveReset, .outcomeErrorReport]
 
     /// --pid: the fork and exit tracepoints that keep the set of traced processes.

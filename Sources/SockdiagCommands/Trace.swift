@@ -115,6 +115,11 @@ struct TraceRun {
             if let count = options.count, session.summary.events >= count { return }
             call.context.cgroup = cgroups.cgroup(id: call.cgroupID)
             named = .socketCall(call)
+        } else if case var .outcome(outcome) = event, outcome.kind == .failed {
+            // A TCP socket released without a SYN: a failed connect only if the trace saw its connect.
+            guard let connect = session.connect(of: outcome.cookie) else { return }
+            outcome.error = RouteNetlink.lookupError(to: connect.peer.address, inNamespaceOf: connect.pid)
+            named = .outcome(outcome)
         }
         let (event, lesson) = session.process(named)
         if options.openMetrics {

@@ -20,6 +20,17 @@ public enum RouteNetlink {
         public let deprecated: Bool
     }
 
+    /// The error the kernel's route lookup gives for `destination` in the network namespace of
+    /// process `pid` (ENETUNREACH: no route at all), as `ip route get` asks it; nil when it finds
+    /// a route, or the process is gone. Why a connect failed before its SYN left, when the route
+    /// is the reason.
+    public static func lookupError(to destination: IPAddress, inNamespaceOf pid: Int32) -> Errno? {
+        let namespace = CaptureNamespace(path: "/proc/\(pid)/ns/net", label: "")
+        let answer = try? namespace.entered { routes(to: [destination.unmapped])[destination.unmapped] }
+        guard let answer, answer.kind == .unreachable, let detail = answer.detail else { return nil }
+        return Errno(name: detail)
+    }
+
     /// The route to each destination, with the source prefix length filled in from `addresses`.
     public static func routes(to destinations: [IPAddress]) -> [IPAddress: RouteAnswer] {
         guard let socket = try? NetlinkRouteSocket() else { return [:] }

@@ -11,7 +11,8 @@ enum OutcomeFixture {
     ///   `connect/PORT/ADDR`: one blocking connect;
     ///   `race/DELAY_MS/PORT/ADDR1/ADDR2`: Happy Eyeballs (RFC 8305): ADDR1 first, ADDR2 when ADDR1
     ///   fails or DELAY_MS passes, the first established wins and the other is closed;
-    ///   `udp/PORT/ADDR`: a connected UDP socket sends twice.
+    ///   `udp/PORT/ADDR`: a connected UDP socket sends twice;
+    ///   `sleep/MS`: the process stays a while.
     /// A winner sends `hello` and reads the answer to its end.
     static let pythonClient = """
     import errno, os, selectors, socket, struct, sys, time
@@ -61,17 +62,26 @@ enum OutcomeFixture {
     def start(address, port):
         sock = socket.socket(family(address), socket.SOCK_STREAM)
         sock.setblocking(False)
-        sock.connect_ex((address, port))
+        if sock.connect_ex((address, port)) not in (0, errno.EINPROGRESS):
+            sock.close()  # failed at once (no route): no SYN left
+            return None
         return sock
 
     def race(delay, port, first, second):
         selector = selectors.DefaultSelector()
         def launch(address):
-            selector.register(start(address, port), selectors.EVENT_WRITE)
+            sock = start(address, port)
+            if sock:
+                selector.register(sock, selectors.EVENT_WRITE)
         launch(first)
         second_at = time.monotonic() + delay
         launched_second = False
-        while selector.get_map():
+        while True:
+            if not launched_second and (not selector.get_map() or time.monotonic() >= second_at):
+                launch(second)
+                launched_second = True
+            if not selector.get_map():
+                break
             ready = selector.select(None if launched_second else max(0, second_at - time.monotonic()))
             for key, _ in ready:
                 sock = key.fileobj
@@ -83,9 +93,6 @@ enum OutcomeFixture {
                         loser.fileobj.close()
                     return "%s:%s" % (sock.getpeername()[0], use(sock))
                 sock.close()
-            if not launched_second and (not selector.get_map() or time.monotonic() >= second_at):
-                launch(second)
-                launched_second = True
         return "failed"
 
     def connect(port, address):
@@ -116,6 +123,9 @@ enum OutcomeFixture {
             result = race(int(parts[1]) / 1000, int(parts[2]), parts[3], parts[4])
         elif parts[0] == "connect":
             result = connect(int(parts[1]), parts[2])
+        elif parts[0] == "sleep":
+            time.sleep(int(parts[1]) / 1000)
+            result = "slept"
         else:
             result = udp(int(parts[1]), parts[2])
         print("%s=%s" % (step, result), file=sys.stderr, flush=True)

@@ -184,6 +184,54 @@ final class TraceOutcomeTests: XCTestCase {
     }
 }
 
+extension TraceOutcomeTests {
+    /// A client in a namespace of its own with no IPv6 route: its connect to an IPv6 address fails
+    /// in connect() itself (ENETUNREACH), no SYN leaves, and the outcome says `failed` with the
+    /// reason the route lookup in the client's namespace gives (sockdiag runs in the host's, which
+    /// has an IPv6 default route). In a Happy Eyeballs race that family loses at once to IPv4.
+    func testAConnectWithNoRouteFailsBeforeAnySYNAndLosesTheRace() throws {
+        try requirePrivileges("a network namespace and the eBPF tracer")
+        let scratch = try OutcomeFixture.Scratch(hostName: "he-noroute", addresses: [])
+        let namespace = "sdtest-noroute-\(getpid())-\(UInt32.random(in: 0..<100_000))"
+        XCTAssertEqual(try runProgram("/usr/sbin/ip", ["netns", "add", namespace]).status, 0)
+        defer { _ = try? runProgram("/usr/sbin/ip", ["netns", "delete", namespace]) }
+        XCTAssertEqual(try runProgram("/usr/sbin/ip", ["-n", namespace, "link", "set", "lo", "up"]).status, 0)
+        let port = TraceFixture.port(22), nowhere = "fd18:ffff::2"
+        let server = try OutcomeFixture.Server(scratch, ports: [port], ipv4Loopback: true, prefix: ["/usr/sbin/ip", "netns", "exec", namespace])
+        defer { server.stop() }
+        let connect = "connect/\(port)/\(nowhere)", race = "race/250/\(port)/\(nowhere)/127.0.0.1"
+        // The client stays a moment: the reason is looked up in its namespace while it is there.
+        let client = ["/usr/bin/nsenter", "--net=/run/netns/\(namespace)", OutcomeFixture.python3, scratch.path("he.py"), connect, race, "sleep/500"]
+        let result = try Sockdiag.run(["trace", "--json", "--"] + client)
+        XCTAssertEqual(OutcomeFixture.clientResult(connect, result.stderr), "ENETUNREACH", result.stderr)
+        XCTAssertEqual(OutcomeFixture.clientResult(race, result.stderr), "127.0.0.1:62", result.stderr)
+        let lines = result.jsonLines
+        let failed = OutcomeFixture.outcomes(lines).filter { $0["address"] as? String == nowhere }
+        XCTAssertEqual(failed.map { $0["outcome"] as? String }, ["failed", "failed"], result.stdout)
+        let connects = lines.filter { $0["event"] as? String == "connect" && $0["address"] as? String == nowhere }
+        XCTAssertEqual(failed.map { $0["cookie"] as? Int }, connects.map { $0["cookie"] as? Int })
+        for outcome in failed {
+            XCTAssertEqual(outcome["error"] as? String, "ENETUNREACH", "the route lookup in the client's namespace: \(outcome)")
+            XCTAssertEqual(outcome["port"] as? Int, port)
+            XCTAssertEqual(outcome["socket_family"] as? String, "inet6")
+            XCTAssertEqual(outcome["syn_retransmits"] as? Int, 0)
+            XCTAssertEqual(outcome["pid"] as? Int, connects.first?["pid"] as? Int)
+            // Nothing left the socket: the egress hook never saw it.
+            XCTAssertFalse(lines.contains { $0["event"] as? String == "egress" && $0["cookie"] as? Int == outcome["cookie"] as? Int }, result.stdout)
+        }
+        let races = lines.filter { $0["event"] as? String == "race" }
+        XCTAssertEqual(races.count, 1, result.stdout)
+        XCTAssertEqual(races.first?["winner"] as? String, "ipv4")
+        XCTAssertEqual((races.first?["attempts"] as? [[String: Any]])?.map { $0["outcome"] as? String }, ["failed", "established"])
+        XCTAssertTrue((races.first?["verdict"] as? String ?? "").hasPrefix("IPv4 won: IPv6 failed before any SYN left (ENETUNREACH: no route)"), "\(races)")
+        XCTAssertEqual((lines.last?["outcomes"] as? [String: Int])?["failed"], 2)
+
+        let text = try Sockdiag.run(["trace", "--"] + [client[0], client[1], client[2], client[3], connect, "sleep/500"])
+        let row = text.stdout.split(separator: "\n").first { $0.contains(" failed ") }
+        XCTAssertTrue(row?.contains("[\(nowhere)]:\(port)") == true && row?.hasSuffix("no SYN sent, no route, ENETUNREACH") == true, text.stdout)
+    }
+}
+
 /// Lesson texts the tests look for, as docs/trace.md gives them.
 enum TraceOutcomeText {
     static let unreachable = "an ICMP error ended this connect (no route, prohibited, rejected): the path says no at once, and Linux gives up at the first retransmission instead of the whole SYN timeout"

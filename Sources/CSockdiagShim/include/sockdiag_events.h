@@ -25,6 +25,7 @@ enum sockdiag_outcome {
     SOCKDIAG_OUTCOME_ABORTED = 5,     /* closed by its program while the SYN was in flight */
     SOCKDIAG_OUTCOME_RESET = 6,       /* established, then ended by a RST (received or sent) */
     SOCKDIAG_OUTCOME_CLOSED = 7,      /* established, then closed */
+    SOCKDIAG_OUTCOME_FAILED = 8,      /* TCP: connect() failed before any SYN left; seen at the socket's release */
 };
 
 /* Who sent the RST of a `reset` (or `refused`). */
@@ -91,7 +92,7 @@ struct sockdiag_outcome_event {
     __u32 outcome;       /* enum sockdiag_outcome */
     __u64 time_ns;       /* when it happened, CLOCK_MONOTONIC */
     __u64 cookie;
-    __u64 elapsed_ns;    /* since the SYN was sent (TCP) or since connect() (UDP) */
+    __u64 elapsed_ns;    /* since the SYN was sent (TCP) or since connect() (UDP); 0 on `failed` */
     __u64 bytes_sent;    /* payload bytes sent (retransmissions included), tcp_sock.bytes_sent */
     __u64 bytes_received;
     __u32 syn_retransmits; /* SYNs sent again before the outcome (total_retrans while SYN_SENT) */

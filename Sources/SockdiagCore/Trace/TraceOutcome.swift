@@ -10,6 +10,9 @@ public enum TraceOutcomeKind: String, Hashable, Sendable, CaseIterable {
     case timedOut = "timed-out"
     /// The program closed the socket while its SYN was unanswered (a Happy Eyeballs loser).
     case aborted
+    /// TCP: connect() returned an error before any SYN left (no route, no source address, a
+    /// policy's EPERM); seen when the socket is released.
+    case failed
     /// An established connection ended by a RST, sent or received.
     case reset
     /// An established connection closed.
@@ -25,6 +28,7 @@ public enum TraceOutcomeKind: String, Hashable, Sendable, CaseIterable {
         case 5: self = .aborted
         case 6: self = .reset
         case 7: self = .closed
+        case 8: self = .failed
         default: return nil
         }
     }
@@ -77,8 +81,10 @@ public struct TraceOutcome: Hashable, Sendable {
     public let bytesSent: UInt64?
     public let bytesReceived: UInt64?
     /// What the kernel handed the program (sk_err): ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH...; on
-    /// `aborted`, the ICMP error that had arrived but not yet ended the attempt.
-    public let error: Errno?
+    /// `aborted`, the ICMP error that had arrived but not yet ended the attempt; on `failed`, the
+    /// error a route lookup for the destination gives in the process's network namespace
+    /// (ENETUNREACH), set by the reader, nil when that finds a route.
+    public var error: Errno?
     public let resetBy: TraceResetBy?
     /// The Happy Eyeballs attempt group this connect belongs to, when it raced another family.
     public var group: Int?

@@ -91,6 +91,7 @@ public struct TraceRace: Hashable, Sendable {
             case .timedOut: return "\(loser.familyName) timed out (\(1 + (outcome.synRetransmits ?? 0)) SYNs unanswered)"
             case .aborted where outcome.error != nil:
                 return "\(loser.familyName) was given up after \(TraceOutcome.duration(outcome.elapsedNs)) with an ICMP error (\(outcome.error!.name)) already in"
+            case .failed: return "\(loser.familyName) failed before any SYN left (\(outcome.error.map { "\($0.name): no route" } ?? "no SYN sent"))"
             case .aborted: return "\(loser.familyName) was given up after \(TraceOutcome.duration(outcome.elapsedNs)) with its SYN unanswered"
             default: return "\(loser.familyName) \(outcome.kind.rawValue)"
             }

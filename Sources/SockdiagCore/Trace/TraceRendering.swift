@@ -106,6 +106,8 @@ public struct TraceRenderer: Sendable {
                                               : "closed by the program before the ICMP error that had come ended it")
         case .reset:
             parts.append(outcome.resetBy == .local ? "RST sent" : "RST received")
+        case .failed:
+            parts.append(outcome.error == nil ? "no SYN sent" : "no SYN sent, no route")
         case .refused, .unreachable, .closed:
             break
         }

@@ -23,6 +23,9 @@ public struct TraceSession: Sendable {
         let socketFamily: AddressFamily
         /// The address a connect gave the socket (UDP outcomes carry none of their own).
         var peer: SocketAddress?
+        /// Its connect's outcome came: a later `failed` is the socket disconnected after it
+        /// (a blocking connect that failed clears the peer port), not a connect without a SYN.
+        var connectEnded = false
     }
 
     private struct Listener: Sendable {
@@ -64,6 +67,7 @@ public struct TraceSession: Sendable {
                 _ = races.connect(call)
             }
         case var .outcome(outcome):
+            if outcome.kind.endsConnect { owners[outcome.cookie]?.connectEnded = true }
             if let owner = owners[outcome.cookie] {
                 outcome.pid = owner.pid
                 outcome.comm = owner.comm
@@ -143,6 +147,13 @@ public struct TraceSession: Sendable {
         guard owners[cookie] == nil else { return }
         if owners.count >= ownerLimit { owners.removeAll(keepingCapacity: true) }
         owners[cookie] = Owner(pid: pid, comm: comm, cgroup: cgroup, socketFamily: socketFamily)
+    }
+
+    /// The process that connected the socket and where to: what a `failed` outcome's reason is
+    /// looked up with.
+    public func connect(of cookie: UInt64) -> (pid: Int32, peer: SocketAddress)? {
+        guard let owner = owners[cookie], let peer = owner.peer, !owner.connectEnded else { return nil }
+        return (owner.pid, peer)
     }
 
     func owner(of cookie: UInt64) -> (pid: Int32, comm: String, cgroup: ProcessCgroup?)? {

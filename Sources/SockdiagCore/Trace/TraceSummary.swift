@@ -154,8 +154,9 @@ extension TraceOutcomeKind {
         case .unreachable: return 2
         case .timedOut: return 3
         case .aborted: return 4
-        case .reset: return 5
-        case .closed: return 6
+        case .failed: return 5
+        case .reset: return 6
+        case .closed: return 7
         }
     }
 }

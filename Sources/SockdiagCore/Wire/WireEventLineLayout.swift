@@ -57,6 +57,7 @@ enum WireEventLineLayout {
         if text.equals("aborted") { return .aborted }
         if text.equals("unreachable") { return .unreachable }
         if text.equals("timed-out") { return .timedOut }
+        if text.equals("failed") { return .failed }
         return nil
     }
 

@@ -47,6 +47,8 @@ public struct WireOutcome: Sendable, Equatable {
     public init() {}
 
     mutating func record(_ kind: TraceOutcomeKind, elapsed: UInt64?, error: Errno?) {
+        // A socket whose connect already ended, released after a disconnect, is no failed connect.
+        if kind == .failed && connect != nil { return }
         if kind.endsConnect {
             connect = kind
             connectElapsedNs = elapsed
