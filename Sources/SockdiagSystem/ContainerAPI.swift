@@ -6,14 +6,28 @@ import SockdiagCore
 /// A container name turned into its ID by the Docker or Podman API (`GET /containers/NAME/json` on
 /// the runtime's unix socket), the way `docker inspect` asks. The sockets are those the runtimes'
 /// own clients use: `DOCKER_HOST` / `CONTAINER_HOST` when they name a unix socket, else
-/// /var/run/docker.sock, /run/podman/podman.sock.
+/// /var/run/docker.sock, /run/podman/podman.sock, then rootless Podman's
+/// `$XDG_RUNTIME_DIR/podman/podman.sock` and every user's /run/user/UID/podman/podman.sock (root
+/// asks each user's rootless Podman, whose containers it traces as well).
 public enum ContainerAPI {
-    public static func socketPaths(environment: (String) -> String? = { getenv($0).map { String(cString: $0) } }) -> [String] {
+    public static func socketPaths(environment: (String) -> String? = { getenv($0).map { String(cString: $0) } },
+                                   userRuntimeDirectories: () -> [String] = ContainerAPI.userRuntimeDirectories) -> [String] {
         var paths: [String] = []
         for variable in ["DOCKER_HOST", "CONTAINER_HOST"] {
             if let value = environment(variable), value.hasPrefix("unix://") { paths.append(String(value.dropFirst("unix://".count))) }
         }
-        return paths + ["/var/run/docker.sock", "/run/podman/podman.sock"]
+        paths += ["/var/run/docker.sock", "/run/podman/podman.sock"]
+        let runtimeDirectories = (environment("XDG_RUNTIME_DIR").map { [$0] } ?? []) + userRuntimeDirectories()
+        for directory in runtimeDirectories where directory.hasPrefix("/") {
+            let path = directory + "/podman/podman.sock"
+            if !paths.contains(path) { paths.append(path) }
+        }
+        return paths
+    }
+
+    /// /run/user/UID for each user with a runtime directory, in uid order.
+    public static func userRuntimeDirectories() -> [String] {
+        SystemFile.entryNames("/run/user").compactMap(UInt32.init).sorted().map { "/run/user/\($0)" }
     }
 
     /// The full ID of the container called `name`; refuses when no API socket is there to ask.

@@ -202,7 +202,40 @@ final class LiveTargetTests: XCTestCase {
         let pid = try lab.sender(in: cgroup, port: TraceFixture.port(13))
         let socketPath = FileManager.default.temporaryDirectory.appendingPathComponent("sdtest-api-\(lab.tag).sock").path
         defer { unlink(socketPath) }
-        // A Docker Engine API that knows one container, "web", as `docker inspect` asks it.
+        let api = try containerAPI(at: socketPath, knowing: id)
+        defer { api.terminate(); api.waitUntilExit() }
+        let environment = ["DOCKER_HOST": "unix://\(socketPath)"]
+        let result = try Sockdiag.run(["trace", "--json", "--duration", "1", "--container", "web"], environment: environment)
+        XCTAssertEqual(result.status, 1, "mapped sends are a finding: \(result.stderr)")
+        XCTAssertTrue(sends(result.stdout).contains { $0.pid == pid }, result.stdout)
+        let missing = try Sockdiag.run(["trace", "--container", "db"], environment: environment)
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertEqual(missing.stderr, "sockdiag: trace: no container named 'db' (\(socketPath) answered 404)\n")
+    }
+
+    /// Rootless Podman listens in its user's runtime directory, /run/user/UID/podman/podman.sock:
+    /// a name is found there without DOCKER_HOST or CONTAINER_HOST.
+    func testContainerNameThroughRootlessPodmansSocket() throws {
+        let id = lab.containerID("9f")
+        let cgroup = try lab.cgroup("user.slice/user-\(lab.tag).slice/user@\(lab.tag).service/user.slice/libpod-\(id).scope")
+        let pid = try lab.sender(in: cgroup, port: TraceFixture.port(14))
+        let madeRunUser = !FileManager.default.fileExists(atPath: "/run/user")
+        let runtime = "/run/user/\(4_000_000_000 as UInt32 - UInt32(getpid()))"
+        try FileManager.default.createDirectory(atPath: runtime + "/podman", withIntermediateDirectories: true)
+        defer {
+            try? FileManager.default.removeItem(atPath: runtime)
+            if madeRunUser { rmdir("/run/user") }
+        }
+        let api = try containerAPI(at: runtime + "/podman/podman.sock", knowing: id)
+        defer { api.terminate(); api.waitUntilExit() }
+        let result = try Sockdiag.run(["trace", "--json", "--duration", "1", "--container", "web"], environment: ["XDG_RUNTIME_DIR": "/nonexistent"])
+        XCTAssertEqual(result.status, 1, "mapped sends are a finding: \(result.stderr)")
+        XCTAssertTrue(sends(result.stdout).contains { $0.pid == pid }, result.stdout)
+    }
+
+    /// A Docker Engine (or Podman) API on `socketPath` that knows one container, "web", as
+    /// `docker inspect` asks it.
+    func containerAPI(at socketPath: String, knowing id: String) throws -> Process {
         let api = Process()
         let ready = try api.startAndReadFirstLine(["python3", "-c", """
             import http.server, socketserver, sys
@@ -218,14 +251,7 @@ final class LiveTargetTests: XCTestCase {
             print("ready", flush=True)
             server.serve_forever()
             """, socketPath, id], input: Pipe(), output: Pipe())
-        defer { api.terminate(); api.waitUntilExit() }
         XCTAssertEqual(ready, "ready\n")
-        let environment = ["DOCKER_HOST": "unix://\(socketPath)"]
-        let result = try Sockdiag.run(["trace", "--json", "--duration", "1", "--container", "web"], environment: environment)
-        XCTAssertEqual(result.status, 1, "mapped sends are a finding: \(result.stderr)")
-        XCTAssertTrue(sends(result.stdout).contains { $0.pid == pid }, result.stdout)
-        let missing = try Sockdiag.run(["trace", "--container", "db"], environment: environment)
-        XCTAssertEqual(missing.status, 2)
-        XCTAssertEqual(missing.stderr, "sockdiag: trace: no container named 'db' (\(socketPath) answered 404)\n")
+        return api
     }
 }
