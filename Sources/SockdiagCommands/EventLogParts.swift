@@ -10,6 +10,10 @@ import Synchronization
 /// joins all parts into what one pass would have read. What is not a regular file (a pipe) is one
 /// part, read in order from the front.
 ///
+/// Every part of a regular file but the last is read where it lies, mapped (`MappedFileRegion`):
+/// a log of a hundred megabytes is otherwise copied into buffers first, a quarter of the run. The
+/// last part is read with `pread` up to the end of the file, however long that is by then.
+///
 /// A class, not a non-copyable owner: the reader's thread and the caller's share it, both reading
 /// the descriptor and claiming parts under the lock. The descriptor's owner closes it once, when the
 /// last of them lets go.
@@ -50,31 +54,34 @@ final class EventLogParts: @unchecked Sendable {
         let file = input.takeDescriptor()
         seekable = size != nil
         self.size = size ?? 0
-        let partBytes = max(partBytes, self.size / EventLogParts.maximumParts)
-        var starts = [0]
-        var target = partBytes
-        while target < self.size {
-            guard let start = try EventLogParts.lineStart(file, atOrAfter: target, path: path), start < self.size else { break }
-            if start > starts.last! { starts.append(start) }
-            target = max(start, target) + partBytes
-        }
+        starts = try EventLogParts.partStarts(file, size: self.size, partBytes: partBytes, path: path)
         self.path = path
         self.file = file
-        self.starts = starts
         claimed = Mutex(Claimed(back: starts.count))
+    }
+
+    /// Where the parts start: the file is mapped, and only the bytes around each cut are read.
+    private static func partStarts(_ file: borrowing FileDescriptor, size: Int, partBytes: Int, path: String) throws -> [Int] {
+        guard size > 0 else { return [0] }
+        let whole = try map(file, offset: 0, count: size, populate: false, path: path)
+        return whole.withBytes {
+            WireEventLogReader.partStarts(of: $0, partBytes: partBytes, maximumParts: maximumParts)
+        }
     }
 
     /// The whole log, read on a thread of its own while `work` runs on this one, which then takes
     /// parts from the back; and what `work` returned. A failure to read the log is reported
     /// before one of `work`.
     func read<Other>(alongside work: () throws -> Other) throws -> (WireEventLogReader, Other) {
-        let front = BackgroundWork { try self.readFromFront() }
+        var front = Optional(BackgroundWork { try self.readFromFront() })
         let other = Result { try work() }
         var back: Result<[WireEventLogReader], Error> = .success([])
         if case .success = other { back = Result { try readFromBack() } }
-        let first = try front.wait()
+        // The thread's object goes with this statement, and its copy of the reader with it: the
+        // merge then adds to the first part's tables in place instead of copying them first.
+        let first = try front.take()!.wait()
         let value = try other.get()
-        return (try merged(first, back.get()), value)
+        return (try merged(consume first, back.get()), value)
     }
 
     var partCount: Int { starts.count }
@@ -84,20 +91,25 @@ final class EventLogParts: @unchecked Sendable {
         var reader = WireEventLogReader()
         reader.reserveCapacity(bytes: size)
         guard var part = claim(fromFront: true) else { return reader }
+        while seekable && part + 1 < starts.count {
+            try readMapped(part, into: &reader)
+            guard let next = claim(fromFront: true) else { return reader }
+            part = next
+        }
+        // The last part, or a pipe.
         var offset = starts[part]
         try reader.read(giveUpAfter: seekable ? nil : EventLogParts.endlessInputBytes) { buffer in
-            while true {
-                let n = try read(into: buffer, at: offset, part: part)
-                if n > 0 {
-                    offset += n
-                    return n
-                }
-                guard let next = claim(fromFront: true) else { return 0 }
-                part = next
-                offset = starts[next]
-            }
+            let n = try read(into: buffer, at: offset, part: part)
+            offset += n
+            return n
         }
         return reader
+    }
+
+    /// A part that ends at a line start, read where it lies in the file.
+    private func readMapped(_ part: Int, into reader: inout WireEventLogReader) throws {
+        let region = try EventLogParts.map(file, offset: starts[part], count: starts[part + 1] - starts[part], populate: true, path: path)
+        _ = region.withBytes { reader.read(lines: $0, at: starts[part]) }
     }
 
     /// The capture thread: parts from the back, each into a reader of its own, until the threads
@@ -107,11 +119,15 @@ final class EventLogParts: @unchecked Sendable {
         var readers: [WireEventLogReader] = []
         while let part = claim(fromFront: false) {
             var reader = WireEventLogReader(partStartingAt: starts[part])
-            var offset = starts[part]
-            try reader.read(chunkSize: 1 << 18) { buffer in
-                let n = try read(into: buffer, at: offset, part: part)
-                offset += n
-                return n
+            if part + 1 < starts.count {
+                try readMapped(part, into: &reader)
+            } else {
+                var offset = starts[part]
+                try reader.read(chunkSize: 1 << 18) { buffer in
+                    let n = try read(into: buffer, at: offset, part: part)
+                    offset += n
+                    return n
+                }
             }
             readers.append(reader)
         }
@@ -119,8 +135,7 @@ final class EventLogParts: @unchecked Sendable {
     }
 
     /// The whole log, as one pass would have read it.
-    private func merged(_ first: WireEventLogReader, _ later: [WireEventLogReader]) throws -> WireEventLogReader {
-        var whole = first
+    private func merged(_ whole: consuming WireEventLogReader, _ later: [WireEventLogReader]) throws -> WireEventLogReader {
         for part in later {
             try whole.append(part) { offset, length in
                 var line = [UInt8](repeating: 0, count: length)
@@ -164,16 +179,9 @@ final class EventLogParts: @unchecked Sendable {
         }
     }
 
-    /// The offset just past the first newline at or after `offset - 1`: where a line starts.
-    private static func lineStart(_ file: borrowing FileDescriptor, atOrAfter offset: Int, path: String) throws -> Int? {
-        let window = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 1)
-        defer { window.deallocate() }
-        var at = offset - 1
-        while true {
-            let n = try read(file, into: window, at: at, path: path)
-            if n == 0 { return nil }
-            if let newline = window[..<n].firstIndex(of: 0x0A) { return at + newline + 1 }
-            at += n
+    private static func map(_ file: borrowing FileDescriptor, offset: Int, count: Int, populate: Bool, path: String) throws -> MappedFileRegion {
+        do throws(Errno) { return try MappedFileRegion(file, offset: offset, count: count, populate: populate) } catch {
+            throw SockdiagError.invalidInput("cannot read events file \(path): \(error.message)")
         }
     }
 }

@@ -106,6 +106,28 @@ final class WireEventLogPartsTests: XCTestCase {
         XCTAssertGreaterThan(keptTotals, 1_000)
     }
 
+    /// The cuts fall at line starts, about `partBytes` apart, never more parts than the limit
+    /// allows; a line longer than a part is not cut.
+    func testPartsStartAtLinesAndEveryPartButTheLastEndsWithANewline() {
+        var random = SplitMix64(state: 5)
+        let bytes = randomLog(&random, sockets: 900)
+        for (partBytes, maximumParts) in [(4_096, 64), (4_096, 8), (1, Int.max), (1 << 30, 64)] {
+            let starts = bytes.withUnsafeBytes {
+                WireEventLogReader.partStarts(of: $0, partBytes: partBytes, maximumParts: maximumParts)
+            }
+            XCTAssertEqual(starts.first, 0)
+            XCTAssertLessThanOrEqual(starts.count - 1, maximumParts)
+            XCTAssertEqual(starts, starts.sorted())
+            XCTAssertEqual(Set(starts).count, starts.count)
+            for start in starts.dropFirst() {
+                XCTAssertLessThan(start, bytes.count)
+                XCTAssertEqual(bytes[start - 1], 0x0A, "part at \(start) starts a line")
+            }
+            if partBytes == 1 { XCTAssertEqual(starts.count, bytes.filter { $0 == 0x0A }.count + (bytes.last == 0x0A ? 0 : 1)) }
+            if partBytes == 1 << 30 { XCTAssertEqual(starts, [0]) }
+        }
+    }
+
     /// The reader of event log files: cut into parts of a few KiB, read on its own thread and on
     /// the caller's once the caller's other work is done, it gives the one-pass reading, and the
     /// other work's result; a failure of that work is the caller's error.

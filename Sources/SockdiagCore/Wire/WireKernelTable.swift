@@ -121,6 +121,8 @@ public struct WireKernelTable: Sendable {
         firstIntentIndex.reserveCapacity(lines / 4)
         egress.reserveCapacityInHugePages(lines / 2)
         egressIndex.reserveCapacity(lines / 2)
+        // A connect's outcome and its connection's end: two lines per socket.
+        outcomes.reserveCapacity(lines / 8)
     }
 
     public mutating func add(_ event: WireKernelEvent) {
