@@ -12,7 +12,7 @@ public enum WireCaptureReader {
         var table = WireFlowTable()
         if let bytes { table.reserveCapacity(flows: min(bytes / bytesPerFlowGuess, 1 << 22)) }
         let endedEarly = try source.readAll { bytes, originalLength, time in
-            table.record(decoder.decode(bytes, originalLength: originalLength), time: time)
+            table.record(bytes, originalLength: originalLength, time: time, decoder: decoder)
         }
         let summary = WireCaptureSummary(file: path, interface: nil, linkType: source.linkType,
                                          packets: table.packets, dropped: nil, skipped: table.skipped,
@@ -30,22 +30,13 @@ public enum WireCaptureReader {
     public static func writeAnnotated(capturePath: String, outputPath: String, output: consuming FileDescriptor, interface: String?,
                                       table: WireFlowTable, join: WireJoinResult) throws(SockdiagError) {
         let source = try PcapPacketSource.openFile(capturePath)
-        let decoder = WirePacketDecoder(linkType: source.linkType)
         let writer = PcapngFileWriter(descriptor: output, path: outputPath, linkType: source.linkType,
                                       snapLength: UInt32(clamping: source.snapLength), interface: interface)
-        var comments = [[UInt8]?](repeating: nil, count: join.flows.count)
+        var annotation = WirePcapngAnnotation(linkType: source.linkType, join: join)
         var failure: SockdiagError?
-        // Replaying the same packets in the same order gives each the flow index the first pass gave it.
-        var replay = WireFlowTable()
         try source.readAll { bytes, originalLength, time in
             guard failure == nil else { return }
-            var comment: [UInt8]?
-            if let index = replay.record(decoder.decode(bytes, originalLength: originalLength), time: time),
-               index < join.rowOfWireFlow.count, join.rowOfWireFlow[index] >= 0 {
-                let row = join.rowOfWireFlow[index]
-                if comments[row] == nil { comments[row] = join.flows[row].pcapngComment }
-                comment = comments[row]
-            }
+            let comment = annotation.comment(packet: bytes, originalLength: originalLength, time: time)
             do { try writer.write(packet: bytes, originalLength: originalLength, time: time, comment: comment) }
             catch { failure = (error as? SockdiagError) ?? .invalidInput("\(outputPath): \(error)") }
         }

@@ -117,7 +117,7 @@ private struct LiveWireSession {
         }
         let decoder = self.decoder
         while try capture.readAvailable({ bytes, length, time in
-            table.record(decoder.decode(bytes, originalLength: length), time: time)
+            table.record(bytes, originalLength: length, time: time, decoder: decoder)
         }) > 0 {}
     }
 }

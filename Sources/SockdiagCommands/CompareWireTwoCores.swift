@@ -14,7 +14,7 @@ enum TwoCores {
 /// The join, its flow-table lookups (a cache miss each) made ahead on two cores: the sockets seen
 /// only on egress on another thread, the connects and sends on this one.
 func joinOnTwoCores(kernel: WireKernelTable, wire: WireFlowTable, nat64: NAT64Prefixes) throws -> WireJoinResult {
-    guard kernel.intents.count + kernel.egress.count >= TwoCores.joinFromKernelRecords else {
+    guard kernel.recordCount >= TwoCores.joinFromKernelRecords else {
         return WireJoin.join(kernel: kernel, wire: wire, nat64: nat64)
     }
     let egress = BackgroundWork { WireJoin.egressLookups(kernel: kernel, wire: wire) }
@@ -25,7 +25,7 @@ func joinOnTwoCores(kernel: WireKernelTable, wire: WireFlowTable, nat64: NAT64Pr
 /// Renders the second half of a large report's flows on another core while this one writes the
 /// first half; small reports are written in one go.
 func writeFlowsOnTwoCores(_ report: WireReport, to sink: ([UInt8]) -> Void) throws {
-    let count = report.join.flows.count
+    let count = report.join.rowCount
     guard count >= TwoCores.reportFromFlows else { report.jsonFlows(0..<count, to: sink); return }
     let half = count / 2
     let secondHalf = BackgroundWork { report.jsonFlows(half..<count) }
@@ -35,7 +35,7 @@ func writeFlowsOnTwoCores(_ report: WireReport, to sink: ([UInt8]) -> Void) thro
 
 /// The text report with its cells rendered and its rows written in two halves on two cores.
 func writeTextOnTwoCores(_ report: WireReport, style: OutputStyle, to sink: ([UInt8]) -> Void) throws {
-    let count = report.join.flows.count
+    let count = report.join.rowCount
     guard count >= TwoCores.reportFromFlows else { sink(report.text(style: style)); return }
     let secondCells = BackgroundWork { report.textCells((count / 2)..<count) }
     let firstCells = report.textCells(0..<(count / 2))

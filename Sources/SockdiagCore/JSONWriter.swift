@@ -78,7 +78,7 @@ extension ByteSink {
     }
 
     /// A process name as a JSON string.
-    public mutating func appendJSONString(_ comm: WireComm) {
+    mutating func appendJSONString(_ comm: WireComm) {
         append(0x22)
         comm.forEachByte { appendJSONEscaped($0, controlCharacters: .escaped) }
         append(0x22)
@@ -86,13 +86,13 @@ extension ByteSink {
 
     /// An address as a JSON string (RFC 5952 text).
     @inline(__always)
-    public mutating func appendJSONString(_ address: WireAddress) {
+    mutating func appendJSONString(_ address: WireAddress) {
         append(0x22)
         address.write(to: &self)
         append(0x22)
     }
 
-    public mutating func appendJSONString(_ address: WireAddress?) {
+    mutating func appendJSONString(_ address: WireAddress?) {
         if let address { appendJSONString(address) } else { appendJSONNull() }
     }
 

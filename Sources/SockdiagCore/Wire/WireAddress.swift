@@ -8,48 +8,46 @@
 /// table (the bench's mix), -O, a shared machine at load 8: 263-328 ms with this layout against
 /// 306-461 ms with `IPAddress`. Text and classification are shared: `write(to:)` is
 /// `IPv4Address`/`IPv6Address`'s, and `ipAddress` converts where a report needs the general type.
-public struct WireAddress: Hashable, Sendable, Comparable {
-    public var high: UInt64
-    public var low: UInt64
-    public var isIPv6: Bool
+struct WireAddress: Hashable, Sendable, Comparable {
+    var high: UInt64
+    var low: UInt64
+    var isIPv6: Bool
 
-    @inlinable
-    public init(high: UInt64, low: UInt64, isIPv6: Bool) {
+    init(high: UInt64, low: UInt64, isIPv6: Bool) {
         self.high = high
         self.low = low
         self.isIPv6 = isIPv6
     }
 
-    public init(_ v4: IPv4Address) { self.init(high: 0, low: UInt64(v4.value), isIPv6: false) }
-    public init(_ v6: IPv6Address) { self.init(high: v6.high, low: v6.low, isIPv6: true) }
+    init(_ v4: IPv4Address) { self.init(high: 0, low: UInt64(v4.value), isIPv6: false) }
+    init(_ v6: IPv6Address) { self.init(high: v6.high, low: v6.low, isIPv6: true) }
 
-    public init(_ address: IPAddress) {
+    init(_ address: IPAddress) {
         switch address {
         case let .v4(a): self.init(a)
         case let .v6(a): self.init(a)
         }
     }
 
-    public var ipAddress: IPAddress {
+    var ipAddress: IPAddress {
         isIPv6 ? .v6(IPv6Address(high: high, low: low)) : .v4(IPv4Address(UInt32(truncatingIfNeeded: low)))
     }
 
-    public var isIPv4Mapped: Bool { isIPv6 && high == 0 && low >> 32 == 0xFFFF }
+    var isIPv4Mapped: Bool { isIPv6 && high == 0 && low >> 32 == 0xFFFF }
 
     /// `::ffff:a.b.c.d` becomes `a.b.c.d`, which is what an AF_INET6 socket puts on the wire.
-    @inlinable
-    public var unmapped: WireAddress {
+    var unmapped: WireAddress {
         guard isIPv6, high == 0, low >> 32 == 0xFFFF else { return self }
         return WireAddress(high: 0, low: low & 0xFFFF_FFFF, isIPv6: false)
     }
 
-    public static func < (lhs: WireAddress, rhs: WireAddress) -> Bool {
+    static func < (lhs: WireAddress, rhs: WireAddress) -> Bool {
         (lhs.isIPv6 ? 1 : 0, lhs.high, lhs.low) < (rhs.isIPv6 ? 1 : 0, rhs.high, rhs.low)
     }
 }
 
 extension WireAddress: CustomStringConvertible {
-    public var description: String {
+    var description: String {
         var out: [UInt8] = []
         out.reserveCapacity(46)
         write(to: &out)
@@ -59,7 +57,7 @@ extension WireAddress: CustomStringConvertible {
     /// Appends the address as text (RFC 5952 for IPv6) without building intermediate strings:
     /// reports of tens of thousands of flows stay fast.
     @inline(__always)
-    public func write<Sink: ByteSink>(to out: inout Sink) {
+    func write<Sink: ByteSink>(to out: inout Sink) {
         if isIPv6 {
             IPv6Address.write(high: high, low: low, to: &out)
         } else {
@@ -68,7 +66,7 @@ extension WireAddress: CustomStringConvertible {
     }
 
     /// `a.b.c.d:port` or `[v6]:port`.
-    public func write(port: UInt16, to out: inout [UInt8]) {
+    func write(port: UInt16, to out: inout [UInt8]) {
         if isIPv6 { out.append(0x5B) }
         write(to: &out)
         if isIPv6 { out.append(0x5D) }
@@ -80,7 +78,7 @@ extension WireAddress: CustomStringConvertible {
 extension WireAddress {
     /// Parses address text straight from bytes (dotted quad, or IPv6 with `::`, an embedded IPv4
     /// tail and an optional `%zone`, which is dropped). nil when the text is not an address.
-    public static func parse(_ text: UnsafeRawBufferPointer) -> WireAddress? {
+    static func parse(_ text: UnsafeRawBufferPointer) -> WireAddress? {
         var hasColon = false
         for byte in text where byte == 0x3A { hasColon = true; break }
         if !hasColon {
@@ -168,8 +166,8 @@ extension WireAddress {
 }
 
 /// Number and hex text appended to byte buffers.
-public enum WireText {
-    public static func decimal<Sink: ByteSink>(_ value: UInt64, to out: inout Sink) {
+enum WireText {
+    static func decimal<Sink: ByteSink>(_ value: UInt64, to out: inout Sink) {
         if value < 10 { out.append(0x30 &+ UInt8(truncatingIfNeeded: value)); return }
         // Digits go into a tuple on the stack, last first, then out in one copy.
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
@@ -208,7 +206,7 @@ public enum WireText {
         }
     }
 
-    public static func signed(_ value: Int64, to out: inout [UInt8]) {
+    static func signed(_ value: Int64, to out: inout [UInt8]) {
         if value < 0 { out.append(0x2D); decimal(value.magnitude, to: &out) } else { decimal(UInt64(value), to: &out) }
     }
 
@@ -232,11 +230,11 @@ public enum WireText {
         }
     }
 
-    public static func append(_ text: String, to out: inout [UInt8]) { out.append(contentsOf: text.utf8) }
+    static func append(_ text: String, to out: inout [UInt8]) { out.append(contentsOf: text.utf8) }
 
     /// Fixed text, copied without going through `String`.
     @inline(__always)
-    public static func append(_ text: StaticString, to out: inout [UInt8]) {
+    static func append(_ text: StaticString, to out: inout [UInt8]) {
         out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 }

@@ -1,5 +1,5 @@
 /// Why a line of the event log was not an event.
-public enum WireEventLineProblem: Equatable, Sendable, CustomStringConvertible {
+enum WireEventLineProblem: Equatable, Sendable, CustomStringConvertible {
     case notAnObject
     case badSyntax(offset: Int)
     case trailingText(offset: Int)
@@ -7,9 +7,9 @@ public enum WireEventLineProblem: Equatable, Sendable, CustomStringConvertible {
     case badValue(key: StaticString)
     case tooLong(limit: Int)
 
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.description == rhs.description }
+    static func == (lhs: Self, rhs: Self) -> Bool { lhs.description == rhs.description }
 
-    public var description: String {
+    var description: String {
         switch self {
         case .notAnObject: return "not a JSON object"
         case let .badSyntax(offset): return "JSON syntax error at byte \(offset + 1)"
@@ -21,7 +21,7 @@ public enum WireEventLineProblem: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-public enum WireEventLine: Equatable, Sendable {
+enum WireEventLine: Equatable, Sendable {
     case blank
     case event(WireKernelEvent)
     case garbage(WireEventLineProblem)
@@ -29,8 +29,8 @@ public enum WireEventLine: Equatable, Sendable {
 
 /// A byte-level reader for one JSON Lines record of `sockdiag trace --json`: one pass, no
 /// allocation, unknown keys and nested values skipped.
-public enum WireEventLineParser {
-    public static func parse(_ line: UnsafeRawBufferPointer) -> WireEventLine {
+enum WireEventLineParser {
+    static func parse(_ line: UnsafeRawBufferPointer) -> WireEventLine {
         var event = WireKernelEvent()
         switch parse(line, into: &event, wholeTotals: true) {
         case .blank: return .blank
@@ -39,7 +39,7 @@ public enum WireEventLineParser {
         }
     }
 
-    public enum Status: Sendable {
+    enum Status: Sendable {
         case blank
         case event
         /// An egress totals record, read only up to its cookie.
@@ -51,7 +51,7 @@ public enum WireEventLineParser {
     /// no event around. Unless `wholeTotals`, an egress totals record (`"final":true`) is left
     /// after its cookie with `.totals`: the reader needs the rest only for a socket whose first
     /// record was lost, and then parses the line again.
-    public static func parse(_ line: UnsafeRawBufferPointer, into event: inout WireKernelEvent,
+    static func parse(_ line: UnsafeRawBufferPointer, into event: inout WireKernelEvent,
                              wholeTotals: Bool = false) -> Status {
         parse(line, into: &event, wholeTotals: wholeTotals, tracerLayout: true)
     }
@@ -284,7 +284,7 @@ public enum WireEventLineParser {
     /// or nil when it is null or absent. Looked for from the end, where the tracer writes it: read
     /// once per process, not on every line. Inside a JSON string every quote is escaped, so the
     /// key's bytes cannot occur in a value.
-    public static func cgroupPath(in line: UnsafeRawBufferPointer) -> String? {
+    static func cgroupPath(in line: UnsafeRawBufferPointer) -> String? {
         let key: StaticString = #","cgroup":"#
         let n = key.utf8CodeUnitCount
         var at = line.count - n

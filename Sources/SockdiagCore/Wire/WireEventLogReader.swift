@@ -5,13 +5,13 @@
 /// is not an event log, and so is an empty one (a tracer always ends its log with a summary).
 public struct WireEventLogReader: Sendable {
     public internal(set) var kernel = WireKernelTable()
-    public internal(set) var lines = 0
+    internal(set) var lines = 0
     /// The tracer's events: connects, sends, binds, egress records; not its summary.
-    public internal(set) var events = 0
+    internal(set) var events = 0
     /// JSON records read, the summary included: a log without any is not a log.
-    public internal(set) var records = 0
-    public internal(set) var garbage = 0
-    public internal(set) var firstGarbage: (line: Int, problem: WireEventLineProblem)?
+    internal(set) var records = 0
+    internal(set) var garbage = 0
+    internal(set) var firstGarbage: (line: Int, problem: WireEventLineProblem)?
 
     /// The cgroup of each process the log names, from the first line naming it (nil: that line
     /// had none), as a live run names each process from its first event.
@@ -27,11 +27,11 @@ public struct WireEventLogReader: Sendable {
     var deferred: WireDeferredTotals?
 
     /// Lines longer than this are garbage: no tracer writes them.
-    public static let maximumLineLength = 1 << 16
+    static let maximumLineLength = 1 << 16
 
     /// Set when `read(giveUpAfter:)` stopped: that many bytes came without a record, from an input
     /// that may never end (/dev/zero has no newline at all, /dev/urandom only garbage lines).
-    public private(set) var abandonedAfter: Int?
+    private(set) var abandonedAfter: Int?
 
     public init() {}
 
@@ -123,7 +123,7 @@ public struct WireEventLogReader: Sendable {
         }
     }
 
-    public mutating func consume(line: UnsafeRawBufferPointer) { consume(line: line, at: 0) }
+    mutating func consume(line: UnsafeRawBufferPointer) { consume(line: line, at: 0) }
 
     /// `offset`: where the line starts in the stream, for a deferred totals line.
     mutating func consume(line: UnsafeRawBufferPointer, at offset: Int) {

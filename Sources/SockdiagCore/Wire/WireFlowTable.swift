@@ -1,19 +1,19 @@
 /// One conversation on the wire, both directions together, oriented from the side that opened
 /// it (the TCP SYN's sender; for UDP, the sender of the first packet seen).
 public struct WireFlow: Sendable, Equatable {
-    public var key: WireFlowKey
-    public var packets: UInt64
+    var key: WireFlowKey
+    var packets: UInt64
     /// IP bytes, headers included, both directions.
-    public var bytes: UInt64
+    var bytes: UInt64
     /// Nanoseconds since the Unix epoch, from the capture's timestamps.
-    public var firstTime: UInt64
-    public var lastTime: UInt64
+    var firstTime: UInt64
+    var lastTime: UInt64
     /// A FIN or RST was seen: a later SYN on the same 5-tuple is a new connection.
-    public var ended: Bool = false
+    var ended: Bool = false
     /// Where its packets were captured, when the link type says (Linux cooked v2).
     public var interfaces = WireInterfaces()
 
-    public init(key: WireFlowKey, packets: UInt64, bytes: UInt64, firstTime: UInt64, lastTime: UInt64) {
+    init(key: WireFlowKey, packets: UInt64, bytes: UInt64, firstTime: UInt64, lastTime: UInt64) {
         self.key = key
         self.packets = packets
         self.bytes = bytes
@@ -25,20 +25,20 @@ public struct WireFlow: Sendable, Equatable {
 /// The interfaces a flow's packets were captured on, by index: two kept (a translated flow is seen
 /// on the translator's TUN device and on one other), more counted.
 public struct WireInterfaces: Sendable, Equatable {
-    public private(set) var first: UInt32 = 0
-    public private(set) var second: UInt32 = 0
-    public private(set) var more = false
+    private(set) var first: UInt32 = 0
+    private(set) var second: UInt32 = 0
+    private(set) var more = false
 
-    public init() {}
+    init() {}
 
     @inline(__always)
-    public mutating func insert(_ index: UInt32) {
+    mutating func insert(_ index: UInt32) {
         if first == index || second == index { return }
         if first == 0 { first = index } else if second == 0 { second = index } else { more = true }
     }
 
     public var indexes: [UInt32] { [first, second].filter { $0 != 0 } }
-    public var isEmpty: Bool { first == 0 }
+    var isEmpty: Bool { first == 0 }
 }
 
 /// The capture's flows: memory grows with conversations, never with packets. A 5-tuple reused by a
@@ -62,7 +62,7 @@ public struct WireFlowTable: Sendable {
         previous.reserveCapacityInHugePages(count)
     }
 
-    public init(flows: [WireFlow]) {
+    init(flows: [WireFlow]) {
         for flow in flows {
             let existing = flowIndex(for: flow.key)
             previous.append(Int32(existing ?? -1))
@@ -72,9 +72,17 @@ public struct WireFlowTable: Sendable {
         }
     }
 
+    /// Decodes a captured packet and counts it (the capture readers' one call per packet);
+    /// returns the index of its flow, or nil when it was skipped.
+    @discardableResult
+    public mutating func record(_ bytes: UnsafeRawBufferPointer, originalLength: Int, time: UInt64,
+                                decoder: WirePacketDecoder) -> Int? {
+        record(decoder.decode(bytes, originalLength: originalLength), time: time)
+    }
+
     /// Counts the packet; returns the index of its flow, or nil when it was skipped.
     @inline(__always) @discardableResult
-    public mutating func record(_ decoded: WireDecoded, time: UInt64) -> Int? {
+    mutating func record(_ decoded: WireDecoded, time: UInt64) -> Int? {
         packets &+= 1
         switch decoded {
         case let .packet(packet): return record(packet, time: time)
@@ -111,7 +119,7 @@ public struct WireFlowTable: Sendable {
     }
 
     /// The latest flow of either direction of `key`.
-    public func flowIndex(for key: WireFlowKey) -> Int? {
+    func flowIndex(for key: WireFlowKey) -> Int? {
         let canonical = key.canonical
         return row(of: canonical, hash: canonical.rowHash)
     }
@@ -123,19 +131,19 @@ public struct WireFlowTable: Sendable {
 
     /// Among the flows of `key` that `isAvailable` accepts, the one that started nearest `time`,
     /// or the earliest when the time is unknown.
-    public func flowIndex(for key: WireFlowKey, near time: UInt64?, where isAvailable: (Int) -> Bool) -> Int? {
+    func flowIndex(for key: WireFlowKey, near time: UInt64?, where isAvailable: (Int) -> Bool) -> Int? {
         flows(of: key, near: time, where: isAvailable).nearest
     }
 
     /// The latest flow of `key` (nil when the 5-tuple never appeared) and, among its flows that
     /// `isAvailable` accepts, the one that started nearest `time`: one index lookup for both.
-    public func flows(of key: WireFlowKey, near time: UInt64?,
+    func flows(of key: WireFlowKey, near time: UInt64?,
                       where isAvailable: (Int) -> Bool) -> (latest: Int?, nearest: Int?) {
         flows(from: flowIndex(for: key), near: time, where: isAvailable)
     }
 
     /// `flows(of:near:where:)` for a key whose latest flow was looked up before.
-    public func flows(from latest: Int?, near time: UInt64?,
+    func flows(from latest: Int?, near time: UInt64?,
                       where isAvailable: (Int) -> Bool) -> (latest: Int?, nearest: Int?) {
         guard let latest else { return (nil, nil) }
         var at = latest

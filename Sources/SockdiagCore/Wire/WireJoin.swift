@@ -1,5 +1,5 @@
 /// How the kernel's view of a flow compares with the wire's.
-public enum WireVerdict: String, Hashable, Sendable, CaseIterable {
+enum WireVerdict: String, Hashable, Sendable, CaseIterable {
     /// Same IP version in the socket and on the wire.
     case same
     /// An AF_INET6 socket whose packets are IPv4: the dual-stack surprise.
@@ -19,7 +19,7 @@ public enum WireVerdict: String, Hashable, Sendable, CaseIterable {
     case addressProbe = "address-probe"
 
     /// The socket's family and the wire's IP version differ: what makes compare-wire exit 1.
-    public var familyDiffers: Bool {
+    var familyDiffers: Bool {
         switch self {
         case .ipv4Mapped, .clat: return true
         default: return false
@@ -27,7 +27,7 @@ public enum WireVerdict: String, Hashable, Sendable, CaseIterable {
     }
 
     /// Position in `allCases`; cases compare by tag, not by raw-value string.
-    public var index: Int { WireVerdict.order.firstIndex(of: self)! }
+    var index: Int { WireVerdict.order.firstIndex(of: self)! }
 
     /// `allCases` made once: the synthesized one builds a new array each time it is read.
     private static let order = allCases
@@ -40,40 +40,40 @@ extension AddressFamily {
 
 /// The kernel's side of one row: a connect or send, or (for a socket seen only on egress, such as
 /// an accepted one) what egress reported.
-public struct WireKernelView: Sendable, Equatable {
-    public var cookie: UInt64
-    public var pid: UInt32?
-    public var comm: WireComm
-    public var hook: TraceHook?
-    public var socketFamily: AddressFamily
-    public var transport: TransportProtocol?
+struct WireKernelView: Sendable, Equatable {
+    var cookie: UInt64
+    var pid: UInt32?
+    var comm: WireComm
+    var hook: TraceHook?
+    var socketFamily: AddressFamily
+    var transport: TransportProtocol?
     /// The peer as the socket holds it (`::ffff:10.0.0.2` on a dual-stack socket).
-    public var address: WireAddress
-    public var port: UInt16
+    var address: WireAddress
+    var port: UInt16
     /// The socket's own end, from egress, when known.
-    public var localAddress: WireAddress?
-    public var localPort: UInt16?
+    var localAddress: WireAddress?
+    var localPort: UInt16?
     /// How the socket's connect and connection ended, from trace's outcome records.
-    public var outcome: WireOutcome?
+    var outcome: WireOutcome?
     /// The peer is under a NAT64 prefix given, discovered or learned (beyond the built-in ones).
-    public var underNAT64Prefix = false
+    var underNAT64Prefix = false
 
-    public var addressKind: AddressKind { underNAT64Prefix ? .nat64 : address.ipAddress.classification.kind }
+    var addressKind: AddressKind { underNAT64Prefix ? .nat64 : address.ipAddress.classification.kind }
 }
 
-public struct WireJoinedFlow: Sendable, Equatable {
-    public var kernel: WireKernelView?
-    public var wire: WireFlow?
-    public var verdict: WireVerdict
+struct WireJoinedFlow: Sendable, Equatable {
+    var kernel: WireKernelView?
+    var wire: WireFlow?
+    var verdict: WireVerdict
     /// The wire flow's index in the flow table.
-    public var wireIndex: Int?
+    var wireIndex: Int?
     /// The other side of a translation (the IPv6 side of a CLAT's flow, the IPv4 side of a
     /// NAT64's), when the capture saw both.
-    public var translated: WireFlow?
-    public var translatedIndex: Int?
-    public var translation: WireTranslationView?
+    var translated: WireFlow?
+    var translatedIndex: Int?
+    var translation: WireTranslationView?
 
-    public init(kernel: WireKernelView?, wire: WireFlow?, verdict: WireVerdict, wireIndex: Int? = nil,
+    init(kernel: WireKernelView?, wire: WireFlow?, verdict: WireVerdict, wireIndex: Int? = nil,
                 translated: WireFlow? = nil, translatedIndex: Int? = nil, translation: WireTranslationView? = nil) {
         self.kernel = kernel
         self.wire = wire
@@ -85,27 +85,30 @@ public struct WireJoinedFlow: Sendable, Equatable {
     }
 
     /// The flow as it was sent, then as the translator sent it on.
-    public var beforeAndAfterTranslation: (before: WireFlow, after: WireFlow)? {
+    var beforeAndAfterTranslation: (before: WireFlow, after: WireFlow)? {
         guard let wire, let translated, let translation else { return nil }
         let ipv4 = wire.key.isIPv6 ? translated : wire, ipv6 = wire.key.isIPv6 ? wire : translated
         return translation.kind == .clat ? (ipv4, ipv6) : (ipv6, ipv4)
     }
 
     /// The socket is AF_INET6 and its packets are IPv4 (or the reverse): the thing to report.
-    public var familyDiffers: Bool { verdict.familyDiffers }
+    var familyDiffers: Bool { verdict.familyDiffers }
 }
 
 public struct WireJoinResult: Sendable {
-    public var flows: WireJoinedFlows
+    var flows: WireJoinedFlows
     /// The NAT64 prefixes the join used: built in, given, discovered, and learned from its packets.
-    public var nat64: NAT64Prefixes { flows.nat64 }
+    var nat64: NAT64Prefixes { flows.nat64 }
     /// For each wire flow (by its index in the flow table), the row that holds it.
-    public var rowOfWireFlow: [Int]
+    var rowOfWireFlow: [Int]
 
-    public func count(_ verdict: WireVerdict) -> Int { counts[verdict.index] }
+    /// The report's rows.
+    public var rowCount: Int { flows.count }
+
+    func count(_ verdict: WireVerdict) -> Int { counts[verdict.index] }
 
     /// Flows per verdict, indexed by `WireVerdict.index`.
-    public var counts: [Int] {
+    var counts: [Int] {
         var counts = [Int](repeating: 0, count: WireVerdict.allCases.count)
         for row in flows.rows { counts[row.verdict.index] += 1 }
         return counts

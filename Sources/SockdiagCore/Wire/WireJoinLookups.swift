@@ -6,9 +6,9 @@ extension WireJoin {
     /// decides. An absent list is looked up by the join itself.
     public struct Lookups: Sendable {
         /// By intent row; -1: no flow (or no egress record).
-        public var intents: [Int32]?
+        var intents: [Int32]?
         /// By egress row; -1: no flow, or a socket that also connected or sent.
-        public var egress: [Int32]?
+        var egress: [Int32]?
 
         public init(intents: [Int32]? = nil, egress: [Int32]? = nil) {
             self.intents = intents

@@ -27,16 +27,16 @@ struct WireJoinRow: Sendable {
 }
 
 /// The joined flows, in report order, assembled from the join's rows on access.
-public struct WireJoinedFlows: RandomAccessCollection, Sendable {
+struct WireJoinedFlows: RandomAccessCollection, Sendable {
     let rows: [WireJoinRow]
     let kernel: WireKernelTable
     let wire: [WireFlow]
     let nat64: NAT64Prefixes
 
-    public var startIndex: Int { 0 }
-    public var endIndex: Int { rows.count }
+    var startIndex: Int { 0 }
+    var endIndex: Int { rows.count }
 
-    public subscript(position: Int) -> WireJoinedFlow {
+    subscript(position: Int) -> WireJoinedFlow {
         let row = rows[position]
         let wireFlow = row.wireIndex >= 0 ? wire[Int(row.wireIndex)] : nil
         var flow = WireJoinedFlow(kernel: kernelView(row), wire: wireFlow, verdict: row.verdict,
@@ -58,7 +58,7 @@ public struct WireJoinedFlows: RandomAccessCollection, Sendable {
         return flow
     }
 
-    public func verdict(at position: Int) -> WireVerdict { rows[position].verdict }
+    func verdict(at position: Int) -> WireVerdict { rows[position].verdict }
 
     private func kernelView(_ row: WireJoinRow) -> WireKernelView? {
         guard var view = kernelViewWithoutOutcome(row) else { return nil }

@@ -1,50 +1,50 @@
 /// What the kernel said about one socket's traffic to one destination: a connect, or the first
 /// unconnected send to that destination.
-public struct WireKernelIntent: Sendable, Equatable {
-    public var cookie: UInt64
-    public var hook: TraceHook?
-    public var timeNs: UInt64?
-    public var pid: UInt32?
-    public var comm: WireComm
-    public var socketFamily: AddressFamily
-    public var transport: TransportProtocol?
+struct WireKernelIntent: Sendable, Equatable {
+    var cookie: UInt64
+    var hook: TraceHook?
+    var timeNs: UInt64?
+    var pid: UInt32?
+    var comm: WireComm
+    var socketFamily: AddressFamily
+    var transport: TransportProtocol?
     /// As the program passed it: `::ffff:10.0.0.2` for a dual-stack socket talking to 10.0.0.2.
-    public var address: WireAddress
-    public var port: UInt16
+    var address: WireAddress
+    var port: UInt16
 }
 
 /// A socket's packets as cgroup_skb/egress saw them.
-public struct WireEgress: Sendable, Equatable {
-    public var cookie: UInt64
+struct WireEgress: Sendable, Equatable {
+    var cookie: UInt64
     /// When the socket's first packet left (wall clock, like the capture's timestamps).
-    public var timeNs: UInt64?
-    public var pid: UInt32?
-    public var comm: WireComm
-    public var socketFamily: AddressFamily?
-    public var wireIsIPv6: Bool
-    public var transport: TransportProtocol?
-    public var localAddress: WireAddress
-    public var localPort: UInt16
-    public var remoteAddress: WireAddress
-    public var remotePort: UInt16
-    public var packets: UInt64?
-    public var bytes: UInt64?
+    var timeNs: UInt64?
+    var pid: UInt32?
+    var comm: WireComm
+    var socketFamily: AddressFamily?
+    var wireIsIPv6: Bool
+    var transport: TransportProtocol?
+    var localAddress: WireAddress
+    var localPort: UInt16
+    var remoteAddress: WireAddress
+    var remotePort: UInt16
+    var packets: UInt64?
+    var bytes: UInt64?
 }
 
 /// How a socket's connect ended and, once established, how its connection ended (trace's
 /// `outcome` records).
-public struct WireOutcome: Sendable, Equatable {
-    public var connect: TraceOutcomeKind?
+struct WireOutcome: Sendable, Equatable {
+    var connect: TraceOutcomeKind?
     /// Since the SYN left, at the connect's outcome.
-    public var connectElapsedNs: UInt64?
-    public var error: Errno?
+    var connectElapsedNs: UInt64?
+    var error: Errno?
     /// `reset` or `closed`.
-    public var end: TraceOutcomeKind?
+    var end: TraceOutcomeKind?
     /// `error` is a connect's (which replaces an earlier one), not an end's (which only fills
     /// in a missing one): what `merge` needs to come out as one pass over the records would.
     private var errorIsTheConnects = false
 
-    public init() {}
+    init() {}
 
     mutating func record(_ kind: TraceOutcomeKind, elapsed: UInt64?, error: Errno?) {
         // A socket whose connect already ended, released after a disconnect, is no failed connect.
@@ -97,8 +97,8 @@ public struct WireOutcome: Sendable, Equatable {
 
 /// The kernel side of the join, built event by event: grows with sockets, not with packets.
 public struct WireKernelTable: Sendable {
-    public private(set) var intents: [WireKernelIntent] = []
-    public private(set) var egress: [WireEgress] = []
+    private(set) var intents: [WireKernelIntent] = []
+    private(set) var egress: [WireEgress] = []
     /// A socket's first intent, by cookie: the one most sockets have, found near its neighbours'.
     private var firstIntentIndex = WireRowIndex()
     /// A socket's later intents (a UDP socket's other destinations), by cookie and destination.
@@ -106,17 +106,20 @@ public struct WireKernelTable: Sendable {
     private var egressIndex = WireRowIndex()
     private var egressCookies = WireCookieBits()
     /// Outcomes by socket cookie; most logs have one or two per connect.
-    public private(set) var outcomes: [UInt64: WireOutcome] = [:]
+    private(set) var outcomes: [UInt64: WireOutcome] = [:]
     /// Who holds the sockets whose connect was not traced: open before the run, or accepted.
-    public private(set) var holders = WireSocketHolders()
+    private(set) var holders = WireSocketHolders()
     public private(set) var ignoredEvents = 0
-    public private(set) var lost: UInt64 = 0
+    private(set) var lost: UInt64 = 0
+
+    /// Connects, sends and egress records: what the join walks.
+    public var recordCount: Int { intents.count + egress.count }
 
     public init() {}
 
     /// Room for a log of about `lines` lines (a trace writes about one connect and two egress
     /// records per socket), so the tables do not grow step by step.
-    public mutating func reserveCapacity(lines: Int) {
+    mutating func reserveCapacity(lines: Int) {
         intents.reserveCapacityInHugePages(lines / 4)
         firstIntentIndex.reserveCapacity(lines / 4)
         egress.reserveCapacityInHugePages(lines / 2)
@@ -216,11 +219,11 @@ public struct WireKernelTable: Sendable {
         return false
     }
 
-    public func egress(cookie: UInt64) -> WireEgress? { egressRow(cookie: cookie).map { egress[$0] } }
+    func egress(cookie: UInt64) -> WireEgress? { egressRow(cookie: cookie).map { egress[$0] } }
 
     /// Asked of every socket's totals at the end of a log, in the tracer's map order: answered
     /// from the cookie bits, without a cache miss per socket.
-    public func hasEgress(cookie: UInt64) -> Bool { egressCookies.contains(cookie) ?? (egressRow(cookie: cookie) != nil) }
+    func hasEgress(cookie: UInt64) -> Bool { egressCookies.contains(cookie) ?? (egressRow(cookie: cookie) != nil) }
 
     /// The index in `egress` of the socket's record.
     @inline(__always)

@@ -28,7 +28,7 @@ public enum WireLinkType: String, Hashable, Sendable, CaseIterable {
     }
 
     /// The LINKTYPE_ value a pcapng interface description block carries.
-    public var pcapLinkType: UInt16 {
+    var pcapLinkType: UInt16 {
         switch self {
         case .ethernet: return 1
         case .linuxCooked: return 113
@@ -56,7 +56,7 @@ public enum WireSkipReason: Int, Hashable, Sendable, CaseIterable {
     /// than the minimum, a total length larger than the packet.
     case malformed
 
-    public var key: String {
+    var key: String {
         switch self {
         case .truncated: return "truncated"
         case .notIP: return "not_ip"
@@ -69,16 +69,16 @@ public enum WireSkipReason: Int, Hashable, Sendable, CaseIterable {
 
 /// Per-reason counts of skipped packets, fixed size so counting never allocates.
 public struct WireSkipCounts: Equatable, Sendable {
-    public private(set) var truncated: UInt64 = 0
-    public private(set) var notIP: UInt64 = 0
-    public private(set) var otherTransport: UInt64 = 0
-    public private(set) var laterFragment: UInt64 = 0
-    public private(set) var malformed: UInt64 = 0
+    private(set) var truncated: UInt64 = 0
+    private(set) var notIP: UInt64 = 0
+    private(set) var otherTransport: UInt64 = 0
+    private(set) var laterFragment: UInt64 = 0
+    private(set) var malformed: UInt64 = 0
 
-    public init() {}
+    init() {}
 
     @inline(__always)
-    public mutating func count(_ reason: WireSkipReason) {
+    mutating func count(_ reason: WireSkipReason) {
         switch reason {
         case .truncated: truncated += 1
         case .notIP: notIP += 1
@@ -88,7 +88,7 @@ public struct WireSkipCounts: Equatable, Sendable {
         }
     }
 
-    public subscript(reason: WireSkipReason) -> UInt64 {
+    subscript(reason: WireSkipReason) -> UInt64 {
         switch reason {
         case .truncated: return truncated
         case .notIP: return notIP
@@ -98,5 +98,5 @@ public struct WireSkipCounts: Equatable, Sendable {
         }
     }
 
-    public var total: UInt64 { truncated + notIP + otherTransport + laterFragment + malformed }
+    var total: UInt64 { truncated + notIP + otherTransport + laterFragment + malformed }
 }

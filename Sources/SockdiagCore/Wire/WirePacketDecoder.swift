@@ -1,13 +1,12 @@
 /// A 5-tuple in one direction: what the packet's headers say, nothing more.
-public struct WireFlowKey: Hashable, Sendable {
-    public var source: WireAddress
-    public var destination: WireAddress
-    public var sourcePort: UInt16
-    public var destinationPort: UInt16
-    public var transport: TransportProtocol
+struct WireFlowKey: Hashable, Sendable {
+    var source: WireAddress
+    var destination: WireAddress
+    var sourcePort: UInt16
+    var destinationPort: UInt16
+    var transport: TransportProtocol
 
-    @inlinable
-    public init(transport: TransportProtocol, source: WireAddress, sourcePort: UInt16,
+    init(transport: TransportProtocol, source: WireAddress, sourcePort: UInt16,
                 destination: WireAddress, destinationPort: UInt16) {
         self.source = source
         self.destination = destination
@@ -16,24 +15,22 @@ public struct WireFlowKey: Hashable, Sendable {
         self.transport = transport
     }
 
-    public var isIPv6: Bool { source.isIPv6 }
+    var isIPv6: Bool { source.isIPv6 }
 
-    @inlinable
-    public var reversed: WireFlowKey {
+    var reversed: WireFlowKey {
         WireFlowKey(transport: transport, source: destination, sourcePort: destinationPort,
                     destination: source, destinationPort: sourcePort)
     }
 
     /// The same key for both directions of a conversation.
-    @inlinable
-    public var canonical: WireFlowKey {
+    var canonical: WireFlowKey {
         if source.high != destination.high { return source.high < destination.high ? self : reversed }
         if source.low != destination.low { return source.low < destination.low ? self : reversed }
         return sourcePort <= destinationPort ? self : reversed
     }
 
     @inline(__always)
-    public static func == (lhs: WireFlowKey, rhs: WireFlowKey) -> Bool {
+    static func == (lhs: WireFlowKey, rhs: WireFlowKey) -> Bool {
         lhs.source.low == rhs.source.low && lhs.destination.low == rhs.destination.low
             && lhs.sourcePort == rhs.sourcePort && lhs.destinationPort == rhs.destinationPort
             && lhs.source.high == rhs.source.high && lhs.destination.high == rhs.destination.high
@@ -43,7 +40,7 @@ public struct WireFlowKey: Hashable, Sendable {
 
     /// The fields folded into one word first, so the per-packet hash feeds SipHash 8 bytes, not 40.
     @inline(__always)
-    public func hash(into hasher: inout Hasher) {
+    func hash(into hasher: inout Hasher) {
         var h = source.high &* 0x9E37_79B9_7F4A_7C15
         h = (h ^ (h >> 29) ^ source.low) &* 0xBF58_476D_1CE4_E5B9
         h = (h ^ (h >> 31) ^ destination.high) &* 0x94D0_49BB_1331_11EB
@@ -54,21 +51,21 @@ public struct WireFlowKey: Hashable, Sendable {
 }
 
 /// What one packet contributes to its flow.
-public struct WirePacket: Sendable {
-    public var key: WireFlowKey
+struct WirePacket: Sendable {
+    var key: WireFlowKey
     /// The IP packet's length from its header (header included): the same on every link type.
-    public var ipLength: UInt32
+    var ipLength: UInt32
     /// A TCP SYN without ACK: its sender opened the connection.
-    public var opensConnection: Bool
+    var opensConnection: Bool
     /// A TCP SYN with ACK: its receiver opened the connection.
-    public var acceptsConnection: Bool
+    var acceptsConnection: Bool
     /// A TCP FIN or RST: after it, a SYN on the same 5-tuple starts a new connection.
-    public var endsConnection: Bool = false
+    var endsConnection: Bool = false
     /// The interface it was captured on (Linux cooked v2 only); 0 when the link type does not say.
-    public var interfaceIndex: UInt32 = 0
+    var interfaceIndex: UInt32 = 0
 }
 
-public enum WireDecoded: Sendable {
+enum WireDecoded: Sendable {
     case packet(WirePacket)
     case skipped(WireSkipReason)
 }
@@ -76,13 +73,13 @@ public enum WireDecoded: Sendable {
 /// Reads link, network and transport headers straight from the bytes libpcap hands over. It
 /// never allocates and never reads past `bytes.count`, whatever the headers claim.
 public struct WirePacketDecoder: Sendable {
-    public let linkType: WireLinkType
+    let linkType: WireLinkType
 
     public init(linkType: WireLinkType) { self.linkType = linkType }
 
     /// `originalLength` is the packet's length on the wire (pcap's `len`), which may exceed the
     /// captured bytes when the snapshot length cut it.
-    public func decode(_ bytes: UnsafeRawBufferPointer, originalLength: Int) -> WireDecoded {
+    func decode(_ bytes: UnsafeRawBufferPointer, originalLength: Int) -> WireDecoded {
         let reader = ByteReader(bytes: bytes, wireLength: max(originalLength, bytes.count))
         switch linkType {
         case .ethernet:

@@ -83,7 +83,7 @@ public enum WirePcapngEncoder {
 extension WireJoinedFlow {
     /// The packet comment a Wireshark user sees: the kernel's view of the packet's socket, and how
     /// its connect and connection ended when the trace saw it.
-    public var pcapngComment: [UInt8] {
+    var pcapngComment: [UInt8] {
         var out = pcapngKernelComment
         // Both sides of a translated flow carry the same comment, naming the translation.
         if let sides = beforeAndAfterTranslation, let translation {
@@ -133,5 +133,32 @@ extension WireJoinedFlow {
             outcome.write(to: &out)
         }
         return out
+    }
+}
+
+/// The comments of `--write-pcapng`'s second pass over a capture. Replaying the same packets in
+/// the same order gives each the flow index the first pass gave it, and so the row of the join
+/// that holds its flow.
+public struct WirePcapngAnnotation {
+    private let decoder: WirePacketDecoder
+    private let join: WireJoinResult
+    private var replay = WireFlowTable()
+    /// Each row's comment, made when its first packet is written.
+    private var comments: [[UInt8]?]
+
+    public init(linkType: WireLinkType, join: WireJoinResult) {
+        decoder = WirePacketDecoder(linkType: linkType)
+        self.join = join
+        comments = [[UInt8]?](repeating: nil, count: join.flows.count)
+    }
+
+    /// The comment of the next packet of the capture: its flow's kernel view, or nil when the
+    /// packet is in no flow or its flow is on no row.
+    public mutating func comment(packet bytes: UnsafeRawBufferPointer, originalLength: Int, time: UInt64) -> [UInt8]? {
+        guard let index = replay.record(decoder.decode(bytes, originalLength: originalLength), time: time),
+              index < join.rowOfWireFlow.count, join.rowOfWireFlow[index] >= 0 else { return nil }
+        let row = join.rowOfWireFlow[index]
+        if comments[row] == nil { comments[row] = join.flows[row].pcapngComment }
+        return comments[row]
     }
 }

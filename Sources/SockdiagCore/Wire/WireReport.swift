@@ -1,14 +1,14 @@
 /// Where the packets came from, for the report.
 public struct WireCaptureSummary: Sendable {
     public var file: String?
-    public var interface: String?
+    var interface: String?
     /// Live: the network namespace the capture was opened in, as `ip netns` or /proc names it.
-    public var netns: String?
-    public var linkType: WireLinkType
+    var netns: String?
+    var linkType: WireLinkType
     public var packets: UInt64
     /// Packets the kernel dropped before libpcap saw them (live only).
-    public var dropped: UInt64?
-    public var skipped: WireSkipCounts
+    var dropped: UInt64?
+    var skipped: WireSkipCounts
     /// Set when a capture file stopped in the middle of a record (cut off, or still being
     /// written): libpcap's words. The report covers the packets before the cut.
     public var endedEarly: String?
@@ -17,7 +17,7 @@ public struct WireCaptureSummary: Sendable {
     public var interfaceNames: [UInt32: String] = [:]
 
     /// `lo`, or `ifindex 7` where the name is not known.
-    public func interfaceName(_ index: UInt32) -> String { interfaceNames[index] ?? "ifindex \(index)" }
+    func interfaceName(_ index: UInt32) -> String { interfaceNames[index] ?? "ifindex \(index)" }
 
     public init(file: String?, interface: String?, linkType: WireLinkType, packets: UInt64,
                 dropped: UInt64?, skipped: WireSkipCounts, endedEarly: String? = nil, netns: String? = nil) {
@@ -34,12 +34,12 @@ public struct WireCaptureSummary: Sendable {
 
 /// Where the kernel's events came from, for the report.
 public struct WireEventsSummary: Sendable {
-    public var file: String?
-    public var lines: Int
-    public var events: Int
-    public var garbage: Int
-    public var ignored: Int
-    public var lost: UInt64
+    var file: String?
+    var lines: Int
+    var events: Int
+    var garbage: Int
+    var ignored: Int
+    var lost: UInt64
 
     public init(file: String?, lines: Int, events: Int, garbage: Int, ignored: Int, lost: UInt64) {
         self.file = file
@@ -59,14 +59,14 @@ public struct WireEventsSummary: Sendable {
 public struct WireReport: Sendable {
     public var join: WireJoinResult
     public var capture: WireCaptureSummary
-    public var events: WireEventsSummary
+    var events: WireEventsSummary
     /// How `-- CMD` ended (live runs with a command); nil otherwise.
     public var command: TraceCommandResult?
     /// Set when the watched cgroup was removed under a live run (`cgroup PATH`, `cgroup PATH of unit
     /// NAME`): the run ended there, and fails after its report.
     public var cgroupRemoved: String?
     /// The cgroup of each process the rows name, where the run could look it up (live runs).
-    public var processCgroups: [UInt32: ProcessCgroup]
+    var processCgroups: [UInt32: ProcessCgroup]
 
     public init(join: WireJoinResult, capture: WireCaptureSummary, events: WireEventsSummary,
                 command: TraceCommandResult? = nil, cgroupRemoved: String? = nil,

@@ -156,7 +156,7 @@ extension WireReport {
         WireText.append(" on " + PrintableText.of(where_.joined(separator: ", ")) + (wire.interfaces.more ? ", ..." : ""), to: &out)
     }
 
-    public func summaryLines(style: OutputStyle = .plain) -> String {
+    func summaryLines(style: OutputStyle = .plain) -> String {
         let counts = join.counts
         let flows = join.flows.count
         var text = "\(flows) flow\(flows == 1 ? "" : "s"): "

@@ -1,28 +1,28 @@
 /// A process as the join names it.
-public struct WireProcess: Sendable, Equatable {
-    public var pid: UInt32
-    public var comm: WireComm
+struct WireProcess: Sendable, Equatable {
+    var pid: UInt32
+    var comm: WireComm
 }
 
 /// The holders of TCP listeners by local address and port: the process a socket accepted on
 /// that port belongs to, though the hooks saw no call of the server's for it. A listener comes
 /// from the run's snapshot (`LISTEN`) or from a TCP bind during the run.
-public struct TCPListenerHolders<Holder: Sendable>: Sendable {
+struct TCPListenerHolders<Holder: Sendable>: Sendable {
     private var byPort: [UInt16: [(address: WireAddress, holder: Holder)]] = [:]
 
-    public init() {}
+    init() {}
 
-    public var isEmpty: Bool { byPort.isEmpty }
+    var isEmpty: Bool { byPort.isEmpty }
 
     /// The first holder of an address and port stays.
-    public mutating func add(address: WireAddress, port: UInt16, holder: Holder) {
+    mutating func add(address: WireAddress, port: UInt16, holder: Holder) {
         let address = address.unmapped
         guard !(byPort[port]?.contains { $0.address == address } ?? false) else { return }
         byPort[port, default: []].append((address, holder))
     }
 
     /// Those of another table, after this one's.
-    public mutating func merge(_ other: TCPListenerHolders) {
+    mutating func merge(_ other: TCPListenerHolders) {
         for (port, listeners) in other.byPort {
             for listener in listeners { add(address: listener.address, port: port, holder: listener.holder) }
         }
@@ -30,7 +30,7 @@ public struct TCPListenerHolders<Holder: Sendable>: Sendable {
 
     /// The holder of the listener a TCP socket with this local end was accepted on: the same
     /// address first, then a wildcard one.
-    public func holder(localAddress: WireAddress?, localPort: UInt16) -> Holder? {
+    func holder(localAddress: WireAddress?, localPort: UInt16) -> Holder? {
         guard let listeners = byPort[localPort] else { return nil }
         let local = localAddress?.unmapped
         return (listeners.first { $0.address == local } ?? listeners.first { $0.address.ipAddress.isUnspecified })?.holder
@@ -40,13 +40,13 @@ public struct TCPListenerHolders<Holder: Sendable>: Sendable {
 /// Who holds the sockets whose connect the trace did not see, so their rows name a process too:
 /// the sockets open before the run (trace's `socket` events), by cookie, and the TCP listeners
 /// (open before the run, or bound during it), for the sockets they accept.
-public struct WireSocketHolders: Sendable {
+struct WireSocketHolders: Sendable {
     private var byCookie: [UInt64: WireProcess] = [:]
     private var tcpListeners = TCPListenerHolders<WireProcess>()
 
-    public init() {}
+    init() {}
 
-    public var isEmpty: Bool { byCookie.isEmpty && tcpListeners.isEmpty }
+    var isEmpty: Bool { byCookie.isEmpty && tcpListeners.isEmpty }
 
     /// A `socket` event: the socket's holder, and when it listens on TCP, the holder of what it
     /// accepts.

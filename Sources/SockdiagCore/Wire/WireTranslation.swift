@@ -2,15 +2,15 @@
 /// write them), seen on both sides in one capture: on a CLAT's host (the IPv4 side on its TUN
 /// device, the IPv6 side there and on the uplink) or on a NAT64's (the IPv6 side from the
 /// client, the IPv4 side from the pool).
-public struct WireTranslationPair: Sendable, Equatable {
+struct WireTranslationPair: Sendable, Equatable {
     /// Flow indexes.
-    public var ipv6: Int
-    public var ipv4: Int
-    public var prefix: NAT64KnownPrefix
+    var ipv6: Int
+    var ipv4: Int
+    var prefix: NAT64KnownPrefix
 }
 
 /// Which way a translated flow went.
-public enum WireTranslationKind: String, Sendable {
+enum WireTranslationKind: String, Sendable {
     /// IPv4 first, then IPv6: a CLAT (464XLAT's customer side) turned IPv4 packets into IPv6.
     case clat
     /// IPv6 first, then IPv4: a NAT64 turned IPv6 packets to a prefix address into IPv4.
@@ -18,11 +18,11 @@ public enum WireTranslationKind: String, Sendable {
 }
 
 /// A row's translation, for the report: the prefix and where it came from.
-public struct WireTranslationView: Sendable, Equatable {
-    public var kind: WireTranslationKind
-    public var prefix: NAT64KnownPrefix
+struct WireTranslationView: Sendable, Equatable {
+    var kind: WireTranslationKind
+    var prefix: NAT64KnownPrefix
     /// The IPv4 address the IPv6 destination embeds.
-    public var ipv4: IPv4Address
+    var ipv4: IPv4Address
 }
 
 enum WireTranslation {
