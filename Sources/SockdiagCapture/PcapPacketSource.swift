@@ -1,8 +1,6 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 internal import CPcap
 import SockdiagCore
+import SockdiagSystem
 
 /// A libpcap handle, from a capture file (pcap or pcapng) or a live interface, with nanosecond
 /// timestamps. Packets are lent to a closure for the duration of the call; nothing is copied.
@@ -14,14 +12,13 @@ public final class PcapPacketSource {
     /// What the user named: the file path or the interface.
     public let name: String
     /// The stdio buffer of a capture file's stream, freed after the stream is closed.
-    private let fileBuffer: UnsafeMutableRawBufferPointer?
+    private let fileBuffer: UnsafeMutableRawPointer?
 
-    private init(handle: OpaquePointer, name: String, fileBuffer: UnsafeMutableRawBufferPointer? = nil) throws(SockdiagError) {
+    private init(handle: OpaquePointer, name: String, fileBuffer: UnsafeMutableRawPointer? = nil) throws(SockdiagError) {
         let dlt = pcap_datalink(handle)
         guard let linkType = WireLinkType(dataLinkType: dlt) else {
             let dltName = pcap_datalink_val_to_name(dlt).map { String(cString: $0) } ?? "DLT \(dlt)"
-            pcap_close(handle)
-            fileBuffer?.deallocate()
+            sockdiag_pcap_close(handle, fileBuffer)
             throw .invalidInput("\(name): link type \(dltName) (\(dlt)) is not supported (supported: \(WireLinkType.supportedNames))")
         }
         self.handle = handle
@@ -33,28 +30,17 @@ public final class PcapPacketSource {
 
     deinit {
         if let dumper { pcap_dump_close(dumper) }
-        pcap_close(handle)
-        fileBuffer?.deallocate()
+        sockdiag_pcap_close(handle, fileBuffer)
     }
 
     /// Opens a pcap or pcapng file, or reads one from `descriptor` (taken over) where it is open
     /// already; `path` names it in messages.
     public static func openFile(_ path: String, descriptor: Int32? = nil) throws(SockdiagError) -> PcapPacketSource {
-        guard let file = descriptor.map({ fdopen($0, "rb") }) ?? fopen(path, "rb") else {
-            let error = errno
-            if let descriptor { close(descriptor) }
-            throw .invalidInput("\(path): cannot read as a capture file: \(String(cString: strerror(error)))")
-        }
-        // libpcap reads a record at a time through stdio: with 1 MiB of buffer instead of the
-        // 4 KiB default, a large capture takes a few dozen reads instead of thousands. (glibc
-        // takes the size only along with a buffer: without one it keeps its default.)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        setvbuf(file, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), _IOFBF, buffer.count)
+        var buffer: UnsafeMutableRawPointer?
+        var error: Int32 = 0
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
-        guard let handle = pcap_fopen_offline_with_tstamp_precision(file, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf) else {
-            fclose(file)
-            buffer.deallocate()
-            let message = String(cString: errbuf)
+        guard let handle = sockdiag_pcap_open_file(path, descriptor ?? -1, &buffer, &error, &errbuf) else {
+            let message = error != 0 ? Errno(error).message : String(cString: errbuf)
             throw .invalidInput("\(path): cannot read as a capture file: \(message.isEmpty ? "unknown error" : message)")
         }
         return try PcapPacketSource(handle: handle, name: path, fileBuffer: buffer)
@@ -168,10 +154,7 @@ public final class PcapPacketSource {
 
     /// Waits up to `milliseconds` for the capture to have packets.
     public func waitForPackets(milliseconds: Int32) {
-        let fd = pcap_get_selectable_fd(handle)
-        guard fd >= 0 else { usleep(UInt32(milliseconds) * 1000); return }
-        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        _ = poll(&descriptor, 1, milliseconds)
+        sockdiag_pcap_wait(handle, milliseconds)
     }
 
     /// Packets the kernel dropped because the buffer was full, or the interface dropped.
