@@ -17,11 +17,9 @@ public enum Demo {
         if let signal = TerminationSignals.received { return interrupted(by: signal, terminal) }
 
         if json {
-            var out = "{\n\"schema\": " + JSON.string(JSONSchemaID.demo).compact + ",\n\"ipv4_mapped_client\": "
-            out += String(decoding: mapped.report.json(), as: UTF8.self).trimmingTrailingNewlines
-            out += ",\n\"ipv4_mapped_explanation\": " + JSON.string(mapped.explanation).compact
-            out += ",\n\"port_taken_on_ipv4\": " + portTaken.json.pretty + "\n}\n"
-            terminal.out(out)
+            terminal.write(DemoDocument.json(mappedClient: mapped.report, mappedExplanation: mapped.explanation,
+                                             holderPID: portTaken.holderPID, bindCheck: portTaken.report,
+                                             portTakenExplanation: portTaken.explanation))
             return .ok
         }
         terminal.out(mapped.text(style: terminal.style))
@@ -87,27 +85,11 @@ extension Demo {
     }
 }
 
-extension String {
-    var trimmingTrailingNewlines: String {
-        var text = self
-        while text.hasSuffix("\n") { text.removeLast() }
-        return text
-    }
-}
-
 /// Story 2: another program holds 127.0.0.1:Q; what does binding [::]:Q do?
 struct DemoPortTaken {
     let holderPID: Int32
     let report: BindCheckReport
     let explanation: String
-
-    var json: JSON {
-        .object([
-            ("holder_pid", .int(Int64(holderPID))),
-            ("bind_check", report.json),
-            ("explanation", .string(explanation)),
-        ])
-    }
 
     func text(style: OutputStyle) -> String {
         let port = report.query.port
