@@ -76,6 +76,10 @@ struct socket_record {
     __u8 v6_rcv_saddr[16];
     __u16 num;    /* local port, host order */
     __u8 pad2[2];
+    /* sk_incoming_cpu: the CPU that last handled a packet of a connected socket (or SO_INCOMING_CPU),
+     * -1 when none; the listener and UDP lookups score one point more on that CPU. */
+    __s32 incoming_cpu;
+    __u32 pad3;
 };
 
 SEC("iter/task_file")
@@ -88,7 +92,7 @@ int socket_owners(struct bpf_iter__task_file *ctx)
     if (!file_is_socket(file))
         return 0;
     struct inode *inode = file->f_inode;
-    struct socket_record record = {.inode = inode->i_ino, .tgid = task->tgid, .fd = ctx->fd};
+    struct socket_record record = {.inode = inode->i_ino, .tgid = task->tgid, .fd = ctx->fd, .incoming_cpu = -1};
     struct socket *sock = bpf_sock_from_file(file);
     struct sock *sk = sock ? sock->sk : 0;
     /* Direct loads through the BTF-typed pointers: cheaper than bpf_probe_read for each of the
@@ -102,6 +106,7 @@ int socket_owners(struct bpf_iter__task_file *ctx)
         record.bound_dev_if = skc->skc_bound_dev_if;
         record.state = skc->skc_state;
         record.num = skc->skc_num;
+        record.incoming_cpu = skc->skc_incoming_cpu;
         record.rcv_saddr = skc->skc_rcv_saddr;
         record.uid = BPF_CORE_READ(sk, sk_uid.val);
         record.netns = BPF_CORE_READ(skc, skc_net.net, ns.inum);

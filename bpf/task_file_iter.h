@@ -52,6 +52,7 @@ struct sock_common {
         };
     };
     unsigned short skc_family;
+    int skc_incoming_cpu;
     volatile unsigned char skc_state;
     unsigned char skc_reuse : 4;
     unsigned char skc_reuseport : 1;

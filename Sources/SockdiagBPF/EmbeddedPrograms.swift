@@ -13,6 +13,8 @@ public enum EmbeddedPrograms {
     static var sockopts: [UInt8] { decode(EmbeddedBPFObjects.sockoptsBase64) }
     /// bpf/socket_snapshot.bpf.c: a cgroup's sockets at the start of a run, an iterator.
     static var socketSnapshot: [UInt8] { decode(EmbeddedBPFObjects.socketSnapshotBase64) }
+    /// bpf/udp_chains.bpf.c: the UDP sockets in the datagram lookup's chain order, an iterator.
+    static var udpChains: [UInt8] { decode(EmbeddedBPFObjects.udpChainsBase64) }
 
     static func decode(_ base64: String) -> [UInt8] {
         guard let bytes = Base64.decode(base64) else {

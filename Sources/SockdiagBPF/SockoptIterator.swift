@@ -41,9 +41,10 @@ public enum SockoptIterator {
 /// {u64 inode, u32 tgid, u32 fd, s32 bound_dev_if, u16 family, u8 reuse, u8 flags, then a TCP
 /// socket's bind bucket: u32 fastuid, u32 fast_rcv_saddr, u8 fast_v6_rcv_saddr[16],
 /// u16 fast_family, s8 fastreuse, s8 fastreuseport, u8 fast_ipv6_only, u8 read, u8 state, u8 pad,
-/// then u32 netns inode, u32 uid, u32 rcv_saddr, u8 v6_rcv_saddr[16], u16 local port, u8 pad[2]}.
+/// then u32 netns inode, u32 uid, u32 rcv_saddr, u8 v6_rcv_saddr[16], u16 local port, u8 pad[2],
+/// s32 incoming CPU (-1: none), u32 pad}.
 public struct SocketInventory: Sendable {
-    static let recordSize = 88
+    static let recordSize = 96
     let records: [UInt8]
     /// Whether the walk met every process on the host (it runs in the initial pid namespace), so
     /// that every socket a process holds is in it.
@@ -67,10 +68,11 @@ public struct SocketInventory: Sendable {
             guard AddressFamily(rawSocketFamily: Int(family)) != nil, found[inode] == nil else { return }
             let ifindex = raw.loadUnaligned(fromByteOffset: i + 16, as: Int32.self)
             let flags = raw[i + 23]
+            let incomingCPU = raw.loadUnaligned(fromByteOffset: i + 88, as: Int32.self)
             found[inode] = BindCheckSocketOptions(
                 reuseaddr: raw[i + 22] != 0, reuseport: flags & 1 != 0, v6only: flags & 2 != 0,
                 boundDeviceIndex: ifindex, boundDevice: ifindex > 0 ? interfaceName(ifindex) : nil,
-                bindBucket: raw[i + 53] == 0 ? nil : bindBucket(raw, i))
+                bindBucket: raw[i + 53] == 0 ? nil : bindBucket(raw, i), incomingCPU: incomingCPU >= 0 ? Int(incomingCPU) : nil)
         }
         return found
     }

@@ -26,7 +26,7 @@ public enum BindCheck {
         }
         if let netns = options.netns { try BindCheckNamespace.enter(netns) }
         guard case let .one(query) = options.scope else {
-            let owners = BackgroundWork(inventory)
+            let owners = BackgroundWork { inventory(port: nil, transport: transport) }
             let system = BindCheckSystemReader.read()
             var (listeners, source) = try BindCheckProbe.sockets(transport, filter: .any, listeningOnly: true)
             BindCheckProbe.attachOwners(&listeners, table: owners.wait())
@@ -39,7 +39,7 @@ public enum BindCheck {
             }
             return report.exitStatus
         }
-        var observation = try BindCheckProbe.observe(query, netns: options.netns, inventory: { inventory(port: query.port.value) })
+        var observation = try BindCheckProbe.observe(query, netns: options.netns, inventory: { inventory(port: query.port.value, transport: query.transport) })
         observation.socketLookupPrograms = SockoptIterator.socketLookupPrograms()
         let report = BindCheckReport.analyze(observation)
         terminal.out(options.json ? report.json.pretty + "\n" : report.text(style: terminal.style))
@@ -58,7 +58,8 @@ private func allNamespaces(_ transport: TransportProtocol) throws -> [BindCheckM
         guard (try? BindCheckNamespace.enter(namespace.path)) != nil else { continue }
         let system = BindCheckSystemReader.read()
         var (listeners, source) = try BindCheckProbe.sockets(transport, filter: .any, listeningOnly: true)
-        BindCheckProbe.attachOwners(&listeners, table: owners)
+        // The owners were read once for every namespace; UDP's lookup chains are this namespace's own.
+        BindCheckProbe.attachOwners(&listeners, table: transport == .udp ? owners?.with(udpLookupChains: UDPLookupChains.positions()) : owners)
         let report = BindCheckAllReport.analyze(listeners: listeners, transport: transport, system: system,
                                                 source: source, netns: namespace.label)
         reports.append(BindCheckMetrics.Namespace(label: namespace.metricsLabel, report: report))
@@ -66,11 +67,12 @@ private func allNamespaces(_ transport: TransportProtocol) throws -> [BindCheckM
     return reports
 }
 
-/// Owners and socket options from the BPF iterators, looked up by inode afterwards.
-func inventory() -> BindCheckInventory? { inventory(port: nil) }
+/// Owners and socket options of every socket from the BPF iterators, looked up by inode
+/// afterwards; no lookup chains (they are per network namespace).
+func inventory() -> BindCheckInventory? { inventory(port: nil, transport: .tcp) }
 
-/// The same, reporting only the sockets on `port` (nil or 0: every socket).
-func inventory(port: UInt16?) -> BindCheckInventory? {
-    guard let found = SockoptIterator.inventory(port: port) else { return nil }
-    return BindCheckInventory(owners: found.owners(of:), options: found.options(of:), boundInactive: found.boundInactive(port:netns:))
+/// The same, reporting only the sockets on `port` (nil or 0: every socket), with the UDP lookup
+/// chains' order for UDP.
+func inventory(port: UInt16?, transport: TransportProtocol) -> BindCheckInventory? {
+    BindCheckInventory.read(port: port, transport: transport)
 }

@@ -10,13 +10,23 @@ public struct BindCheckInventory {
     /// TCP sockets bound without listen() or connect() on a port, in a network namespace (by
     /// nsfs inode); nil when the walk cannot see all of them.
     public let boundInactive: (_ port: UInt16, _ netns: UInt64) -> [BindCheckSocket]?
+    /// UDP sockets' places in their lookup chains (BindCheckSocket.lookupChainPosition), by inode,
+    /// from the kernel's own walk of them; nil when not read.
+    public let udpLookupChains: [UInt64: Int]?
 
     public init(owners: @escaping (Set<UInt64>) -> [UInt64: [Int32]],
                 options: @escaping (Set<UInt64>) -> [UInt64: BindCheckSocketOptions],
-                boundInactive: @escaping (_ port: UInt16, _ netns: UInt64) -> [BindCheckSocket]? = { _, _ in nil }) {
+                boundInactive: @escaping (_ port: UInt16, _ netns: UInt64) -> [BindCheckSocket]? = { _, _ in nil },
+                udpLookupChains: [UInt64: Int]? = nil) {
         self.owners = owners
         self.options = options
         self.boundInactive = boundInactive
+        self.udpLookupChains = udpLookupChains
+    }
+
+    /// The same owners and options with the UDP lookup chains of another network namespace.
+    public func with(udpLookupChains chains: [UInt64: Int]?) -> BindCheckInventory {
+        BindCheckInventory(owners: owners, options: options, boundInactive: boundInactive, udpLookupChains: chains)
     }
 }
 
@@ -53,6 +63,11 @@ public enum BindCheckProbe {
                 guard let found = options[sockets[i].inode] else { continue }
                 sockets[i].options = found
                 if sockets[i].family == .inet6 && sockets[i].v6only == nil { sockets[i].v6only = found.v6only }
+            }
+            if let chains = table.udpLookupChains {
+                for i in sockets.indices where sockets[i].transport == .udp {
+                    sockets[i].lookupChainPosition = chains[sockets[i].inode]
+                }
             }
         } else {
             let scan = BindCheckOwnerScan.find(wanted)

@@ -47,6 +47,8 @@ public enum BindCheckSystemReader {
                                      reservedPorts: reserved, unprivilegedPortStart: unprivileged, kernel: kernelRelease(),
                                      ipv6DisabledOnLoopback: disableOnLoopback)
         system.addressDevices = devices
+        let online = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+        system.cpus = online > 0 ? online : nil
         return system
     }
 

@@ -36,7 +36,7 @@ struct TruthRunner {
             let port = lab.freshPort()
             return (kase, port, lab.build(kase, port: port))
         }
-        let inventory = SockoptIterator.inventory().map { BindCheckInventory(owners: $0.owners(of:), options: $0.options(of:), boundInactive: $0.boundInactive(port:netns:)) }
+        let inventory = BindCheckInventory.read(port: nil, transport: batch.contains { $0.transport == .udp } ? .udp : .tcp)
         var found: [TruthDisagreement] = []
         for (kase, port, sockets) in prepared {
             found += check(kase, port: port, sockets: sockets, inventory: inventory)

@@ -6,12 +6,29 @@
 public enum BindCheckKernel {
     // MARK: Chain order
 
-    /// `__inet_hash()` (TCP, at listen) and `udp_lib_get_port()` (UDP, at bind): a socket enters the
-    /// lookup chain of its address and port at the head, except an AF_INET6 SO_REUSEPORT socket,
-    /// which is appended at the tail. 0.0.0.0 and [::] share one chain, as do an IPv4 address and
-    /// its IPv4-mapped form (`ipv6_portaddr_hash()` hashes them alike).
+    /// `__inet_hash()` (TCP, at listen) and `udp_lib_get_port()` (UDP, at bind, into the
+    /// address-and-port chain `hash2`): a socket enters the lookup chain of its address and port at
+    /// the head, except an AF_INET6 SO_REUSEPORT socket, which is appended at the tail. 0.0.0.0 and
+    /// [::] share one chain, as do an IPv4 address and its IPv4-mapped form (`ipv6_portaddr_hash()`
+    /// hashes them alike). UDP's port-only chain (`udptable->hash`, which the conflict check and
+    /// the sock_diag dump walk) has the same rule (`sk_add_node_rcu()`).
     public static func entersAtTail(family: AddressFamily, reuseport: Bool) -> Bool {
         family == .inet6 && reuseport
+    }
+
+    /// `udp_lib_rehash()`: a UDP socket whose local address changes (connect() of a wildcard-bound
+    /// socket, or a disconnect) moves to the head of its new address's lookup chain, while its
+    /// place in the port-only chain stays; so entering order alone does not give a UDP lookup
+    /// chain, the kernel's walk does. Where a socket sits in its lookup chain, as the kernel walks
+    /// it: for TCP the sock_diag dump (`inet_diag_dump_icsk()` walks the listening chains `lhash2`,
+    /// both families in one request); for UDP a BPF iter/udp pass (`bpf_iter_udp_batch()` walks
+    /// `hash2`), since the UDP dump (`udp_dump()`) walks the port-only chain, one family per
+    /// request. The dump's order when neither was read.
+    public static func lookupChainPosition(of socket: BindCheckSocket) -> Int? {
+        switch socket.transport {
+        case .tcp: return socket.walkOrder
+        case .udp: return socket.lookupChainPosition ?? socket.walkOrder
+        }
     }
 
     /// Chain positions (smaller is nearer the head) of sockets given in the order they entered the
@@ -59,15 +76,27 @@ public enum BindCheckKernel {
     /// `compute_score()`: -1 (nil here) unless the socket's address and device match; then TCP
     /// scores 1, +1 when bound to the arriving device, +1 for an AF_INET socket in an IPv4 lookup;
     /// UDP (`udp.c compute_score()`) scores 2 for AF_INET and 1 for AF_INET6, +4 when bound to
-    /// the device (IPv6 lookups have no family point, `udp6 compute_score()`).
-    static func score(_ candidate: BindCheckCandidate, ipv4: Bool, device: String, transport: TransportProtocol) -> Int? {
+    /// the device (IPv6 lookups have no family point, `udp6 compute_score()`). Both add 1 when the
+    /// socket's `sk_incoming_cpu` is the CPU running the lookup (`cpu`; nil: a CPU no socket
+    /// names). Only a socket that received while connected, or set SO_INCOMING_CPU, has one.
+    static func score(_ candidate: BindCheckCandidate, ipv4: Bool, device: String, transport: TransportProtocol,
+                      cpu: Int? = nil) -> Int? {
         if let bound = candidate.boundDevice, bound != device { return nil }
         let bound = candidate.boundDevice != nil
         let inet = ipv4 && candidate.binding.family == .inet
+        let sameCPU = cpu != nil && candidate.incomingCPU == cpu ? 1 : 0
         switch transport {
-        case .tcp: return 1 + (bound ? 1 : 0) + (inet ? 1 : 0)
-        case .udp: return (inet ? 2 : 1) + (bound ? 4 : 0)
+        case .tcp: return 1 + (bound ? 1 : 0) + (inet ? 1 : 0) + sameCPU
+        case .udp: return (inet ? 2 : 1) + (bound ? 4 : 0) + sameCPU
         }
+    }
+
+    /// The CPUs whose lookups may differ: each one a scoring socket names as its incoming CPU,
+    /// then nil for every other CPU (left out when those named are all there are).
+    static func distinctCPUs(_ candidates: [BindCheckCandidate], cpus: Int?) -> [Int?] {
+        let named = Set(candidates.compactMap(\.incomingCPU)).sorted()
+        let others = cpus.map { named.count < $0 } ?? true
+        return named.map { Optional($0) } + (others ? [nil] : [])
     }
 
     // MARK: Reuseport groups
@@ -103,7 +132,7 @@ public enum BindCheckKernel {
     /// `__inet_lookup_listener()` / `__udp4_lib_lookup()`: the chain of the exact address first,
     /// the wildcard's only when that finds nothing.
     static func lookup(_ destination: IPAddress, device: String, among candidates: [BindCheckCandidate],
-                       transport: TransportProtocol) -> Decision? {
+                       transport: TransportProtocol, cpu: Int? = nil) -> Decision? {
         let ipv4: Bool
         let exact: [BindCheckCandidate], wildcard: [BindCheckCandidate]
         switch destination.unmapped {
@@ -123,7 +152,7 @@ public enum BindCheckKernel {
             var seen: [BindCheckCandidate] = []
             var decided = false
             for candidate in ordered {
-                guard let score = score(candidate, ipv4: ipv4, device: device, transport: transport) else { continue }
+                guard let score = score(candidate, ipv4: ipv4, device: device, transport: transport, cpu: cpu) else { continue }
                 defer { seen.append(candidate) }
                 guard score > (best?.2 ?? 0) else { continue }
                 let group: [BindCheckCandidate]
@@ -140,7 +169,7 @@ public enum BindCheckKernel {
                 }
             }
             guard let (winner, group, top) = best else { continue }
-            func scored(_ c: BindCheckCandidate) -> Int? { score(c, ipv4: ipv4, device: device, transport: transport) }
+            func scored(_ c: BindCheckCandidate) -> Int? { score(c, ipv4: ipv4, device: device, transport: transport, cpu: cpu) }
             let rivals = ordered.filter { c in !group.contains { $0.id == c.id } && scored(c) != nil }
             let seenIDs = Set(seen.map(\.id))
             return Decision(winner: winner, group: group, exact: isExact,

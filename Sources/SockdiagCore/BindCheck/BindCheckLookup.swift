@@ -19,9 +19,12 @@ public struct BindCheckCandidate: Hashable, Sendable {
     public let chainPosition: Int
     /// Its SO_REUSEPORT group has a connect()ed UDP member (`reuseport_has_conns()`).
     public let groupHasConnections: Bool
+    /// `sk_incoming_cpu` (BindCheckKernel.score), nil when none.
+    public let incomingCPU: Int?
 
     public init(id: BindCheckReceiverID, binding: BindCheckBinding, boundDevice: String? = nil, reuseport: Bool? = nil,
-                uid: UInt32? = nil, chainPosition: Int = 0, groupHasConnections: Bool = false) {
+                uid: UInt32? = nil, chainPosition: Int = 0, groupHasConnections: Bool = false, incomingCPU: Int? = nil) {
+        self.incomingCPU = incomingCPU
         self.id = id
         self.binding = binding
         self.boundDevice = boundDevice
@@ -64,7 +67,8 @@ public enum BindCheckLookup {
     /// the one holding the address (BindCheckKernel.arrivingDevice), lo for loopback addresses.
     public static func reception(of destination: IPAddress, among all: [BindCheckCandidate], system: BindCheckSystem,
                                  transport: TransportProtocol = .tcp) -> BindCheckReception {
-        reception(of: destination, arrivingOn: BindCheckKernel.arrivingDevice(of: destination, on: system), among: all, transport: transport)
+        reception(of: destination, arrivingOn: BindCheckKernel.arrivingDevice(of: destination, on: system), among: all,
+                  transport: transport, cpus: system.cpus)
     }
 
     /// The same for a client whose packets arrive on lo (loopback destinations).
@@ -74,10 +78,35 @@ public enum BindCheckLookup {
     }
 
     /// Which socket receives a connection (or first datagram) to `destination` arriving on
-    /// `device`: the listener lookup a client of this host, or one across `device`, meets.
+    /// `device`: the listener lookup a client of this host, or one across `device`, meets. Where
+    /// a socket's incoming CPU changes the answer, every socket some CPU's lookup picks, and why
+    /// (`cpus`: how many CPUs may run the lookup, nil when unknown).
     public static func reception(of destination: IPAddress, arrivingOn device: String, among all: [BindCheckCandidate],
-                                 transport: TransportProtocol = .tcp) -> BindCheckReception {
-        guard let decision = BindCheckKernel.lookup(destination, device: device, among: all, transport: transport) else {
+                                 transport: TransportProtocol = .tcp, cpus: Int? = nil) -> BindCheckReception {
+        let perCPU = BindCheckKernel.distinctCPUs(all, cpus: cpus).map { cpu in
+            (cpu, reception(of: destination, arrivingOn: device, among: all, transport: transport, cpu: cpu))
+        }
+        guard let (_, first) = perCPU.first else { return reception(of: destination, arrivingOn: device, among: all, transport: transport, cpu: nil) }
+        guard perCPU.contains(where: { Set($0.1.receivers) != Set(first.receivers) }) else { return perCPU.last!.1 }
+        var ids: [BindCheckReceiverID] = []
+        for (_, reception) in perCPU { ids += reception.receivers.filter { !ids.contains($0) } }
+        func named(_ reception: BindCheckReception) -> String {
+            reception.receivers.map { id in
+                guard let c = all.first(where: { $0.id == id }) else { return "the new socket" }
+                let inode: String
+                if case let .existing(number) = id { inode = " (inode \(number))" } else { inode = " (the new socket)" }
+                return c.binding.addressText + (c.boundDevice.map { " on \($0)" } ?? "") + inode
+            }.joined(separator: " or ")
+        }
+        let cases = perCPU.map { cpu, reception in "\(cpu.map { "on CPU \($0)" } ?? "on any other CPU"): \(named(reception))" }
+        return .oneOf(ids, why: "it depends on the CPU that handles the packet: the kernel scores a socket one point higher on the CPU that last handled a packet of its own (sk_incoming_cpu), so "
+                      + cases.joined(separator: "; "))
+    }
+
+    /// The lookup on one CPU (nil: a CPU no socket names as its incoming CPU).
+    private static func reception(of destination: IPAddress, arrivingOn device: String, among all: [BindCheckCandidate],
+                                  transport: TransportProtocol, cpu: Int?) -> BindCheckReception {
+        guard let decision = BindCheckKernel.lookup(destination, device: device, among: all, transport: transport, cpu: cpu) else {
             return refusal(destination, all, device: device)
         }
         let d = destination.unmapped
@@ -91,7 +120,7 @@ public enum BindCheckLookup {
             why = "the wildcard [::] takes every IPv6 address"
         }
         if winner.binding.family == .inet6, case .v4 = d { why += " (dual-stack, IPV6_V6ONLY=0, as ::ffff:\(d))" }
-        if decision.exact && all.contains(where: { $0.binding.isWildcard && BindCheckKernel.lookup(destination, device: device, among: [$0], transport: transport) != nil }) {
+        if decision.exact && all.contains(where: { $0.binding.isWildcard && BindCheckKernel.lookup(destination, device: device, among: [$0], transport: transport, cpu: cpu) != nil }) {
             why += "; an exact address beats the wildcard"
         }
         if let higher = decision.skippedHigher.first {

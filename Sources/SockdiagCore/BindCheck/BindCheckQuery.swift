@@ -103,6 +103,8 @@ public struct BindCheckSystem: Hashable, Sendable {
     /// The interface that holds each local address: a local client of that address is matched
     /// against it, not lo (BindCheckKernel.arrivingDevice).
     public var addressDevices: [IPAddress: String] = [:]
+    /// How many CPUs may run a lookup (online CPUs); nil when unknown.
+    public var cpus: Int?
 
     public init(bindv6only: Bool, ipv6Disabled: Bool, ipv4Addresses: [IPv4Address], ipv6Addresses: [IPv6Address],
                 ephemeralRange: ClosedRange<UInt16>?, reservedPorts: String, unprivilegedPortStart: Int?, kernel: String = "",

@@ -202,9 +202,7 @@ public struct BindCheckReport: Sendable {
     }
 
     /// The sockets new clients can reach, with unknown V6ONLY taken as the system default, each
-    /// with its place in its lookup chain: the kernel's dumps walk the chains themselves (TCP's
-    /// listening hash; UDP's port chain, where the same head-or-tail rule holds), so the order of
-    /// the dump is the chain's (BindCheckKernel.entersAtTail).
+    /// with its place in its lookup chain (BindCheckKernel.lookupChainPosition).
     public static func candidates(_ sockets: [BindCheckSocket], defaultV6only: Bool) -> [BindCheckCandidate] {
         let open = sockets.enumerated().filter { $0.element.acceptsNewClients }
         let connected = sockets.filter { $0.transport == .udp && $0.state == .established && $0.options?.reuseport == true }
@@ -217,7 +215,8 @@ public struct BindCheckReport: Sendable {
             }
             return BindCheckCandidate(id: .existing(inode: socket.inode), binding: binding,
                                       boundDevice: socket.boundDevice, reuseport: socket.options?.reuseport, uid: socket.uid,
-                                      chainPosition: socket.walkOrder ?? index, groupHasConnections: hasConnections)
+                                      chainPosition: BindCheckKernel.lookupChainPosition(of: socket) ?? index, groupHasConnections: hasConnections,
+                                      incomingCPU: socket.options?.incomingCPU)
         }
     }
 

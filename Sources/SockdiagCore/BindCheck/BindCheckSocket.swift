@@ -69,10 +69,14 @@ public struct BindCheckSocketOptions: Hashable, Sendable {
     public let boundDevice: String?
     /// A TCP socket's port bind bucket (its fast-reuse marks), nil for UDP or when unread.
     public let bindBucket: BindCheckBindBucket?
+    /// `sk_incoming_cpu`: the CPU that last handled a packet for it (a connected socket's, or
+    /// SO_INCOMING_CPU's), which the lookup favours on that CPU; nil when none (-1).
+    public let incomingCPU: Int?
 
     public init(reuseaddr: Bool, reuseport: Bool, v6only: Bool, boundDeviceIndex: Int32, boundDevice: String?,
-                bindBucket: BindCheckBindBucket? = nil) {
+                bindBucket: BindCheckBindBucket? = nil, incomingCPU: Int? = nil) {
         self.bindBucket = bindBucket
+        self.incomingCPU = incomingCPU
         self.reuseaddr = reuseaddr
         self.reuseport = reuseport
         self.v6only = v6only
@@ -97,8 +101,14 @@ public struct BindCheckSocket: Hashable, Sendable {
     /// nil where no BPF socket iterator could read them.
     public var options: BindCheckSocketOptions?
     /// Its place in the kernel's own walk (the sock_diag dump, or /proc): for TCP listeners the
-    /// listening hash chain's order, for UDP the port chain's (newest first). nil when unknown.
+    /// listening hash chain's order, which is the lookup's; for UDP the port-only chain's, newest
+    /// first, one family after the other, which is the bind conflict check's (BindCheckKernel).
+    /// nil when unknown.
     public var walkOrder: Int?
+    /// A UDP socket's place in its lookup chain (address and port, `udptable->hash2`) as the
+    /// kernel walks it (a BPF iter/udp pass): smaller is nearer the head, comparable within one
+    /// chain. nil when unread, and for TCP, whose dump already walks the lookup chains.
+    public var lookupChainPosition: Int?
     /// The device it is bound to (SO_BINDTODEVICE) as the sock_diag dump gives it (`idiag_if`),
     /// for sockets whose options no BPF iterator read; nil when unbound or unknown.
     public var dumpedDevice: String?
