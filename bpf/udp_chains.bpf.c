@@ -9,46 +9,13 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#include "socket_views.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Minimal CO-RE views; libbpf relocates the field offsets against the running kernel's BTF. */
-struct inode {
-    unsigned long i_ino;
-} __attribute__((preserve_access_index));
-
-struct file {
-    struct inode *f_inode;
-} __attribute__((preserve_access_index));
-
-struct socket {
-    struct file *file;
-} __attribute__((preserve_access_index));
-
-struct sock_common {
-    union {
-        __u32 skc_portpair;
-        struct {
-            __u16 skc_dport;
-            __u16 skc_num;
-        };
-    };
-    unsigned short skc_family;
-} __attribute__((preserve_access_index));
-
-struct sock {
-    struct sock_common __sk_common;
-    struct socket *sk_socket;
-} __attribute__((preserve_access_index));
-
 struct udp_sock;
-struct seq_file;
 
 /* The iterator context's layout is fixed by the kernel's bpf_iter ABI. */
-struct bpf_iter_meta {
-    struct seq_file *seq;
-};
-
 struct bpf_iter__udp {
     struct bpf_iter_meta *meta;
     struct udp_sock *udp_sk;

@@ -38,6 +38,14 @@ enum UDPHolders {
         return row["receiver"] as? String == "existing" ? row["inode"] as? Int : nil
     }
 
+    /// The kernel gives every datagram a local client sends to `destination` to `expected`, and
+    /// bind-check, asked about `query`, names it as the receiver.
+    static func assertKernelAndBindCheckGive(_ destination: String, to expected: Holder, among holders: [Holder], asking query: String,
+                                             port: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertEqual(try receivers(of: destination, port, among: holders), [expected.inode], "the kernel", file: file, line: line)
+        XCTAssertEqual(try namedReceiver(query, port, destination: destination), expected.inode, "bind-check", file: file, line: line)
+    }
+
     /// Which holder gets each of eight datagrams a local client sends to `destination`:`port`.
     static func receivers(of destination: String, _ port: Int, among holders: [Holder]) throws -> Set<Int> {
         let ip = try IPAddress(parsing: destination)
@@ -78,8 +86,7 @@ final class BindCheckUDPChainTests: XCTestCase {
         var unspecified = sockaddr()
         unspecified.sa_family = sa_family_t(AF_UNSPEC)
         XCTAssertEqual(connect(older.fd, &unspecified, socklen_t(MemoryLayout<sockaddr>.size)), 0, "disconnect")
-        XCTAssertEqual(try UDPHolders.receivers(of: "127.0.0.1", p, among: [older, newer]), [older.inode], "the kernel")
-        XCTAssertEqual(try UDPHolders.namedReceiver("0.0.0.0", p, destination: "127.0.0.1"), older.inode, "bind-check")
+        try UDPHolders.assertKernelAndBindCheckGive("127.0.0.1", to: older, among: [older, newer], asking: "0.0.0.0", port: p)
     }
 
     /// [::] bound to lo, then [::] SO_REUSEPORT: the SO_REUSEPORT socket entered both chains at
@@ -91,8 +98,7 @@ final class BindCheckUDPChainTests: XCTestCase {
         let onLo = try UDPHolders.holder("::", p, reuseport: false, device: "lo")
         let reuseport = try UDPHolders.holder("::", p, reuseport: true)
         defer { [onLo, reuseport].forEach { close($0.fd) } }
-        XCTAssertEqual(try UDPHolders.receivers(of: "::1", p, among: [onLo, reuseport]), [onLo.inode], "the kernel")
-        XCTAssertEqual(try UDPHolders.namedReceiver("::", p, destination: "::1"), onLo.inode, "bind-check")
+        try UDPHolders.assertKernelAndBindCheckGive("::1", to: onLo, among: [onLo, reuseport], asking: "::", port: p)
     }
 
     /// 0.0.0.0 SO_REUSEPORT, then a dual-stack [::] bound to lo: the dump lists every AF_INET
@@ -104,16 +110,14 @@ final class BindCheckUDPChainTests: XCTestCase {
         let p = try BindCheckPorts.free(46801)
         let v4 = try UDPHolders.holder("0.0.0.0", p, reuseport: true)
         let onLo = try UDPHolders.holder("::", p, reuseport: false, device: "lo")
-        XCTAssertEqual(try UDPHolders.receivers(of: "127.0.0.1", p, among: [v4, onLo]), [onLo.inode], "the kernel")
-        XCTAssertEqual(try UDPHolders.namedReceiver("0.0.0.0", p, destination: "127.0.0.1"), onLo.inode, "bind-check")
+        try UDPHolders.assertKernelAndBindCheckGive("127.0.0.1", to: onLo, among: [v4, onLo], asking: "0.0.0.0", port: p)
         [v4, onLo].forEach { close($0.fd) }
 
         let q = try BindCheckPorts.free(46802)
         let first = try UDPHolders.holder("::", q, reuseport: false, device: "lo")
         let last = try UDPHolders.holder("0.0.0.0", q, reuseport: true)
         defer { [first, last].forEach { close($0.fd) } }
-        XCTAssertEqual(try UDPHolders.receivers(of: "127.0.0.1", q, among: [first, last]), [last.inode], "the kernel")
-        XCTAssertEqual(try UDPHolders.namedReceiver("0.0.0.0", q, destination: "127.0.0.1"), last.inode, "bind-check")
+        try UDPHolders.assertKernelAndBindCheckGive("127.0.0.1", to: last, among: [first, last], asking: "0.0.0.0", port: q)
     }
 }
 

@@ -1,0 +1,86 @@
+/* Minimal CO-RE views of a socket and the file holding it, shared by the iterator programs
+ * (bpf/sockopts.bpf.c, bpf/socket_snapshot.bpf.c, bpf/udp_chains.bpf.c); libbpf relocates their
+ * field offsets against the running kernel's BTF. */
+#ifndef SOCKDIAG_SOCKET_VIEWS_H
+#define SOCKDIAG_SOCKET_VIEWS_H
+
+#include <linux/bpf.h>
+
+struct inode {
+    unsigned short i_mode;
+    unsigned long i_ino;
+} __attribute__((preserve_access_index));
+
+struct file {
+    struct inode *f_inode;
+} __attribute__((preserve_access_index));
+
+struct seq_file;
+
+/* One view of a socket for every program: each reads the fields it needs (libbpf relocates only
+ * the fields a program reads, matching the anonymous unions by member name). */
+struct in6_addr {
+    __u8 s6_addr[16];
+};
+
+struct ns_common {
+    unsigned int inum;
+} __attribute__((preserve_access_index));
+
+struct net {
+    struct ns_common ns;
+} __attribute__((preserve_access_index));
+
+typedef struct {
+    struct net *net;
+} possible_net_t;
+
+struct sock_common {
+    union {
+        struct {
+            __u32 skc_daddr;
+            __u32 skc_rcv_saddr;
+        };
+    };
+    union {
+        __u32 skc_portpair;
+        struct {
+            __u16 skc_dport;
+            __u16 skc_num;
+        };
+    };
+    unsigned short skc_family;
+    int skc_incoming_cpu;
+    volatile unsigned char skc_state;
+    unsigned char skc_reuse : 4;
+    unsigned char skc_reuseport : 1;
+    unsigned char skc_ipv6only : 1;
+    int skc_bound_dev_if;
+    possible_net_t skc_net;
+    struct in6_addr skc_v6_daddr;
+    struct in6_addr skc_v6_rcv_saddr;
+} __attribute__((preserve_access_index));
+
+typedef struct { __u32 val; } kuid_t;
+
+struct socket;
+
+struct sock {
+    struct sock_common __sk_common;
+    __u16 sk_type;
+    __u16 sk_protocol;
+    kuid_t sk_uid;
+    struct socket *sk_socket;
+} __attribute__((preserve_access_index));
+
+struct socket {
+    struct sock *sk;
+    struct file *file;
+} __attribute__((preserve_access_index));
+
+/* The iterator contexts' layouts are fixed by the kernel's bpf_iter ABI; no relocation needed. */
+struct bpf_iter_meta {
+    struct seq_file *seq;
+};
+
+#endif
