@@ -3,7 +3,8 @@
  * any hook could see their connect, listeners, accepted sockets. One pass over every task's file
  * table (iter/task_file, as bpf/sockopts.bpf.c), keeping the tasks of one cgroup subtree; for each
  * of their AF_INET/AF_INET6 sockets it writes the cookie the hooks will report, the family,
- * IPV6_V6ONLY, the state and both ends, and the holding process. */
+ * IPV6_V6ONLY, the state and both ends, and the holding process, numbered as the reader's pid
+ * namespace numbers it (processes outside that namespace are left out). */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -32,6 +33,8 @@ struct task_struct {
     int tgid;
     char comm[16];
     struct css_set *cgroups;
+    struct pid *thread_pid;
+    struct task_struct *group_leader;
 } __attribute__((preserve_access_index));
 
 #define AF_INET 2
@@ -67,6 +70,14 @@ static __always_inline int in_target(struct task_struct *task, __u64 *cgroup_id)
 static __u32 last_task_pid;
 static int last_task_kept;
 static __u64 last_task_cgroup;
+static __u32 last_task_tgid; /* as the reader's pid namespace numbers it */
+
+/* The task's process number in the reader's pid namespace; 0 (left out) when outside it. */
+static __always_inline __u32 tgid_seen_by_reader(struct task_struct *task)
+{
+    struct task_struct *reader = (struct task_struct *)bpf_get_current_task();
+    return pid_seen_by(BPF_CORE_READ(reader, thread_pid), BPF_CORE_READ(task, group_leader, thread_pid));
+}
 
 SEC("iter/task_file")
 int existing_sockets(struct bpf_iter__task_file *ctx)
@@ -79,6 +90,10 @@ int existing_sockets(struct bpf_iter__task_file *ctx)
     if (pid != last_task_pid) {
         last_task_pid = pid;
         last_task_kept = in_target(task, &last_task_cgroup);
+        if (last_task_kept) {
+            last_task_tgid = tgid_seen_by_reader(task);
+            last_task_kept = last_task_tgid != 0;
+        }
     }
     if (!last_task_kept)
         return 0;
@@ -94,7 +109,7 @@ int existing_sockets(struct bpf_iter__task_file *ctx)
         return 0;
     struct sockdiag_socket_record r = {.cgroup_id = last_task_cgroup};
     r.cookie = bpf_get_socket_cookie(sk);
-    r.tgid = task->tgid;
+    r.tgid = last_task_tgid;
     r.fd = ctx->fd;
     r.family = family;
     r.protocol = sk->sk_protocol;

@@ -78,3 +78,43 @@ final class ExistingSocketsLiveTests: XCTestCase {
         }
     }
 }
+
+/// sockdiag run inside a pid namespace of its own (as in a container) names the holders of the
+/// sockets it finds as that namespace numbers them, the numbers its own /proc shows.
+final class ExistingSocketsPidNamespaceTests: XCTestCase {
+    func testTheSnapshotNamesHoldersByTheReadersPidNamespace() throws {
+        try requirePrivileges("a pid namespace, a cgroup and the socket iterator")
+        let mount = try XCTUnwrap(cgroup2MountPoint(), "no cgroup2 mount")
+        let cgroup = "\(mount)/sdtest-pidns-\(getpid())"
+        guard mkdir(cgroup, 0o755) == 0 else { throw POSIXError(.EEXIST) }
+        defer { removeCgroups([cgroup]) }
+        let ready = FileManager.default.temporaryDirectory.appendingPathComponent("sdtest-pidns-\(getpid())").path
+        defer { unlink(ready) }
+        // Inside the namespace: a listener moves itself into the cgroup and prints its pid as the
+        // namespace sees it; sockdiag traces the cgroup; the listener is ended.
+        let holder = "import os, socket, time\n"
+            + "open('\(cgroup)/cgroup.procs', 'w').write(str(os.getpid()))\n"
+            + "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n"
+            + "open('\(ready)', 'w').write('%d %d' % (os.getpid(), s.getsockname()[1]))\n"
+            + "time.sleep(60)\n"
+        let script = """
+            python3 -c "\(holder)" & holder=$!
+            for i in $(seq 200); do [ -s \(ready) ] && break; sleep 0.05; done
+            echo "holder $(cat \(ready))"
+            \(Sockdiag.executable.path) trace --cgroup \(cgroup) --json --duration 0.3
+            status=$?
+            kill $holder; wait $holder
+            exit $status
+            """
+        let result = try runProgram("/usr/bin/unshare", ["--pid", "--fork", "--mount-proc", "sh", "-c", script])
+        let holderLine = try XCTUnwrap(result.stdout.split(separator: "\n").first { $0.hasPrefix("holder ") }, result.stdout + result.stderr)
+        let fields = holderLine.split(separator: " ").compactMap { Int($0) }
+        XCTAssertEqual(fields.count, 2, String(holderLine))
+        let (insidePid, port) = (fields[0], fields[1])
+        XCTAssertLessThan(insidePid, 100, "a fresh namespace numbers its processes from 1")
+        let listener = try XCTUnwrap(result.jsonLines.first { $0["event"] as? String == "socket" && $0["local_port"] as? Int == port },
+                                     result.stdout + result.stderr)
+        XCTAssertEqual(listener["pid"] as? Int, insidePid, "the pid sockdiag's namespace gives the holder: \(listener)")
+        XCTAssertEqual(listener["comm"] as? String, "python3")
+    }
+}
