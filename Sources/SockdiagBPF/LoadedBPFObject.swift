@@ -166,10 +166,14 @@ struct LoadedBPFObject: ~Copyable {
         return values
     }
 
-    /// Every value of a hash map keyed by UInt64 (socket cookies). T is a plain C struct.
+    /// Every value of a hash map keyed by UInt64 (socket cookies), in the map's order. T is a plain
+    /// C struct. Read a few thousand entries per system call (a trace ends with one entry per
+    /// socket it saw: 40,000 after 20,000 connects); a kernel without batch lookups for the map is
+    /// walked key by key, two calls per entry.
     func entries<T: BitwiseCopyable>(_ map: some BPFMapName, zero: T) -> [T] {
         let fd = mapDescriptor(map)
         guard fd >= 0 else { return [] }
+        if let batched = batchEntries(fd, zero: zero) { return batched }
         var out: [T] = []
         var key: UInt64 = 0, next: UInt64 = 0
         var value = zero
@@ -180,6 +184,36 @@ struct LoadedBPFObject: ~Copyable {
             hasKey = true
         }
         return out
+    }
+
+    /// The entries through BPF_MAP_LOOKUP_BATCH (Linux 5.6+), in the order `bpf_map_get_next_key`
+    /// walks them (bucket by bucket); nil when the kernel refuses the command for this map.
+    private func batchEntries<T: BitwiseCopyable>(_ fd: Int32, zero: T) -> [T]? {
+        let chunk = 4096
+        var keys = [UInt64](repeating: 0, count: chunk)
+        var values = [T](repeating: zero, count: chunk)
+        var out: [T] = []
+        // The kernel's position between calls (a bucket index for hash maps), opaque here.
+        var position: UInt64 = 0
+        var started = false
+        while true {
+            var count = UInt32(chunk)
+            var next: UInt64 = 0
+            let result = keys.withUnsafeMutableBytes { keyBytes in
+                values.withUnsafeMutableBytes { valueBytes in
+                    started ? bpf_map_lookup_batch(fd, &position, &next, keyBytes.baseAddress, valueBytes.baseAddress, &count, nil)
+                            : bpf_map_lookup_batch(fd, nil, &next, keyBytes.baseAddress, valueBytes.baseAddress, &count, nil)
+                }
+            }
+            let error = result < 0 ? Errno(-result) : nil
+            // ENOENT: the last entries came with this call. Anything else (EINVAL or ENOTSUPP: no
+            // batch lookups for this map here) leaves the whole walk to the caller.
+            if let error, error != .noSuchFileOrDirectory { return nil }
+            out.append(contentsOf: values.prefix(Int(count)))
+            if error != nil { return out }
+            position = next
+            started = true
+        }
     }
 
     deinit {

@@ -77,9 +77,7 @@ public struct PolicyEnforcer: ~Copyable {
 
     /// Every blocked socket's drops so far, as final records.
     public func blockedTotals() -> [TracePolicyEvent] {
-        object.entries(PolicyBPF.Map.blocked, zero: sockdiag_egress_event())
-            .compactMap { decoder.decodeEgress($0, isFinal: true) }
-            .sorted { $0.timeNs < $1.timeNs }
+        decoder.decodeFinalEgress(object.entries(PolicyBPF.Map.blocked, zero: sockdiag_egress_event()))
             .map(TracePolicyEvent.blocked)
     }
 

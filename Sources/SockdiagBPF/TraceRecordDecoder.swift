@@ -81,6 +81,14 @@ struct TraceRecordDecoder {
                                port: Port(field(\.port, UInt16.self)))
     }
 
+    /// Per-socket totals read from a map at the end of a run, as final records in time order (the
+    /// map's order among equal times). The records are ordered by their raw times before they are
+    /// decoded, so the sort moves integers, not events.
+    func decodeFinalEgress(_ records: [sockdiag_egress_event]) -> [TraceEgress] {
+        let order = records.indices.sorted { (records[$0].time_ns, $0) < (records[$1].time_ns, $1) }
+        return order.compactMap { decodeEgress(records[$0], isFinal: true) }
+    }
+
     func decodeEgress(_ record: sockdiag_egress_event, isFinal: Bool) -> TraceEgress? {
         withUnsafeBytes(of: record) { decodeEgress($0.baseAddress!, isFinal: isFinal) }
     }

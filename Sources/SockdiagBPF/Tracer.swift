@@ -108,9 +108,7 @@ public struct Tracer: ~Copyable {
 
     /// Every socket's egress so far, as final records (`isFinal`), read from the per-socket map.
     public func egressTotals() -> [TraceEgress] {
-        object.entries(TraceBPF.Map.egress, zero: sockdiag_egress_event())
-            .compactMap { decoder.decodeEgress($0, isFinal: true) }
-            .sorted { $0.timeNs < $1.timeNs }
+        decoder.decodeFinalEgress(object.entries(TraceBPF.Map.egress, zero: sockdiag_egress_event()))
     }
 
     /// What the BPF side could not report, summed over CPUs.

@@ -5,7 +5,7 @@ public struct TraceSession: Sendable {
     private var owners: [UInt64: Owner] = [:]
     /// TCP listeners' processes, which own what the listeners accept.
     private var listeners = TCPListenerHolders<Listener>()
-    private var taught: Set<TaughtLesson> = []
+    private var taught = TaughtLessons()
     /// Packets the policy dropped, per socket, from its final records (which come before the
     /// tracer's final egress records): a socket that passed none sent nothing.
     private var droppedPackets: [UInt64: UInt64] = [:]
@@ -34,9 +34,51 @@ public struct TraceSession: Sendable {
         let cgroup: ProcessCgroup?
     }
 
-    private struct TaughtLesson: Hashable, Sendable {
-        let cookie: UInt64
-        let lesson: TraceLesson
+    /// The lessons each socket has taught, one bit per lesson under its cookie: an event costs one
+    /// hash of a UInt64 here, where a set of (cookie, lesson) pairs hashed both at every insert
+    /// and every socket's final record.
+    private struct TaughtLessons: Sendable {
+        private var lessons: [UInt64: UInt16] = [:]
+        /// (socket, lesson) pairs held.
+        private(set) var count = 0
+
+        private static func bit(_ lesson: TraceLesson) -> UInt16 {
+            switch lesson {
+            case .mappedConnect: return 1 << 0
+            case .mappedSend: return 1 << 1
+            case .mappedBind: return 1 << 2
+            case .familyDiffersFromWire: return 1 << 3
+            case .attemptTimeout: return 1 << 4
+            case .abortedAfterICMP: return 1 << 5
+            case .refusedFallback: return 1 << 6
+            case .unreachable: return 1 << 7
+            case .silentTimeout: return 1 << 8
+            }
+        }
+
+        /// Whether the socket had not taught the lesson yet (it has now).
+        mutating func insert(cookie: UInt64, lesson: TraceLesson) -> Bool {
+            let bit = Self.bit(lesson)
+            var inserted = false
+            Self.update(&lessons[cookie, default: 0]) { inserted = $0 & bit == 0; $0 |= bit }
+            if inserted { count += 1 }
+            return inserted
+        }
+
+        mutating func remove(cookie: UInt64, lesson: TraceLesson) {
+            guard let index = lessons.index(forKey: cookie) else { return }
+            let bit = Self.bit(lesson), held = lessons.values[index]
+            guard held & bit != 0 else { return }
+            if held == bit { lessons.remove(at: index) } else { lessons.values[index] = held & ~bit }
+            count -= 1
+        }
+
+        mutating func removeAll() {
+            lessons.removeAll(keepingCapacity: true)
+            count = 0
+        }
+
+        private static func update(_ value: inout UInt16, _ body: (inout UInt16) -> Void) { body(&value) }
     }
 
     /// The NAT64 prefixes connects and sends are classified against.
@@ -57,18 +99,18 @@ public struct TraceSession: Sendable {
                 call.nat64 = TraceNAT64Match(classification: address.classification(nat64: nat64), prefix: match.prefix)
                 event = .socketCall(call)
             }
-            recordOwner(cookie: call.cookie, pid: call.pid, comm: call.comm, cgroup: call.context.cgroup, socketFamily: call.socketFamily)
+            let isConnect = call.hook.call == .connect
+            recordOwner(cookie: call.cookie, pid: call.pid, comm: call.comm, cgroup: call.context.cgroup, socketFamily: call.socketFamily,
+                        connectedTo: isConnect ? SocketAddress(call.address, call.port) : nil)
             if call.hook.call == .bind, call.transport == .tcp {
                 listeners.add(address: WireAddress(call.address), port: call.port.value,
                               holder: Listener(pid: call.pid, comm: call.comm, cgroup: call.context.cgroup))
             }
-            if call.hook.call == .connect {
-                owners[call.cookie]?.peer = SocketAddress(call.address, call.port)
-                _ = races.connect(call)
-            }
+            if isConnect { _ = races.connect(call) }
         case var .outcome(outcome):
-            if outcome.kind.endsConnect { owners[outcome.cookie]?.connectEnded = true }
-            if let owner = owners[outcome.cookie] {
+            if let index = owners.index(forKey: outcome.cookie) {
+                if outcome.kind.endsConnect { owners.values[index].connectEnded = true }
+                let owner = owners.values[index]
                 outcome.pid = owner.pid
                 outcome.comm = owner.comm
                 outcome.cgroup = owner.cgroup
@@ -82,7 +124,10 @@ public struct TraceSession: Sendable {
             if let settled = race.settled { self.settled.append(settled) }
             event = .outcome(outcome)
         case var .egress(egress):
-            if let owner = owners[egress.cookie] {
+            // One lookup serves the naming and the final record's removal.
+            let ownerIndex = owners.index(forKey: egress.cookie)
+            if let ownerIndex {
+                let owner = owners.values[ownerIndex]
                 egress.pid = owner.pid
                 egress.comm = owner.comm
                 egress.cgroup = owner.cgroup
@@ -95,16 +140,16 @@ public struct TraceSession: Sendable {
             }
             if egress.isFinal {
                 if let dropped = droppedPackets[egress.cookie], egress.packets <= dropped { summary.recordAllDropped(egress) }
-                owners[egress.cookie] = nil
-                taught.remove(TaughtLesson(cookie: egress.cookie, lesson: .familyDiffersFromWire))
+                if let ownerIndex { owners.remove(at: ownerIndex) }
+                taught.remove(cookie: egress.cookie, lesson: .familyDiffersFromWire)
             }
             event = .egress(egress)
         }
         summary.record(event)
         guard let lesson = TraceLesson.lesson(for: event) else { return (event, nil) }
         if case let .egress(egress) = event, egress.isFinal { return (event, nil) }
-        guard taught.insert(TaughtLesson(cookie: event.cookie, lesson: lesson)).inserted else { return (event, nil) }
-        if taught.count > ownerLimit { taught.removeAll(keepingCapacity: true) }
+        guard taught.insert(cookie: event.cookie, lesson: lesson) else { return (event, nil) }
+        if taught.count > ownerLimit { taught.removeAll() }
         summary.record(lesson)
         return (event, lesson)
     }
@@ -143,10 +188,16 @@ public struct TraceSession: Sendable {
         }
     }
 
-    mutating func recordOwner(cookie: UInt64, pid: Int32, comm: String, cgroup: ProcessCgroup?, socketFamily: AddressFamily) {
-        guard owners[cookie] == nil else { return }
+    /// The socket's first call names its owner; a connect also records where to, on an owner
+    /// new or known.
+    mutating func recordOwner(cookie: UInt64, pid: Int32, comm: String, cgroup: ProcessCgroup?, socketFamily: AddressFamily,
+                              connectedTo peer: SocketAddress? = nil) {
+        if let index = owners.index(forKey: cookie) {
+            if let peer { owners.values[index].peer = peer }
+            return
+        }
         if owners.count >= ownerLimit { owners.removeAll(keepingCapacity: true) }
-        owners[cookie] = Owner(pid: pid, comm: comm, cgroup: cgroup, socketFamily: socketFamily)
+        owners[cookie] = Owner(pid: pid, comm: comm, cgroup: cgroup, socketFamily: socketFamily, peer: peer)
     }
 
     /// The process that connected the socket and where to: what a `failed` outcome's reason is
