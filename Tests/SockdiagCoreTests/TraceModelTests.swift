@@ -146,6 +146,22 @@ final class TraceModelTests: XCTestCase {
         XCTAssertEqual(renderer.clock(3_723_000_004_000), "02:02:03.000004") // 01:02:03 UTC at +01:00
     }
 
+    /// The rows a loopback trace is made of (an IPv4 pair with ephemeral ports on egress, a
+    /// connect to a mapped address) start CLASS where the header does.
+    func testClassStaysUnderItsHeadingForAnIPv4PairWithFiveDigitPorts() {
+        let renderer = TraceRenderer(utcOffsetSeconds: 0)
+        let classColumn = renderer.header.firstRange(of: "CLASS")!.lowerBound.utf16Offset(in: renderer.header)
+        let pair = TraceEgress(cookie: 7, timeNs: 2_000, pid: 42, comm: "python3", socketFamily: .inet6, wireProtocol: .ipv4,
+                               transport: .tcp, local: SocketAddress(.v4(.loopback), Port(45952)),
+                               remote: SocketAddress(.v4(.loopback), Port(47641)), packets: 1, bytes: 60, isFinal: false)
+        let egressRow = renderer.render(.egress(pair), lesson: nil)!
+        XCTAssertTrue(egressRow.contains("127.0.0.1:45952 -> 127.0.0.1:47641  ipv4 packets"), egressRow)
+        let connectRow = renderer.render(.socketCall(call(.connect4, .inet6, "127.0.0.1", transport: .tcp)), lesson: nil)!
+        for (row, classText) in [(egressRow, "ipv4 packets"), (connectRow, "ipv4-mapped")] {
+            XCTAssertEqual(row.firstRange(of: classText)?.lowerBound.utf16Offset(in: row), classColumn, row)
+        }
+    }
+
     func testMountinfoFindsCgroup2AmongV1Mounts() {
         let text = """
         31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755

@@ -129,8 +129,10 @@ public struct TraceRenderer: Sendable {
         "\(family.rawValue)/\(transport?.rawValue ?? "other")"
     }
 
-    /// TIME, PID, COMM, HOOK, SOCKET, ADDRESS; CLASS, last, takes what it needs.
-    private var widths: [Int] { [15, 7, commWidth, 11, 9, 32] }
+    /// TIME, PID, COMM, HOOK, SOCKET, ADDRESS; CLASS, last, takes what it needs. ADDRESS holds
+    /// an IPv4 pair with five-digit ports (`127.0.0.1:45952 -> 127.0.0.1:47641`, 34 columns),
+    /// the egress row of most traces.
+    private var widths: [Int] { [15, 7, commWidth, 11, 9, 34] }
 
     /// Cells padded to their columns, two spaces apart. A cell wider than its column (a long
     /// IPv6 pair, a workload that came after the column was sized) pushes the next one right,
