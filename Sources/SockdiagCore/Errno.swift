@@ -43,6 +43,34 @@ public struct Errno: Error, Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The errno whose name is the bytes `name`, as `init(name:)` reads it: a known name is found
+    /// without making a String (an event log names one on every reset connection).
+    public init?(name bytes: UnsafeRawBufferPointer) {
+        if let packed = PackedName(bytes), let known = Errno.byPackedName[packed] {
+            self.init(known)
+        } else {
+            self.init(name: String(decoding: bytes, as: UTF8.self))
+        }
+    }
+
+    /// A name of at most 16 bytes as two words and its length: a dictionary key that hashes
+    /// integers instead of a String.
+    private struct PackedName: Hashable {
+        var low: UInt64 = 0, high: UInt64 = 0, count: Int
+
+        init?(_ bytes: UnsafeRawBufferPointer) {
+            guard bytes.count <= 16 else { return nil }
+            count = bytes.count
+            for (i, byte) in bytes.enumerated() {
+                if i < 8 { low |= UInt64(byte) << (8 * i) } else { high |= UInt64(byte) << (8 * (i - 8)) }
+            }
+        }
+    }
+
+    private static let byPackedName: [PackedName: Int32] = Dictionary(uniqueKeysWithValues: names.compactMap { value, name in
+        Array(name.utf8).withUnsafeBytes { PackedName($0) }.map { ($0, value) }
+    })
+
     /// `EADDRINUSE`, or `E<number>` for a value without a name here.
     public var name: String { Errno.names[rawValue] ?? "E\(rawValue)" }
 

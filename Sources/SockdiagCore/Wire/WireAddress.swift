@@ -112,6 +112,12 @@ extension WireAddress {
     }
 
     static func parseIPv6(_ text: UnsafeRawBufferPointer) -> WireAddress? {
+        // `::ffff:a.b.c.d`, a dual-stack socket's IPv4 peer: in some logs every address.
+        if text.count > 7, text.loadUnaligned(as: UInt32.self) == UInt32(littleEndian: 0x6666_3A3A),  // "::ff"
+           text.loadUnaligned(fromByteOffset: 3, as: UInt32.self) == UInt32(littleEndian: 0x3A66_6666),  // "fff:"
+           let v4 = parseIPv4(text, from: 7, to: text.count) {
+            return WireAddress(high: 0, low: 0xFFFF_0000_0000 | UInt64(v4), isIPv6: true)
+        }
         var end = text.count
         for i in 0..<text.count where text[i] == 0x25 { end = i; break }  // %zone
         guard end >= 2 else { return nil }

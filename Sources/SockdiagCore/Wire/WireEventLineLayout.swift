@@ -255,11 +255,11 @@ enum WireEventLineLayout {
             return true
         }
 
-        /// Rare (a failed connect): the name is looked up as the general parser does.
+        /// A failed connect's or a reset's: the name is looked up as the general parser does.
         mutating func optionalErrno(_ value: inout Errno?) -> Bool {
             if literal("null") { value = nil; return endsValue }
             guard literal("\""), let text = string(), endsValue,
-                  let errno = Errno(name: String(decoding: text, as: UTF8.self)) else { return false }
+                  let errno = Errno(name: text) else { return false }
             value = errno
             return true
         }

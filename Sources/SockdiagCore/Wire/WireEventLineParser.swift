@@ -222,7 +222,7 @@ enum WireEventLineParser {
             let (n, p) = unsigned("elapsed_ns", max: .max); event.elapsedNs = n; return p
         case (5, UInt8(ascii: "e")) where k.equals("error"):
             if case .null = value { return nil }
-            guard let t = text(), let errno = Errno(name: String(decoding: t, as: UTF8.self)) else { return .badValue(key: "error") }
+            guard let t = text(), let errno = Errno(name: t) else { return .badValue(key: "error") }
             event.error = errno
         case (5, UInt8(ascii: "s")) where k.equals("state"):
             if let t = text() { event.listening = t.equals("LISTEN") }

@@ -45,25 +45,29 @@ enum WireTranslation {
     /// known prefix pairs with the free IPv4 flow to the embedded address and port that started
     /// nearest in time.
     static func pairs(_ flows: [WireFlow], isFree: (Int) -> Bool, prefixes: inout NAT64Prefixes) -> [WireTranslationPair] {
-        var byPorts: [Ports: [Int]] = [:]
         var sixes: [Int] = []
         var anyFree = false
         for (index, flow) in flows.enumerated() {
             anyFree = anyFree || isFree(index)
-            if flow.key.isIPv6 {
-                sixes.append(index)
-            } else {
-                byPorts[Ports(source: flow.key.sourcePort, destination: flow.key.destinationPort, transport: flow.key.transport), default: []].append(index)
-            }
+            if flow.key.isIPv6 { sixes.append(index) }
         }
-        guard anyFree, !sixes.isEmpty, !byPorts.isEmpty else { return [] }
+        guard anyFree, !sixes.isEmpty, sixes.count < flows.count else { return [] }
+        // Only the IPv4 flows that share their ports with an IPv6 flow can pair by ports: the
+        // others (most, without a translator) are not filed, which costs a list each.
+        var sixPorts = Set<Ports>(minimumCapacity: sixes.count)
+        for six in sixes { sixPorts.insert(ports(flows[six])) }
+        var byPorts: [Ports: [Int]] = [:]
+        for (index, flow) in flows.enumerated() where !flow.key.isIPv6 {
+            let key = ports(flow)
+            if sixPorts.contains(key) { byPorts[key, default: []].append(index) }
+        }
         var paired = Set<Int>()
         var pairs: [WireTranslationPair] = []
         var unpairedSixes: [Int] = []
         for six in sixes {
             let flow = flows[six]
             let destination = IPv6Address(high: flow.key.destination.high, low: flow.key.destination.low)
-            let candidates = byPorts[Ports(source: flow.key.sourcePort, destination: flow.key.destinationPort, transport: flow.key.transport)] ?? []
+            let candidates = byPorts[ports(flow)] ?? []
             var best: (index: Int, prefix: NAT64KnownPrefix, distance: UInt64)?
             for four in candidates where !paired.contains(four) && (isFree(six) || isFree(four)) {
                 let distance = gap(flow, flows[four])
@@ -101,6 +105,10 @@ enum WireTranslation {
             }
         }
         return pairs
+    }
+
+    private static func ports(_ flow: WireFlow) -> Ports {
+        Ports(source: flow.key.sourcePort, destination: flow.key.destinationPort, transport: flow.key.transport)
     }
 
     private static func gap(_ a: WireFlow, _ b: WireFlow) -> UInt64 {
