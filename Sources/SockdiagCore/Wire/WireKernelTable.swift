@@ -106,7 +106,7 @@ public struct WireKernelTable: Sendable {
     private var egressIndex = WireRowIndex()
     private var egressCookies = WireCookieBits()
     /// Outcomes by socket cookie; most logs have one or two per connect.
-    private(set) var outcomes: [UInt64: WireOutcome] = [:]
+    private(set) var outcomes = WireOutcomeTable()
     /// Who holds the sockets whose connect was not traced: open before the run, or accepted.
     private(set) var holders = WireSocketHolders()
     public private(set) var ignoredEvents = 0
@@ -148,7 +148,7 @@ public struct WireKernelTable: Sendable {
                                    bytes: event.bytes))
         case .outcome:
             guard let cookie = event.cookie, let kind = event.outcome else { return }
-            outcomes[cookie, default: WireOutcome()].record(kind, elapsed: event.elapsedNs, error: event.error)
+            outcomes.update(cookie) { $0.record(kind, elapsed: event.elapsedNs, error: event.error) }
         case .summary:
             lost += event.lost ?? 0
         case .socket:
@@ -183,7 +183,7 @@ public struct WireKernelTable: Sendable {
 
     /// The counts of a table read from a later part of the same log.
     mutating func addCounts(of later: WireKernelTable) {
-        for (cookie, outcome) in later.outcomes { outcomes[cookie, default: WireOutcome()].merge(outcome) }
+        outcomes.merge(later.outcomes)
         holders.merge(later.holders)
         lost += later.lost
         ignoredEvents += later.ignoredEvents
