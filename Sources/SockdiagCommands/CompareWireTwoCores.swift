@@ -9,6 +9,9 @@ import SockdiagSystem
 enum TwoCores {
     static let joinFromKernelRecords = 4096
     static let reportFromFlows = 2048
+    /// A large report is rendered in this many blocks, half on each core: each core's buffer
+    /// holds one block.
+    static let reportBlocks = 16
 }
 
 /// The join, its flow-table lookups (a cache miss each) made ahead on two cores: the sockets seen
@@ -22,15 +25,38 @@ func joinOnTwoCores(kernel: WireKernelTable, wire: WireFlowTable, nat64: NAT64Pr
     return WireJoin.join(kernel: kernel, wire: wire, found: .init(intents: intents, egress: egress.wait()), nat64: nat64)
 }
 
-/// Renders the second half of a large report's flows on another core while this one writes the
-/// first half; small reports are written in one go.
+/// Renders a large report's flows in blocks, two at a time: this core renders and writes the first
+/// of each pair while another renders the second. Each core keeps one buffer for all its blocks:
+/// fresh memory for the whole report costs the kernel's zeroing of every page, more than the
+/// rendering. Small reports are written in one go.
 func writeFlowsOnTwoCores(_ report: WireReport, to sink: ([UInt8]) -> Void) throws {
     let count = report.join.rowCount
     guard count >= TwoCores.reportFromFlows else { report.jsonFlows(0..<count, to: sink); return }
-    let half = count / 2
-    let secondHalf = BackgroundWork { report.jsonFlows(half..<count) }
-    report.jsonFlows(0..<half, to: sink)
-    sink(secondHalf.wait())
+    let blockFlows = max(TwoCores.reportFromFlows / 2, (count + TwoCores.reportBlocks - 1) / TwoCores.reportBlocks)
+    let other = RenderedFlows()
+    var mine: [UInt8] = []
+    var start = 0
+    while start < count {
+        let middle = min(start + blockFlows, count), end = min(middle + blockFlows, count)
+        let rendering = BackgroundWork { other.render(report, middle..<end) }
+        mine.removeAll(keepingCapacity: true)
+        report.jsonFlows(start..<middle, appendingTo: &mine)
+        sink(mine)
+        rendering.wait()
+        if !other.bytes.isEmpty { sink(other.bytes) }
+        start = end
+    }
+}
+
+/// The other core's block of rendered flows, filled by one thread at a time (the one the block's
+/// `BackgroundWork` runs, then the writer after `wait`) and kept for its next block.
+private final class RenderedFlows: @unchecked Sendable {
+    private(set) var bytes: [UInt8] = []
+
+    func render(_ report: WireReport, _ range: Range<Int>) {
+        bytes.removeAll(keepingCapacity: true)
+        report.jsonFlows(range, appendingTo: &bytes)
+    }
 }
 
 /// The text report with its cells rendered and its rows written in two halves on two cores.

@@ -119,6 +119,8 @@ final class EventLogParts: @unchecked Sendable {
         var readers: [WireEventLogReader] = []
         while let part = claim(fromFront: false) {
             var reader = WireEventLogReader(partStartingAt: starts[part])
+            // Sized for the part, or its tables grow step by step, each step fresh memory and a copy.
+            reader.reserveCapacity(bytes: (part + 1 < starts.count ? starts[part + 1] : size) - starts[part])
             if part + 1 < starts.count {
                 try readMapped(part, into: &reader)
             } else {

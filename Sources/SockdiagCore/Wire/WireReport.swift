@@ -174,14 +174,12 @@ public struct WireReport: Sendable {
         if !bytes.isEmpty { sink(bytes) }
     }
 
-    /// The flows in `range` as `jsonFlows(_:to:)` writes them, in one array: for rendering on
-    /// another core. Its storage is reserved up front in 2 MB pages for `typicalFlowLength` bytes a
-    /// flow (a flow with IPv4 addresses takes about 440), not regrown and copied as it fills.
-    public func jsonFlows(_ range: Range<Int>) -> [UInt8] {
-        var all: [UInt8] = []
-        all.reserveCapacityInHugePages(range.count * WireReport.typicalFlowLength)
-        forEachFlowLine(range) { all.append(contentsOf: $0) }
-        return all
+    /// The flows in `range` as `jsonFlows(_:to:)` writes them, appended to `bytes`: a buffer kept
+    /// from block to block is touched once, where a new one per block costs the kernel's zeroing
+    /// of its pages again (on a large report, more than rendering into it).
+    public func jsonFlows(_ range: Range<Int>, appendingTo bytes: inout [UInt8]) {
+        bytes.reserveCapacity(bytes.count + range.count * WireReport.typicalFlowLength)
+        forEachFlowLine(range) { bytes.append(contentsOf: $0) }
     }
 
     /// Each flow's line (separator, indentation, object), written into scratch memory of
