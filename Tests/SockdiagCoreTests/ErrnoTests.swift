@@ -29,4 +29,14 @@ final class ErrnoTests: XCTestCase {
         XCTAssertEqual(Errno(name: "E4095"), Errno(4095))
         XCTAssertNil(Errno(name: "nonsense"))
     }
+
+    /// An event log's names are read from their bytes: every value's name reads back as it, and
+    /// what is not a name reads as the String does.
+    func testNamesReadFromBytesAsFromStrings() {
+        func fromBytes(_ name: String) -> Errno? { Array(name.utf8).withUnsafeBytes { Errno(name: $0) } }
+        for value in Int32(1)...600 { XCTAssertEqual(fromBytes(Errno(value).name), Errno(value), "\(value)") }
+        for text in ["", "E", "E4095", "ECONNRESETX", "ECONNRESE", "econnreset", "ECONNRESET\0", "EPROTONOSUPPORTS", "nonsense"] {
+            XCTAssertEqual(fromBytes(text), Errno(name: text), text)
+        }
+    }
 }

@@ -22,6 +22,20 @@ final class WireAddressTests: XCTestCase {
         }
     }
 
+    /// IPv4-mapped text is read by its IPv4 part first: the same address as the general reading
+    /// gives (upper-case hex takes that), and the same rejections.
+    func testMappedTextReadsAsTheGeneralReading() {
+        for v4 in ["0.0.0.0", "127.0.0.1", "10.0.0.2", "255.255.255.255"] {
+            XCTAssertNotNil(parse("::ffff:" + v4), v4)
+            XCTAssertEqual(parse("::ffff:" + v4), parse("::FFFF:" + v4), v4)
+            XCTAssertEqual(parse("::ffff:" + v4 + "%lo"), parse("::ffff:" + v4), v4)
+        }
+        XCTAssertEqual(parse("::ffff:7f00:1"), parse("::ffff:127.0.0.1"))
+        for text in ["::ffff:01.2.3.4", "::ffff:1.2.3.4.5", "::ffff:256.0.0.1", "::ffff:1.2.3.", "::ffff:", "::ffff:1.2.3.4x"] {
+            XCTAssertNil(parse(text), text)
+        }
+    }
+
     func testUnmapping() {
         XCTAssertEqual(parse("::ffff:127.0.0.1")?.unmapped, parse("127.0.0.1"))
         XCTAssertEqual(parse("::1")?.unmapped, parse("::1"))
