@@ -30,6 +30,24 @@ struct TraceRecordDecoder {
         }
     }
 
+    /// `decode`, each record handed on as its own kind.
+    func decode<Handler: TraceRecordHandler>(_ data: UnsafeRawPointer, size: Int, into handler: inout Handler) {
+        guard size >= 4 else { return }
+        switch data.loadUnaligned(as: UInt32.self) {
+        case UInt32(SOCKDIAG_EVENT_SOCK_ADDR.rawValue):
+            guard size >= MemoryLayout<sockdiag_sock_addr_event>.size, let call = decodeSocketCall(data) else { return }
+            handler.handle(call: call)
+        case UInt32(SOCKDIAG_EVENT_EGRESS.rawValue):
+            guard size >= MemoryLayout<sockdiag_egress_event>.size, let egress = decodeEgress(data, isFinal: false) else { return }
+            handler.handle(egress: egress)
+        case UInt32(SOCKDIAG_EVENT_OUTCOME.rawValue):
+            guard size >= MemoryLayout<sockdiag_outcome_event>.size, let outcome = decodeOutcome(data) else { return }
+            handler.handle(outcome: outcome)
+        default:
+            return
+        }
+    }
+
     private typealias SockAddr = sockdiag_sock_addr_event
     private typealias Egress = sockdiag_egress_event
     private typealias Outcome = sockdiag_outcome_event
@@ -85,8 +103,20 @@ struct TraceRecordDecoder {
     /// map's order among equal times). The records are ordered by their raw times before they are
     /// decoded, so the sort moves integers, not events.
     func decodeFinalEgress(_ records: [sockdiag_egress_event]) -> [TraceEgress] {
-        let order = records.indices.sorted { (records[$0].time_ns, $0) < (records[$1].time_ns, $1) }
-        return order.compactMap { decodeEgress(records[$0], isFinal: true) }
+        var decoded: [TraceEgress] = []
+        forEachFinalEgress(records) { decoded.append($0) }
+        return decoded
+    }
+
+    /// `decodeFinalEgress` one record at a time.
+    func forEachFinalEgress(_ records: [sockdiag_egress_event], _ body: (TraceEgress) -> Void) {
+        // Sorted as (time, position) pairs side by side, not positions that each comparison reads
+        // the records through: tens of thousands of sockets end a busy run.
+        var order = records.indices.map { (time: records[$0].time_ns, index: $0) }
+        order.sort { $0.time < $1.time || ($0.time == $1.time && $0.index < $1.index) }
+        for (_, index) in order {
+            if let egress = decodeEgress(records[index], isFinal: true) { body(egress) }
+        }
     }
 
     func decodeEgress(_ record: sockdiag_egress_event, isFinal: Bool) -> TraceEgress? {

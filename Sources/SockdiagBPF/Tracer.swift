@@ -101,6 +101,19 @@ public struct Tracer: ~Copyable {
         }
     }
 
+    /// `poll` handing each record to `handler` as its own kind, never wrapped in a `TraceEvent`:
+    /// the reader's path, where copying an event costs more than showing it.
+    @discardableResult
+    public mutating func poll<Handler: TraceRecordHandler>(timeoutMilliseconds: Int32, into handler: inout Handler) throws(SockdiagError) -> Int {
+        priority.adjust(pending: backlog.pendingBytes, capacity: backlog.capacity)
+        var records = 0
+        return try ring.poll(timeoutMilliseconds: timeoutMilliseconds) { data, size in
+            records &+= 1
+            if records & 255 == 0 { priority.adjust(pending: backlog.pendingBytes, capacity: backlog.capacity) }
+            decoder.decode(data, size: size, into: &handler)
+        }
+    }
+
     /// --pid: whether every traced process (and every child it forked) has exited.
     public var tracedProcessesExited: Bool {
         processes != nil && object.isEmpty(TraceBPF.Map.tracedProcesses)
@@ -108,7 +121,15 @@ public struct Tracer: ~Copyable {
 
     /// Every socket's egress so far, as final records (`isFinal`), read from the per-socket map.
     public func egressTotals() -> [TraceEgress] {
-        decoder.decodeFinalEgress(object.entries(TraceBPF.Map.egress, zero: sockdiag_egress_event()))
+        var totals: [TraceEgress] = []
+        forEachEgressTotal { totals.append($0) }
+        return totals
+    }
+
+    /// `egressTotals()` one at a time, in the same order, without holding them all: a run of many
+    /// short connections ends with tens of thousands.
+    public func forEachEgressTotal(_ body: (TraceEgress) -> Void) {
+        decoder.forEachFinalEgress(object.entries(TraceBPF.Map.egress, zero: sockdiag_egress_event()), body)
     }
 
     /// What the BPF side could not report, summed over CPUs.
@@ -124,4 +145,11 @@ public struct Tracer: ~Copyable {
 
     /// Detaches every program and unloads the objects: the tracer is gone.
     public consuming func detach() {}
+}
+
+/// What takes the tracer's records one kind at a time (`Tracer.poll(timeoutMilliseconds:into:)`).
+public protocol TraceRecordHandler {
+    mutating func handle(call: consuming TraceSocketCall)
+    mutating func handle(egress: consuming TraceEgress)
+    mutating func handle(outcome: consuming TraceOutcome)
 }

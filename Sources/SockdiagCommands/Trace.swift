@@ -49,7 +49,7 @@ public enum Trace {
 
         run.showRaces(endOfTrace: true)
         for total in enforcer?.blockedTotals() ?? [] { run.show(total) }
-        for total in tracer.egressTotals() { run.show(.egress(total)) }
+        tracer.forEachEgressTotal { run.show(egress: $0) }
         run.flush()
         var counters = tracer.counters()
         counters.lostEvents += enforcer?.lostEvents() ?? 0
@@ -85,7 +85,7 @@ public enum Trace {
 }
 
 /// One trace's reading loop and output.
-struct TraceRun {
+struct TraceRun: TraceRecordHandler {
     let options: TraceOptions
     let terminal: Terminal
     let renderer: TraceRenderer
@@ -110,26 +110,58 @@ struct TraceRun {
     var elapsedNs: UInt64 { monotonicNs() - startNs }
 
     mutating func show(_ event: TraceEvent) {
-        var named = event
-        if case var .socketCall(call) = event {
-            if let count = options.count, session.summary.events >= count { return }
-            call.context.cgroup = cgroups.cgroup(id: call.cgroupID)
-            named = .socketCall(call)
-        } else if case var .outcome(outcome) = event, outcome.kind == .failed {
+        switch event {
+        case let .socketCall(call): show(call: call)
+        case let .egress(egress): show(egress: egress)
+        case let .outcome(outcome): show(outcome: outcome)
+        }
+    }
+
+    // One function per kind of record, each changing its record in place: copying a record costs
+    // more than showing it, and the reader pays it for every connect the traced programs make.
+
+    mutating func handle(call: consuming TraceSocketCall) { show(call: call) }
+    mutating func handle(egress: consuming TraceEgress) { show(egress: egress) }
+    mutating func handle(outcome: consuming TraceOutcome) { show(outcome: outcome) }
+
+    mutating func show(call: consuming TraceSocketCall) {
+        if let count = options.count, session.summary.events >= count { return }
+        call.context.cgroup = cgroups.cgroup(id: call.cgroupID)
+        let lesson = session.process(call: &call)
+        if options.openMetrics { return }
+        if options.json {
+            call.appendJSONLine(lesson: lesson, to: &output)
+        } else if let line = renderer.render(.socketCall(call), lesson: lesson) {
+            output.append(line)
+        }
+        if output.count >= 1 << 16 { flush() }
+    }
+
+    mutating func show(egress: consuming TraceEgress) {
+        let lesson = session.process(egress: &egress)
+        if options.openMetrics { return }
+        if options.json {
+            egress.appendJSONLine(lesson: lesson, to: &output)
+        } else if let line = renderer.render(.egress(egress), lesson: lesson) {
+            output.append(line)
+        }
+        if output.count >= 1 << 16 { flush() }
+    }
+
+    mutating func show(outcome: consuming TraceOutcome) {
+        if outcome.kind == .failed {
             // A TCP socket released without a SYN: a failed connect only if the trace saw its connect.
             guard let connect = session.connect(of: outcome.cookie) else { return }
             outcome.error = RouteNetlink.lookupError(to: connect.peer.address, inNamespaceOf: connect.pid)
-            named = .outcome(outcome)
         }
-        let (event, lesson) = session.process(named)
-        if options.openMetrics {
-            return
-        } else if options.json {
-            event.appendJSONLine(lesson: lesson, to: &output)
-        } else if let line = renderer.render(event, lesson: lesson) {
+        let lesson = session.process(outcome: &outcome)
+        if options.openMetrics { return }
+        if options.json {
+            outcome.appendJSONLine(lesson: lesson, to: &output)
+        } else if let line = renderer.render(.outcome(outcome), lesson: lesson) {
             output.append(line)
         }
-        if case .outcome = event { showRaces(endOfTrace: false) }
+        showRaces(endOfTrace: false)
         if output.count >= 1 << 16 { flush() }
     }
 
@@ -224,7 +256,7 @@ struct TraceRun {
     mutating func read(_ tracer: inout Tracer, _ enforcer: borrowing PolicyEnforcer?, timeoutMilliseconds: Int32) throws {
         switch enforcer {
         case .none:
-            try tracer.poll(timeoutMilliseconds: timeoutMilliseconds) { show($0) }
+            try tracer.poll(timeoutMilliseconds: timeoutMilliseconds, into: &self)
         case let .some(enforcer):
             try read(&tracer, merging: enforcer, timeoutMilliseconds: timeoutMilliseconds)
         }

@@ -79,6 +79,17 @@ public struct TraceSocketCall: Hashable, Sendable {
 
     public subscript<Value>(dynamicMember path: KeyPath<TraceTaskContext, Value>) -> Value { context[keyPath: path] }
 
+    // The context's fields read on every record, spelled out: a key path reads through a copy of
+    // the whole context.
+    public var hook: TraceHook { context.hook }
+    public var timeNs: UInt64 { context.timeNs }
+    public var pid: Int32 { context.pid }
+    public var comm: String { context.comm }
+    public var cgroupID: UInt64 { context.cgroupID }
+    public var cookie: UInt64 { context.cookie }
+    public var socketFamily: AddressFamily { context.socketFamily }
+    public var transport: TransportProtocol? { context.transport }
+
     /// The address as the program passed it (see `TraceTaskContext.programForm`).
     public var address: IPAddress { context.programForm(hookAddress) }
 

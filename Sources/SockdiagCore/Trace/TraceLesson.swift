@@ -54,21 +54,31 @@ public enum TraceLesson: String, Hashable, Sendable, CaseIterable {
 
     public static func lesson(for event: TraceEvent) -> TraceLesson? {
         switch event {
-        case let .socketCall(call):
-            guard call.isMapped else { return nil }
-            switch call.hook.call {
-            case .connect: return .mappedConnect
-            case .sendmsg: return .mappedSend
-            case .bind: return .mappedBind
-            }
-        case let .egress(egress):
-            return egress.familyDiffersFromWire && egress.socketFamily == .inet6 ? .familyDiffersFromWire : nil
-        case let .outcome(outcome):
-            switch outcome.kind {
-            case .unreachable where outcome.transport == .tcp: return .unreachable
-            case .timedOut: return .silentTimeout
-            default: return nil
-            }
+        case let .socketCall(call): return lesson(for: call, classification: call.classification)
+        case let .egress(egress): return lesson(for: egress)
+        case let .outcome(outcome): return lesson(for: outcome)
+        }
+    }
+
+    /// A call whose `classification` the caller has already worked out (`call.classification`).
+    static func lesson(for call: TraceSocketCall, classification: AddressClassification) -> TraceLesson? {
+        guard call.socketFamily == .inet6, classification.kind == .ipv4Mapped else { return nil }
+        switch call.hook.call {
+        case .connect: return .mappedConnect
+        case .sendmsg: return .mappedSend
+        case .bind: return .mappedBind
+        }
+    }
+
+    static func lesson(for egress: TraceEgress) -> TraceLesson? {
+        egress.familyDiffersFromWire && egress.socketFamily == .inet6 ? .familyDiffersFromWire : nil
+    }
+
+    static func lesson(for outcome: TraceOutcome) -> TraceLesson? {
+        switch outcome.kind {
+        case .unreachable where outcome.transport == .tcp: return .unreachable
+        case .timedOut: return .silentTimeout
+        default: return nil
         }
     }
 }

@@ -8,6 +8,9 @@ public struct TraceOutputBuffer {
         var base: UnsafeMutablePointer<UInt8>
         var capacity: Int
         var count = 0
+        /// The path of the last cgroup `appendCgroupKeys` wrote, and its keys' bytes.
+        var cachedCgroupPath: String?
+        var cachedCgroupKeys: [UInt8] = []
 
         init(capacity: Int) {
             self.capacity = capacity
@@ -32,9 +35,11 @@ public struct TraceOutputBuffer {
         deinit { base.deallocate() }
     }
 
-    private let storage = Storage(capacity: 1 << 17)
+    private let storage: Storage
 
-    public init() {}
+    public init() { storage = Storage(capacity: 1 << 17) }
+
+    init(capacity: Int) { storage = Storage(capacity: capacity) }
 
     public var count: Int { storage.count }
     public var isEmpty: Bool { storage.count == 0 }
@@ -82,14 +87,84 @@ extension TraceEvent {
     /// Appends the event's JSON line (with its newline).
     public func appendJSONLine(lesson: TraceLesson?, to out: inout TraceOutputBuffer) {
         switch self {
-        case let .socketCall(call): call.appendJSON(lesson: lesson, to: &out)
-        case let .egress(egress): egress.appendJSON(lesson: lesson, to: &out)
-        case let .outcome(outcome): outcome.appendJSON(lesson: lesson, to: &out)
+        case let .socketCall(call): call.appendJSONLine(lesson: lesson, to: &out)
+        case let .egress(egress): egress.appendJSONLine(lesson: lesson, to: &out)
+        case let .outcome(outcome): outcome.appendJSONLine(lesson: lesson, to: &out)
         }
-        out.appendJSONCgroupKeys(processCgroup)
-        out.key(.lesson)
-        out.appendJSONString(lesson?.text)
-        out.append("}\n")
+    }
+}
+
+extension TraceOutputBuffer {
+    /// The keys every event line ends with: its process's workload, its lesson, the brace.
+    @inline(__always)
+    mutating func appendLineEnd(_ cgroup: ProcessCgroup?, lesson: TraceLesson?) {
+        appendCgroupKeys(cgroup)
+        key(.lesson)
+        if let lesson { appendLessonText(lesson) } else { appendJSONNull() }
+        append(TraceOutputBuffer.lineEnd)
+    }
+
+    static let lineEnd: StaticString = "}\n"
+
+    /// `appendJSONCgroupKeys`, with the bytes of the last cgroup written kept: a trace's events
+    /// come from a few cgroups, and their keys are the longest strings of a line.
+    mutating func appendCgroupKeys(_ cgroup: ProcessCgroup?) {
+        guard let cgroup else {
+            append(TraceOutputBuffer.noCgroupKeys)
+            return
+        }
+        let storage = self.storage
+        // The workload is read from the path: the same path writes the same keys.
+        if storage.cachedCgroupPath != cgroup.path {
+            var keys = TraceOutputBuffer(capacity: 256)
+            keys.appendJSONCgroupKeys(cgroup)
+            storage.cachedCgroupPath = cgroup.path
+            storage.cachedCgroupKeys = keys.bytes
+        }
+        storage.cachedCgroupKeys.withUnsafeBufferPointer { append(contentsOf: $0) }
+    }
+
+    /// `appendJSONCgroupKeys(nil)`.
+    static let noCgroupKeys: StaticString = #","cgroup":null,"unit":null,"container":null"#
+
+    /// A lesson's text as a JSON string, escaped once per run.
+    mutating func appendLessonText(_ lesson: TraceLesson) {
+        TraceOutputBuffer.lessonTexts[lesson.ordinal].withUnsafeBufferPointer { append(contentsOf: $0) }
+    }
+
+    static let lessonTexts: [[UInt8]] = TraceLesson.allCases.map { lesson in
+        var text = TraceOutputBuffer(capacity: 512)
+        text.appendJSONString(lesson.text)
+        return text.bytes
+    }
+}
+
+extension TraceLesson {
+    /// Position in `allCases`.
+    var ordinal: Int { TraceLesson.allCases.firstIndex(of: self)! }
+}
+
+extension TraceSocketCall {
+    /// Appends the call's JSON line (with its newline): `TraceEvent.appendJSONLine` without the event.
+    public func appendJSONLine(lesson: TraceLesson?, to out: inout TraceOutputBuffer) {
+        appendJSON(lesson: lesson, to: &out)
+        out.appendLineEnd(context.cgroup, lesson: lesson)
+    }
+}
+
+extension TraceEgress {
+    /// Appends the record's JSON line (with its newline).
+    public func appendJSONLine(lesson: TraceLesson?, to out: inout TraceOutputBuffer) {
+        appendJSON(lesson: lesson, to: &out)
+        out.appendLineEnd(cgroup, lesson: lesson)
+    }
+}
+
+extension TraceOutcome {
+    /// Appends the outcome's JSON line (with its newline).
+    public func appendJSONLine(lesson: TraceLesson?, to out: inout TraceOutputBuffer) {
+        appendJSON(lesson: lesson, to: &out)
+        out.appendLineEnd(cgroup, lesson: lesson)
     }
 }
 

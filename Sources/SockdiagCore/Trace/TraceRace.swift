@@ -162,9 +162,38 @@ public struct TraceRaceTracker: Sendable {
         let port: UInt16
     }
 
+    /// A process's latest attempt of one IP version, kept small: it is read and written at every
+    /// connect and outcome of the process's port, and most never race. The outcome itself is
+    /// kept only when it failed, the one case a later connect can race with it.
+    private struct Attempt: Sendable {
+        let cookie: UInt64
+        let remote: SocketAddress
+        let startNs: UInt64
+        var end: End = .pending
+
+        enum End: Sendable {
+            case pending
+            case established
+            case failed(FailedOutcome)
+        }
+
+        func raceAttempt(isIPv6: Bool) -> TraceRaceAttempt {
+            guard case let .failed(failed) = end else {
+                return TraceRaceAttempt(cookie: cookie, remote: remote, isIPv6: isIPv6, startNs: startNs)
+            }
+            return TraceRaceAttempt(cookie: cookie, remote: remote, isIPv6: isIPv6, startNs: startNs, outcome: failed.outcome)
+        }
+    }
+
+    /// A failed attempt's outcome, boxed so an `Attempt` stays a few words.
+    private final class FailedOutcome: Sendable {
+        let outcome: TraceOutcome
+        init(_ outcome: TraceOutcome) { self.outcome = outcome }
+    }
+
     private struct Latest: Sendable {
-        var ipv4: TraceRaceAttempt?
-        var ipv6: TraceRaceAttempt?
+        var ipv4: Attempt?
+        var ipv6: Attempt?
         var group: Int?
     }
 
@@ -177,53 +206,65 @@ public struct TraceRaceTracker: Sendable {
     public mutating func connect(_ call: TraceSocketCall) -> Int? {
         guard call.hook.call == .connect, call.transport == .tcp else { return nil }
         let key = Key(pid: call.pid, port: call.port.value)
+        let remote = SocketAddress(call.address, call.port)
         let isIPv6: Bool
-        if case let .v6(v6) = call.address { isIPv6 = v6.unmapped == nil } else { isIPv6 = false }
-        let attempt = TraceRaceAttempt(cookie: call.cookie, remote: SocketAddress(call.address, call.port), isIPv6: isIPv6, startNs: call.timeNs)
+        if case let .v6(v6) = remote.address { isIPv6 = v6.unmapped == nil } else { isIPv6 = false }
+        let attempt = Attempt(cookie: call.cookie, remote: remote, startNs: call.timeNs)
         if latest.count >= limit { latest.removeAll(keepingCapacity: true); keyOfCookie.removeAll(keepingCapacity: true) }
-        var entry = latest[key] ?? Latest()
+        let index: Dictionary<Key, Latest>.Index
+        if let found = latest.index(forKey: key) {
+            index = found
+        } else {
+            latest[key] = Latest()
+            index = latest.index(forKey: key)!
+        }
+        let entry = latest.values[index]
         var group: Int? = nil
         if let open = entry.group, self.open[open] != nil {
             group = open
-            self.open[open]!.attempts.append(attempt)
+            self.open[open]!.attempts.append(attempt.raceAttempt(isIPv6: isIPv6))
         } else if let other = isIPv6 ? entry.ipv4 : entry.ipv6, isRacing(other, now: call.timeNs) {
             group = nextGroup
             nextGroup += 1
-            open[group!] = TraceRace(group: group!, pid: call.pid, comm: call.comm, port: call.port, attempts: [other, attempt])
-            entry.group = group
+            open[group!] = TraceRace(group: group!, pid: call.pid, comm: call.comm, port: call.port,
+                                     attempts: [other.raceAttempt(isIPv6: !isIPv6), attempt.raceAttempt(isIPv6: isIPv6)])
+            latest.values[index].group = group
         }
         if let replaced = isIPv6 ? entry.ipv6 : entry.ipv4 { keyOfCookie[replaced.cookie] = nil }
-        if isIPv6 { entry.ipv6 = attempt } else { entry.ipv4 = attempt }
+        if isIPv6 { latest.values[index].ipv6 = attempt } else { latest.values[index].ipv4 = attempt }
         keyOfCookie[call.cookie] = key
-        latest[key] = entry
         return group
     }
 
-    private func isRacing(_ other: TraceRaceAttempt, now: UInt64) -> Bool {
-        guard let outcome = other.outcome else { return now &- other.startNs <= windowNs * 30 }
-        return outcome.kind.isFailure && now &- outcome.timeNs <= windowNs
+    private func isRacing(_ other: Attempt, now: UInt64) -> Bool {
+        switch other.end {
+        case .pending: return now &- other.startNs <= windowNs * 30
+        case .established: return false
+        case let .failed(failed): return now &- failed.outcome.timeNs <= windowNs
+        }
     }
 
     /// A connect outcome; returns the race the socket is in (its group) and the race itself once
     /// every attempt has its outcome.
     public mutating func outcome(_ outcome: TraceOutcome) -> (group: Int?, settled: TraceRace?) {
         guard outcome.kind.endsConnect, outcome.transport == .tcp, let key = keyOfCookie[outcome.cookie],
-              var entry = latest[key] else { return (nil, nil) }
-        if entry.ipv4?.cookie == outcome.cookie { entry.ipv4?.outcome = outcome }
-        if entry.ipv6?.cookie == outcome.cookie { entry.ipv6?.outcome = outcome }
+              let index = latest.index(forKey: key) else { return (nil, nil) }
+        let end: Attempt.End = outcome.kind.isFailure ? .failed(FailedOutcome(outcome)) : .established
+        if latest.values[index].ipv4?.cookie == outcome.cookie { latest.values[index].ipv4?.end = end }
+        if latest.values[index].ipv6?.cookie == outcome.cookie { latest.values[index].ipv6?.end = end }
         var result: (group: Int?, settled: TraceRace?) = (nil, nil)
-        if let group = entry.group, var race = open[group], let index = race.attempts.firstIndex(where: { $0.cookie == outcome.cookie }) {
-            race.attempts[index].outcome = outcome
+        if let group = latest.values[index].group, var race = open[group],
+           let attempt = race.attempts.firstIndex(where: { $0.cookie == outcome.cookie }) {
+            race.attempts[attempt].outcome = outcome
             result.group = group
             if race.isSettled {
                 open[group] = nil
-                entry.group = nil
+                latest.values[index].group = nil
                 result.settled = race
             } else {
                 open[group] = race
             }
         }
-        latest[key] = entry
         return result
     }
 

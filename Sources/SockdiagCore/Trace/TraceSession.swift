@@ -16,10 +16,15 @@ public struct TraceSession: Sendable {
     /// Bounds memory on long traces; an evicted owner only loses the pid of a late egress record.
     private let ownerLimit: Int
 
+    /// The processes that own the sockets in `owners`, each held once: a socket names its process
+    /// by position, so an owner stays a few words however long its cgroup's path.
+    private var processes: [Listener] = []
+    /// The position in `processes` of each pid's latest (comm, cgroup).
+    private var processOfPid: [Int32: Int] = [:]
+
     private struct Owner: Hashable, Sendable {
-        let pid: Int32
-        let comm: String
-        let cgroup: ProcessCgroup?
+        /// Its position in `processes`.
+        let process: Int
         let socketFamily: AddressFamily
         /// The address a connect gave the socket (UDP outcomes carry none of their own).
         var peer: SocketAddress?
@@ -28,6 +33,7 @@ public struct TraceSession: Sendable {
         var connectEnded = false
     }
 
+    /// A process that holds sockets: a listener's, or an owner's (`processes`).
     private struct Listener: Sendable {
         let pid: Int32
         let comm: String
@@ -86,72 +92,101 @@ public struct TraceSession: Sendable {
 
     public init(ownerLimit: Int = 1 << 18, nat64: NAT64Prefixes = .builtIn) {
         self.ownerLimit = ownerLimit
+        // A busy trace holds tens of thousands of sockets until their final records; growing the
+        // table step by step rehashes every one of them each time.
+        owners.reserveCapacity(min(ownerLimit, 1 << 15))
         self.nat64 = nat64
     }
 
     /// The event with what earlier events knew about its socket, and the lesson it teaches if this
     /// socket has not taught it yet.
     public mutating func process(_ event: TraceEvent) -> (event: TraceEvent, lesson: TraceLesson?) {
-        var event = event
         switch event {
         case var .socketCall(call):
-            if !nat64.isBuiltIn, case let .v6(address) = call.address, let match = nat64.match(address) {
-                call.nat64 = TraceNAT64Match(classification: address.classification(nat64: nat64), prefix: match.prefix)
-                event = .socketCall(call)
-            }
-            let isConnect = call.hook.call == .connect
-            recordOwner(cookie: call.cookie, pid: call.pid, comm: call.comm, cgroup: call.context.cgroup, socketFamily: call.socketFamily,
-                        connectedTo: isConnect ? SocketAddress(call.address, call.port) : nil)
-            if call.hook.call == .bind, call.transport == .tcp {
-                listeners.add(address: WireAddress(call.address), port: call.port.value,
-                              holder: Listener(pid: call.pid, comm: call.comm, cgroup: call.context.cgroup))
-            }
-            if isConnect { _ = races.connect(call) }
-        case var .outcome(outcome):
-            if let index = owners.index(forKey: outcome.cookie) {
-                if outcome.kind.endsConnect { owners.values[index].connectEnded = true }
-                let owner = owners.values[index]
-                outcome.pid = owner.pid
-                outcome.comm = owner.comm
-                outcome.cgroup = owner.cgroup
-                if outcome.remote == nil {
-                    outcome.remote = owner.peer
-                    outcome.socketFamily = owner.socketFamily
-                }
-            }
-            let race = races.outcome(outcome)
-            outcome.group = race.group
-            if let settled = race.settled { self.settled.append(settled) }
-            event = .outcome(outcome)
+            let lesson = process(call: &call)
+            return (.socketCall(call), lesson)
         case var .egress(egress):
-            // One lookup serves the naming and the final record's removal.
-            let ownerIndex = owners.index(forKey: egress.cookie)
-            if let ownerIndex {
-                let owner = owners.values[ownerIndex]
-                egress.pid = owner.pid
-                egress.comm = owner.comm
-                egress.cgroup = owner.cgroup
-            } else if egress.transport == .tcp,
-                      let server = listeners.holder(localAddress: WireAddress(egress.local.address), localPort: egress.local.port.value) {
-                // An accepted socket: no call of its own, its listener's process holds it.
-                egress.pid = server.pid
-                egress.comm = server.comm
-                egress.cgroup = server.cgroup
-            }
-            if egress.isFinal {
-                if let dropped = droppedPackets[egress.cookie], egress.packets <= dropped { summary.recordAllDropped(egress) }
-                if let ownerIndex { owners.remove(at: ownerIndex) }
-                taught.remove(cookie: egress.cookie, lesson: .familyDiffersFromWire)
-            }
-            event = .egress(egress)
+            let lesson = process(egress: &egress)
+            return (.egress(egress), lesson)
+        case var .outcome(outcome):
+            let lesson = process(outcome: &outcome)
+            return (.outcome(outcome), lesson)
         }
-        summary.record(event)
-        guard let lesson = TraceLesson.lesson(for: event) else { return (event, nil) }
-        if case let .egress(egress) = event, egress.isFinal { return (event, nil) }
-        guard taught.insert(cookie: event.cookie, lesson: lesson) else { return (event, nil) }
+    }
+
+    /// `process(_:)` for a connect, send or bind, changed in place: the reader's path, which never
+    /// wraps its records in a `TraceEvent` (copying an event costs more than processing it).
+    public mutating func process(call: inout TraceSocketCall) -> TraceLesson? {
+        if !nat64.isBuiltIn, case let .v6(address) = call.address, let match = nat64.match(address) {
+            call.nat64 = TraceNAT64Match(classification: address.classification(nat64: nat64), prefix: match.prefix)
+        }
+        let isConnect = call.hook.call == .connect
+        recordOwner(cookie: call.cookie, pid: call.pid, comm: call.comm, cgroup: call.context.cgroup, socketFamily: call.socketFamily,
+                    connectedTo: isConnect ? SocketAddress(call.address, call.port) : nil)
+        if call.hook.call == .bind, call.transport == .tcp {
+            listeners.add(address: WireAddress(call.address), port: call.port.value,
+                          holder: Listener(pid: call.pid, comm: call.comm, cgroup: call.context.cgroup))
+        }
+        if isConnect { _ = races.connect(call) }
+        let classification = call.classification
+        summary.record(call: call, classification: classification)
+        return teach(cookie: call.cookie, TraceLesson.lesson(for: call, classification: classification))
+    }
+
+    /// `process(_:)` for an outcome, changed in place.
+    public mutating func process(outcome: inout TraceOutcome) -> TraceLesson? {
+        if let index = owners.index(forKey: outcome.cookie) {
+            if outcome.kind.endsConnect { owners.values[index].connectEnded = true }
+            let owner = owners.values[index]
+            let process = processes[owner.process]
+            outcome.pid = process.pid
+            outcome.comm = process.comm
+            outcome.cgroup = process.cgroup
+            if outcome.remote == nil {
+                outcome.remote = owner.peer
+                outcome.socketFamily = owner.socketFamily
+            }
+        }
+        let race = races.outcome(outcome)
+        outcome.group = race.group
+        if let settled = race.settled { self.settled.append(settled) }
+        summary.record(outcome: outcome)
+        return teach(cookie: outcome.cookie, TraceLesson.lesson(for: outcome))
+    }
+
+    /// `process(_:)` for an egress record, changed in place.
+    public mutating func process(egress: inout TraceEgress) -> TraceLesson? {
+        // One lookup serves the naming and the final record's removal.
+        let ownerIndex = owners.index(forKey: egress.cookie)
+        if let ownerIndex {
+            let process = processes[owners.values[ownerIndex].process]
+            egress.pid = process.pid
+            egress.comm = process.comm
+            egress.cgroup = process.cgroup
+        } else if egress.transport == .tcp,
+                  let server = listeners.holder(localAddress: WireAddress(egress.local.address), localPort: egress.local.port.value) {
+            // An accepted socket: no call of its own, its listener's process holds it.
+            egress.pid = server.pid
+            egress.comm = server.comm
+            egress.cgroup = server.cgroup
+        }
+        if egress.isFinal {
+            if let dropped = droppedPackets[egress.cookie], egress.packets <= dropped { summary.recordAllDropped(egress) }
+            if let ownerIndex { owners.remove(at: ownerIndex) }
+            taught.remove(cookie: egress.cookie, lesson: .familyDiffersFromWire)
+        }
+        summary.record(egress: egress)
+        // A socket's totals teach nothing its first packet did not.
+        if egress.isFinal { return nil }
+        return teach(cookie: egress.cookie, TraceLesson.lesson(for: egress))
+    }
+
+    /// The lesson, if this socket has not taught it yet.
+    private mutating func teach(cookie: UInt64, _ lesson: TraceLesson?) -> TraceLesson? {
+        guard let lesson, taught.insert(cookie: cookie, lesson: lesson) else { return nil }
         if taught.count > ownerLimit { taught.removeAll() }
         summary.record(lesson)
-        return (event, lesson)
+        return lesson
     }
 
     public mutating func setCounters(_ counters: TraceCounters) { summary.counters = counters }
@@ -196,19 +231,35 @@ public struct TraceSession: Sendable {
             if let peer { owners.values[index].peer = peer }
             return
         }
-        if owners.count >= ownerLimit { owners.removeAll(keepingCapacity: true) }
-        owners[cookie] = Owner(pid: pid, comm: comm, cgroup: cgroup, socketFamily: socketFamily, peer: peer)
+        if owners.count >= ownerLimit || processes.count >= ownerLimit {
+            owners.removeAll(keepingCapacity: true)
+            processes.removeAll(keepingCapacity: true)
+            processOfPid.removeAll(keepingCapacity: true)
+        }
+        owners[cookie] = Owner(process: process(pid: pid, comm: comm, cgroup: cgroup), socketFamily: socketFamily, peer: peer)
+    }
+
+    /// The position of the process in `processes`, added if its pid is new or has since changed
+    /// its name (exec) or cgroup.
+    private mutating func process(pid: Int32, comm: String, cgroup: ProcessCgroup?) -> Int {
+        if let index = processOfPid[pid] {
+            let known = processes[index]
+            if known.comm == comm && known.cgroup?.path == cgroup?.path { return index }
+        }
+        processes.append(Listener(pid: pid, comm: comm, cgroup: cgroup))
+        processOfPid[pid] = processes.count - 1
+        return processes.count - 1
     }
 
     /// The process that connected the socket and where to: what a `failed` outcome's reason is
     /// looked up with.
     public func connect(of cookie: UInt64) -> (pid: Int32, peer: SocketAddress)? {
         guard let owner = owners[cookie], let peer = owner.peer, !owner.connectEnded else { return nil }
-        return (owner.pid, peer)
+        return (processes[owner.process].pid, peer)
     }
 
     func owner(of cookie: UInt64) -> (pid: Int32, comm: String, cgroup: ProcessCgroup?)? {
-        owners[cookie].map { ($0.pid, $0.comm, $0.cgroup) }
+        owners[cookie].map { processes[$0.process] }.map { ($0.pid, $0.comm, $0.cgroup) }
     }
 
     mutating func recordDropped(_ blocked: TraceEgress) {

@@ -79,18 +79,28 @@ public struct TraceSummary: Hashable, Sendable {
 
     mutating func record(_ event: TraceEvent) {
         switch event {
-        case let .socketCall(call):
-            events += 1
-            hookCounts[call.hook.ordinal] += 1
-            let kind = call.classification.kind
-            classCounts[kind.ordinal] += 1
-            hookClassCounts[call.hook.ordinal * AddressKind.allCases.count + kind.ordinal] += 1
-            if kind == .ipv4Mapped && call.socketFamily == .inet6 { mappedSockets.insert(call.cookie) }
-        case let .egress(egress):
-            if !egress.isFinal { egressCounts[Self.slot(egress.socketFamily, egress.wireProtocol)] += 1 }
-        case let .outcome(outcome):
-            outcomeCounts[outcome.kind.ordinal] += 1
+        case let .socketCall(call): record(call: call, classification: call.classification)
+        case let .egress(egress): record(egress: egress)
+        case let .outcome(outcome): record(outcome: outcome)
         }
+    }
+
+    /// A call whose `classification` the caller has already worked out.
+    mutating func record(call: TraceSocketCall, classification: AddressClassification) {
+        events += 1
+        hookCounts[call.hook.ordinal] += 1
+        let kind = classification.kind
+        classCounts[kind.ordinal] += 1
+        hookClassCounts[call.hook.ordinal * AddressKind.allCases.count + kind.ordinal] += 1
+        if kind == .ipv4Mapped && call.socketFamily == .inet6 { mappedSockets.insert(call.cookie) }
+    }
+
+    mutating func record(egress: TraceEgress) {
+        if !egress.isFinal { egressCounts[Self.slot(egress.socketFamily, egress.wireProtocol)] += 1 }
+    }
+
+    mutating func record(outcome: TraceOutcome) {
+        outcomeCounts[outcome.kind.ordinal] += 1
     }
 
     /// A socket all of whose packets a policy program dropped (--block-ipv6): it was counted at
