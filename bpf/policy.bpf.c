@@ -7,6 +7,7 @@
 #include <bpf/bpf_endian.h>
 #include "sockdiag_events.h"
 #include "sockdiag_policy.h"
+#include "pid_numbers.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -77,7 +78,7 @@ static __always_inline void report_redirect(struct bpf_sock_addr *ctx, __u32 hoo
         count_lost();
         return;
     }
-    __u64 pid_tgid = bpf_get_current_pid_tgid();
+    __u64 pid_tgid = current_pid_tgid_for_reader();
     e->kind = SOCKDIAG_EVENT_REDIRECT;
     e->hook = hook;
     e->time_ns = bpf_ktime_get_ns();
@@ -234,7 +235,7 @@ static __always_inline void record_block(struct __sk_buff *skb)
     }
     struct sockdiag_egress_event v = {};
     v.kind = SOCKDIAG_EVENT_BLOCKED;
-    v.tgid = bpf_get_current_pid_tgid() >> 32;
+    v.tgid = current_pid_tgid_for_reader() >> 32;
     v.time_ns = bpf_ktime_get_ns();
     v.cookie = cookie;
     v.packets = 1;

@@ -8,11 +8,13 @@
 
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
+#include "pid_numbers.h"
 
 /* 1 with --pid; read-only after load, so the branch is decided at verification. */
 const volatile __u32 filter_by_process = 0;
 
-/* tgid -> 1: the processes given with --pid, and those they fork (sched_process_fork). */
+/* tgid -> 1: the processes given with --pid, and those they fork (sched_process_fork), numbered as
+ * sockdiag's pid namespace numbers them. */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, 65536);
@@ -25,7 +27,7 @@ static __always_inline int current_is_traced(void)
 {
     if (!filter_by_process)
         return 1;
-    __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+    __u32 tgid = current_pid_tgid_for_reader() >> 32;
     return bpf_map_lookup_elem(&traced_processes, &tgid) != 0;
 }
 

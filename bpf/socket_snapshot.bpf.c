@@ -33,8 +33,6 @@ struct task_struct {
     int tgid;
     char comm[16];
     struct css_set *cgroups;
-    struct pid *thread_pid;
-    struct task_struct *group_leader;
 } __attribute__((preserve_access_index));
 
 #define AF_INET 2
@@ -72,12 +70,6 @@ static int last_task_kept;
 static __u64 last_task_cgroup;
 static __u32 last_task_tgid; /* as the reader's pid namespace numbers it */
 
-/* The task's process number in the reader's pid namespace; 0 (left out) when outside it. */
-static __always_inline __u32 tgid_seen_by_reader(struct task_struct *task)
-{
-    struct task_struct *reader = (struct task_struct *)bpf_get_current_task();
-    return pid_seen_by(BPF_CORE_READ(reader, thread_pid), BPF_CORE_READ(task, group_leader, thread_pid));
-}
 
 SEC("iter/task_file")
 int existing_sockets(struct bpf_iter__task_file *ctx)

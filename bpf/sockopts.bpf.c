@@ -82,6 +82,11 @@ struct socket_record {
     __u32 pad3;
 };
 
+/* The last task walked and its process number in the reader's pid namespace (bind-check inside a
+ * container names the pids its /proc shows): looked up once per task, not per socket. */
+static __u32 last_task_pid;
+static __u32 last_task_tgid;
+
 SEC("iter/task_file")
 int socket_owners(struct bpf_iter__task_file *ctx)
 {
@@ -92,7 +97,7 @@ int socket_owners(struct bpf_iter__task_file *ctx)
     if (!file_is_socket(file))
         return 0;
     struct inode *inode = file->f_inode;
-    struct socket_record record = {.inode = inode->i_ino, .tgid = task->tgid, .fd = ctx->fd, .incoming_cpu = -1};
+    struct socket_record record = {.inode = inode->i_ino, .fd = ctx->fd, .incoming_cpu = -1};
     struct socket *sock = bpf_sock_from_file(file);
     struct sock *sk = sock ? sock->sk : 0;
     /* Direct loads through the BTF-typed pointers: cheaper than bpf_probe_read for each of the
@@ -130,6 +135,11 @@ int socket_owners(struct bpf_iter__task_file *ctx)
             }
         }
     }
+    if ((__u32)task->pid != last_task_pid) {
+        last_task_pid = task->pid;
+        last_task_tgid = tgid_seen_by_reader(task);
+    }
+    record.tgid = last_task_tgid;
     bpf_seq_write(ctx->meta->seq, &record, sizeof(record));
     return 0;
 }

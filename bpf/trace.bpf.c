@@ -29,7 +29,7 @@ struct {
 
 static __always_inline void fill_task(struct sockdiag_sock_addr_event *e)
 {
-    __u64 pid_tgid = bpf_get_current_pid_tgid();
+    __u64 pid_tgid = current_pid_tgid_for_reader();
     e->time_ns = bpf_ktime_get_ns();
     e->tgid = pid_tgid >> 32;
     e->tid = (__u32)pid_tgid;
@@ -192,7 +192,7 @@ int trace_egress(struct __sk_buff *skb)
 
     struct sockdiag_egress_event v = {};
     v.kind = SOCKDIAG_EVENT_EGRESS;
-    v.tgid = bpf_get_current_pid_tgid() >> 32;
+    v.tgid = current_pid_tgid_for_reader() >> 32;
     v.time_ns = bpf_ktime_get_ns();
     v.cookie = cookie;
     v.packets = 1;
@@ -229,8 +229,13 @@ int trace_fork(__u64 *ctx)
 {
     struct task_struct *parent = (struct task_struct *)ctx[0];
     struct task_struct *child = (struct task_struct *)ctx[1];
-    __u32 parent_tgid = parent->tgid, child_tgid = child->tgid;
-    if (child_tgid == parent_tgid || !bpf_map_lookup_elem(&traced_processes, &parent_tgid))
+    if (child->tgid == parent->tgid)
+        return 0;
+    __u32 parent_tgid = task_tgid_for_reader(parent, parent->tgid);
+    if (!bpf_map_lookup_elem(&traced_processes, &parent_tgid))
+        return 0;
+    __u32 child_tgid = task_tgid_for_reader(child, child->tgid);
+    if (!child_tgid)
         return 0;
     __u8 one = 1;
     bpf_map_update_elem(&traced_processes, &child_tgid, &one, BPF_ANY);
@@ -243,8 +248,9 @@ SEC("tp_btf/sched_process_exit")
 int trace_exit(__u64 *ctx)
 {
     struct task_struct *task = (struct task_struct *)ctx[0];
-    __u32 pid = task->pid, tgid = task->tgid;
-    if (pid == tgid)
-        bpf_map_delete_elem(&traced_processes, &tgid);
+    if (task->pid != task->tgid)
+        return 0;
+    __u32 tgid = task_tgid_for_reader(task, task->tgid);
+    bpf_map_delete_elem(&traced_processes, &tgid);
     return 0;
 }

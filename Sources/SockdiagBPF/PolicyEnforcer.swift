@@ -16,7 +16,8 @@ public struct PolicyEnforcer: ~Copyable {
     private let decoder = TraceRecordDecoder()
 
     public init(_ policy: TracePolicy) throws(SockdiagError) {
-        let object = try LoadedBPFObject.load(EmbeddedPrograms.policy, name: "policy")
+        let object = try LoadedBPFObject.load(EmbeddedPrograms.policy, name: "policy",
+                                              readOnly: [PolicyBPF.ReadOnly.readerPidNamespace.set(to: ThisProcess.pidNamespaceInode ?? 0)])
         let ring = try RingBufferReader(mapDescriptor: object.mapDescriptor(PolicyBPF.Map.policyEvents), what: "policy")
         try PolicyEnforcer.configure(object, for: policy)
         self.policy = policy

@@ -45,12 +45,16 @@ public struct Tracer: ~Copyable {
     /// far from full (see `poll`); it must be the thread that created the tracer.
     public init(processes: [Int32]? = nil, yieldingReader: Bool = false) throws(SockdiagError) {
         let filter = UInt32(processes == nil ? 0 : 1)
-        let object = try LoadedBPFObject.load(EmbeddedPrograms.trace, name: "trace", readOnly: [TraceBPF.ReadOnly.filterByProcess.set(to: filter)])
+        let namespace = ThisProcess.pidNamespaceInode ?? 0
+        let object = try LoadedBPFObject.load(EmbeddedPrograms.trace, name: "trace",
+                                              readOnly: [TraceBPF.ReadOnly.filterByProcess.set(to: filter),
+                                                         TraceBPF.ReadOnly.readerPidNamespace.set(to: namespace)])
         let outcomes = try LoadedBPFObject.load(EmbeddedPrograms.outcome, name: "outcome",
                                                 sharing: [(OutcomeBPF.Map.events, object.mapDescriptor(TraceBPF.Map.events)),
                                                           (OutcomeBPF.Map.stats, object.mapDescriptor(TraceBPF.Map.stats)),
                                                           (OutcomeBPF.Map.tracedProcesses, object.mapDescriptor(TraceBPF.Map.tracedProcesses))],
-                                                readOnly: [OutcomeBPF.ReadOnly.filterByProcess.set(to: filter)])
+                                                readOnly: [OutcomeBPF.ReadOnly.filterByProcess.set(to: filter),
+                                                           OutcomeBPF.ReadOnly.readerPidNamespace.set(to: namespace)])
         let ring = try RingBufferReader(mapDescriptor: object.mapDescriptor(TraceBPF.Map.events), what: "trace")
         let backlog = try RingBufferBacklog(mapDescriptor: object.mapDescriptor(TraceBPF.Map.events))
         // Every part made before any is stored: a non-copyable value is whole or not at all.
