@@ -5,6 +5,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_core_read.h>
 #include "sockdiag_events.h"
 #include "trace_ring.h"
 #include "process_filter.h"
@@ -158,6 +159,40 @@ static __always_inline int read_wire_view(struct __sk_buff *skb, struct sockdiag
     return 0;
 }
 
+/* The socket lock a system call takes (lock_sock): `owned` while a process works on the socket. */
+typedef struct {
+    int owned;
+} socket_lock_t___view;
+
+struct sock___locked {
+    socket_lock_t___view sk_lock;
+} __attribute__((preserve_access_index));
+
+/* The packet leaves from the system call of a process that holds the TCP socket (connect, send,
+ * shutdown, close, or the backlog it processes on release): the socket is locked by that process.
+ * Softirqs and timers send only while no process has it locked, and then the current task is
+ * whichever one they interrupted. */
+static __always_inline int sent_by_holder(struct bpf_sock *sk)
+{
+    struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+    return tp && BPF_CORE_READ((struct sock___locked *)tp, sk_lock.owned);
+}
+
+/* The socket's holder is the process that last sent on it: an accepted socket a forked worker
+ * serves, or one passed with SCM_RIGHTS, is named after the process that really uses it, not its
+ * listener's. Looked at again only when the sending task is another process than the one known. */
+static __always_inline void note_holder(struct sockdiag_egress_event *seen, struct bpf_sock *sk)
+{
+    if (seen->ip_protocol != IPPROTO_TCP)
+        return;
+    __u32 tgid = current_pid_tgid_for_reader() >> 32;
+    if (tgid == seen->tgid || !tgid || !sent_by_holder(sk))
+        return;
+    seen->tgid = tgid;
+    seen->holder_cgroup_id = bpf_get_current_cgroup_id();
+    bpf_get_current_comm(seen->holder_comm, sizeof(seen->holder_comm));
+}
+
 static __always_inline void count_packet(struct sockdiag_egress_event *seen, struct __sk_buff *skb)
 {
     __sync_fetch_and_add(&seen->packets, 1);
@@ -181,6 +216,7 @@ int trace_egress(struct __sk_buff *skb)
     struct sockdiag_egress_event *seen = bpf_map_lookup_elem(&egress, &cookie);
     if (seen) {
         count_packet(seen, skb);
+        note_holder(seen, sk);
         return ALLOW;
     }
     __u16 protocol = bpf_ntohs((__u16)skb->protocol);
@@ -192,7 +228,6 @@ int trace_egress(struct __sk_buff *skb)
 
     struct sockdiag_egress_event v = {};
     v.kind = SOCKDIAG_EVENT_EGRESS;
-    v.tgid = current_pid_tgid_for_reader() >> 32;
     v.time_ns = bpf_ktime_get_ns();
     v.cookie = cookie;
     v.packets = 1;
@@ -201,6 +236,14 @@ int trace_egress(struct __sk_buff *skb)
     v.wire_protocol = protocol;
     if (read_wire_view(skb, &v) < 0)
         return ALLOW;
+    if (v.ip_protocol == IPPROTO_TCP) {
+        note_holder(&v, sk);
+    } else {
+        /* A datagram leaves from its sender's system call. */
+        v.tgid = current_pid_tgid_for_reader() >> 32;
+        v.holder_cgroup_id = bpf_get_current_cgroup_id();
+        bpf_get_current_comm(v.holder_comm, sizeof(v.holder_comm));
+    }
     if (bpf_map_update_elem(&egress, &cookie, &v, BPF_NOEXIST) < 0) {
         /* Another CPU inserted the same socket first: count the packet there. */
         seen = bpf_map_lookup_elem(&egress, &cookie);

@@ -131,13 +131,20 @@ struct TraceRecordDecoder {
               let wire = TraceWireProtocol(etherType: field(\.wire_protocol, UInt16.self)) else { return nil }
         let local = Self.address(data + MemoryLayout<Egress>.offset(of: \Egress.local_addr)!, v4: wire == .ipv4)
         let remote = Self.address(data + MemoryLayout<Egress>.offset(of: \Egress.remote_addr)!, v4: wire == .ipv4)
-        return TraceEgress(
-            cookie: field(\.cookie, UInt64.self), timeNs: wallClock(field(\.time_ns, UInt64.self)), pid: nil, comm: nil,
+        // The holder the kernel saw send (0: none yet, such as an accepted socket that has only
+        // acknowledged from a softirq).
+        let holder = field(\.tgid, UInt32.self)
+        var egress = TraceEgress(
+            cookie: field(\.cookie, UInt64.self), timeNs: wallClock(field(\.time_ns, UInt64.self)),
+            pid: holder != 0 ? Int32(bitPattern: holder) : nil,
+            comm: holder != 0 ? Self.string(data + MemoryLayout<Egress>.offset(of: \Egress.holder_comm)!, limit: Int(SOCKDIAG_COMM_LEN)) : nil,
             socketFamily: family, wireProtocol: wire,
             transport: TransportProtocol(ipProtocolNumber: Int(field(\.ip_protocol, UInt8.self))),
             local: SocketAddress(local, Port(field(\.local_port, UInt16.self))),
             remote: SocketAddress(remote, Port(field(\.remote_port, UInt16.self))),
             packets: field(\.packets, UInt64.self), bytes: field(\.bytes, UInt64.self), isFinal: isFinal)
+        if holder != 0 { egress.holderCgroupID = field(\.holder_cgroup_id, UInt64.self) }
+        return egress
     }
 
     /// 16 bytes in network order: an IPv4 address in the first four, or an IPv6 address.

@@ -63,7 +63,10 @@ extension CompareWire {
             capture.waitForPackets(milliseconds: 20)
         }
         try session.drain(&tracer, capture)
-        for total in tracer.egressTotals() { session.kernel.add(WireKernelEvent(.egress(total))) }
+        for total in tracer.egressTotals() {
+            session.nameHolderCgroup(of: total)
+            session.kernel.add(WireKernelEvent(.egress(total)))
+        }
         let counters = tracer.counters()
         tracer.detach()
         capture.closeCopy()
@@ -109,10 +112,19 @@ private struct LiveWireSession {
         processCgroups[pid] = cgroup
     }
 
+    /// The holder the kernel saw send on a socket (an accepted socket's worker) is named too.
+    mutating func nameHolderCgroup(of egress: TraceEgress) {
+        if let pid = egress.pid, let id = egress.holderCgroupID { nameCgroup(of: pid, id: id) }
+    }
+
     mutating func drain(_ tracer: inout Tracer, _ capture: PcapPacketSource) throws {
         _ = try tracer.poll(timeoutMilliseconds: 0) { event in
             events += 1
-            if case let .socketCall(call) = event { nameCgroup(of: call.pid, id: call.cgroupID) }
+            switch event {
+            case let .socketCall(call): nameCgroup(of: call.pid, id: call.cgroupID)
+            case let .egress(egress): nameHolderCgroup(of: egress)
+            case .outcome: break
+            }
             kernel.add(WireKernelEvent(event))
         }
         let decoder = self.decoder

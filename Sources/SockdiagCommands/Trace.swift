@@ -138,6 +138,8 @@ struct TraceRun: TraceRecordHandler {
     }
 
     mutating func show(egress: consuming TraceEgress) {
+        // The holder the kernel saw send on the socket: its cgroup names its workload.
+        if let id = egress.holderCgroupID { egress.cgroup = cgroups.cgroup(id: id) }
         let lesson = session.process(egress: &egress)
         if options.openMetrics { return }
         if options.json {

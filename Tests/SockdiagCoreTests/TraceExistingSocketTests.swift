@@ -83,4 +83,27 @@ final class TraceExistingSocketTests: XCTestCase {
         XCTAssertEqual(accepted.comm, "server")
         XCTAssertNil(unknown.pid)
     }
+
+    /// A holder the kernel saw send (a worker an accepted socket was handed to) names the socket
+    /// over its listener's process; the record's own cgroup stays, or the owner's when it is the
+    /// same process.
+    func testAHolderTheKernelSawSendNamesTheSocket() {
+        var session = TraceSession()
+        session.record(existing: socket(6, .listen, local: "::", 8080, pid: 8, comm: "server"))
+        session.record(existing: socket(5, .established, local: "::ffff:10.0.0.1", 40_000, remote: "::ffff:10.0.0.2", 443))
+        guard case var .egress(handed) = egress(99, local: "10.0.0.1", 8080),
+              case var .egress(own) = egress(5, local: "10.0.0.1", 40_000) else { return XCTFail() }
+        handed.pid = 12
+        handed.comm = "worker"
+        handed.cgroup = ProcessCgroup(path: "/system.slice/web.service")
+        own.pid = 7
+        own.comm = "dotnet-worker"
+        guard case let .egress(worker) = session.process(.egress(handed)).event,
+              case let .egress(same) = session.process(.egress(own)).event else { return XCTFail() }
+        XCTAssertEqual(worker.pid, 12)
+        XCTAssertEqual(worker.comm, "worker")
+        XCTAssertEqual(worker.cgroup?.workload.unit?.name, "web.service")
+        XCTAssertEqual(same.pid, 7)
+        XCTAssertEqual(same.comm, "dotnet-worker", "the sending thread's name")
+    }
 }

@@ -101,4 +101,22 @@ final class WireKernelTableTests: XCTestCase {
             }
         }
     }
+
+    /// A socket's later egress record that names a process (the totals, naming its holder at the
+    /// end) replaces the first one's; one that names none keeps it.
+    func testALaterEgressRecordNamingAHolderWins() {
+        var table = WireKernelTable()
+        func record(pid: UInt32?, comm: String) -> WireEgress {
+            WireEgress(cookie: 42, timeNs: 1, pid: pid, comm: WireComm(comm), socketFamily: .inet, wireIsIPv6: false, transport: .tcp,
+                       localAddress: WireAddress(IPAddress("127.0.0.1")!), localPort: 8080,
+                       remoteAddress: WireAddress(IPAddress("127.0.0.1")!), remotePort: 50_000, packets: 1, bytes: 60)
+        }
+        table.add(egress: record(pid: 8, comm: "server"))
+        table.add(egress: record(pid: nil, comm: ""))
+        XCTAssertEqual(table.egress.first?.pid, 8)
+        table.add(egress: record(pid: 12, comm: "worker"))
+        XCTAssertEqual(table.egress.first?.pid, 12)
+        XCTAssertEqual(table.egress.first?.comm, WireComm("worker"))
+        XCTAssertEqual(table.egress.count, 1)
+    }
 }

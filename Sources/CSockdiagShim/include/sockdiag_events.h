@@ -68,7 +68,8 @@ struct sockdiag_sock_addr_event {
  * when the socket's first packet leaves (packets/bytes then count that packet only). */
 struct sockdiag_egress_event {
     __u32 kind; /* SOCKDIAG_EVENT_EGRESS */
-    __u32 tgid; /* the task running when the first packet left (meaningful for client sockets) */
+    __u32 tgid; /* the socket's holder: the process whose system call sent its latest packet with
+                 * the socket locked (connect, send, close), 0 until one has; a UDP socket's sender */
     __u64 time_ns;
     __u64 cookie;
     __u64 packets;
@@ -83,6 +84,8 @@ struct sockdiag_egress_event {
     __u32 reserved3;
     __u8 local_addr[16];
     __u8 remote_addr[16];
+    __u64 holder_cgroup_id;   /* the holder's cgroup v2 id */
+    char holder_comm[SOCKDIAG_COMM_LEN];
 };
 
 /* A socket's outcome. Written from the socket's own callbacks (often in softirq context), so

@@ -108,10 +108,15 @@ public struct TraceEgress: Hashable, Sendable {
     public let cookie: UInt64
     /// When the socket's first packet left, nanoseconds since the Unix epoch.
     public let timeNs: UInt64
-    /// The process of the socket's connect or send, when the trace saw it, and its cgroup.
+    /// The process holding the socket, and its cgroup: the one the kernel saw send on it last (from
+    /// its own system call), else that of its connect or send, its holder at the start, or for an
+    /// accepted socket its listener's; nil when none is known.
     public var pid: Int32?
     public var comm: String?
     public var cgroup: ProcessCgroup?
+    /// The cgroup v2 id of the holder the kernel saw send (`pid` as the record came), for the reader
+    /// to name its cgroup.
+    public var holderCgroupID: UInt64?
     public let socketFamily: AddressFamily
     public let wireProtocol: TraceWireProtocol
     public let transport: TransportProtocol?

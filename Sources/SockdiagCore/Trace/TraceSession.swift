@@ -158,7 +158,14 @@ public struct TraceSession: Sendable {
     public mutating func process(egress: inout TraceEgress) -> TraceLesson? {
         // One lookup serves the naming and the final record's removal.
         let ownerIndex = owners.index(forKey: egress.cookie)
-        if let ownerIndex {
+        if let holder = egress.pid {
+            // The kernel saw this process send on the socket from its own system call: it holds
+            // the socket now (a worker an accepted socket was handed to, a child after fork).
+            if egress.cgroup == nil, let ownerIndex {
+                let process = processes[owners.values[ownerIndex].process]
+                if process.pid == holder { egress.cgroup = process.cgroup }
+            }
+        } else if let ownerIndex {
             let process = processes[owners.values[ownerIndex].process]
             egress.pid = process.pid
             egress.comm = process.comm

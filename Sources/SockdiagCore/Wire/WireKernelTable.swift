@@ -167,13 +167,18 @@ public struct WireKernelTable: Sendable {
     }
 
     /// A socket's egress record: the first names the socket; a later one (the totals at the end)
-    /// updates its counts, and its process where the first did not know it.
+    /// updates its counts, and its process where it names one: the socket's holder at the end (a
+    /// worker an accepted socket was handed to, where the first record named its listener's process).
     mutating func add(egress record: WireEgress) {
         if let at = egressRow(cookie: record.cookie) {
             if let packets = record.packets { egress[at].packets = packets }
             if let bytes = record.bytes { egress[at].bytes = bytes }
-            if egress[at].pid == nil { egress[at].pid = record.pid }
-            if egress[at].comm.isEmpty { egress[at].comm = record.comm }
+            if let pid = record.pid {
+                egress[at].pid = pid
+                if !record.comm.isEmpty { egress[at].comm = record.comm }
+            } else if egress[at].comm.isEmpty {
+                egress[at].comm = record.comm
+            }
         } else {
             egressIndex.insert(hash: WireRowIndex.cookieHash(record.cookie), row: egress.count)
             egressCookies.insert(record.cookie)
