@@ -106,6 +106,20 @@ extension TraceOutputBuffer {
 
     static let lineEnd: StaticString = "}\n"
 
+    /// A case's name (`connect6`, `inet6`, `timed-out`) as a JSON string: names are plain
+    /// identifiers, copied without looking for characters to escape.
+    @inline(__always)
+    mutating func appendJSONName(_ name: String) {
+        append(0x22)
+        var name = name
+        name.withUTF8 { append(contentsOf: $0) }
+        append(0x22)
+    }
+
+    mutating func appendJSONName(_ name: String?) {
+        if let name { appendJSONName(name) } else { appendJSONNull() }
+    }
+
     /// `appendJSONCgroupKeys`, with the bytes of the last cgroup written kept: a trace's events
     /// come from a few cgroups, and their keys are the longest strings of a line.
     mutating func appendCgroupKeys(_ cgroup: ProcessCgroup?) {
@@ -172,8 +186,8 @@ extension TraceSocketCall {
     fileprivate func appendJSON(lesson: TraceLesson?, to out: inout TraceOutputBuffer) {
         let classification = self.classification, c = context
         out.append(TraceOutputBuffer.schemaPrefix)
-        out.key(.event); out.appendJSONString(c.hook.call.rawValue)
-        out.key(.hook); out.appendJSONString(c.hook.rawValue)
+        out.key(.event); out.appendJSONName(c.hook.call.rawValue)
+        out.key(.hook); out.appendJSONName(c.hook.rawValue)
         out.key(.timeNs); out.appendJSONNumber(c.timeNs)
         out.key(.pid); out.appendJSONNumber(c.pid)
         out.key(.tid); out.appendJSONNumber(c.tid)
@@ -181,13 +195,13 @@ extension TraceSocketCall {
         out.key(.uid); out.appendJSONNumber(c.uid)
         out.key(.cgroupID); out.appendJSONNumber(c.cgroupID)
         out.key(.cookie); out.appendJSONNumber(c.cookie)
-        out.key(.socketFamily); out.appendJSONString(c.socketFamily.rawValue)
-        out.key(.protocol); out.appendJSONString(c.transport?.rawValue)
+        out.key(.socketFamily); out.appendJSONName(c.socketFamily.rawValue)
+        out.key(.protocol); out.appendJSONName(c.transport?.rawValue)
         out.key(.address); out.appendJSONString(address)
         out.key(.port); out.appendJSONNumber(port.value)
-        out.key(.class); out.appendJSONString(classification.kind.rawValue)
+        out.key(.class); out.appendJSONName(classification.kind.rawValue)
         if let v4 = classification.embeddedIPv4 { out.key(.ipv4); out.appendJSONString(.v4(v4)) }
-        out.key(.scope); out.appendJSONString(classification.scope.rawValue)
+        out.key(.scope); out.appendJSONName(classification.scope.rawValue)
         if let nat64 {
             out.key(.nat64Prefix); out.appendJSONString(nat64.prefix.displayed)
             out.key(.nat64PrefixSource); out.appendJSONString(nat64.prefix.source.description)
@@ -199,14 +213,14 @@ extension TraceSocketCall {
 extension TraceEgress {
     fileprivate func appendJSON(lesson: TraceLesson?, to out: inout TraceOutputBuffer) {
         out.append(TraceOutputBuffer.schemaPrefix)
-        out.key(.event); out.appendJSONString("egress"); out.key(.final); out.appendJSONBool(isFinal)
+        out.key(.event); out.appendJSONName("egress"); out.key(.final); out.appendJSONBool(isFinal)
         out.key(.timeNs); out.appendJSONNumber(timeNs)
         out.key(.cookie); out.appendJSONNumber(cookie)
         out.key(.pid); if let pid { out.appendJSONNumber(pid) } else { out.appendJSONNull() }
         out.key(.comm); out.appendJSONString(comm)
-        out.key(.socketFamily); out.appendJSONString(socketFamily.rawValue)
-        out.key(.wireProtocol); out.appendJSONString(wireProtocol.rawValue)
-        out.key(.protocol); out.appendJSONString(transport?.rawValue)
+        out.key(.socketFamily); out.appendJSONName(socketFamily.rawValue)
+        out.key(.wireProtocol); out.appendJSONName(wireProtocol.rawValue)
+        out.key(.protocol); out.appendJSONName(transport?.rawValue)
         out.key(.localAddress); out.appendJSONString(local.address)
         out.key(.localPort); out.appendJSONNumber(local.port.value)
         out.key(.remoteAddress); out.appendJSONString(remote.address)
@@ -219,13 +233,13 @@ extension TraceEgress {
 extension TraceOutcome {
     fileprivate func appendJSON(lesson: TraceLesson?, to out: inout TraceOutputBuffer) {
         out.append(TraceOutputBuffer.schemaPrefix)
-        out.key(.event); out.appendJSONString("outcome"); out.key(.outcome); out.appendJSONString(kind.rawValue)
+        out.key(.event); out.appendJSONName("outcome"); out.key(.outcome); out.appendJSONName(kind.rawValue)
         out.key(.timeNs); out.appendJSONNumber(timeNs)
         out.key(.cookie); out.appendJSONNumber(cookie)
         out.key(.pid); out.appendJSONNumber(pid)
         out.key(.comm); out.appendJSONString(comm)
-        out.key(.socketFamily); out.appendJSONString(socketFamily?.rawValue)
-        out.key(.protocol); out.appendJSONString(transport.rawValue)
+        out.key(.socketFamily); out.appendJSONName(socketFamily?.rawValue)
+        out.key(.protocol); out.appendJSONName(transport.rawValue)
         out.key(.address); if let remote { out.appendJSONString(remote.address) } else { out.appendJSONNull() }
         out.key(.port); out.appendJSONNumber(remote?.port.value)
         out.key(.localAddress); if let local { out.appendJSONString(local.address) } else { out.appendJSONNull() }
@@ -237,7 +251,7 @@ extension TraceOutcome {
         out.key(.bytesReceived); out.appendJSONNumber(bytesReceived)
         out.key(.error); out.appendJSONString(error?.name)
         out.key(.icmp); out.appendJSONString(icmp)
-        out.key(.resetBy); out.appendJSONString(resetBy?.rawValue)
+        out.key(.resetBy); out.appendJSONName(resetBy?.rawValue)
         out.key(.group); out.appendJSONNumber(group)
     }
 }

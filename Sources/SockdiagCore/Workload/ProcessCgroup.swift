@@ -2,12 +2,34 @@
 /// names a process (JSON `cgroup`, `unit`, `container`; text the unit or short container ID).
 public struct ProcessCgroup: Hashable, Sendable {
     /// Relative to the cgroup v2 root, as /proc/PID/cgroup prints it (`/system.slice/nginx.service`).
-    public let path: String
-    public let workload: CgroupWorkload
+    public var path: String { storage.path }
+    public var workload: CgroupWorkload { storage.workload }
+
+    /// One reference: every trace record and socket owner carries its process's cgroup, and a
+    /// path with a unit and a container is four strings to copy and count.
+    private let storage: Storage
+
+    private final class Storage: Sendable {
+        let path: String
+        let workload: CgroupWorkload
+
+        init(path: String) {
+            self.path = path
+            workload = CgroupWorkload(cgroupPath: path)
+        }
+    }
 
     public init(path: String) {
-        self.path = path
-        workload = CgroupWorkload(cgroupPath: path)
+        storage = Storage(path: path)
+    }
+
+    public static func == (lhs: ProcessCgroup, rhs: ProcessCgroup) -> Bool {
+        lhs.storage === rhs.storage || (lhs.path == rhs.path && lhs.workload == rhs.workload)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(path)
+        hasher.combine(workload)
     }
 
     /// From the text of /proc/PID/cgroup.
