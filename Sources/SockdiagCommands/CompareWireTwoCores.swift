@@ -26,36 +26,27 @@ func joinOnTwoCores(kernel: WireKernelTable, wire: WireFlowTable, nat64: NAT64Pr
 }
 
 /// Renders a large report's flows in blocks, two at a time: this core renders and writes the first
-/// of each pair while another renders the second. Each core keeps one buffer for all its blocks:
-/// fresh memory for the whole report costs the kernel's zeroing of every page, more than the
-/// rendering. Small reports are written in one go.
-func writeFlowsOnTwoCores(_ report: WireReport, to sink: ([UInt8]) -> Void) throws {
+/// of each pair while another renders the second. Each core renders into one block of memory kept
+/// for all its blocks (`WireJSONBlock`): fresh memory for the whole report costs the kernel's
+/// zeroing of every page, more than the rendering. Small reports are written in one go.
+func writeFlowsOnTwoCores(_ report: WireReport, to sink: (UnsafeRawBufferPointer) -> Void) throws {
     let count = report.join.rowCount
     guard count >= TwoCores.reportFromFlows else { report.jsonFlows(0..<count, to: sink); return }
     let blockFlows = max(TwoCores.reportFromFlows / 2, (count + TwoCores.reportBlocks - 1) / TwoCores.reportBlocks)
-    let other = RenderedFlows()
-    var mine: [UInt8] = []
+    let mine = WireJSONBlock(), other = WireJSONBlock()
     var start = 0
     while start < count {
         let middle = min(start + blockFlows, count), end = min(middle + blockFlows, count)
-        let rendering = BackgroundWork { other.render(report, middle..<end) }
-        mine.removeAll(keepingCapacity: true)
-        report.jsonFlows(start..<middle, appendingTo: &mine)
-        sink(mine)
+        let rendering = BackgroundWork {
+            other.removeAll()
+            report.jsonFlows(middle..<end, appendingTo: other)
+        }
+        mine.removeAll()
+        report.jsonFlows(start..<middle, appendingTo: mine)
+        mine.withBytes(sink)
         rendering.wait()
-        if !other.bytes.isEmpty { sink(other.bytes) }
+        if other.count > 0 { other.withBytes(sink) }
         start = end
-    }
-}
-
-/// The other core's block of rendered flows, filled by one thread at a time (the one the block's
-/// `BackgroundWork` runs, then the writer after `wait`) and kept for its next block.
-private final class RenderedFlows: @unchecked Sendable {
-    private(set) var bytes: [UInt8] = []
-
-    func render(_ report: WireReport, _ range: Range<Int>) {
-        bytes.removeAll(keepingCapacity: true)
-        report.jsonFlows(range, appendingTo: &bytes)
     }
 }
 

@@ -28,6 +28,10 @@ public struct Terminal {
         StandardStreams.writeOutput(bytes)
     }
 
+    func write(_ bytes: UnsafeRawBufferPointer) {
+        StandardStreams.writeOutput(bytes)
+    }
+
     func err(_ text: String) {
         guard showsNotes else { return }
         StandardStreams.writeError(text)

@@ -13,6 +13,19 @@ public enum AddressKind: String, Hashable, Sendable, CaseIterable {
     case sixToFour = "6to4"
     /// `2001::/32`: IPv6 tunnelled in UDP/IPv4.
     case teredo
+
+    /// The raw value as fixed text, for per-row writers.
+    public var name: StaticString {
+        switch self {
+        case .ipv4: return "ipv4"
+        case .ipv6: return "ipv6"
+        case .ipv4Mapped: return "ipv4-mapped"
+        case .ipv4Compatible: return "ipv4-compatible"
+        case .nat64: return "nat64"
+        case .sixToFour: return "6to4"
+        case .teredo: return "teredo"
+        }
+    }
 }
 
 /// Where an address reaches.

@@ -91,4 +91,12 @@ public enum TransportProtocol: String, Hashable, Sendable, CaseIterable {
     }
 
     public var ipProtocolNumber: Int32 { self == .tcp ? 6 : 17 }
+
+    /// The raw value as fixed text, for per-row writers.
+    public var name: StaticString {
+        switch self {
+        case .tcp: return "tcp"
+        case .udp: return "udp"
+        }
+    }
 }

@@ -15,7 +15,11 @@ public enum StandardStreams {
     public static func writeOutput(_ text: String) { fputs(text, stdout) }
 
     public static func writeOutput(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { _ = fwrite($0.baseAddress, 1, $0.count, stdout) }
+        bytes.withUnsafeBytes { writeOutput($0) }
+    }
+
+    public static func writeOutput(_ bytes: UnsafeRawBufferPointer) {
+        _ = fwrite(bytes.baseAddress, 1, bytes.count, stdout)
     }
 
     public static func writeError(_ text: String) { fputs(text, stderr) }

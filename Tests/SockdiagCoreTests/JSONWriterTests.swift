@@ -18,6 +18,28 @@ final class JSONWriterTests: XCTestCase {
         XCTAssertEqual(decoded, awkward)
     }
 
+    /// A row writer's cursor copies short texts in overlapping words: every length, at every
+    /// position, gives the bytes an array append gives, and writes nothing past them.
+    func testTheCursorCopiesTextsOfEveryLengthExactly() {
+        let source = (0..<40).map { UInt8(0x41 + $0) }
+        let memory = UnsafeMutablePointer<UInt8>.allocate(capacity: 200)
+        defer { memory.deallocate() }
+        for first in 0..<12 {
+            for length in 0...source.count {
+                memory.initialize(repeating: 0xEE, count: 200)
+                var cursor = ByteCursor(memory)
+                var expected: [UInt8] = []
+                for piece in [Array(source.prefix(first)), Array(source.prefix(length)), Array(source.suffix(length))] {
+                    piece.withUnsafeBufferPointer { cursor.append(contentsOf: $0) }
+                    expected += piece
+                }
+                XCTAssertEqual(Array(cursor.written), expected, "\(first) then \(length) bytes")
+                XCTAssertTrue(UnsafeBufferPointer(start: memory + cursor.count, count: 200 - cursor.count).allSatisfy { $0 == 0xEE },
+                              "nothing written past \(first) then \(length) bytes")
+            }
+        }
+    }
+
     func testReplacedControlCharactersKeepEachByteWithinTwo() {
         var bytes: [UInt8] = []
         bytes.appendJSONString("lo\u{1}\"x\\", controlCharacters: .replaced)

@@ -153,8 +153,13 @@ final class WireJoinTests: XCTestCase, WireJoinBuilding {
         }
     }
 
-    /// The table writes hook names as fixed text: each must be the raw value the JSON writes.
-    func testHookNamesAreTheirRawValues() {
+    /// The table and the report's rows write names as fixed text: each must be the raw value the
+    /// JSON and the schema spell.
+    func testFixedTextNamesAreTheirRawValues() {
         for hook in TraceHook.allCases { XCTAssertEqual("\(hook.name)", hook.rawValue) }
+        for transport in TransportProtocol.allCases { XCTAssertEqual("\(transport.name)", transport.rawValue) }
+        for kind in AddressKind.allCases { XCTAssertEqual("\(kind.name)", kind.rawValue) }
+        for outcome in TraceOutcomeKind.allCases { XCTAssertEqual("\(outcome.name)", outcome.rawValue) }
+        for verdict in WireVerdict.allCases { XCTAssertEqual("\(verdict.name)", verdict.rawValue) }
     }
 }

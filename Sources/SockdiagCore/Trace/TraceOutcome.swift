@@ -33,6 +33,20 @@ public enum TraceOutcomeKind: String, Hashable, Sendable, CaseIterable {
         }
     }
 
+    /// The raw value as fixed text, for per-row writers.
+    public var name: StaticString {
+        switch self {
+        case .established: return "established"
+        case .refused: return "refused"
+        case .unreachable: return "unreachable"
+        case .timedOut: return "timed-out"
+        case .aborted: return "aborted"
+        case .failed: return "failed"
+        case .reset: return "reset"
+        case .closed: return "closed"
+        }
+    }
+
     /// The outcome of the connect itself; `reset` and `closed` come later, to established connections.
     public var endsConnect: Bool { self != .reset && self != .closed }
 

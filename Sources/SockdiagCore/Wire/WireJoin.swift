@@ -26,6 +26,19 @@ enum WireVerdict: String, Hashable, Sendable, CaseIterable {
         }
     }
 
+    /// The raw value as fixed text, for per-row writers.
+    var name: StaticString {
+        switch self {
+        case .same: return "same"
+        case .ipv4Mapped: return "ipv4-mapped"
+        case .nat64: return "nat64"
+        case .clat: return "clat"
+        case .kernelOnly: return "kernel-only"
+        case .wireOnly: return "wire-only"
+        case .addressProbe: return "address-probe"
+        }
+    }
+
     /// Position in `allCases`; cases compare by tag, not by raw-value string.
     var index: Int { WireVerdict.order.firstIndex(of: self)! }
 

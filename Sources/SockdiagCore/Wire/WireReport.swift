@@ -87,20 +87,21 @@ public struct WireReport: Sendable {
 
     /// The JSON document, handed to `sink` in pieces of about a megabyte: a report of many flows
     /// is never whole in memory.
-    public func json(_ sink: ([UInt8]) -> Void) {
+    public func json(_ sink: (UnsafeRawBufferPointer) -> Void) {
         json(sink) { sink in jsonFlows(join.flows.indices, to: sink) }
     }
 
     /// The JSON document, with the elements of its `flows` array written by `writeFlows`, which
     /// hands `jsonFlows` of consecutive ranges to the sink in order: ranges can be rendered on
     /// other cores, since each flow's text depends only on the flow and its index.
-    public func json(_ sink: ([UInt8]) -> Void, writeFlows: (([UInt8]) -> Void) throws -> Void) rethrows {
+    public func json(_ sink: (UnsafeRawBufferPointer) -> Void,
+                     writeFlows: ((UnsafeRawBufferPointer) -> Void) throws -> Void) rethrows {
         var w = JSONWriter(indentedLevels: 2, reserving: 4096)
         w.beginObject()
         w.key("schema"); w.text(JSONSchemaID.compareWire)
         w.key("flows")
         w.beginArray()
-        w.drain(to: sink)
+        w.drain { $0.withUnsafeBytes(sink) }
         try withoutActuallyEscaping(sink) { sink in try writeFlows(sink) }
         w.valuesWrittenElsewhere(!join.flows.isEmpty)
         w.endArray()
@@ -151,74 +152,86 @@ public struct WireReport: Sendable {
         if let command { w.compact(command.json) } else { w.null() }
         w.endObject()
         w.finish()
-        w.drain(to: sink)
+        w.drain { $0.withUnsafeBytes(sink) }
     }
 
     /// The longest a flow's line can be: the separator, the literal text, six quoted IPv6 addresses, twelve
     /// 20-digit numbers, a 16-byte process name escaped 6 bytes per byte, four interface names escaped
     /// 2 bytes per byte, a prefix and its source's text (bounded at 200 bytes), and the short enum names.
-    private static let flowBound = 4096
+    static let flowBound = 4096
+
+    /// Flows written into memory before it is handed on: about a megabyte.
+    private static let flowsPerPiece = (1 << 20) / flowBound
 
     /// The flows in `range` as elements of the report's `flows` array (the first one without the
-    /// comma), one per line, handed to `sink` in pieces of about a megabyte.
-    public func jsonFlows(_ range: Range<Int>, to sink: ([UInt8]) -> Void) {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(1 << 20 + WireReport.flowBound)
-        forEachFlowLine(range) { line in
-            bytes.append(contentsOf: line)
-            if bytes.count >= 1 << 20 {
-                sink(bytes)
-                bytes.removeAll(keepingCapacity: true)
+    /// comma), one per line, handed to `sink` in pieces of at most about a megabyte.
+    public func jsonFlows(_ range: Range<Int>, to sink: (UnsafeRawBufferPointer) -> Void) {
+        let piece = WireJSONBlock()
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let end = min(start + WireReport.flowsPerPiece, range.upperBound)
+            piece.removeAll()
+            jsonFlows(start..<end, appendingTo: piece)
+            piece.withBytes(sink)
+            start = end
+        }
+    }
+
+    /// The flows in `range` as `jsonFlows(_:to:)` writes them, appended to `block`: written where
+    /// they stay, with no copy, into memory kept from block to block, touched once (fresh memory
+    /// per block costs the kernel's zeroing of its pages again, on a large report more than the
+    /// rendering).
+    public func jsonFlows(_ range: Range<Int>, appendingTo block: WireJSONBlock) {
+        block.append(atMost: range.count * WireReport.flowBound) { out in
+            // Rows of one process come together: its cgroup is looked up once per run of them.
+            var cgroups = RowCgroups(processCgroups)
+            for index in range {
+                if index > 0 { out.append(0x2C) }
+                out.append("\n    ")
+                write(join.flows[index], cgroups: &cgroups, to: &out)
             }
         }
-        if !bytes.isEmpty { sink(bytes) }
     }
 
-    /// The flows in `range` as `jsonFlows(_:to:)` writes them, appended to `bytes`: a buffer kept
-    /// from block to block is touched once, where a new one per block costs the kernel's zeroing
-    /// of its pages again (on a large report, more than rendering into it).
-    public func jsonFlows(_ range: Range<Int>, appendingTo bytes: inout [UInt8]) {
-        bytes.reserveCapacity(bytes.count + range.count * WireReport.typicalFlowLength)
-        forEachFlowLine(range) { bytes.append(contentsOf: $0) }
-    }
+    /// The cgroup of a row's process, remembered for the next row, which is most often the same
+    /// process's.
+    private struct RowCgroups {
+        let byPid: [UInt32: ProcessCgroup]
+        var lastPid: UInt32?
+        var last: ProcessCgroup?
 
-    /// Each flow's line (separator, indentation, object), written into scratch memory of
-    /// `flowBound` bytes and handed to `body` before the next.
-    private func forEachFlowLine(_ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
-        let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: WireReport.flowBound)
-        defer { scratch.deallocate() }
-        for index in range {
-            var out = ByteCursor(scratch)
-            if index > 0 { out.append(0x2C) }
-            out.append("\n    ")
-            write(join.flows[index], to: &out)
-            body(out.written)
+        init(_ byPid: [UInt32: ProcessCgroup]) { self.byPid = byPid }
+
+        /// A path too long for the row's scratch memory gives nulls.
+        mutating func of(_ pid: UInt32?) -> ProcessCgroup? {
+            guard let pid, !byPid.isEmpty else { return nil }
+            if pid != lastPid {
+                lastPid = pid
+                last = byPid[pid].flatMap { $0.path.utf8.count <= 1024 ? $0 : nil }
+            }
+            return last
         }
     }
 
-    static let typicalFlowLength = 512
-
-    /// One flow as a compact object, written through a cursor into scratch memory of `flowBound`
-    /// bytes and appended to the document in one copy.
-    private func write(_ flow: WireJoinedFlow, to out: inout ByteCursor) {
+    /// One flow as a compact object, written through a cursor into memory with room for
+    /// `flowBound` bytes.
+    private func write(_ flow: WireJoinedFlow, cgroups: inout RowCgroups, to out: inout ByteCursor) {
         let kernel = flow.kernel
         out.appendJSONObject(firstKey: "pid"); out.appendJSONNumber(kernel?.pid)
         out.appendJSONKey("comm")
         if let comm = kernel?.comm, !comm.isEmpty { out.appendJSONString(comm) } else { out.appendJSONNull() }
         out.appendJSONKey("cookie"); out.appendJSONNumber(kernel?.cookie)
-        // A path too long for the row's scratch memory gives nulls.
-        let cgroup = kernel?.pid.flatMap { processCgroups.isEmpty ? nil : processCgroups[$0] }
-        out.appendJSONCgroupKeys(cgroup.flatMap { $0.path.utf8.count <= 1024 ? $0 : nil })
+        out.appendJSONCgroupKeys(cgroups.of(kernel?.pid))
         out.appendJSONKey("kernel")
         if let k = kernel {
             out.appendJSONObject(firstKey: "hook")
             if let hook = k.hook { out.appendJSONString(hook.name) } else { out.appendJSONNull() }
             out.appendJSONKey("socket_family"); out.appendJSONString(k.socketFamily.wireIsInet6 ? "inet6" : "inet")
             out.appendJSONKey("protocol")
-            if let transport = k.transport ?? flow.wire?.key.transport { out.appendJSONString(transport.rawValue) } else { out.appendJSONNull() }
+            if let transport = k.transport ?? flow.wire?.key.transport { out.appendJSONString(transport.name) } else { out.appendJSONNull() }
             out.appendJSONKey("address"); out.appendJSONString(k.address)
             out.appendJSONKey("port"); out.appendJSONNumber(k.port)
-            out.appendJSONKey("class"); out.appendJSONString(k.addressKind.rawValue)
+            out.appendJSONKey("class"); out.appendJSONString(k.addressKind.name)
             out.appendJSONKey("local_address"); out.appendJSONString(k.localAddress)
             out.appendJSONKey("local_port"); out.appendJSONNumber(k.localPort)
             out.append(0x7D)
@@ -242,13 +255,15 @@ public struct WireReport: Sendable {
         } else {
             out.appendJSONNull()
         }
-        out.appendJSONKey("verdict"); out.appendJSONString(flow.verdict.rawValue)
+        out.appendJSONKey("verdict"); out.appendJSONString(flow.verdict.name)
         out.appendJSONKey("outcome")
         if let outcome = kernel?.outcome {
-            out.appendJSONObject(firstKey: "connect"); out.appendJSONString(outcome.connect?.rawValue)
+            out.appendJSONObject(firstKey: "connect")
+            if let connect = outcome.connect { out.appendJSONString(connect.name) } else { out.appendJSONNull() }
             out.appendJSONKey("elapsed_ns"); out.appendJSONNumber(outcome.connectElapsedNs)
             out.appendJSONKey("error"); out.appendJSONString(outcome.error?.name)
-            out.appendJSONKey("end"); out.appendJSONString(outcome.end?.rawValue)
+            out.appendJSONKey("end")
+            if let end = outcome.end { out.appendJSONString(end.name) } else { out.appendJSONNull() }
             out.append(0x7D)
         } else {
             out.appendJSONNull()
@@ -259,7 +274,7 @@ public struct WireReport: Sendable {
     /// One direction's packets as the `wire` (or `ipv4_side`) object of a row.
     private func write(_ f: WireFlow, to out: inout ByteCursor) {
         out.appendJSONObject(firstKey: "protocol"); out.appendJSONString(f.key.isIPv6 ? "ipv6" : "ipv4")
-        out.appendJSONKey("transport"); out.appendJSONString(f.key.transport.rawValue)
+        out.appendJSONKey("transport"); out.appendJSONString(f.key.transport.name)
         out.appendJSONKey("src"); out.appendJSONString(f.key.source)
         out.appendJSONKey("sport"); out.appendJSONNumber(f.key.sourcePort)
         out.appendJSONKey("dst"); out.appendJSONString(f.key.destination)
@@ -270,9 +285,13 @@ public struct WireReport: Sendable {
         out.appendJSONKey("last_time_ns"); out.appendJSONNumber(f.lastTime)
         out.appendJSONKey("interfaces")
         out.append(0x5B)
-        for (i, index) in f.interfaces.indexes.enumerated() {
-            if i > 0 { out.append(0x2C) }
-            out.appendJSONString(capture.interfaceName(index), controlCharacters: .replaced)
+        // The two kept indexes in place, not `indexes`, an array made per flow.
+        if f.interfaces.first != 0 {
+            out.appendJSONString(capture.interfaceName(f.interfaces.first), controlCharacters: .replaced)
+        }
+        if f.interfaces.second != 0 {
+            if f.interfaces.first != 0 { out.append(0x2C) }
+            out.appendJSONString(capture.interfaceName(f.interfaces.second), controlCharacters: .replaced)
         }
         out.append(0x5D)
         out.append(0x7D)
