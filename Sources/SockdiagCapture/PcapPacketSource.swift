@@ -33,13 +33,24 @@ public final class PcapPacketSource {
         sockdiag_pcap_close(handle, fileBuffer)
     }
 
-    /// Opens a pcap or pcapng file, or reads one from `descriptor` (taken over) where it is open
-    /// already; `path` names it in messages.
-    public static func openFile(_ path: String, descriptor: Int32? = nil) throws(SockdiagError) -> PcapPacketSource {
+    /// Opens a pcap or pcapng file.
+    public static func openFile(_ path: String) throws(SockdiagError) -> PcapPacketSource {
+        try open(path, descriptor: -1)
+    }
+
+    /// Reads a pcap or pcapng file from `file`, open already (standard input, a FIFO, a file
+    /// checked when it was opened): its owner hands the number to libpcap, which closes it, also
+    /// when the file is not a capture. `path` names it in messages.
+    public static func openFile(_ path: String, reading file: consuming FileDescriptor) throws(SockdiagError) -> PcapPacketSource {
+        try open(path, descriptor: file.release())
+    }
+
+    /// `descriptor` -1: open `path`.
+    private static func open(_ path: String, descriptor: Int32) throws(SockdiagError) -> PcapPacketSource {
         var buffer: UnsafeMutableRawPointer?
         var error: Int32 = 0
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
-        guard let handle = sockdiag_pcap_open_file(path, descriptor ?? -1, &buffer, &error, &errbuf) else {
+        guard let handle = sockdiag_pcap_open_file(path, descriptor, &buffer, &error, &errbuf) else {
             let message = error != 0 ? Errno(error).message : String(cString: errbuf)
             throw .invalidInput("\(path): cannot read as a capture file: \(message.isEmpty ? "unknown error" : message)")
         }

@@ -3,11 +3,11 @@ import SockdiagSystem
 
 /// The capture side of compare-wire: packets into flows, and the annotated pcapng copy.
 public enum WireCaptureReader {
-    /// Reads a whole capture file into a flow table; from `descriptor` (taken over) where it is
-    /// open already.
-    public static func flows(fromFile path: String, descriptor: Int32? = nil) throws(SockdiagError) -> (WireFlowTable, WireCaptureSummary) {
-        let bytes = descriptor.map { SystemFile.regularFileSize(descriptor: $0) } ?? SystemFile.regularFileSize(path)
-        let source = try PcapPacketSource.openFile(path, descriptor: descriptor)
+    /// Reads a whole capture file into a flow table, from the input the user named (taken over:
+    /// libpcap reads and closes it).
+    public static func flows(from input: consuming InputFile) throws(SockdiagError) -> (WireFlowTable, WireCaptureSummary) {
+        let path = input.displayName, bytes = input.size
+        let source = try PcapPacketSource.openFile(path, reading: input.takeDescriptor())
         let decoder = WirePacketDecoder(linkType: source.linkType)
         var table = WireFlowTable()
         if let bytes { table.reserveCapacity(flows: min(bytes / bytesPerFlowGuess, 1 << 22)) }

@@ -59,7 +59,7 @@ public enum CompareWire {
         // The event log and the capture are independent until the join: the log is read on a
         // thread of its own while this one reads the capture, then helps with the log.
         let (reader, (table, capture)) = try log.read(alongside: {
-            try WireCaptureReader.flows(fromFile: captureName, descriptor: captureInput.take()!.release())
+            try WireCaptureReader.flows(from: captureInput.take()!)
         })
         let join = try joinOnTwoCores(kernel: reader.kernel, wire: table, nat64: nat64)
         let annotationFailure = annotation.take()?.write(capturePath: pcap, interface: nil, table: table, join: join)

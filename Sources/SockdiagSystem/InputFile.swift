@@ -21,46 +21,46 @@ public struct InputFile: ~Copyable {
     /// nobody writes to would hold the run for ever.
     public static let fifoWriterSeconds: UInt32 = 5
 
-    /// `what` names the input in messages ("events file").
+    /// `what` names the input in messages ("events file"). Each failure is named from the errno
+    /// its call left, read first; what was opened closes with its owner on the way out.
     public static func open(_ path: String, what: String) throws(SockdiagError) -> InputFile {
         guard !path.isEmpty else { throw .invalidInput("\(what): the path is empty") }
-        let fd: Int32
+        let file: FileDescriptor
         if path == "-" {
-            fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3)
-            guard fd >= 0 else { throw .invalidInput("\(what) - (standard input): \(String(cString: strerror(errno)))") }
-            if isatty(fd) != 0 {
-                close(fd)
+            do throws(Errno) {
+                file = FileDescriptor(owning: try Syscall.retrying { fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3) })
+            } catch {
+                throw .invalidInput("\(what) - (standard input): \(error.message)")
+            }
+            guard file.withRawValue({ isatty($0) }) == 0 else {
                 throw .invalidInput("\(what) - is standard input, a terminal: pipe the file in or name it")
             }
         } else {
             var info = stat()
-            let isFIFO = stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFIFO
-            let opened = isFIFO ? sockdiag_open_read_within(path, fifoWriterSeconds) : Glibc.open(path, O_RDONLY | O_CLOEXEC)
-            if isFIFO && opened == -EINTR {
-                throw .invalidInput("\(what) \(path) is a FIFO that nothing opened for writing within \(fifoWriterSeconds) s")
+            if stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFIFO {
+                let opened = sockdiag_open_read_within(path, fifoWriterSeconds)
+                if opened == -EINTR {
+                    throw .invalidInput("\(what) \(path) is a FIFO that nothing opened for writing within \(fifoWriterSeconds) s")
+                }
+                guard opened >= 0 else { throw .invalidInput("cannot open \(what) \(path): \(Errno(-opened).message)") }
+                file = FileDescriptor(owning: opened)
+            } else {
+                do throws(Errno) { file = try FileDescriptor.open(path) } catch {
+                    throw .invalidInput("cannot open \(what) \(path): \(error.message)")
+                }
             }
-            let error = isFIFO ? -opened : errno
-            guard opened >= 0 else { throw .invalidInput("cannot open \(what) \(path): \(String(cString: strerror(error)))") }
-            fd = opened
         }
         var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            let error = errno
-            close(fd)
-            throw .invalidInput("cannot read \(what) \(path): \(String(cString: strerror(error)))")
+        do throws(Errno) {
+            _ = try file.withRawValue { fd throws(Errno) in try Syscall.retrying { fstat(fd, &info) } }
+        } catch {
+            throw .invalidInput("cannot read \(what) \(path): \(error.message)")
         }
-        if (info.st_mode & S_IFMT) == S_IFDIR {
-            close(fd)
-            throw .invalidInput("\(what) \(path) is a directory")
-        }
-        return InputFile(descriptor: FileDescriptor(owning: fd), path: path,
-                         size: (info.st_mode & S_IFMT) == S_IFREG ? Int(info.st_size) : nil)
+        if (info.st_mode & S_IFMT) == S_IFDIR { throw .invalidInput("\(what) \(path) is a directory") }
+        return InputFile(descriptor: file, path: path, size: (info.st_mode & S_IFMT) == S_IFREG ? Int(info.st_size) : nil)
     }
 
-    /// Gives the descriptor to a C library that closes it (libpcap).
-    public consuming func release() -> Int32 { descriptor.release() }
-
-    /// Gives the descriptor's owner to a reader (an `EventLogParts`).
+    /// Gives the descriptor's owner to a reader (an `EventLogParts`, libpcap's capture source).
     public consuming func takeDescriptor() -> FileDescriptor { descriptor }
 
     /// The name for messages: `-` is standard input.

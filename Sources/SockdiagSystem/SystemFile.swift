@@ -76,21 +76,6 @@ public enum SystemFile {
         return UInt64(info.st_ino)
     }
 
-    /// The size of a regular file, nil for anything else (a pipe, a device) or a path that cannot
-    /// be read.
-    public static func regularFileSize(_ path: String) -> Int? {
-        var info = stat()
-        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return Int(info.st_size)
-    }
-
-    /// The size of the regular file open at `descriptor`, nil for anything else.
-    public static func regularFileSize(descriptor: Int32) -> Int? {
-        var info = stat()
-        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return Int(info.st_size)
-    }
-
     /// Where a symbolic link points (`/proc/self/exe`: this binary).
     public static func linkTarget(_ path: String) throws(SockdiagError) -> String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
