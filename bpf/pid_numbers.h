@@ -10,13 +10,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 
-#ifndef SOCKDIAG_NS_COMMON
-#define SOCKDIAG_NS_COMMON
-/* A namespace's inode number, as /proc/PID/ns/ shows it (shared with the other view header). */
-struct ns_common {
-    unsigned int inum;
-} __attribute__((preserve_access_index));
-#endif
+#include "namespace_view.h"
 
 struct pid_namespace {
     struct ns_common ns;

@@ -5,6 +5,7 @@
 #define SOCKDIAG_SOCKET_VIEWS_H
 
 #include <linux/bpf.h>
+#include "namespace_view.h"
 
 struct inode {
     unsigned short i_mode;
@@ -23,13 +24,6 @@ struct in6_addr {
     __u8 s6_addr[16];
 };
 
-#ifndef SOCKDIAG_NS_COMMON
-#define SOCKDIAG_NS_COMMON
-/* A namespace's inode number, as /proc/PID/ns/ shows it (shared with the other view header). */
-struct ns_common {
-    unsigned int inum;
-} __attribute__((preserve_access_index));
-#endif
 
 struct net {
     struct ns_common ns;
