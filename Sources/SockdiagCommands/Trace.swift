@@ -129,12 +129,8 @@ struct TraceRun: TraceRecordHandler {
         call.context.cgroup = cgroups.cgroup(id: call.cgroupID)
         let lesson = session.process(call: &call)
         if options.openMetrics { return }
-        if options.json {
-            call.appendJSONLine(lesson: lesson, to: &output)
-        } else if let line = renderer.render(.socketCall(call), lesson: lesson) {
-            output.append(line)
-        }
-        if output.count >= 1 << 16 { flush() }
+        write({ call.appendJSONLine(lesson: lesson, to: &$0) }, or: .socketCall(call), lesson: lesson)
+        flushIfFull()
     }
 
     mutating func show(egress: consuming TraceEgress) {
@@ -142,12 +138,8 @@ struct TraceRun: TraceRecordHandler {
         if let id = egress.holderCgroupID { egress.cgroup = cgroups.cgroup(id: id) }
         let lesson = session.process(egress: &egress)
         if options.openMetrics { return }
-        if options.json {
-            egress.appendJSONLine(lesson: lesson, to: &output)
-        } else if let line = renderer.render(.egress(egress), lesson: lesson) {
-            output.append(line)
-        }
-        if output.count >= 1 << 16 { flush() }
+        write({ egress.appendJSONLine(lesson: lesson, to: &$0) }, or: .egress(egress), lesson: lesson)
+        flushIfFull()
     }
 
     mutating func show(outcome: consuming TraceOutcome) {
@@ -158,12 +150,21 @@ struct TraceRun: TraceRecordHandler {
         }
         let lesson = session.process(outcome: &outcome)
         if options.openMetrics { return }
+        write({ outcome.appendJSONLine(lesson: lesson, to: &$0) }, or: .outcome(outcome), lesson: lesson)
+        showRaces(endOfTrace: false)
+        flushIfFull()
+    }
+
+    /// A record's JSON line, or its text line (built only for text output).
+    private mutating func write(_ jsonLine: (inout TraceOutputBuffer) -> Void, or event: @autoclosure () -> TraceEvent, lesson: TraceLesson?) {
         if options.json {
-            outcome.appendJSONLine(lesson: lesson, to: &output)
-        } else if let line = renderer.render(.outcome(outcome), lesson: lesson) {
+            jsonLine(&output)
+        } else if let line = renderer.render(event(), lesson: lesson) {
             output.append(line)
         }
-        showRaces(endOfTrace: false)
+    }
+
+    private mutating func flushIfFull() {
         if output.count >= 1 << 16 { flush() }
     }
 
