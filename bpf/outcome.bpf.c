@@ -6,8 +6,8 @@
  * A connected UDP socket reports the error an ICMP message left on it (ECONNREFUSED for a port
  * unreachable). A TCP connect that returned before any SYN left (no route, no source address, a
  * policy's EPERM) is `failed`, found when its socket is released without a SYN ever sent.
- * Sockets are chosen in the kernel: only those whose connect ran in the traced cgroup get a
- * `tcp_connections` or `udp_connections` entry, and the tracepoints look at nothing else. Every program returns
+ * Sockets are chosen in the kernel: only those whose connect ran in the traced cgroup get an
+ * `egress` entry at their SYN or a `udp_connections` entry, and the tracepoints look at nothing else. Every program returns
  * "allow" and changes nothing. The ring and the lost-event counters are trace.bpf.c's (the loader
  * hands this object the same maps), so outcomes arrive in one stream with the connects. */
 #include <linux/bpf.h>
@@ -16,6 +16,7 @@
 #include "sockdiag_events.h"
 #include "trace_ring.h"
 #include "process_filter.h"
+#include "egress_table.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -55,24 +56,20 @@ enum connection_flags {
     REPORTED_END = 4,     /* its final outcome was sent */
 };
 
-/* Per socket: when its SYN left (or its UDP connect ran) and what was seen. */
+/* UDP, per socket: when its connect ran and what was seen. */
 struct connection {
     __u64 start_ns;
     __u32 flags;
     __u32 reserved;
 };
 
-/* TCP, by socket cookie: a preallocated table, entered at the SYN and left at TCP_CLOSE (every TCP
- * socket passes it before it is freed). Socket storage would allocate and charge memory at every
- * connect and free it through RCU at every close, which cost more than the rest of the program. */
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 65536);
-    __type(key, __u64);
-    __type(value, struct connection);
-} tcp_connections SEC(".maps");
-
-/* UDP has no close callback, so its few connected sockets keep storage freed with the socket. */
+/* TCP, by socket cookie: the socket's entry of the egress table (egress_table.h), entered at the
+ * SYN, before the SYN itself is counted there, and never left, so a packet, a callback or the
+ * close finds the socket with one lookup; the connect's state is in its connect_flags and
+ * connect_offset_us. A table of its own, or socket storage (allocated, charged and freed through
+ * RCU per connect), cost an insert and a delete or more per connect besides the egress entry.
+ *
+ * UDP has no close callback, so its few connected sockets keep storage freed with the socket. */
 struct {
     __uint(type, BPF_MAP_TYPE_SK_STORAGE);
     __uint(map_flags, BPF_F_NO_PREALLOC);
@@ -80,7 +77,7 @@ struct {
     __type(value, struct connection);
 } udp_connections SEC(".maps");
 
-static __always_inline struct sockdiag_outcome_event *new_outcome(__u32 outcome, struct connection *c, __u64 cookie)
+static __always_inline struct sockdiag_outcome_event *new_outcome(__u32 outcome, __u64 start_ns, __u64 cookie)
 {
     struct sockdiag_outcome_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
     if (!e) {
@@ -91,7 +88,7 @@ static __always_inline struct sockdiag_outcome_event *new_outcome(__u32 outcome,
     e->kind = SOCKDIAG_EVENT_OUTCOME;
     e->outcome = outcome;
     e->time_ns = bpf_ktime_get_ns();
-    e->elapsed_ns = e->time_ns - c->start_ns;
+    e->elapsed_ns = e->time_ns - start_ns;
     e->cookie = cookie;
     return e;
 }
@@ -117,6 +114,13 @@ static __always_inline void store_addresses(struct sockdiag_outcome_event *e, st
     }
 }
 
+/* When the socket's current connect began: its entry's time, or later for a second connect of
+ * the same socket (after the first failed). */
+static __always_inline __u64 connect_start(struct sockdiag_egress_event *c)
+{
+    return c->time_ns + (__u64)c->connect_offset_us * 1000;
+}
+
 /* The SYN is about to leave: start the clock and ask for the state changes. */
 static __always_inline void on_connect(struct bpf_sock_ops *ops)
 {
@@ -124,10 +128,22 @@ static __always_inline void on_connect(struct bpf_sock_ops *ops)
     if (!current_is_traced())
         return;
     __u64 cookie = bpf_get_socket_cookie(ops);
-    struct connection c = { .start_ns = bpf_ktime_get_ns() };
-    if (bpf_map_update_elem(&tcp_connections, &cookie, &c, BPF_ANY) < 0) {
-        count_lost(); /* more connects in flight than the table holds */
-        return;
+    struct sockdiag_egress_event entry = {
+        .kind = SOCKDIAG_EVENT_EGRESS,
+        .time_ns = bpf_ktime_get_ns(),
+        .cookie = cookie,
+    };
+    egress_filter_add(cookie);
+    if (bpf_map_update_elem(&egress, &cookie, &entry, BPF_NOEXIST) < 0) {
+        /* The socket connects again after a failed connect: its packets so far stay counted. */
+        struct sockdiag_egress_event *c = bpf_map_lookup_elem(&egress, &cookie);
+        if (!c) {
+            count_lost();
+            return;
+        }
+        __u64 offset_us = (entry.time_ns - c->time_ns) / 1000;
+        c->connect_offset_us = offset_us > 0xffffffff ? 0xffffffff : offset_us;
+        c->connect_flags = 0;
     }
     /* Only the traced active sockets get state changes; the flag also marks them for the
      * callbacks every socket of the cgroup gets (ACTIVE_ESTABLISHED_CB). */
@@ -135,18 +151,18 @@ static __always_inline void on_connect(struct bpf_sock_ops *ops)
 }
 
 /* The traced socket's entry; only sockets given BPF_SOCK_OPS_STATE_CB_FLAG at their SYN have one. */
-static __always_inline struct connection *traced_connection(struct bpf_sock_ops *ops, __u64 *cookie)
+static __always_inline struct sockdiag_egress_event *traced_connection(struct bpf_sock_ops *ops, __u64 *cookie)
 {
     if (!(ops->bpf_sock_ops_cb_flags & BPF_SOCK_OPS_STATE_CB_FLAG))
         return 0;
     *cookie = bpf_get_socket_cookie(ops);
-    return bpf_map_lookup_elem(&tcp_connections, cookie);
+    return bpf_map_lookup_elem(&egress, cookie);
 }
 
-static __always_inline void report(struct bpf_sock_ops *ops, struct connection *c, __u64 cookie, __u32 outcome,
+static __always_inline void report(struct bpf_sock_ops *ops, struct sockdiag_egress_event *c, __u64 cookie, __u32 outcome,
                                    int error, __u8 reset_by, __u8 old_state)
 {
-    struct sockdiag_outcome_event *e = new_outcome(outcome, c, cookie);
+    struct sockdiag_outcome_event *e = new_outcome(outcome, connect_start(c), cookie);
     if (!e)
         return;
     store_addresses(e, ops);
@@ -173,7 +189,7 @@ static __always_inline void report(struct bpf_sock_ops *ops, struct connection *
 }
 
 /* The socket reaches TCP_CLOSE: sk_err says why (the kernel sets it before the state changes). */
-static __always_inline void on_close(struct bpf_sock_ops *ops, struct connection *c, __u64 cookie, __u32 old_state)
+static __always_inline void on_close(struct bpf_sock_ops *ops, struct sockdiag_egress_event *c, __u64 cookie, __u32 old_state)
 {
     int error = 0, soft_error = 0;
     struct bpf_sock *sk = ops->sk;
@@ -184,11 +200,11 @@ static __always_inline void on_close(struct bpf_sock_ops *ops, struct connection
             soft_error = ((struct sock *)tp)->sk_err_soft;
         }
     }
-    int reset = c->flags & SEEN_RESET;
+    int reset = c->connect_flags & SEEN_RESET;
     if (old_state == BPF_TCP_SYN_SENT) {
-        if (c->flags & REPORTED_CONNECT)
+        if (c->connect_flags & REPORTED_CONNECT)
             return;
-        c->flags |= REPORTED_CONNECT | REPORTED_END;
+        c->connect_flags |= REPORTED_CONNECT | REPORTED_END;
         __u32 outcome = reset ? SOCKDIAG_OUTCOME_REFUSED
                         : error == ETIMEDOUT ? SOCKDIAG_OUTCOME_TIMED_OUT
                         : error ? SOCKDIAG_OUTCOME_UNREACHABLE
@@ -200,9 +216,9 @@ static __always_inline void on_close(struct bpf_sock_ops *ops, struct connection
         report(ops, c, cookie, outcome, error, reset ? SOCKDIAG_RESET_PEER : SOCKDIAG_RESET_NONE, old_state);
         return;
     }
-    if (!(c->flags & REPORTED_CONNECT) || (c->flags & REPORTED_END))
+    if (!(c->connect_flags & REPORTED_CONNECT) || (c->connect_flags & REPORTED_END))
         return;
-    c->flags |= REPORTED_END;
+    c->connect_flags |= REPORTED_END;
     /* Straight from ESTABLISHED or CLOSE_WAIT to CLOSE without an error is an abortive close by
      * the program (SO_LINGER 0, or unread data): the kernel sends a RST just after this. */
     __u8 reset_by = reset || error == ECONNRESET || error == EPIPE ? SOCKDIAG_RESET_PEER
@@ -218,15 +234,15 @@ SEC("sockops")
 int outcome_sockops(struct bpf_sock_ops *ops)
 {
     __u64 cookie = 0;
-    struct connection *c;
+    struct sockdiag_egress_event *c;
     switch (ops->op) {
     case BPF_SOCK_OPS_TCP_CONNECT_CB:
         on_connect(ops);
         break;
     case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
         c = traced_connection(ops, &cookie);
-        if (c && !(c->flags & REPORTED_CONNECT)) {
-            c->flags |= REPORTED_CONNECT;
+        if (c && !(c->connect_flags & REPORTED_CONNECT)) {
+            c->connect_flags |= REPORTED_CONNECT;
             report(ops, c, cookie, SOCKDIAG_OUTCOME_ESTABLISHED, 0, SOCKDIAG_RESET_NONE, BPF_TCP_SYN_SENT);
         }
         break;
@@ -234,10 +250,8 @@ int outcome_sockops(struct bpf_sock_ops *ops)
         if (ops->args[1] != BPF_TCP_CLOSE)
             break;
         c = traced_connection(ops, &cookie);
-        if (c) {
+        if (c)
             on_close(ops, c, cookie, ops->args[0]);
-            bpf_map_delete_elem(&tcp_connections, &cookie);
-        }
         break;
     }
     return ALLOW;
@@ -256,9 +270,9 @@ int outcome_receive_reset(__u64 *ctx)
     if (!tp || !(tp->bpf_sock_ops_cb_flags & BPF_SOCK_OPS_STATE_CB_FLAG))
         return 0;
     __u64 cookie = bpf_get_socket_cookie(sk);
-    struct connection *c = bpf_map_lookup_elem(&tcp_connections, &cookie);
+    struct sockdiag_egress_event *c = bpf_map_lookup_elem(&egress, &cookie);
     if (c)
-        c->flags |= SEEN_RESET;
+        c->connect_flags |= SEEN_RESET;
     return 0;
 }
 
@@ -326,7 +340,7 @@ int outcome_error_report(__u64 *ctx)
     c->flags |= REPORTED_CONNECT;
     int error = sk->sk_err;
     struct sockdiag_outcome_event *e = new_outcome(error == ECONNREFUSED ? SOCKDIAG_OUTCOME_REFUSED : SOCKDIAG_OUTCOME_UNREACHABLE,
-                                                   c, bpf_get_socket_cookie(sk));
+                                                   c->start_ns, bpf_get_socket_cookie(sk));
     if (!e)
         return 0;
     e->protocol = IPPROTO_UDP;

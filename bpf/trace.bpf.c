@@ -9,6 +9,7 @@
 #include "sockdiag_events.h"
 #include "trace_ring.h"
 #include "process_filter.h"
+#include "egress_table.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -19,14 +20,6 @@ char LICENSE[] SEC("license") = "GPL";
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
 #define ALLOW 1
-
-/* socket cookie -> that socket's egress so far. LRU so a long trace keeps the newest sockets. */
-struct {
-    __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __uint(max_entries, 131072);
-    __type(key, __u64);
-    __type(value, struct sockdiag_egress_event);
-} egress SEC(".maps");
 
 static __always_inline void fill_task(struct sockdiag_sock_addr_event *e)
 {
@@ -215,22 +208,25 @@ int trace_egress(struct __sk_buff *skb)
         return ALLOW;
     }
     __u64 cookie = bpf_get_socket_cookie(skb);
-    struct sockdiag_egress_event *seen = bpf_map_lookup_elem(&egress, &cookie);
-    if (seen) {
-        count_packet(seen, skb);
+    struct sockdiag_egress_event *seen = egress_entry(cookie);
+    /* A traced TCP connect's entry is made at its SYN (outcome.bpf.c) with no packet: the packet
+     * that takes the first count is the socket's first and reports it, as below. */
+    if (seen && __sync_fetch_and_add(&seen->packets, 1) != 0) {
+        __sync_fetch_and_add(&seen->bytes, skb->len);
         note_holder(seen, sk);
         return ALLOW;
     }
     __u16 protocol = bpf_ntohs((__u16)skb->protocol);
     if (protocol != ETH_P_IP && protocol != ETH_P_IPV6)
         return ALLOW;
-    /* --pid: a socket is followed from its first packet, which leaves in the sending process. */
-    if (!current_is_traced())
+    /* --pid: a socket is followed from its first packet, which leaves in the sending process
+     * (a traced connect was chosen at its SYN, in the same process). */
+    if (!seen && !current_is_traced())
         return ALLOW;
 
     struct sockdiag_egress_event v = {};
     v.kind = SOCKDIAG_EVENT_EGRESS;
-    v.time_ns = bpf_ktime_get_ns();
+    v.time_ns = seen ? seen->time_ns : bpf_ktime_get_ns();
     v.cookie = cookie;
     v.packets = 1;
     v.bytes = skb->len;
@@ -246,17 +242,34 @@ int trace_egress(struct __sk_buff *skb)
         v.holder_cgroup_id = bpf_get_current_cgroup_id();
         bpf_get_current_comm(v.holder_comm, sizeof(v.holder_comm));
     }
-    if (bpf_map_update_elem(&egress, &cookie, &v, BPF_NOEXIST) < 0) {
-        /* Another CPU inserted the same socket first: count the packet there. */
-        seen = bpf_map_lookup_elem(&egress, &cookie);
-        if (seen) {
-            count_packet(seen, skb);
-        } else {
-            struct sockdiag_trace_stats *s = local_stats();
-            if (s)
-                s->egress_untracked++;
+    if (seen) {
+        /* The connect's state (connect_flags, connect_offset_us) stays as the outcome program
+         * keeps it; the packet was counted when this packet took the first count. */
+        __sync_fetch_and_add(&seen->bytes, skb->len);
+        seen->tgid = v.tgid;
+        seen->holder_cgroup_id = v.holder_cgroup_id;
+        __builtin_memcpy(seen->holder_comm, v.holder_comm, sizeof(v.holder_comm));
+        seen->socket_family = v.socket_family;
+        seen->wire_protocol = v.wire_protocol;
+        seen->ip_protocol = v.ip_protocol;
+        seen->local_port = v.local_port;
+        seen->remote_port = v.remote_port;
+        __builtin_memcpy(seen->local_addr, v.local_addr, sizeof(v.local_addr));
+        __builtin_memcpy(seen->remote_addr, v.remote_addr, sizeof(v.remote_addr));
+    } else {
+        egress_filter_add(cookie);
+        if (bpf_map_update_elem(&egress, &cookie, &v, BPF_NOEXIST) < 0) {
+            /* Another CPU inserted the same socket first: count the packet there. */
+            seen = bpf_map_lookup_elem(&egress, &cookie);
+            if (seen) {
+                count_packet(seen, skb);
+            } else {
+                struct sockdiag_trace_stats *s = local_stats();
+                if (s)
+                    s->egress_untracked++;
+            }
+            return ALLOW;
         }
-        return ALLOW;
     }
     if (bpf_ringbuf_output(&events, &v, sizeof(v), wakeup_flags()) < 0)
         count_lost();
@@ -284,6 +297,7 @@ int trace_fork(__u64 *ctx)
         return 0;
     __u8 one = 1;
     bpf_map_update_elem(&traced_processes, &child_tgid, &one, BPF_ANY);
+    traced_processes_changed();
     return 0;
 }
 
@@ -296,6 +310,8 @@ int trace_exit(__u64 *ctx)
     if (task->pid != task->tgid)
         return 0;
     __u32 tgid = task_tgid_for_reader(task, task->tgid);
-    bpf_map_delete_elem(&traced_processes, &tgid);
+    /* Its number may be given to a process that is not traced: remembered answers go. */
+    if (bpf_map_delete_elem(&traced_processes, &tgid) == 0)
+        traced_processes_changed();
     return 0;
 }

@@ -15,7 +15,8 @@ import SockdiagSystem
 ///     tracer.detach()
 public struct Tracer: ~Copyable {
     // Torn down in the order of declaration: the outcome programs, the trace programs, the ring.
-    /// bpf/outcome.bpf.c, writing into `object`'s ring and counters.
+    /// bpf/outcome.bpf.c, writing into `object`'s ring and counters, and keeping a traced TCP
+    /// connect's state in its entry of `object`'s egress table.
     private var outcomes: LoadedBPFObject
     private var object: LoadedBPFObject
     private let ring: RingBufferReader
@@ -52,7 +53,11 @@ public struct Tracer: ~Copyable {
         let outcomes = try LoadedBPFObject.load(EmbeddedPrograms.outcome, name: "outcome",
                                                 sharing: [(OutcomeBPF.Map.events, object.mapDescriptor(TraceBPF.Map.events)),
                                                           (OutcomeBPF.Map.stats, object.mapDescriptor(TraceBPF.Map.stats)),
-                                                          (OutcomeBPF.Map.tracedProcesses, object.mapDescriptor(TraceBPF.Map.tracedProcesses))],
+                                                          (OutcomeBPF.Map.tracedProcesses, object.mapDescriptor(TraceBPF.Map.tracedProcesses)),
+                                                          (OutcomeBPF.Map.tracedProcessesGeneration,
+                                                           object.mapDescriptor(TraceBPF.Map.tracedProcessesGeneration)),
+                                                          (OutcomeBPF.Map.egress, object.mapDescriptor(TraceBPF.Map.egress)),
+                                                          (OutcomeBPF.Map.egressFilter, object.mapDescriptor(TraceBPF.Map.egressFilter))],
                                                 readOnly: [OutcomeBPF.ReadOnly.filterByProcess.set(to: filter),
                                                            OutcomeBPF.ReadOnly.readerPidNamespace.set(to: namespace)])
         let ring = try RingBufferReader(mapDescriptor: object.mapDescriptor(TraceBPF.Map.events), what: "trace")

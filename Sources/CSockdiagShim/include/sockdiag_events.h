@@ -65,7 +65,9 @@ struct sockdiag_sock_addr_event {
 };
 
 /* One socket's egress, both the value of the per-cookie map and the ring-buffer record sent
- * when the socket's first packet leaves (packets/bytes then count that packet only). */
+ * when the socket's first packet leaves (packets/bytes then count that packet only). A traced TCP
+ * connect's entry is made at its SYN, time_ns then, and also holds the connect's state for
+ * bpf/outcome.bpf.c (connect_flags, connect_offset_us: zero in ring records). */
 struct sockdiag_egress_event {
     __u32 kind; /* SOCKDIAG_EVENT_EGRESS */
     __u32 tgid; /* the socket's holder: the process whose system call sent its latest packet with
@@ -77,11 +79,11 @@ struct sockdiag_egress_event {
     __u16 socket_family; /* skb->family: AF_INET / AF_INET6 */
     __u16 wire_protocol; /* skb->protocol in host order: ETH_P_IP / ETH_P_IPV6 */
     __u8 ip_protocol;    /* IPPROTO_TCP / IPPROTO_UDP / other, from the packet */
-    __u8 reserved;
+    __u8 connect_flags;  /* map only: what the outcome program saw and reported of the connect */
     __u16 local_port;
     __u16 remote_port;
     __u16 reserved2;
-    __u32 reserved3;
+    __u32 connect_offset_us; /* map only: a later connect of the same socket, us after time_ns */
     __u8 local_addr[16];
     __u8 remote_addr[16];
     __u64 holder_cgroup_id;   /* the holder's cgroup v2 id */
