@@ -73,9 +73,9 @@ public enum ConnectCheckProbe {
             | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         let fd = socket(destination.family.socketFamilyValue, type, 0)
         guard fd >= 0 else { return ProbeResult(address: destination.address, outcome: .failed(Errno(errno))) }
-        let owned = OwnedSocket(descriptor: fd)
-        defer { owned.close() }
-        var connected = destination.withSockaddr { connect(fd, $0, $1) } == 0
+        // Closed when the probe returns, after the accepted socket is looked up.
+        let owned = OwnedSocket(owning: fd)
+        var connected = owned.withDescriptor { fd in destination.withSockaddr { connect(fd, $0, $1) } } == 0
         if !connected {
             let e = errno
             guard e == EINPROGRESS else { return ProbeResult(address: destination.address, outcome: outcome(Errno(e))) }

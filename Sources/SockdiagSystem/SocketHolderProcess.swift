@@ -10,8 +10,8 @@ public final class SocketHolderProcess {
     private var stdinWriter: Int32
 
     /// Starts `arguments` (the first is the executable's path) with `socket` as its descriptor 3.
-    /// The caller's copy of the socket is closed, so only the child holds it.
-    public static func start(_ arguments: [String], holding socket: OwnedSocket) throws(SockdiagError) -> SocketHolderProcess {
+    /// The socket is taken over and closed here, so only the child holds it.
+    public static func start(_ arguments: [String], holding socket: consuming OwnedSocket) throws(SockdiagError) -> SocketHolderProcess {
         var pipeEnds: [Int32] = [-1, -1]
         guard pipe(&pipeEnds) == 0 else { throw .system(call: "pipe", errno: Errno(errno), context: "socket holder") }
         // Only the dup2'd copies (which do not inherit the flag) reach the child.
@@ -20,7 +20,7 @@ public final class SocketHolderProcess {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, pipeEnds[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, socket.descriptor, 3)
+        socket.withDescriptor { _ = posix_spawn_file_actions_adddup2(&actions, $0, 3) }
         var pid: pid_t = 0
         let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
