@@ -237,17 +237,26 @@ struct RingBufferReader: ~Copyable {
         ring = made
     }
 
-    /// Waits up to `timeoutMilliseconds`, then reads everything pending; returns how many records.
+    /// Most records one poll hands on. libbpf reads a ring until it finds it empty, so against a
+    /// program that writes as fast as it is read (a send loop in the traced cgroup) a poll would
+    /// never return, and neither --duration, --count nor a signal would be looked at again.
+    static let recordsPerPoll = 16_384
+
+    /// Waits up to `timeoutMilliseconds`, then reads what is pending, at most `recordsPerPoll`
+    /// records; returns how many.
     func poll(timeoutMilliseconds: Int32, _ handler: (UnsafeRawPointer, Int) -> Void) throws(SockdiagError) -> Int {
         try withoutActuallyEscaping(handler) { (escapable) throws(SockdiagError) -> Int in
             sink.handler = escapable
+            sink.remaining = Self.recordsPerPoll
             defer { sink.handler = nil }
             let polled = ring_buffer__poll(ring, timeoutMilliseconds)
+            if sink.remaining == 0 { return Self.recordsPerPoll }
             if polled < 0 && polled != -Errno.interrupted.rawValue {
                 throw SockdiagError.system(call: "ring_buffer__poll", errno: Errno(-polled), context: "reading events")
             }
             // Records submitted without a wakeup are only read by a consume.
             let consumed = ring_buffer__consume(ring)
+            if sink.remaining == 0 { return Self.recordsPerPoll }
             if consumed < 0 && consumed != -Errno.interrupted.rawValue {
                 throw SockdiagError.system(call: "ring_buffer__consume", errno: Errno(-consumed), context: "reading events")
             }
@@ -260,10 +269,18 @@ struct RingBufferReader: ~Copyable {
 
 private final class RingSink {
     var handler: ((UnsafeRawPointer, Int) -> Void)?
+    /// Records this poll may still hand on; at 0 the callback stops libbpf's read.
+    var remaining = 0
 }
+
+/// What the callback returns to stop libbpf's read once the poll's records are used up: libbpf
+/// keeps the record just handed on as consumed and returns this value.
+private let pollBudgetSpent: Int32 = -Errno.resourceTemporarilyUnavailable.rawValue
 
 private func ringSample(_ context: UnsafeMutableRawPointer?, _ data: UnsafeMutableRawPointer?, _ size: Int) -> Int32 {
     guard let context, let data else { return 0 }
-    Unmanaged<RingSink>.fromOpaque(context).takeUnretainedValue().handler?(UnsafeRawPointer(data), size)
-    return 0
+    let sink = Unmanaged<RingSink>.fromOpaque(context).takeUnretainedValue()
+    sink.handler?(UnsafeRawPointer(data), size)
+    sink.remaining -= 1
+    return sink.remaining > 0 ? 0 : pollBudgetSpent
 }
