@@ -30,6 +30,14 @@ struct RingBufferBacklog: ~Copyable {
         capacity = Int(info.max_entries)
     }
 
+    /// Where the kernel will write the ring's next record: every record before it is written.
+    var producerPosition: UInt64 { producer.base.load(as: UInt64.self) }
+
+    /// Whether the reader has consumed every record before `position`.
+    func hasConsumed(through position: UInt64) -> Bool {
+        Int64(bitPattern: consumer.base.load(as: UInt64.self) &- position) >= 0
+    }
+
     /// Bytes written and not yet consumed (headers included).
     var pendingBytes: Int {
         let consumed = consumer.base.load(as: UInt64.self)

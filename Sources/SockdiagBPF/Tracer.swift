@@ -123,6 +123,13 @@ public struct Tracer: ~Copyable {
         }
     }
 
+    /// Where the ring stands now: `hasRead(through:)` of it says when every record written before
+    /// this moment has been read. A run's last reading goes that far, in as many polls as it takes
+    /// (one poll hands on a bounded number), and no further, however fast a traced program writes.
+    public var writtenPosition: UInt64 { backlog.producerPosition }
+
+    public func hasRead(through position: UInt64) -> Bool { backlog.hasConsumed(through: position) }
+
     /// --pid: whether every traced process (and every child it forked) has exited.
     public var tracedProcessesExited: Bool {
         processes != nil && object.isEmpty(TraceBPF.Map.tracedProcesses)

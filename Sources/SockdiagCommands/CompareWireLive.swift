@@ -62,7 +62,9 @@ extension CompareWire {
             try session.drain(&tracer, capture)
             capture.waitForPackets(milliseconds: 20)
         }
-        try session.drain(&tracer, capture)
+        // Every record written before this point, however many polls that takes; none after.
+        let written = tracer.writtenPosition
+        while !tracer.hasRead(through: written), try session.drain(&tracer, capture) > 0 {}
         for total in tracer.egressTotals() {
             session.nameHolderCgroup(of: total)
             session.kernel.add(WireKernelEvent(.egress(total)))
@@ -117,8 +119,10 @@ private struct LiveWireSession {
         if let pid = egress.pid, let id = egress.holderCgroupID { nameCgroup(of: pid, id: id) }
     }
 
-    mutating func drain(_ tracer: inout Tracer, _ capture: PcapPacketSource) throws {
-        _ = try tracer.poll(timeoutMilliseconds: 0) { event in
+    /// Returns how many of the tracer's records it read.
+    @discardableResult
+    mutating func drain(_ tracer: inout Tracer, _ capture: PcapPacketSource) throws -> Int {
+        let records = try tracer.poll(timeoutMilliseconds: 0) { event in
             events += 1
             switch event {
             case let .socketCall(call): nameCgroup(of: call.pid, id: call.cgroupID)
@@ -131,5 +135,6 @@ private struct LiveWireSession {
         while try capture.readAvailable({ bytes, length, time in
             table.record(bytes, originalLength: length, time: time, decoder: decoder)
         }) > 0 {}
+        return records
     }
 }

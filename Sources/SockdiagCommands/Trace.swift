@@ -249,25 +249,31 @@ struct TraceRun: TraceRecordHandler {
             if tracer.tracedProcessesExited { return .processesExited }
             return nil
         }
-        // The last records written before the stop, and while the command was being stopped.
-        try read(&tracer, enforcer, timeoutMilliseconds: 0)
+        // The last records written before the stop, and while the command was being stopped: all
+        // of them, however many polls they take, but none written after.
+        let written = tracer.writtenPosition
+        while !tracer.hasRead(through: written), try read(&tracer, enforcer, timeoutMilliseconds: 0) > 0 {
+            flush()
+        }
         flush()
         return end
     }
 
-    /// One batch from the tracer, merged in time order with the policy's redirects and blocks.
-    mutating func read(_ tracer: inout Tracer, _ enforcer: borrowing PolicyEnforcer?, timeoutMilliseconds: Int32) throws {
+    /// One batch from the tracer, merged in time order with the policy's redirects and blocks;
+    /// returns how many of the tracer's records it read.
+    @discardableResult
+    mutating func read(_ tracer: inout Tracer, _ enforcer: borrowing PolicyEnforcer?, timeoutMilliseconds: Int32) throws -> Int {
         switch enforcer {
         case .none:
-            try tracer.poll(timeoutMilliseconds: timeoutMilliseconds, into: &self)
+            return try tracer.poll(timeoutMilliseconds: timeoutMilliseconds, into: &self)
         case let .some(enforcer):
-            try read(&tracer, merging: enforcer, timeoutMilliseconds: timeoutMilliseconds)
+            return try read(&tracer, merging: enforcer, timeoutMilliseconds: timeoutMilliseconds)
         }
     }
 
-    private mutating func read(_ tracer: inout Tracer, merging enforcer: borrowing PolicyEnforcer, timeoutMilliseconds: Int32) throws {
+    private mutating func read(_ tracer: inout Tracer, merging enforcer: borrowing PolicyEnforcer, timeoutMilliseconds: Int32) throws -> Int {
         var batch: [(time: UInt64, show: (inout TraceRun) -> Void)] = []
-        try tracer.poll(timeoutMilliseconds: timeoutMilliseconds) { event in
+        let records = try tracer.poll(timeoutMilliseconds: timeoutMilliseconds) { event in
             batch.append((event.timeNs, { $0.show(event) }))
         }
         try enforcer.poll(timeoutMilliseconds: 0) { event in
@@ -279,5 +285,6 @@ struct TraceRun: TraceRecordHandler {
             batch.append((time, { $0.show(event) }))
         }
         for entry in batch.sorted(by: { $0.time < $1.time }) { entry.show(&self) }
+        return records
     }
 }

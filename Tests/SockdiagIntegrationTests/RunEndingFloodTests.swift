@@ -83,6 +83,24 @@ final class RunEndingFloodTests: XCTestCase {
         XCTAssertEqual(try TraceFixture.attachedPrograms(path), 0, "nothing stays attached")
     }
 
+    /// The other side of the bound: a command that writes a burst and exits leaves the reader
+    /// behind, and the run's last reading takes every record written before the stop, however
+    /// many polls that is (one poll hands on 16,384).
+    func testEveryRecordOfABurstIsReadAfterTheCommandExits() throws {
+        let port = TraceFixture.port(19)
+        let sends = 100_000
+        let script = """
+        import socket
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for i in range(\(sends)):
+            s.sendto(b"x", ("127.0.0.1", \(port)))
+        """
+        let pipeline = "'\(Sockdiag.executable.path)' trace --json -- python3 -c '\(script)' 2>/dev/null | grep -c '\"hook\":\"sendmsg4\",.*\"port\":\(port),'"
+        let result = try runProgram("/bin/bash", ["-c", pipeline], timeout: 120)
+        XCTAssertEqual(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines), String(sends),
+                       "every datagram's sendmsg4 event is reported")
+    }
+
     func testCountEndsARunWhoseRingNeverEmpties() throws {
         let path = try floodedCgroup("count", port: TraceFixture.port(18))
         let run = try runBounded(["trace", "--cgroup", path, "--json", "--count", "1000"], limit: 40)
