@@ -7,20 +7,27 @@ enum WireEventLineLayout {
     /// Fills `event` (which must start empty) in place; after nil it holds a partial reading.
     static func parse(_ line: UnsafeRawBufferPointer, into event: inout WireKernelEvent,
                       wholeTotals: Bool) -> WireEventLineParser.Status? {
+        var memo = WireAddressMemo()
+        return parse(line, into: &event, wholeTotals: wholeTotals, memo: &memo)
+    }
+
+    /// The same, with the addresses of the lines read before remembered in `memo`.
+    static func parse(_ line: UnsafeRawBufferPointer, into event: inout WireKernelEvent,
+                      wholeTotals: Bool, memo: inout WireAddressMemo) -> WireEventLineParser.Status? {
         var cursor = Cursor(bytes: line)
         // Lines name their schema first since version 1 of it; older logs start with the event.
         if !cursor.literal(TraceOutputBuffer.schemaPrefix) && !cursor.literal("{") { return nil }
         guard cursor.key(.event) else { return nil }
-        if cursor.literal(#""egress""#), cursor.key(.final) { return egress(&cursor, line, &event, wholeTotals: wholeTotals) }
-        if cursor.literal(#""connect""#), cursor.key(.hook) { return connect(&cursor, line, &event) }
-        if cursor.literal(#""outcome""#), cursor.key(.outcome) { return outcome(&cursor, line, &event) }
+        if cursor.literal(#""egress""#), cursor.key(.final) { return egress(&cursor, line, &event, wholeTotals: wholeTotals, &memo) }
+        if cursor.literal(#""connect""#), cursor.key(.hook) { return connect(&cursor, line, &event, &memo) }
+        if cursor.literal(#""outcome""#), cursor.key(.outcome) { return outcome(&cursor, line, &event, &memo) }
         return nil
     }
 
     /// An outcome line up to its `error`; what follows (ICMP text, reset side, race group) the join
     /// does not use.
     private static func outcome(_ c: inout Cursor, _ line: UnsafeRawBufferPointer,
-                                _ e: inout WireKernelEvent) -> WireEventLineParser.Status? {
+                                _ e: inout WireKernelEvent, _ memo: inout WireAddressMemo) -> WireEventLineParser.Status? {
         e.kind = .outcome
         var pid: UInt64?, ignored: UInt64?
         guard c.literal("\""), let kind = c.string().flatMap(outcomeKind),
@@ -30,9 +37,9 @@ enum WireEventLineLayout {
               c.key(.comm), c.comm(&e.comm),
               c.key(.socketFamily), c.optionalFamily(&e.socketFamily),
               c.key(.protocol), c.literal("\""), let transport = c.string(),
-              c.key(.address), c.optionalAddress(&e.address),
+              c.key(.address), c.optionalAddress(&e.address, &memo),
               c.key(.port), c.optionalPort(&e.port),
-              c.key(.localAddress), c.optionalAddress(&e.localAddress),
+              c.key(.localAddress), c.optionalAddress(&e.localAddress, &memo),
               c.key(.localPort), c.optionalPort(&e.localPort),
               c.key(.elapsedNs), c.optionalNumber(&e.elapsedNs),
               c.key(.synRetransmits), c.optionalNumber(&ignored),
@@ -62,7 +69,7 @@ enum WireEventLineLayout {
     }
 
     private static func egress(_ c: inout Cursor, _ line: UnsafeRawBufferPointer, _ e: inout WireKernelEvent,
-                               wholeTotals: Bool) -> WireEventLineParser.Status? {
+                               wholeTotals: Bool, _ memo: inout WireAddressMemo) -> WireEventLineParser.Status? {
         e.kind = .egress
         let final: Bool
         if c.literal("false") { final = false } else if c.literal("true") { final = true } else { return nil }
@@ -78,9 +85,9 @@ enum WireEventLineLayout {
               c.key(.socketFamily), c.literal("\""), let family = c.string(),
               c.key(.wireProtocol), c.literal("\""), let wire = c.string(),
               c.key(.protocol), c.literal("\""), let transport = c.string(),
-              c.key(.localAddress), c.literal("\""), let local = c.address(),
+              c.key(.localAddress), c.literal("\""), let local = c.address(&memo),
               c.key(.localPort), let localPort = c.port(),
-              c.key(.remoteAddress), c.literal("\""), let remote = c.address(),
+              c.key(.remoteAddress), c.literal("\""), let remote = c.address(&memo),
               c.key(.remotePort), let remotePort = c.port(),
               c.key(.packets), c.optionalNumber(&e.packets),
               c.key(.bytes), c.optionalNumber(&e.bytes), c.endsValue,
@@ -97,7 +104,7 @@ enum WireEventLineLayout {
     }
 
     private static func connect(_ c: inout Cursor, _ line: UnsafeRawBufferPointer,
-                                _ e: inout WireKernelEvent) -> WireEventLineParser.Status? {
+                                _ e: inout WireKernelEvent, _ memo: inout WireAddressMemo) -> WireEventLineParser.Status? {
         e.kind = .connect
         var pid: UInt64?, ignored: UInt64?
         guard c.literal("\""), let hook = c.string(),
@@ -110,7 +117,7 @@ enum WireEventLineLayout {
               c.key(.cookie), let cookie = c.number(),
               c.key(.socketFamily), c.literal("\""), let family = c.string(),
               c.key(.protocol), c.literal("\""), let transport = c.string(),
-              c.key(.address), c.literal("\""), let address = c.address(),
+              c.key(.address), c.literal("\""), let address = c.address(&memo),
               c.key(.port), let port = c.port(), c.endsValue,
               line.endsLikeAnObject else { return nil }
         if hook.equals("connect4") { e.hook = .connect4 } else if hook.equals("connect6") { e.hook = .connect6 } else { return nil }
@@ -157,12 +164,24 @@ enum WireEventLineLayout {
         mutating func number() -> UInt64? {
             let start = at
             var n: UInt64 = 0
-            // Eight digits at a time while eight remain: timestamps have nineteen.
+            // A word at a time while a word remains: timestamps have nineteen digits, and the
+            // shorter numbers (cookies, ports, pids) end inside one word.
             while bytes.count &- at >= 8 {
-                let chunk = bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self)
-                guard let eight = Cursor.eightDigits(UInt64(littleEndian: chunk)) else { break }
-                n = n &* 100_000_000 &+ eight
-                at &+= 8
+                let word = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+                let digits = Cursor.leadingDigits(word)
+                if digits == 8 {
+                    n = n &* 100_000_000 &+ Cursor.digitsValue(word)
+                    at &+= 8
+                    continue
+                }
+                if digits > 0 {
+                    // The digits moved to the word's end behind '0's: eight digits of the same value.
+                    let shift = UInt64(8 &- digits) &* 8
+                    let padded = word << shift | 0x3030_3030_3030_3030 >> (64 &- shift)
+                    n = n &* Cursor.powerOfTen(digits) &+ Cursor.digitsValue(padded)
+                    at &+= digits
+                }
+                break
             }
             while at < bytes.count {
                 let digit = bytes[at] &- 0x30
@@ -174,13 +193,27 @@ enum WireEventLineLayout {
             return n
         }
 
-        /// The value of eight ASCII digits read as a little-endian word (the first digit in the low
-        /// byte), or nil when any byte is not a digit.
+        /// How many bytes of a little-endian word (the first in the low byte) are ASCII digits
+        /// before the first that is not.
         @inline(__always)
-        static func eightDigits(_ word: UInt64) -> UInt64? {
-            // Every byte 0x30...0x39: high nibble 3, and adding 6 does not carry into it.
-            guard word & 0xF0F0_F0F0_F0F0_F0F0 == 0x3030_3030_3030_3030,
-                  (word &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0 == 0x3030_3030_3030_3030 else { return nil }
+        static func leadingDigits(_ word: UInt64) -> Int {
+            // A byte's high bit is set where the byte minus '0' is above 9: below 0x80, adding
+            // 0x76 sets it without a carry into the next byte; from 0x80, it is set already.
+            let x = word ^ 0x3030_3030_3030_3030
+            let notDigits = (((x & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7676_7676_7676_7676) | x) & 0x8080_8080_8080_8080
+            return notDigits.trailingZeroBitCount >> 3
+        }
+
+        @inline(__always)
+        static func powerOfTen(_ exponent: Int) -> UInt64 {
+            var p: UInt64 = 1
+            for _ in 0..<exponent { p &*= 10 }
+            return p
+        }
+
+        /// The value of a word of eight ASCII digits, the first in the low byte.
+        @inline(__always)
+        static func digitsValue(_ word: UInt64) -> UInt64 {
             var v = word &- 0x3030_3030_3030_3030
             // Pairs of digits, then quadruples, then all eight, each step one multiply.
             v = (v &* 10) &+ (v >> 8)
@@ -225,18 +258,25 @@ enum WireEventLineLayout {
         mutating func comm(_ comm: inout WireComm) -> Bool {
             if literal("null") { return endsValue }
             guard literal("\""), let text = string(), endsValue else { return false }
-            for byte in text { comm.append(byte) }
+            if comm.isEmpty { comm = WireComm(text) } else { for byte in text { comm.append(byte) } }
             return true
         }
 
-        mutating func address() -> WireAddress? {
-            guard let text = string(), endsValue else { return nil }
-            return WireAddress.parse(text)
+        /// An address's text up to its closing quote (the opening one already read), parsed, or
+        /// found among the texts read before.
+        mutating func address(_ memo: inout WireAddressMemo) -> WireAddress? {
+            if let known = memo.find(in: bytes, at: at) {
+                at &+= known.count &+ 1
+                return endsValue ? known.address : nil
+            }
+            guard let text = string(), endsValue, let address = WireAddress.parse(text) else { return nil }
+            memo.remember(text, as: address)
+            return address
         }
 
-        mutating func optionalAddress(_ value: inout WireAddress?) -> Bool {
+        mutating func optionalAddress(_ value: inout WireAddress?, _ memo: inout WireAddressMemo) -> Bool {
             if literal("null") { value = nil; return endsValue }
-            guard literal("\""), let address = address() else { return false }
+            guard literal("\""), let address = address(&memo) else { return false }
             value = address
             return true
         }

@@ -53,7 +53,16 @@ enum WireEventLineParser {
     /// record was lost, and then parses the line again.
     static func parse(_ line: UnsafeRawBufferPointer, into event: inout WireKernelEvent,
                              wholeTotals: Bool = false) -> Status {
-        parse(line, into: &event, wholeTotals: wholeTotals, tracerLayout: true)
+        var memo = WireAddressMemo()
+        return parse(line, into: &event, wholeTotals: wholeTotals, memo: &memo)
+    }
+
+    /// The same, with the addresses of the lines read before remembered in `memo`.
+    static func parse(_ line: UnsafeRawBufferPointer, into event: inout WireKernelEvent,
+                      wholeTotals: Bool = false, memo: inout WireAddressMemo) -> Status {
+        if let status = WireEventLineLayout.parse(line, into: &event, wholeTotals: wholeTotals, memo: &memo) { return status }
+        event = WireKernelEvent()
+        return parse(line, into: &event, wholeTotals: wholeTotals, tracerLayout: false)
     }
 
     /// `tracerLayout: false` leaves out the straight-through reading of the tracer's own layout,

@@ -18,6 +18,8 @@ public struct WireEventLogReader: Sendable {
     var cgroupsByPid: [UInt32: ProcessCgroup?] = [:]
     /// The pid of the line before: a log's lines come in runs of one process's events.
     private var lastPid: UInt32?
+    /// The addresses of the lines read so far, most lines' addresses among them.
+    private var addressMemo = WireAddressMemo()
 
     /// The cgroup (and the unit or container it names) of each process the log's events name.
     public var processCgroups: [UInt32: ProcessCgroup] { cgroupsByPid.compactMapValues { $0 } }
@@ -129,7 +131,7 @@ public struct WireEventLogReader: Sendable {
     mutating func consume(line: UnsafeRawBufferPointer, at offset: Int) {
         lines += 1
         var event = WireKernelEvent()
-        switch WireEventLineParser.parse(line, into: &event) {
+        switch WireEventLineParser.parse(line, into: &event, memo: &addressMemo) {
         case .blank:
             break
         case let .totals(cookie):
@@ -143,7 +145,7 @@ public struct WireEventLogReader: Sendable {
                     return
                 }
                 event = WireKernelEvent()
-                if case .event = WireEventLineParser.parse(line, into: &event, wholeTotals: true) { kernel.add(event) }
+                if case .event = WireEventLineParser.parse(line, into: &event, wholeTotals: true, memo: &addressMemo) { kernel.add(event) }
             }
         case .event:
             records += 1

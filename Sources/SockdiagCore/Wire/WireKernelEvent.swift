@@ -12,6 +12,16 @@ struct WireComm: Hashable, Sendable, CustomStringConvertible {
         for byte in text.utf8.prefix(WireComm.capacity) { append(byte) }
     }
 
+    /// The first `capacity` bytes of `text`, as `append` keeps them, in one copy: every line of
+    /// an event log names its process.
+    init(_ text: UnsafeRawBufferPointer) {
+        var words = (UInt64(0), UInt64(0))
+        count = min(text.count, WireComm.capacity)
+        withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: text.prefix(count))) }
+        first = UInt64(littleEndian: words.0)
+        second = UInt64(littleEndian: words.1)
+    }
+
     /// Drops bytes past the capacity, as the kernel does.
     mutating func append(_ byte: UInt8) {
         guard count < WireComm.capacity else { return }
