@@ -14,19 +14,49 @@ enum WireEventLineLayout {
     /// The same, with the addresses of the lines read before remembered in `memo`.
     static func parse(_ line: UnsafeRawBufferPointer, into event: inout WireKernelEvent,
                       wholeTotals: Bool, memo: inout WireAddressMemo) -> WireEventLineParser.Status? {
-        var cursor = Cursor(bytes: line)
+        var reached = 0
+        return parse(line, end: .known(line), into: &event, wholeTotals: wholeTotals, memo: &memo, reached: &reached)
+    }
+
+    /// The reading of a line whose end is not found yet: `text` starts at the line's start and
+    /// runs past its end. No token this reading accepts holds a newline, so it stops at or before
+    /// the line's end (`reached`, where the end is then looked for, saving the scan of what was
+    /// read) and says what it says of the line alone, but for its last check, which needs the end:
+    /// a status is the line's only if the line `endsLikeAnObject`, and the general parser's
+    /// otherwise.
+    static func parse(openEnded text: UnsafeRawBufferPointer, into event: inout WireKernelEvent,
+                      wholeTotals: Bool, memo: inout WireAddressMemo, reached: inout Int) -> WireEventLineParser.Status? {
+        parse(text, end: .open, into: &event, wholeTotals: wholeTotals, memo: &memo, reached: &reached)
+    }
+
+    /// Where the line ends, when that is known.
+    private enum LineEnd {
+        case known(UnsafeRawBufferPointer)
+        /// The caller checks the end.
+        case open
+
+        var endsLikeAnObject: Bool {
+            if case let .known(line) = self { return line.endsLikeAnObject }
+            return true
+        }
+    }
+
+    private static func parse(_ text: UnsafeRawBufferPointer, end: LineEnd, into event: inout WireKernelEvent, wholeTotals: Bool,
+                              memo: inout WireAddressMemo, reached: inout Int) -> WireEventLineParser.Status? {
+        var cursor = Cursor(bytes: text)
+        defer { reached = cursor.at }
         // Lines name their schema first since version 1 of it; older logs start with the event.
         if !cursor.literal(TraceOutputBuffer.schemaPrefix) && !cursor.literal("{") { return nil }
         guard cursor.key(.event) else { return nil }
-        if cursor.literal(#""egress""#), cursor.key(.final) { return egress(&cursor, line, &event, wholeTotals: wholeTotals, &memo) }
-        if cursor.literal(#""connect""#), cursor.key(.hook) { return connect(&cursor, line, &event, &memo) }
-        if cursor.literal(#""outcome""#), cursor.key(.outcome) { return outcome(&cursor, line, &event, &memo) }
+        if cursor.literal(#""egress""#), cursor.key(.final) { return egress(&cursor, end, &event, wholeTotals: wholeTotals, &memo) }
+        if cursor.literal(#""connect""#), cursor.key(.hook) { return connect(&cursor, end, &event, &memo) }
+        if cursor.literal(#""outcome""#), cursor.key(.outcome) { return outcome(&cursor, end, &event, &memo) }
         return nil
     }
 
     /// An outcome line up to its `error`; what follows (ICMP text, reset side, race group) the join
     /// does not use.
-    private static func outcome(_ c: inout Cursor, _ line: UnsafeRawBufferPointer,
+    private static func outcome(_ c: inout Cursor, _ line: LineEnd,
                                 _ e: inout WireKernelEvent, _ memo: inout WireAddressMemo) -> WireEventLineParser.Status? {
         e.kind = .outcome
         var pid: UInt64?, ignored: UInt64?
@@ -68,7 +98,7 @@ enum WireEventLineLayout {
         return nil
     }
 
-    private static func egress(_ c: inout Cursor, _ line: UnsafeRawBufferPointer, _ e: inout WireKernelEvent,
+    private static func egress(_ c: inout Cursor, _ line: LineEnd, _ e: inout WireKernelEvent,
                                wholeTotals: Bool, _ memo: inout WireAddressMemo) -> WireEventLineParser.Status? {
         e.kind = .egress
         let final: Bool
@@ -103,7 +133,7 @@ enum WireEventLineLayout {
         return .event
     }
 
-    private static func connect(_ c: inout Cursor, _ line: UnsafeRawBufferPointer,
+    private static func connect(_ c: inout Cursor, _ line: LineEnd,
                                 _ e: inout WireKernelEvent, _ memo: inout WireAddressMemo) -> WireEventLineParser.Status? {
         e.kind = .connect
         var pid: UInt64?, ignored: UInt64?

@@ -104,11 +104,27 @@ public struct WireEventLogReader: Sendable {
     /// Reads the lines of `bytes`, which start at `offset` in the log, up to the last newline: a
     /// part of a log already in memory (a mapped file). Returns where the last whole line ends,
     /// `bytes.count` for a part cut at line starts.
+    ///
+    /// Each line is read before its end is found (`WireEventLineLayout.parse(openEnded:)`), and the
+    /// end looked for only after what was read: the newline scan was a sixth of the reading.
     public mutating func read(lines bytes: UnsafeRawBufferPointer, at offset: Int) -> Int {
         var start = 0
-        while let newline = bytes.firstNewline(from: start, to: bytes.count) {
-            consume(wholeLine: UnsafeRawBufferPointer(rebasing: bytes[start..<newline]), at: offset + start)
-            start = newline + 1
+        while start < bytes.count {
+            let rest = UnsafeRawBufferPointer(rebasing: bytes[start...])
+            var event = WireKernelEvent()
+            var reached = 0
+            let layout = WireEventLineLayout.parse(openEnded: rest, into: &event, wholeTotals: false, memo: &addressMemo, reached: &reached)
+            guard let newline = rest.firstNewline(from: reached, to: rest.count) else { break }
+            let line = UnsafeRawBufferPointer(rebasing: rest[0..<newline])
+            if line.count > WireEventLogReader.maximumLineLength {
+                lines += 1
+                countGarbage(.tooLong(limit: WireEventLogReader.maximumLineLength))
+            } else if let layout, line.endsLikeAnObject {
+                consume(line: line, at: offset + start, status: layout, event: &event)
+            } else {
+                consume(line: line, at: offset + start)
+            }
+            start += newline + 1
         }
         return start
     }
@@ -129,9 +145,16 @@ public struct WireEventLogReader: Sendable {
 
     /// `offset`: where the line starts in the stream, for a deferred totals line.
     mutating func consume(line: UnsafeRawBufferPointer, at offset: Int) {
-        lines += 1
         var event = WireKernelEvent()
-        switch WireEventLineParser.parse(line, into: &event, memo: &addressMemo) {
+        let status = WireEventLineParser.parse(line, into: &event, memo: &addressMemo)
+        consume(line: line, at: offset, status: status, event: &event)
+    }
+
+    /// A line read into `event` with `status`.
+    private mutating func consume(line: UnsafeRawBufferPointer, at offset: Int, status: WireEventLineParser.Status,
+                                  event: inout WireKernelEvent) {
+        lines += 1
+        switch status {
         case .blank:
             break
         case let .totals(cookie):
