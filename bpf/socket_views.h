@@ -5,6 +5,7 @@
 #define SOCKDIAG_SOCKET_VIEWS_H
 
 #include <linux/bpf.h>
+#include <bpf/bpf_core_read.h>
 #include "namespace_view.h"
 
 struct inode {
@@ -75,6 +76,31 @@ struct socket {
     struct sock *sk;
     struct file *file;
 } __attribute__((preserve_access_index));
+
+/* A socket and its inode, allocated together (include/net/sock.h). The programs learn where an
+ * inode's fields lie from it and never relocate an access rooted at struct inode: the kernel's
+ * loader looks up each root type by name in its own BTF, keeping the last 31 answers in slots
+ * chosen by a hash of the name, and "inode" and "net" share a slot, so a program reading both
+ * had both looked up again on every load (a walk over all the kernel's types each, about 0.9 ms
+ * of bind-check's run on 6.18). */
+struct socket_alloc {
+    struct socket socket;
+    struct inode vfs_inode;
+} __attribute__((preserve_access_index));
+
+#define SOCKDIAG_INODE_FIELD_OFFSET(field) \
+    (bpf_core_field_offset(struct socket_alloc, vfs_inode.field) - bpf_core_field_offset(struct socket_alloc, vfs_inode))
+
+/* An inode's number and mode through the BTF-typed pointer: direct loads at the relocated offsets. */
+static __always_inline unsigned long inode_number(struct inode *inode)
+{
+    return *(unsigned long *)((void *)inode + SOCKDIAG_INODE_FIELD_OFFSET(i_ino));
+}
+
+static __always_inline unsigned short inode_mode(struct inode *inode)
+{
+    return *(unsigned short *)((void *)inode + SOCKDIAG_INODE_FIELD_OFFSET(i_mode));
+}
 
 /* The iterator contexts' layouts are fixed by the kernel's bpf_iter ABI; no relocation needed. */
 struct bpf_iter_meta {

@@ -96,8 +96,7 @@ int socket_owners(struct bpf_iter__task_file *ctx)
         return 0;
     if (!file_is_socket(file))
         return 0;
-    struct inode *inode = file->f_inode;
-    struct socket_record record = {.inode = inode->i_ino, .fd = ctx->fd, .incoming_cpu = -1};
+    struct socket_record record = {.inode = inode_number(file->f_inode), .fd = ctx->fd, .incoming_cpu = -1};
     struct socket *sock = bpf_sock_from_file(file);
     struct sock *sk = sock ? sock->sk : 0;
     /* Direct loads through the BTF-typed pointers: cheaper than bpf_probe_read for each of the

@@ -26,7 +26,7 @@ struct bpf_iter__task_file {
 static __always_inline int file_is_socket(struct file *file)
 {
     struct inode *inode = file->f_inode;
-    return inode && (inode->i_mode & SOCKDIAG_S_IFMT) == SOCKDIAG_S_IFSOCK;
+    return inode && (inode_mode(inode) & SOCKDIAG_S_IFMT) == SOCKDIAG_S_IFSOCK;
 }
 
 #endif

@@ -42,8 +42,12 @@ int udp_chains(struct bpf_iter__udp *ctx)
     __u16 port = BPF_CORE_READ(sk, __sk_common.skc_num);
     if (target_port && port != target_port)
         return 0;
+    struct inode *inode = BPF_CORE_READ(sk, sk_socket, file, f_inode);
+    unsigned long number = 0;
+    if (inode)
+        bpf_probe_read_kernel(&number, sizeof(number), (void *)inode + SOCKDIAG_INODE_FIELD_OFFSET(i_ino));
     struct chain_record record = {
-        .inode = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino),
+        .inode = number,
         .bucket = ctx->bucket,
         .port = port,
         .family = BPF_CORE_READ(sk, __sk_common.skc_family),

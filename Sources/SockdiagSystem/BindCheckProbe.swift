@@ -115,15 +115,20 @@ public enum BindCheckProbe {
         let boundInactiveFromWalk = pendingOwners != nil && query.transport == .tcp && !listeningOnly
         var (sockets, source) = try sockets(query.transport, filter: filter, listeningOnly: listeningOnly,
                                             boundInactive: boundInactiveFromWalk ? .excluded : .included)
+        // Sorted while the walk goes on; the sort is stable, so sorting again after appending
+        // gives what one sort of the whole list gives.
+        sockets.sort(by: BindCheckProbe.order)
         let owners = pendingOwners?.wait()
         if boundInactiveFromWalk, source == .netlink {
             var bound = BindCheckNamespace.currentInode().flatMap { owners?.boundInactive(query.port.value, $0) }
                 ?? (try? BindCheckNetlink.dump(.tcp, filter: filter, boundInactive: .only)) ?? []
             // After the dump's own walk, as the kernel's bind-hash walk comes last in it.
             for i in bound.indices { bound[i].walkOrder = sockets.count + i }
-            sockets += bound
+            if !bound.isEmpty {
+                sockets += bound
+                sockets.sort(by: BindCheckProbe.order)
+            }
         }
-        sockets.sort(by: BindCheckProbe.order)
         let ownerSource = attachOwners(&sockets, table: owners)
         let trialUID = UInt32(geteuid())
         let trials = runTrials(for: query, sockets: sockets, trialUID: trialUID, defaultV6only: system.bindv6only)

@@ -23,28 +23,21 @@ public enum SystemFile {
         let fd: Int32
         do throws(Errno) { fd = try Syscall.open(path, O_RDONLY | O_CLOEXEC) } catch { return .failure(error) }
         defer { close(fd) }
-        // Whole-array operations only (memset, memcpy): element-wise appends and removals cost
-        // a call per byte in a debug build, 80% of a bind-check run there.
+        // Each read lands in scratch memory on the stack and only what was read is appended: no
+        // file pays for zero-filling or copying a buffer sized for the largest (a sysctl is a few
+        // bytes, /proc/net/tcp megabytes). Whole-buffer copies only: element-wise appends cost a
+        // call per byte in a debug build.
         var out: [UInt8] = []
-        var used = 0
-        var chunk = 1 << 16
-        while used < limit {
-            if out.count - used < chunk { out += [UInt8](repeating: 0, count: chunk) }
-            let read = out.withUnsafeMutableBytes { buffer in
-                Result { () throws(Errno) in
-                    try Syscall.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[used..<(used + chunk)]))
-                }
+        let failure: Errno? = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1 << 16) { scratch in
+            while out.count < limit {
+                let n: Int
+                do throws(Errno) { n = try Syscall.read(fd, into: UnsafeMutableRawBufferPointer(scratch)) } catch { return error }
+                if n == 0 { return nil }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[..<n]))
             }
-            let n: Int
-            switch read {
-            case let .success(count): n = count
-            case let .failure(error): return .failure(error)
-            }
-            if n == 0 { break }
-            used += n
-            chunk = min(chunk * 2, 1 << 22)
+            return nil
         }
-        if used < out.count { out = Array(out[..<used]) }
+        if let failure { return .failure(failure) }
         return .success(out)
     }
 

@@ -32,8 +32,10 @@ public enum BindCheckRules {
 
     /// One sentence saying why two overlapping bindings claim the same address.
     public static func overlapReason(_ new: BindCheckBinding, _ existing: BindCheckBinding, port: Port) -> String {
-        let old = existing.addressText + ":\(port)"
-        let mine = new.addressText + ":\(port)"
+        // Spelled out only where a sentence names them: a busy port's trials ask this of every
+        // socket on it, and most answers name neither.
+        var old: String { existing.addressText + ":\(port)" }
+        var mine: String { new.addressText + ":\(port)" }
         if new.address == existing.address || new.address.unmapped == existing.address.unmapped {
             if new.address.isUnspecified && new.family == .inet6 && existing.family == .inet6 && new.v6only != existing.v6only {
                 return "both are \(mine); two IPv6 wildcards overlap whatever their IPV6_V6ONLY"
