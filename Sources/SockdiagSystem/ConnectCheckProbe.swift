@@ -72,19 +72,21 @@ public enum ConnectCheckProbe {
         let type = (transport == .tcp ? Int32(SOCK_STREAM.rawValue) : Int32(SOCK_DGRAM.rawValue))
             | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         let fd = socket(destination.family.socketFamilyValue, type, 0)
-        guard fd >= 0 else { return ProbeResult(address: destination.address, outcome: .failed(Errno(errno))) }
+        guard fd >= 0 else { return ProbeResult(address: destination.address, outcome: .failed(.current)) }
         // Closed when the probe returns, after the accepted socket is looked up.
         let owned = OwnedSocket(owning: fd)
-        var connected = owned.withDescriptor { fd in destination.withSockaddr { connect(fd, $0, $1) } } == 0
-        if !connected {
-            let e = errno
-            guard e == EINPROGRESS else { return ProbeResult(address: destination.address, outcome: outcome(Errno(e))) }
+        // The errno is read inside, right after connect: leaving the closures may call into the
+        // runtime first.
+        let failure: Errno? = owned.withDescriptor { fd in
+            destination.withSockaddr { connect(fd, $0, $1) == 0 ? nil : Errno.current }
+        }
+        if let failure {
+            guard failure == Errno(EINPROGRESS) else { return ProbeResult(address: destination.address, outcome: outcome(failure)) }
             guard wait(fd, for: Int16(POLLOUT), timeoutMs: connectTimeoutMs) else {
                 return ProbeResult(address: destination.address, outcome: .timedOut)
             }
             let soError = socketError(fd)
             guard soError == 0 else { return ProbeResult(address: destination.address, outcome: outcome(Errno(soError))) }
-            connected = true
         }
         let client = localAddress(fd)
         if transport == .udp {

@@ -9,7 +9,11 @@ public enum Resolver {
     /// Why getaddrinfo gave no answer: its code's name and glibc's own message.
     public struct Failure: Error, Hashable, Sendable {
         public let code: Int32
-        public let message: String
+        /// With EAI_SYSTEM, the errno of the system call that failed inside getaddrinfo.
+        public let system: Errno?
+
+        /// gai_strerror's words, or for EAI_SYSTEM the failed call's.
+        public var message: String { system?.message ?? String(cString: gai_strerror(code)) }
 
         public var name: String {
             switch code {
@@ -34,11 +38,8 @@ public enum Resolver {
         hints.ai_socktype = transport == .tcp ? Int32(SOCK_STREAM.rawValue) : Int32(SOCK_DGRAM.rawValue)
         hints.ai_flags = addrconfig ? AI_ADDRCONFIG : 0
         var list: UnsafeMutablePointer<addrinfo>?
-        let code = getaddrinfo(name, nil, &hints, &list)
-        guard code == 0 else {
-            let message = code == EAI_SYSTEM ? String(cString: strerror(errno)) : String(cString: gai_strerror(code))
-            return .failure(Failure(code: code, message: message))
-        }
+        let (code, system) = Syscall.getaddrinfo(name, hints: &hints, into: &list)
+        guard code == 0 else { return .failure(Failure(code: code, system: system)) }
         defer { freeaddrinfo(list) }
         var addresses: [IPAddress] = []
         var cursor = list

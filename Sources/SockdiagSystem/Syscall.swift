@@ -64,6 +64,17 @@ public enum Syscall {
         if let failure { throw failure }
     }
 
+    /// `getaddrinfo(name, NULL, hints)`: its code and, when the code is EAI_SYSTEM, the errno of the
+    /// system call that failed inside it, read before anything else runs. The list is the
+    /// caller's to free.
+    public static func getaddrinfo(_ name: String, hints: inout addrinfo,
+                                   into list: inout UnsafeMutablePointer<addrinfo>?) -> (code: Int32, system: Errno?) {
+        name.withCString { name in
+            let code = Glibc.getaddrinfo(name, nil, &hints, &list)
+            return (code, code == EAI_SYSTEM ? Errno.current : nil)
+        }
+    }
+
     /// `open(path, flags)`; the descriptor is the caller's to close.
     public static func open(_ path: String, _ flags: Int32) throws(Errno) -> Int32 {
         try retrying { Glibc.open(path, flags) }
