@@ -71,6 +71,11 @@ extension CompareWire {
         }
         let counters = tracer.counters()
         tracer.detach()
+        // The kernel's view ends with the totals just read; the packets it counted by then reach the
+        // capture just after its hook ran, so the wire's view is read once more: a connection made
+        // after the last reading above would otherwise be in the kernel's view only.
+        capture.waitForPackets(milliseconds: 20)
+        try session.readCapture(capture)
         capture.closeCopy()
 
         let join = WireJoin.join(kernel: session.kernel, wire: session.table, nat64: nat64)
@@ -131,10 +136,15 @@ private struct LiveWireSession {
             }
             kernel.add(WireKernelEvent(event))
         }
+        try readCapture(capture)
+        return records
+    }
+
+    /// Every packet the capture holds now.
+    mutating func readCapture(_ capture: PcapPacketSource) throws {
         let decoder = self.decoder
         while try capture.readAvailable({ bytes, length, time in
             table.record(bytes, originalLength: length, time: time, decoder: decoder)
         }) > 0 {}
-        return records
     }
 }

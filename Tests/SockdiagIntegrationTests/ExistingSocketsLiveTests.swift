@@ -67,7 +67,7 @@ final class ExistingSocketsLiveTests: XCTestCase {
         XCTAssertFalse(served.isEmpty, "\(flows)")
         for flow in served {
             XCTAssertEqual(flow["pid"] as? Int, Int(peers.insidePid), "an accepted socket's row names its server: \(flow)")
-            XCTAssertEqual(flow["verdict"] as? String, "same")
+            XCTAssertEqual(flow["verdict"] as? String, "same", "\(flow)")
         }
         // Only packets no socket of the cgroup was seen to own stay unnamed: connections served
         // and closed while the programs were being attached.
