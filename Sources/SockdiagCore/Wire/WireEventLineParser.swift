@@ -70,8 +70,8 @@ enum WireEventLineParser {
     static func parse(_ line: UnsafeRawBufferPointer, into event: inout WireKernelEvent,
                       wholeTotals: Bool, tracerLayout: Bool) -> Status {
         if tracerLayout {
-            if let status = WireEventLineLayout.parse(line, into: &event, wholeTotals: wholeTotals) { return status }
-            event = WireKernelEvent()
+            var memo = WireAddressMemo()
+            return parse(line, into: &event, wholeTotals: wholeTotals, memo: &memo)
         }
         var scanner = WireJSONScanner(bytes: line, at: 0)
         scanner.skipSpace()
