@@ -1,18 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /* sockdiag trace: how each connect of the traced cgroup ended, and when. A TCP connect is followed
- * from its SYN (sock_ops TCP_CONNECT_CB) to `established` (ACTIVE_ESTABLISHED_CB, with the
- * handshake's RTT) or to its end in SYN_SENT (STATE_CB to TCP_CLOSE: refused, unreachable,
- * timed-out, aborted), then to its connection's end (reset or closed, with bytes each way).
+ * from its state change to SYN_SENT to ESTABLISHED (with the handshake's RTT) or to its end in
+ * SYN_SENT (the change to CLOSE: refused, unreachable, timed-out, aborted), then to its
+ * connection's end (reset or closed, with bytes each way), all seen at the kernel's
+ * `inet_sock_set_state` tracepoint. A sock_ops program would see the same, but the kernel calls it
+ * at a dozen points of every TCP socket of the cgroup whatever it asks for (the benchmark loop's
+ * dispatch cost a tenth of a loopback connect with empty programs); the tracepoint runs at the
+ * state changes only, and for a socket that is not a traced connect returns at its first tests.
  * A connected UDP socket reports the error an ICMP message left on it (ECONNREFUSED for a port
  * unreachable). A TCP connect that returned before any SYN left (no route, no source address, a
  * policy's EPERM) is `failed`, found when its socket is released without a SYN ever sent.
  * Sockets are chosen in the kernel: only those whose connect ran in the traced cgroup get an
- * `egress` entry at their SYN or a `udp_connections` entry, and the tracepoints look at nothing else. Every program returns
- * "allow" and changes nothing. The ring and the lost-event counters are trace.bpf.c's (the loader
- * hands this object the same maps), so outcomes arrive in one stream with the connects. */
+ * `egress` entry at their connect hook or a `udp_connections` entry, and the tracepoints look at
+ * nothing else. Every program returns "allow" and changes nothing. The ring and the lost-event
+ * counters are trace.bpf.c's (the loader hands this object the same maps), so outcomes arrive in
+ * one stream with the connects. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_core_read.h>
+#include <linux/in6.h>
 #include "sockdiag_events.h"
 #include "trace_ring.h"
 #include "process_filter.h"
@@ -31,10 +38,21 @@ char LICENSE[] SEC("license") = "GPL";
 #define ALLOW 1
 #define SOCK_DONE 1 /* enum sock_flags: set by tcp_fin when the peer's FIN arrives */
 
-/* Minimal CO-RE views: sk_err (what the kernel will tell the program) and the byte counters the
- * sock_ops context lacks. libbpf relocates the offsets against the running kernel. */
+/* Minimal CO-RE views of what the tracepoints read: the addresses, ports and errors of a socket,
+ * and the counters of its tcp_sock. libbpf relocates the offsets against the running kernel. */
+typedef struct {
+    __s64 counter;
+} atomic64_t;
+
 struct sock_common {
+    __be32 skc_daddr;
+    __be32 skc_rcv_saddr;
+    __be16 skc_dport;
+    unsigned short skc_family;
     unsigned long skc_flags;
+    struct in6_addr skc_v6_daddr;
+    struct in6_addr skc_v6_rcv_saddr;
+    atomic64_t skc_cookie;
 } __attribute__((preserve_access_index));
 
 struct sock {
@@ -44,16 +62,25 @@ struct sock {
     unsigned short sk_protocol;
 } __attribute__((preserve_access_index));
 
+/* Its local port: kept after the change to CLOSE has given back the bound port (skc_num). */
+struct inet_sock {
+    __be16 inet_sport;
+} __attribute__((preserve_access_index));
+
 struct tcp_sock {
+    __u32 srtt_us;
+    __u32 total_retrans;
     __u64 bytes_sent;
     __u64 bytes_received;
-    __u8 bpf_sock_ops_cb_flags;
 } __attribute__((preserve_access_index));
 
 enum connection_flags {
     SEEN_RESET = 1,       /* tcp_receive_reset ran for the socket */
     REPORTED_CONNECT = 2, /* its connect outcome was sent */
     REPORTED_END = 4,     /* its final outcome was sent */
+    CONNECT_STARTED = 8,  /* its current connect reached SYN_SENT: a traced connect from then on */
+    EVER_STARTED = 16,    /* a connect of the socket reached SYN_SENT before: time_ns is its SYN's */
+    CONNECT_HOOKED = 32,  /* a traced process's connect hook ran for it, its SYN_SENT not seen yet */
 };
 
 /* UDP, per socket: when its connect ran and what was seen. */
@@ -64,10 +91,11 @@ struct connection {
 };
 
 /* TCP, by socket cookie: the socket's entry of the egress table (egress_table.h), entered at the
- * SYN, before the SYN itself is counted there, and never left, so a packet, a callback or the
- * close finds the socket with one lookup; the connect's state is in its connect_flags and
- * connect_offset_us. A table of its own, or socket storage (allocated, charged and freed through
- * RCU per connect), cost an insert and a delete or more per connect besides the egress entry.
+ * connect hook, before the SYN is counted there, and never left, so a packet, a state change or
+ * the close finds the socket with one lookup; the connect's state is in its connect_flags,
+ * connect_offset_us and connect_syn_mark. A table of its own, or socket storage (allocated,
+ * charged and freed through RCU per connect), cost an insert and a delete or more per connect
+ * besides the egress entry.
  *
  * UDP has no close callback, so its few connected sockets keep storage freed with the socket. */
 struct {
@@ -93,24 +121,19 @@ static __always_inline struct sockdiag_outcome_event *new_outcome(__u32 outcome,
     return e;
 }
 
-static __always_inline void store_addresses(struct sockdiag_outcome_event *e, struct bpf_sock_ops *ops)
+/* As the socket holds them; the local port from inet_sport, which the change to CLOSE leaves. */
+static __always_inline void store_addresses(struct sockdiag_outcome_event *e, struct sock *sk, struct tcp_sock *tp)
 {
     __u32 *local = (__u32 *)e->local_addr, *remote = (__u32 *)e->remote_addr;
-    e->family = ops->family;
-    e->local_port = ops->local_port;
-    e->remote_port = bpf_ntohl(ops->remote_port); /* the be16 port in the upper half */
-    if (ops->family == AF_INET) {
-        local[0] = ops->local_ip4;
-        remote[0] = ops->remote_ip4;
+    e->family = sk->__sk_common.skc_family;
+    e->local_port = bpf_ntohs(((struct inet_sock *)tp)->inet_sport);
+    e->remote_port = bpf_ntohs(sk->__sk_common.skc_dport);
+    if (e->family == AF_INET) {
+        local[0] = sk->__sk_common.skc_rcv_saddr;
+        remote[0] = sk->__sk_common.skc_daddr;
     } else {
-        local[0] = ops->local_ip6[0];
-        local[1] = ops->local_ip6[1];
-        local[2] = ops->local_ip6[2];
-        local[3] = ops->local_ip6[3];
-        remote[0] = ops->remote_ip6[0];
-        remote[1] = ops->remote_ip6[1];
-        remote[2] = ops->remote_ip6[2];
-        remote[3] = ops->remote_ip6[3];
+        bpf_core_read(e->local_addr, sizeof(e->local_addr), &sk->__sk_common.skc_v6_rcv_saddr);
+        bpf_core_read(e->remote_addr, sizeof(e->remote_addr), &sk->__sk_common.skc_v6_daddr);
     }
 }
 
@@ -121,89 +144,92 @@ static __always_inline __u64 connect_start(struct sockdiag_egress_event *c)
     return c->time_ns + (__u64)c->connect_offset_us * 1000;
 }
 
-/* The SYN is about to leave: start the clock and ask for the state changes. */
-static __always_inline void on_connect(struct bpf_sock_ops *ops)
+/* A TCP connect of a traced process in the cgroup: the socket gets its entry now, so that the
+ * state changes, which the tracepoint sees for every socket of the host, find it. */
+static __always_inline void enter_tcp_connect(struct bpf_sock_addr *ctx)
 {
-    /* The SYN leaves from connect(), in the connecting process. */
-    if (!current_is_traced())
-        return;
-    __u64 cookie = bpf_get_socket_cookie(ops);
+    __u64 cookie = bpf_get_socket_cookie(ctx);
     struct sockdiag_egress_event entry = {
         .kind = SOCKDIAG_EVENT_EGRESS,
         .time_ns = bpf_ktime_get_ns(),
         .cookie = cookie,
+        .connect_flags = CONNECT_HOOKED,
     };
     egress_filter_add(cookie);
-    if (bpf_map_update_elem(&egress, &cookie, &entry, BPF_NOEXIST) < 0) {
-        /* The socket connects again after a failed connect: its packets so far stay counted. */
-        struct sockdiag_egress_event *c = bpf_map_lookup_elem(&egress, &cookie);
-        if (!c) {
-            count_lost();
-            return;
-        }
-        __u64 offset_us = (entry.time_ns - c->time_ns) / 1000;
-        c->connect_offset_us = offset_us > 0xffffffff ? 0xffffffff : offset_us;
-        c->connect_flags = 0;
-    }
-    /* Only the traced active sockets get state changes; the flag also marks them for the
-     * callbacks every socket of the cgroup gets (ACTIVE_ESTABLISHED_CB). */
-    bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+    if (bpf_map_update_elem(&egress, &cookie, &entry, BPF_NOEXIST) == 0)
+        return;
+    /* A socket that connects again (after a failed connect, or one that sent before) keeps its
+     * entry and its counts. */
+    struct sockdiag_egress_event *c = bpf_map_lookup_elem(&egress, &cookie);
+    if (c)
+        c->connect_flags |= CONNECT_HOOKED;
+    else
+        count_lost();
 }
 
-/* The traced socket's entry; only sockets given BPF_SOCK_OPS_STATE_CB_FLAG at their SYN have one. */
-static __always_inline struct sockdiag_egress_event *traced_connection(struct bpf_sock_ops *ops, __u64 *cookie)
+/* The socket's cookie as the hooks made it, without making one for a socket no hook has seen. */
+static __always_inline __u64 existing_cookie(struct sock *sk)
 {
-    if (!(ops->bpf_sock_ops_cb_flags & BPF_SOCK_OPS_STATE_CB_FLAG))
-        return 0;
-    *cookie = bpf_get_socket_cookie(ops);
-    return bpf_map_lookup_elem(&egress, cookie);
+    return sk->__sk_common.skc_cookie.counter;
 }
 
-static __always_inline void report(struct bpf_sock_ops *ops, struct sockdiag_egress_event *c, __u64 cookie, __u32 outcome,
+/* SYN_SENT: the SYN is about to leave. Start the clock, and note the packets so far to tell, at a
+ * close in SYN_SENT, whether a SYN left at all. */
+static __always_inline void on_syn_sent(struct sockdiag_egress_event *c)
+{
+    __u64 now = bpf_ktime_get_ns();
+    if ((c->connect_flags & EVER_STARTED) || c->packets) {
+        __u64 offset_us = (now - c->time_ns) / 1000;
+        c->connect_offset_us = offset_us > 0xffffffff ? 0xffffffff : offset_us;
+    } else {
+        c->time_ns = now;
+    }
+    c->connect_syn_mark = (__u16)c->packets;
+    c->connect_flags = CONNECT_STARTED | EVER_STARTED;
+}
+
+static __always_inline void report(struct sock *sk, struct sockdiag_egress_event *c, __u64 cookie, __u32 outcome,
                                    int error, __u8 reset_by, __u8 old_state)
 {
+    struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+    if (!tp)
+        return;
     struct sockdiag_outcome_event *e = new_outcome(outcome, connect_start(c), cookie);
     if (!e)
         return;
-    store_addresses(e, ops);
+    store_addresses(e, sk, tp);
     e->protocol = IPPROTO_TCP;
-    e->rtt_us = ops->srtt_us >> 3;
+    e->rtt_us = tp->srtt_us >> 3;
     e->error = error;
     e->reset_by = reset_by;
     e->old_state = old_state;
     if (outcome == SOCKDIAG_OUTCOME_ESTABLISHED || old_state == BPF_TCP_SYN_SENT) {
-        e->syn_retransmits = ops->total_retrans;
+        e->syn_retransmits = tp->total_retrans;
     } else {
-        struct bpf_sock *sk = ops->sk;
-        struct tcp_sock *tp = sk ? bpf_skc_to_tcp_sock(sk) : 0;
-        if (tp) {
-            e->bytes_sent = tp->bytes_sent;
-            /* bytes_received counts the sequence space, the peer's FIN included. */
-            __u64 received = tp->bytes_received;
-            if (received && (((struct sock *)tp)->__sk_common.skc_flags & (1UL << SOCK_DONE)))
-                received--;
-            e->bytes_received = received;
-        }
+        e->bytes_sent = tp->bytes_sent;
+        /* bytes_received counts the sequence space, the peer's FIN included. */
+        __u64 received = tp->bytes_received;
+        if (received && (sk->__sk_common.skc_flags & (1UL << SOCK_DONE)))
+            received--;
+        e->bytes_received = received;
     }
     bpf_ringbuf_submit(e, wakeup_flags());
 }
 
 /* The socket reaches TCP_CLOSE: sk_err says why (the kernel sets it before the state changes). */
-static __always_inline void on_close(struct bpf_sock_ops *ops, struct sockdiag_egress_event *c, __u64 cookie, __u32 old_state)
+static __always_inline void on_close(struct sock *sk, struct sockdiag_egress_event *c, __u64 cookie, __u32 old_state)
 {
-    int error = 0, soft_error = 0;
-    struct bpf_sock *sk = ops->sk;
-    if (sk) {
-        struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
-        if (tp) {
-            error = ((struct sock *)tp)->sk_err;
-            soft_error = ((struct sock *)tp)->sk_err_soft;
-        }
-    }
+    int error = sk->sk_err, soft_error = sk->sk_err_soft;
     int reset = c->connect_flags & SEEN_RESET;
     if (old_state == BPF_TCP_SYN_SENT) {
         if (c->connect_flags & REPORTED_CONNECT)
             return;
+        /* No SYN left (no local port, no route at the SYN, an error of tcp_connect itself): the
+         * connect failed in connect(), which the socket's release reports as `failed`. */
+        if ((__u16)c->packets == c->connect_syn_mark) {
+            c->connect_flags &= ~CONNECT_STARTED;
+            return;
+        }
         c->connect_flags |= REPORTED_CONNECT | REPORTED_END;
         __u32 outcome = reset ? SOCKDIAG_OUTCOME_REFUSED
                         : error == ETIMEDOUT ? SOCKDIAG_OUTCOME_TIMED_OUT
@@ -213,7 +239,7 @@ static __always_inline void on_close(struct bpf_sock_ops *ops, struct sockdiag_e
          * up on it; a program that closes first has had its answer without seeing it. */
         if (outcome == SOCKDIAG_OUTCOME_ABORTED)
             error = soft_error;
-        report(ops, c, cookie, outcome, error, reset ? SOCKDIAG_RESET_PEER : SOCKDIAG_RESET_NONE, old_state);
+        report(sk, c, cookie, outcome, error, reset ? SOCKDIAG_RESET_PEER : SOCKDIAG_RESET_NONE, old_state);
         return;
     }
     if (!(c->connect_flags & REPORTED_CONNECT) || (c->connect_flags & REPORTED_END))
@@ -224,37 +250,45 @@ static __always_inline void on_close(struct bpf_sock_ops *ops, struct sockdiag_e
     __u8 reset_by = reset || error == ECONNRESET || error == EPIPE ? SOCKDIAG_RESET_PEER
                     : !error && (old_state == BPF_TCP_ESTABLISHED || old_state == BPF_TCP_CLOSE_WAIT) ? SOCKDIAG_RESET_LOCAL
                                                                                                      : SOCKDIAG_RESET_NONE;
-    report(ops, c, cookie, reset_by ? SOCKDIAG_OUTCOME_RESET : SOCKDIAG_OUTCOME_CLOSED, error, reset_by, old_state);
+    report(sk, c, cookie, reset_by ? SOCKDIAG_OUTCOME_RESET : SOCKDIAG_OUTCOME_CLOSED, error, reset_by, old_state);
 }
 
-/* Runs for every TCP socket of the cgroup at several callbacks the kernel makes whatever the flags
- * (timeout and window init, ECN, both ends' ESTABLISHED): each returns at its first test unless the
- * socket is a traced active one. */
-SEC("sockops")
-int outcome_sockops(struct bpf_sock_ops *ops)
+/* Every state change of every inet socket on the host comes here, at the end of tcp_set_state():
+ * one that is not a traced connect's start, handshake or close returns at the state test, and a
+ * socket without an entry at the cookie filter's bit, most often in one cache line. */
+SEC("tp_btf/inet_sock_set_state")
+int outcome_state_change(__u64 *ctx)
 {
-    __u64 cookie = 0;
-    struct sockdiag_egress_event *c;
-    switch (ops->op) {
-    case BPF_SOCK_OPS_TCP_CONNECT_CB:
-        on_connect(ops);
-        break;
-    case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
-        c = traced_connection(ops, &cookie);
-        if (c && !(c->connect_flags & REPORTED_CONNECT)) {
-            c->connect_flags |= REPORTED_CONNECT;
-            report(ops, c, cookie, SOCKDIAG_OUTCOME_ESTABLISHED, 0, SOCKDIAG_RESET_NONE, BPF_TCP_SYN_SENT);
-        }
-        break;
-    case BPF_SOCK_OPS_STATE_CB:
-        if (ops->args[1] != BPF_TCP_CLOSE)
-            break;
-        c = traced_connection(ops, &cookie);
-        if (c)
-            on_close(ops, c, cookie, ops->args[0]);
-        break;
+    struct sock *sk = (struct sock *)ctx[0];
+    int old_state = (int)ctx[1], new_state = (int)ctx[2];
+    if (new_state != BPF_TCP_SYN_SENT && new_state != BPF_TCP_ESTABLISHED && new_state != BPF_TCP_CLOSE)
+        return 0;
+    if (!sk || sk->sk_protocol != IPPROTO_TCP)
+        return 0;
+    __u64 cookie = existing_cookie(sk);
+    if (!cookie)
+        return 0;
+    struct sockdiag_egress_event *c = egress_entry(cookie);
+    if (!c)
+        return 0;
+    if (new_state == BPF_TCP_SYN_SENT) {
+        /* Only a socket whose connect hook ran in a traced process; an accepted one's entry is
+         * its egress alone. */
+        if (c->connect_flags & CONNECT_HOOKED)
+            on_syn_sent(c);
+        return 0;
     }
-    return ALLOW;
+    if (!(c->connect_flags & CONNECT_STARTED))
+        return 0;
+    if (new_state == BPF_TCP_ESTABLISHED) {
+        if (!(c->connect_flags & REPORTED_CONNECT)) {
+            c->connect_flags |= REPORTED_CONNECT;
+            report(sk, c, cookie, SOCKDIAG_OUTCOME_ESTABLISHED, 0, SOCKDIAG_RESET_NONE, BPF_TCP_SYN_SENT);
+        }
+        return 0;
+    }
+    on_close(sk, c, cookie, old_state);
+    return 0;
 }
 
 /* A RST arrived for a socket: marked here so its close says `refused`/`reset` by the peer, not an
@@ -265,22 +299,26 @@ int outcome_receive_reset(__u64 *ctx)
     struct sock *sk = (struct sock *)ctx[0];
     if (!sk)
         return 0;
-    /* Every RST the host receives comes here: only a traced connect's socket has the flag. */
-    struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
-    if (!tp || !(tp->bpf_sock_ops_cb_flags & BPF_SOCK_OPS_STATE_CB_FLAG))
+    /* Every RST the host receives comes here: only a traced connect's socket has a started entry. */
+    __u64 cookie = existing_cookie(sk);
+    if (!cookie)
         return 0;
-    __u64 cookie = bpf_get_socket_cookie(sk);
-    struct sockdiag_egress_event *c = bpf_map_lookup_elem(&egress, &cookie);
-    if (c)
+    struct sockdiag_egress_event *c = egress_entry(cookie);
+    if (c && (c->connect_flags & CONNECT_STARTED))
         c->connect_flags |= SEEN_RESET;
     return 0;
 }
 
-/* UDP: connect() starts the clock for the sockets of the cgroup; TCP starts at its SYN. */
-static __always_inline int udp_connect(struct bpf_sock_addr *ctx)
+/* A connect of a traced process in the cgroup: TCP gets its egress entry (the SYN starts the
+ * clock), UDP its storage and the clock now. */
+static __always_inline int connect_hook(struct bpf_sock_addr *ctx)
 {
-    if (ctx->protocol != IPPROTO_UDP || !current_is_traced())
+    if ((ctx->protocol != IPPROTO_UDP && ctx->protocol != IPPROTO_TCP) || !current_is_traced())
         return ALLOW;
+    if (ctx->protocol == IPPROTO_TCP) {
+        enter_tcp_connect(ctx);
+        return ALLOW;
+    }
     struct bpf_sock *sk = ctx->sk;
     if (!sk)
         return ALLOW;
@@ -293,17 +331,17 @@ static __always_inline int udp_connect(struct bpf_sock_addr *ctx)
 }
 
 SEC("cgroup/connect4")
-int outcome_udp_connect4(struct bpf_sock_addr *ctx) { return udp_connect(ctx); }
+int outcome_connect4(struct bpf_sock_addr *ctx) { return connect_hook(ctx); }
 
 SEC("cgroup/connect6")
-int outcome_udp_connect6(struct bpf_sock_addr *ctx) { return udp_connect(ctx); }
+int outcome_connect6(struct bpf_sock_addr *ctx) { return connect_hook(ctx); }
 
 /* A TCP socket of the cgroup is released in TCP_CLOSE with no peer port: its connect failed in
  * connect() itself (the kernel clears the port, or never sets it, when the route lookup or the
  * source port fails), or it never connected; one whose SYN was answered or given up keeps its
  * peer's port. The reader keeps the sockets whose connect it traced (same cookie), which also
- * name the destination. A connected socket costs three field reads. (The socket's sock_ops flags
- * would tell more, but cgroup/sock programs cannot reach the tcp_sock.) */
+ * name the destination. A connected socket costs three field reads. (cgroup/sock programs cannot
+ * reach the tcp_sock, which would tell more.) */
 SEC("cgroup/sock_release")
 int outcome_sock_release(struct bpf_sock *sk)
 {

@@ -209,8 +209,8 @@ int trace_egress(struct __sk_buff *skb)
     }
     __u64 cookie = bpf_get_socket_cookie(skb);
     struct sockdiag_egress_event *seen = egress_entry(cookie);
-    /* A traced TCP connect's entry is made at its SYN (outcome.bpf.c) with no packet: the packet
-     * that takes the first count is the socket's first and reports it, as below. */
+    /* A traced TCP connect's entry is made at its connect hook (outcome.bpf.c) with no packet: the
+     * packet that takes the first count is the socket's first and reports it, as below. */
     if (seen && __sync_fetch_and_add(&seen->packets, 1) != 0) {
         __sync_fetch_and_add(&seen->bytes, skb->len);
         note_holder(seen, sk);
@@ -220,7 +220,7 @@ int trace_egress(struct __sk_buff *skb)
     if (protocol != ETH_P_IP && protocol != ETH_P_IPV6)
         return ALLOW;
     /* --pid: a socket is followed from its first packet, which leaves in the sending process
-     * (a traced connect was chosen at its SYN, in the same process). */
+     * (a traced connect was chosen at its connect hook, in the same process). */
     if (!seen && !current_is_traced())
         return ALLOW;
 

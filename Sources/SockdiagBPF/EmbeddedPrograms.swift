@@ -5,7 +5,7 @@ import SockdiagCore
 public enum EmbeddedPrograms {
     /// bpf/trace.bpf.c: connect/sendmsg/bind hooks and the egress family check.
     public static var trace: [UInt8] { decode(EmbeddedBPFObjects.traceBase64) }
-    /// bpf/outcome.bpf.c: how each connect ended (sock_ops, tracepoints), into the trace's ring.
+    /// bpf/outcome.bpf.c: how each connect ended (connect hooks, tracepoints), into the trace's ring.
     public static var outcome: [UInt8] { decode(EmbeddedBPFObjects.outcomeBase64) }
     /// bpf/policy.bpf.c: --redirect and --block-ipv6 (and their --naive forms).
     public static var policy: [UInt8] { decode(EmbeddedBPFObjects.policyBase64) }

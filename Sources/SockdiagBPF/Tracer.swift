@@ -30,10 +30,10 @@ public struct Tracer: ~Copyable {
     static let programNames: [TraceBPF.Program] = [.traceConnect4, .traceConnect6, .traceSendmsg4, .traceSendmsg6,
                                                    .tracePostBind4, .tracePostBind6, .traceEgress]
 
-    /// The outcome programs: the cgroup's sock_ops and UDP connects, then the tracepoints, which
-    /// look only at sockets the cgroup programs marked.
-    static let outcomeCgroupPrograms: [OutcomeBPF.Program] = [.outcomeSockops, .outcomeUdpConnect4, .outcomeUdpConnect6, .outcomeSockRelease]
-    static let outcomeTracepoints: [OutcomeBPF.Program] = [.outcomeReceiveReset, .outcomeErrorReport]
+    /// The outcome programs: the tracepoints, which look only at sockets the cgroup programs
+    /// marked and so come first, then the cgroup's connects (which mark them) and releases.
+    static let outcomeTracepoints: [OutcomeBPF.Program] = [.outcomeStateChange, .outcomeReceiveReset, .outcomeErrorReport]
+    static let outcomeCgroupPrograms: [OutcomeBPF.Program] = [.outcomeConnect4, .outcomeConnect6, .outcomeSockRelease]
 
     /// --pid: the fork and exit tracepoints that keep the set of traced processes.
     static let processFilterTracepoints: [TraceBPF.Program] = [.traceFork, .traceExit]
@@ -84,9 +84,9 @@ public struct Tracer: ~Copyable {
                     throw SockdiagError.invalidInput("process \(pid) exited before tracing started")
                 }
             }
+            try outcomes.attachTracing(Tracer.outcomeTracepoints)
             try object.attach(Tracer.programNames, to: cgroup)
             try outcomes.attach(Tracer.outcomeCgroupPrograms, to: cgroup)
-            try outcomes.attachTracing(Tracer.outcomeTracepoints)
         } catch {
             outcomes.detachLinks()
             object.detachLinks()

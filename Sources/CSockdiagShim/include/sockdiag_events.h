@@ -66,8 +66,9 @@ struct sockdiag_sock_addr_event {
 
 /* One socket's egress, both the value of the per-cookie map and the ring-buffer record sent
  * when the socket's first packet leaves (packets/bytes then count that packet only). A traced TCP
- * connect's entry is made at its SYN, time_ns then, and also holds the connect's state for
- * bpf/outcome.bpf.c (connect_flags, connect_offset_us: zero in ring records). */
+ * connect's entry is made at its connect hook, time_ns set again when it reaches SYN_SENT, and
+ * also holds the connect's state for bpf/outcome.bpf.c (connect_flags, connect_syn_mark,
+ * connect_offset_us: zero in ring records). */
 struct sockdiag_egress_event {
     __u32 kind; /* SOCKDIAG_EVENT_EGRESS */
     __u32 tgid; /* the socket's holder: the process whose system call sent its latest packet with
@@ -82,7 +83,7 @@ struct sockdiag_egress_event {
     __u8 connect_flags;  /* map only: what the outcome program saw and reported of the connect */
     __u16 local_port;
     __u16 remote_port;
-    __u16 reserved2;
+    __u16 connect_syn_mark;  /* map only: the low 16 bits of packets when the connect reached SYN_SENT */
     __u32 connect_offset_us; /* map only: a later connect of the same socket, us after time_ns */
     __u8 local_addr[16];
     __u8 remote_addr[16];
