@@ -1,8 +1,8 @@
 /* The per-socket egress table of sockdiag trace, shared by bpf/trace.bpf.c (which counts every
  * packet into it) and bpf/outcome.bpf.c (which enters a traced TCP connect at its connect hook and
- * keeps the connect's state in the same entry): one lookup by cookie per packet or state change, one insert
- * per socket, nothing deleted, instead of a second table entered and left per connect. The
- * loader hands the outcome object the trace object's map. */
+ * keeps the connect's state in the same entry): one lookup by cookie per packet or state change,
+ * one insert per socket, nothing deleted, instead of a second table entered and left per connect.
+ * The loader hands the outcome object the trace object's map. */
 #ifndef SOCKDIAG_EGRESS_TABLE_H
 #define SOCKDIAG_EGRESS_TABLE_H
 

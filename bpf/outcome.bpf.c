@@ -167,10 +167,12 @@ static __always_inline void enter_tcp_connect(struct bpf_sock_addr *ctx)
         count_lost();
 }
 
-/* The socket's cookie as the hooks made it, without making one for a socket no hook has seen. */
-static __always_inline __u64 existing_cookie(struct sock *sk)
+/* The socket's egress entry and its cookie, by the cookie the hooks made: NULL for a socket no hook
+ * has seen, which gets no cookie from this. */
+static __always_inline struct sockdiag_egress_event *entry_of(struct sock *sk, __u64 *cookie)
 {
-    return sk->__sk_common.skc_cookie.counter;
+    *cookie = sk->__sk_common.skc_cookie.counter;
+    return *cookie ? egress_entry(*cookie) : 0;
 }
 
 /* SYN_SENT: the SYN is about to leave. Start the clock, and note the packets so far to tell, at a
@@ -265,10 +267,8 @@ int outcome_state_change(__u64 *ctx)
         return 0;
     if (!sk || sk->sk_protocol != IPPROTO_TCP)
         return 0;
-    __u64 cookie = existing_cookie(sk);
-    if (!cookie)
-        return 0;
-    struct sockdiag_egress_event *c = egress_entry(cookie);
+    __u64 cookie;
+    struct sockdiag_egress_event *c = entry_of(sk, &cookie);
     if (!c)
         return 0;
     if (new_state == BPF_TCP_SYN_SENT) {
@@ -300,10 +300,8 @@ int outcome_receive_reset(__u64 *ctx)
     if (!sk)
         return 0;
     /* Every RST the host receives comes here: only a traced connect's socket has a started entry. */
-    __u64 cookie = existing_cookie(sk);
-    if (!cookie)
-        return 0;
-    struct sockdiag_egress_event *c = egress_entry(cookie);
+    __u64 cookie;
+    struct sockdiag_egress_event *c = entry_of(sk, &cookie);
     if (c && (c->connect_flags & CONNECT_STARTED))
         c->connect_flags |= SEEN_RESET;
     return 0;
