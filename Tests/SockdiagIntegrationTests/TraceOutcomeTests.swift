@@ -232,6 +232,47 @@ extension TraceOutcomeTests {
     }
 }
 
+extension TraceOutcomeTests {
+    /// A connect that reaches SYN_SENT and then fails in connect() without a SYN: with one local
+    /// port in its namespace and that port taken to the same peer, the kernel sets SYN_SENT, finds
+    /// no port (EADDRNOTAVAIL) and closes. The outcome is `failed`, once, never `aborted`: the
+    /// state change to CLOSE alone does not make a connect attempt.
+    func testAConnectWithNoFreeLocalPortFailsWithoutASYNAfterSYNSent() throws {
+        try requirePrivileges("a network namespace and the eBPF tracer")
+        let namespace = "sdtest-noport-\(getpid())-\(UInt32.random(in: 0..<100_000))"
+        XCTAssertEqual(try runProgram("/usr/sbin/ip", ["netns", "add", namespace]).status, 0)
+        defer { _ = try? runProgram("/usr/sbin/ip", ["netns", "delete", namespace]) }
+        XCTAssertEqual(try runProgram("/usr/sbin/ip", ["-n", namespace, "link", "set", "lo", "up"]).status, 0)
+        XCTAssertEqual(try runProgram("/usr/sbin/ip", ["netns", "exec", namespace, "sysctl", "-q", "-w",
+                                                       "net.ipv4.ip_local_port_range=40000 40000"]).status, 0)
+        let port = TraceFixture.port(26)
+        let script = """
+        import socket, sys
+        listener = socket.socket(); listener.bind(("127.0.0.1", \(port))); listener.listen(8)
+        first = socket.create_connection(("127.0.0.1", \(port)))
+        second = socket.socket()
+        try:
+            second.connect(("127.0.0.1", \(port))); print("second: connected", file=sys.stderr)
+        except OSError as e:
+            print("second:", e.errno, file=sys.stderr)
+        second.close()
+        """
+        let result = try Sockdiag.run(["trace", "--json", "--", "/usr/bin/nsenter", "--net=/run/netns/\(namespace)",
+                                       OutcomeFixture.python3, "-c", script])
+        XCTAssertTrue(result.stderr.contains("second: \(EADDRNOTAVAIL)\n"), "the kernel's answer: \(result.stderr)")
+        let lines = result.jsonLines
+        let connects = lines.filter { $0["event"] as? String == "connect" && $0["port"] as? Int == port }
+        XCTAssertEqual(connects.count, 2, result.stdout)
+        let outcomes = OutcomeFixture.outcomes(lines)
+        func kinds(_ connect: [String: Any]) -> [String] {
+            outcomes.filter { $0["cookie"] as? Int == connect["cookie"] as? Int }.compactMap { $0["outcome"] as? String }
+        }
+        XCTAssertEqual(kinds(connects[0]).first, "established", result.stdout)
+        XCTAssertEqual(kinds(connects[1]), ["failed"], result.stdout)
+        XCTAssertEqual((lines.last?["outcomes"] as? [String: Int])?["aborted"], 0, result.stdout)
+    }
+}
+
 /// Lesson texts the tests look for, as docs/trace.md gives them.
 enum TraceOutcomeText {
     static let unreachable = "an ICMP error ended this connect (no route, prohibited, rejected): the path says no at once, and Linux gives up at the first retransmission instead of the whole SYN timeout"
