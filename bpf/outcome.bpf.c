@@ -24,6 +24,7 @@
 #include "trace_ring.h"
 #include "process_filter.h"
 #include "egress_table.h"
+#include "connect_state.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -74,36 +75,6 @@ struct tcp_sock {
     __u64 bytes_received;
 } __attribute__((preserve_access_index));
 
-enum connection_flags {
-    SEEN_RESET = 1,       /* tcp_receive_reset ran for the socket */
-    REPORTED_CONNECT = 2, /* its connect outcome was sent */
-    REPORTED_END = 4,     /* its final outcome was sent */
-    CONNECT_STARTED = 8,  /* its current connect reached SYN_SENT: a traced connect from then on */
-    EVER_STARTED = 16,    /* a connect of the socket reached SYN_SENT before: time_ns is its SYN's */
-    CONNECT_HOOKED = 32,  /* a traced process's connect hook ran for it, its SYN_SENT not seen yet */
-};
-
-/* UDP, per socket: when its connect ran and what was seen. */
-struct connection {
-    __u64 start_ns;
-    __u32 flags;
-    __u32 reserved;
-};
-
-/* TCP, by socket cookie: the socket's entry of the egress table (egress_table.h), entered at the
- * connect hook, before the SYN is counted there, and never left, so a packet, a state change or
- * the close finds the socket with one lookup; the connect's state is in its connect_flags,
- * connect_offset_us and connect_syn_mark. A table of its own, or socket storage (allocated,
- * charged and freed through RCU per connect), cost an insert and a delete or more per connect
- * besides the egress entry.
- *
- * UDP has no close callback, so its few connected sockets keep storage freed with the socket. */
-struct {
-    __uint(type, BPF_MAP_TYPE_SK_STORAGE);
-    __uint(map_flags, BPF_F_NO_PREALLOC);
-    __type(key, int);
-    __type(value, struct connection);
-} udp_connections SEC(".maps");
 
 static __always_inline struct sockdiag_outcome_event *new_outcome(__u32 outcome, __u64 start_ns, __u64 cookie)
 {
@@ -144,35 +115,13 @@ static __always_inline __u64 connect_start(struct sockdiag_egress_event *c)
     return c->time_ns + (__u64)c->connect_offset_us * 1000;
 }
 
-/* A TCP connect of a traced process in the cgroup: the socket gets its entry now, so that the
- * state changes, which the tracepoint sees for every socket of the host, find it. */
-static __always_inline void enter_tcp_connect(struct bpf_sock_addr *ctx)
-{
-    __u64 cookie = bpf_get_socket_cookie(ctx);
-    struct sockdiag_egress_event entry = {
-        .kind = SOCKDIAG_EVENT_EGRESS,
-        .time_ns = bpf_ktime_get_ns(),
-        .cookie = cookie,
-        .connect_flags = CONNECT_HOOKED,
-    };
-    egress_filter_add(cookie);
-    if (bpf_map_update_elem(&egress, &cookie, &entry, BPF_NOEXIST) == 0)
-        return;
-    /* A socket that connects again (after a failed connect, or one that sent before) keeps its
-     * entry and its counts. */
-    struct sockdiag_egress_event *c = bpf_map_lookup_elem(&egress, &cookie);
-    if (c)
-        c->connect_flags |= CONNECT_HOOKED;
-    else
-        count_lost();
-}
-
 /* The socket's egress entry and its cookie, by the cookie the hooks made: NULL for a socket no hook
  * has seen, which gets no cookie from this. */
 static __always_inline struct sockdiag_egress_event *entry_of(struct sock *sk, __u64 *cookie)
 {
     *cookie = sk->__sk_common.skc_cookie.counter;
-    return *cookie ? egress_entry(*cookie) : 0;
+    struct sockdiag_socket_slot *slot = *cookie ? egress_entry(*cookie) : 0;
+    return slot ? &slot->egress : 0;
 }
 
 /* SYN_SENT: the SYN is about to leave. Start the clock, and note the packets so far to tell, at a
@@ -306,33 +255,6 @@ int outcome_receive_reset(__u64 *ctx)
         c->connect_flags |= SEEN_RESET;
     return 0;
 }
-
-/* A connect of a traced process in the cgroup: TCP gets its egress entry (the SYN starts the
- * clock), UDP its storage and the clock now. */
-static __always_inline int connect_hook(struct bpf_sock_addr *ctx)
-{
-    if ((ctx->protocol != IPPROTO_UDP && ctx->protocol != IPPROTO_TCP) || !current_is_traced())
-        return ALLOW;
-    if (ctx->protocol == IPPROTO_TCP) {
-        enter_tcp_connect(ctx);
-        return ALLOW;
-    }
-    struct bpf_sock *sk = ctx->sk;
-    if (!sk)
-        return ALLOW;
-    struct connection *c = bpf_sk_storage_get(&udp_connections, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-    if (c) {
-        c->start_ns = bpf_ktime_get_ns();
-        c->flags = 0;
-    }
-    return ALLOW;
-}
-
-SEC("cgroup/connect4")
-int outcome_connect4(struct bpf_sock_addr *ctx) { return connect_hook(ctx); }
-
-SEC("cgroup/connect6")
-int outcome_connect6(struct bpf_sock_addr *ctx) { return connect_hook(ctx); }
 
 /* A TCP socket of the cgroup is released in TCP_CLOSE with no peer port: its connect failed in
  * connect() itself (the kernel clears the port, or never sets it, when the route lookup or the

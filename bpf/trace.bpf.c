@@ -10,6 +10,7 @@
 #include "trace_ring.h"
 #include "process_filter.h"
 #include "egress_table.h"
+#include "connect_state.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -59,24 +60,28 @@ static __always_inline void store_address(struct sockdiag_sock_addr_event *e, __
     words[3] = w3;
 }
 
+/* A connect also leaves its socket's state for the outcome programs (connect_state.h). */
 static __always_inline int report_sock_addr(struct bpf_sock_addr *ctx, __u32 hook)
 {
     if (!current_is_traced())
         return ALLOW;
+    __u64 cookie = bpf_get_socket_cookie(ctx);
     struct sockdiag_sock_addr_event *e = new_sock_addr_event(hook);
-    if (!e)
-        return ALLOW;
-    e->cookie = bpf_get_socket_cookie(ctx);
-    e->socket_family = ctx->family;
-    e->user_family = ctx->user_family;
-    e->socket_type = ctx->type;
-    e->protocol = ctx->protocol;
-    e->port = bpf_ntohs((__u16)ctx->user_port);
-    if (hook == SOCKDIAG_HOOK_CONNECT4 || hook == SOCKDIAG_HOOK_SENDMSG4)
-        store_address(e, ctx->user_ip4, 0, 0, 0);
-    else
-        store_address(e, ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3]);
-    bpf_ringbuf_submit(e, wakeup_flags());
+    if (e) {
+        e->cookie = cookie;
+        e->socket_family = ctx->family;
+        e->user_family = ctx->user_family;
+        e->socket_type = ctx->type;
+        e->protocol = ctx->protocol;
+        e->port = bpf_ntohs((__u16)ctx->user_port);
+        if (hook == SOCKDIAG_HOOK_CONNECT4 || hook == SOCKDIAG_HOOK_SENDMSG4)
+            store_address(e, ctx->user_ip4, 0, 0, 0);
+        else
+            store_address(e, ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3]);
+        bpf_ringbuf_submit(e, wakeup_flags());
+    }
+    if (hook == SOCKDIAG_HOOK_CONNECT4 || hook == SOCKDIAG_HOOK_CONNECT6)
+        enter_connect(ctx, cookie);
     return ALLOW;
 }
 
@@ -188,12 +193,6 @@ static __always_inline void note_holder(struct sockdiag_egress_event *seen, stru
     bpf_get_current_comm(seen->holder_comm, sizeof(seen->holder_comm));
 }
 
-static __always_inline void count_packet(struct sockdiag_egress_event *seen, struct __sk_buff *skb)
-{
-    __sync_fetch_and_add(&seen->packets, 1);
-    __sync_fetch_and_add(&seen->bytes, skb->len);
-}
-
 SEC("cgroup_skb/egress")
 int trace_egress(struct __sk_buff *skb)
 {
@@ -208,12 +207,13 @@ int trace_egress(struct __sk_buff *skb)
         return ALLOW;
     }
     __u64 cookie = bpf_get_socket_cookie(skb);
-    struct sockdiag_egress_event *seen = egress_entry(cookie);
+    struct sockdiag_socket_slot *slot = egress_entry(cookie);
     /* A traced TCP connect's entry is made at its connect hook (outcome.bpf.c) with no packet: the
      * packet that takes the first count is the socket's first and reports it, as below. */
-    if (seen && __sync_fetch_and_add(&seen->packets, 1) != 0) {
-        __sync_fetch_and_add(&seen->bytes, skb->len);
-        note_holder(seen, sk);
+    if (slot && __sync_fetch_and_add(&slot->egress.packets, 1) != 0) {
+        __sync_fetch_and_add(&slot->egress.bytes, skb->len);
+        slot->active_jiffies = bpf_jiffies64();
+        note_holder(&slot->egress, sk);
         return ALLOW;
     }
     __u16 protocol = bpf_ntohs((__u16)skb->protocol);
@@ -221,12 +221,12 @@ int trace_egress(struct __sk_buff *skb)
         return ALLOW;
     /* --pid: a socket is followed from its first packet, which leaves in the sending process
      * (a traced connect was chosen at its connect hook, in the same process). */
-    if (!seen && !current_is_traced())
+    if (!slot && !current_is_traced())
         return ALLOW;
 
     struct sockdiag_egress_event v = {};
     v.kind = SOCKDIAG_EVENT_EGRESS;
-    v.time_ns = seen ? seen->time_ns : bpf_ktime_get_ns();
+    v.time_ns = slot ? slot->egress.time_ns : bpf_ktime_get_ns();
     v.cookie = cookie;
     v.packets = 1;
     v.bytes = skb->len;
@@ -242,35 +242,34 @@ int trace_egress(struct __sk_buff *skb)
         v.holder_cgroup_id = bpf_get_current_cgroup_id();
         bpf_get_current_comm(v.holder_comm, sizeof(v.holder_comm));
     }
-    if (seen) {
-        /* The connect's state (connect_flags, connect_offset_us) stays as the outcome program
-         * keeps it; the packet was counted when this packet took the first count. */
-        __sync_fetch_and_add(&seen->bytes, skb->len);
-        seen->tgid = v.tgid;
-        seen->holder_cgroup_id = v.holder_cgroup_id;
-        __builtin_memcpy(seen->holder_comm, v.holder_comm, sizeof(v.holder_comm));
-        seen->socket_family = v.socket_family;
-        seen->wire_protocol = v.wire_protocol;
-        seen->ip_protocol = v.ip_protocol;
-        seen->local_port = v.local_port;
-        seen->remote_port = v.remote_port;
-        __builtin_memcpy(seen->local_addr, v.local_addr, sizeof(v.local_addr));
-        __builtin_memcpy(seen->remote_addr, v.remote_addr, sizeof(v.remote_addr));
-    } else {
-        egress_filter_add(cookie);
-        if (bpf_map_update_elem(&egress, &cookie, &v, BPF_NOEXIST) < 0) {
-            /* Another CPU inserted the same socket first: count the packet there. */
-            seen = bpf_map_lookup_elem(&egress, &cookie);
-            if (seen) {
-                count_packet(seen, skb);
-            } else {
-                struct sockdiag_trace_stats *s = local_stats();
-                if (s)
-                    s->egress_untracked++;
-            }
+    if (!slot) {
+        slot = egress_claim(cookie, v.time_ns);
+        if (!slot) {
+            struct sockdiag_trace_stats *s = local_stats();
+            if (s)
+                s->egress_untracked++;
+            return ALLOW;
+        }
+        /* Another CPU's packet of the same socket, just as new, took the first count. */
+        if (__sync_fetch_and_add(&slot->egress.packets, 1) != 0) {
+            __sync_fetch_and_add(&slot->egress.bytes, skb->len);
             return ALLOW;
         }
     }
+    /* The connect's state (connect_flags, connect_offset_us) stays as the outcome program keeps
+     * it; the packet was counted when this packet took the first count. */
+    struct sockdiag_egress_event *seen = &slot->egress;
+    __sync_fetch_and_add(&seen->bytes, skb->len);
+    seen->tgid = v.tgid;
+    seen->holder_cgroup_id = v.holder_cgroup_id;
+    __builtin_memcpy(seen->holder_comm, v.holder_comm, sizeof(v.holder_comm));
+    seen->socket_family = v.socket_family;
+    seen->wire_protocol = v.wire_protocol;
+    seen->ip_protocol = v.ip_protocol;
+    seen->local_port = v.local_port;
+    seen->remote_port = v.remote_port;
+    __builtin_memcpy(seen->local_addr, v.local_addr, sizeof(v.local_addr));
+    __builtin_memcpy(seen->remote_addr, v.remote_addr, sizeof(v.remote_addr));
     if (bpf_ringbuf_output(&events, &v, sizeof(v), wakeup_flags()) < 0)
         count_lost();
     return ALLOW;

@@ -5,6 +5,7 @@
  * that shifts a field must be a deliberate change here too. */
 _Static_assert(sizeof(struct sockdiag_sock_addr_event) == 88, "sock_addr event layout changed");
 _Static_assert(sizeof(struct sockdiag_egress_event) == 112, "egress event layout changed");
+_Static_assert(sizeof(struct sockdiag_socket_slot) == 128, "socket slot layout changed");
 _Static_assert(sizeof(struct sockdiag_trace_stats) == 24, "trace stats layout changed");
 _Static_assert(sizeof(struct sockdiag_outcome_event) == 104, "outcome event layout changed");
 _Static_assert(sizeof(struct sockdiag_socket_record) == 88, "socket snapshot record layout changed");

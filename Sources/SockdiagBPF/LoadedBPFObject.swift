@@ -166,6 +166,30 @@ struct LoadedBPFObject: ~Copyable {
         return values
     }
 
+    /// The values of an array made with BPF_F_MMAPABLE that `keep` accepts, in index order, read
+    /// in place through a read-only mapping: no copy of the whole array, whose slots are mostly
+    /// empty in a short run. T is a plain C struct of the map's value size; nil when the map
+    /// cannot be mapped.
+    func mappedValues<T: BitwiseCopyable>(_ map: some BPFMapName, as type: T.Type, keep: (T) -> Bool) -> [T]? {
+        let fd = mapDescriptor(map)
+        var info = bpf_map_info()
+        var length = UInt32(MemoryLayout<bpf_map_info>.size)
+        guard fd >= 0, bpf_obj_get_info_by_fd(fd, &info, &length) == 0, Int(info.value_size) == MemoryLayout<T>.size else {
+            return nil
+        }
+        // The kernel lays the values out 8-byte aligned.
+        let stride = (Int(info.value_size) + 7) & ~7
+        let count = Int(info.max_entries)
+        let pages: MappedPages
+        do throws(Errno) { pages = try MappedPages(fd, bytes: stride * count) } catch { return nil }
+        var kept: [T] = []
+        for index in 0..<count {
+            let value = pages.base.loadUnaligned(fromByteOffset: index * stride, as: T.self)
+            if keep(value) { kept.append(value) }
+        }
+        return kept
+    }
+
     /// Every value of a hash map keyed by UInt64 (socket cookies), in the map's order. T is a plain
     /// C struct. Read a few thousand entries per system call (a trace ends with one entry per
     /// socket it saw: 40,000 after 20,000 connects); a kernel without batch lookups for the map is

@@ -6,8 +6,8 @@ import SockdiagSystem
 /// position pages the kernel maps for every ring (the consumer's at offset 0, the producer's one
 /// page further), without a system call.
 struct RingBufferBacklog: ~Copyable {
-    private let consumer: MappedPage
-    private let producer: MappedPage
+    private let consumer: MappedPages
+    private let producer: MappedPages
     /// The ring's size in bytes.
     let capacity: Int
 
@@ -17,12 +17,12 @@ struct RingBufferBacklog: ~Copyable {
         guard bpf_obj_get_info_by_fd(mapDescriptor, &info, &length) == 0 else {
             throw .system(call: "bpf_obj_get_info_by_fd", errno: .current, context: "reading the ring buffer's size")
         }
-        let consumer: MappedPage
-        do throws(Errno) { consumer = try MappedPage(mapDescriptor, pageIndex: 0) } catch {
+        let consumer: MappedPages
+        do throws(Errno) { consumer = try MappedPages(mapDescriptor, pageIndex: 0) } catch {
             throw .system(call: "mmap", errno: error, context: "reading the ring buffer's consumer position")
         }
-        let producer: MappedPage
-        do throws(Errno) { producer = try MappedPage(mapDescriptor, pageIndex: 1) } catch {
+        let producer: MappedPages
+        do throws(Errno) { producer = try MappedPages(mapDescriptor, pageIndex: 1) } catch {
             throw .system(call: "mmap", errno: error, context: "reading the ring buffer's producer position")
         }
         self.consumer = consumer

@@ -30,10 +30,10 @@ public struct Tracer: ~Copyable {
     static let programNames: [TraceBPF.Program] = [.traceConnect4, .traceConnect6, .traceSendmsg4, .traceSendmsg6,
                                                    .tracePostBind4, .tracePostBind6, .traceEgress]
 
-    /// The outcome programs: the tracepoints, which look only at sockets the cgroup programs
-    /// marked and so come first, then the cgroup's connects (which mark them) and releases.
+    /// The outcome programs: the tracepoints, which look only at sockets the trace object's
+    /// connect programs marked and so come before them, then the cgroup's releases.
     static let outcomeTracepoints: [OutcomeBPF.Program] = [.outcomeStateChange, .outcomeReceiveReset, .outcomeErrorReport]
-    static let outcomeCgroupPrograms: [OutcomeBPF.Program] = [.outcomeConnect4, .outcomeConnect6, .outcomeSockRelease]
+    static let outcomeCgroupPrograms: [OutcomeBPF.Program] = [.outcomeSockRelease]
 
     /// --pid: the fork and exit tracepoints that keep the set of traced processes.
     static let processFilterTracepoints: [TraceBPF.Program] = [.traceFork, .traceExit]
@@ -57,7 +57,8 @@ public struct Tracer: ~Copyable {
                                                           (OutcomeBPF.Map.tracedProcessesGeneration,
                                                            object.mapDescriptor(TraceBPF.Map.tracedProcessesGeneration)),
                                                           (OutcomeBPF.Map.egress, object.mapDescriptor(TraceBPF.Map.egress)),
-                                                          (OutcomeBPF.Map.egressFilter, object.mapDescriptor(TraceBPF.Map.egressFilter))],
+                                                          (OutcomeBPF.Map.egressFilter, object.mapDescriptor(TraceBPF.Map.egressFilter)),
+                                                          (OutcomeBPF.Map.udpConnections, object.mapDescriptor(TraceBPF.Map.udpConnections))],
                                                 readOnly: [OutcomeBPF.ReadOnly.filterByProcess.set(to: filter),
                                                            OutcomeBPF.ReadOnly.readerPidNamespace.set(to: namespace)])
         let ring = try RingBufferReader(mapDescriptor: object.mapDescriptor(TraceBPF.Map.events), what: "trace")
@@ -135,7 +136,8 @@ public struct Tracer: ~Copyable {
         processes != nil && object.isEmpty(TraceBPF.Map.tracedProcesses)
     }
 
-    /// Every socket's egress so far, as final records (`isFinal`), read from the per-socket map.
+    /// Every socket's egress so far, as final records (`isFinal`), read from the per-socket table's
+    /// held slots.
     public func egressTotals() -> [TraceEgress] {
         var totals: [TraceEgress] = []
         forEachEgressTotal { totals.append($0) }
@@ -145,7 +147,9 @@ public struct Tracer: ~Copyable {
     /// `egressTotals()` one at a time, in the same order, without holding them all: a run of many
     /// short connections ends with tens of thousands.
     public func forEachEgressTotal(_ body: (TraceEgress) -> Void) {
-        decoder.forEachFinalEgress(object.entries(TraceBPF.Map.egress, zero: sockdiag_egress_event()), body)
+        let held: [sockdiag_socket_slot] = object.mappedValues(TraceBPF.Map.egress, as: sockdiag_socket_slot.self) { $0.egress.cookie != 0 }
+            ?? object.entries(TraceBPF.Map.egress, zero: sockdiag_socket_slot()).filter { $0.egress.cookie != 0 }
+        decoder.forEachFinalEgress(held.map { $0.egress }, body)
     }
 
     /// What the BPF side could not report, summed over CPUs.

@@ -20,7 +20,7 @@ public struct MappedFileRegion: ~Copyable {
     /// be read, the page tables are filled at once (`MAP_POPULATE`: one call instead of a fault
     /// every few pages).
     public init(_ file: borrowing FileDescriptor, offset: Int, count: Int, populate: Bool) throws(Errno) {
-        let lead = offset % MappedPage.size
+        let lead = offset % MappedPages.size
         let mappedBytes = lead + count
         self.count = count
         self.lead = lead

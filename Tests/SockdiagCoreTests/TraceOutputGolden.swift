@@ -109,6 +109,6 @@ Summary
     race 1: IPv4 won: IPv6 was refused (nothing listens on [::1]:3000)
     race 3: no family won: IPv6 unreachable, IPv4 timed-out
     race 2: IPv4 won: IPv6 had no answer yet
-  lost events:     2, 1 sockets untracked (egress map full)
+  lost events:     2, 1 sockets untracked (egress table)
 """## + "\n"
 }

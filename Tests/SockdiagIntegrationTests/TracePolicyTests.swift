@@ -185,7 +185,7 @@ final class TracePolicyTests: XCTestCase {
         let cgroup = try TraceFixture.makeCgroup("policy-outside")
         defer { TraceFixture.removeCgroup(cgroup) }
         let tracer = try TraceFixture.startTrace(["trace", "--cgroup", cgroup, "--json", "--redirect", "\(dnsPort)=127.0.0.1:\(proxy.port)", "--block-ipv6"])
-        try TraceFixture.waitUntilAttached(cgroup, programs: 13)
+        try TraceFixture.waitUntilAttached(cgroup, programs: 11)
         let outside = try runProgram("/usr/bin/env", ["python3", try Self.clientScript(dnsPort: dnsPort, nativePort: proxy.nativePort)])
         let inside = try runProgram("/bin/sh", ["-c", "echo $$ > \(cgroup)/cgroup.procs && exec python3 \(try Self.clientScript(dnsPort: dnsPort, nativePort: proxy.nativePort))"])
         let result = try TraceFixture.stop(tracer, signal: SIGINT)

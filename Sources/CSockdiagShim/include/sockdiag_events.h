@@ -64,7 +64,7 @@ struct sockdiag_sock_addr_event {
     char comm[SOCKDIAG_COMM_LEN];
 };
 
-/* One socket's egress, both the value of the per-cookie map and the ring-buffer record sent
+/* One socket's egress, both its slot's entry in the per-socket table and the ring-buffer record sent
  * when the socket's first packet leaves (packets/bytes then count that packet only). A traced TCP
  * connect's entry is made at its connect hook, time_ns set again when it reaches SYN_SENT, and
  * also holds the connect's state for bpf/outcome.bpf.c (connect_flags, connect_syn_mark,
@@ -89,6 +89,16 @@ struct sockdiag_egress_event {
     __u8 remote_addr[16];
     __u64 holder_cgroup_id;   /* the holder's cgroup v2 id */
     char holder_comm[SOCKDIAG_COMM_LEN];
+};
+
+/* A slot of trace's per-socket table (bpf/egress_table.h): the socket's egress entry, empty while
+ * egress.cookie is 0, and when a packet of the socket last passed (jiffies), which decides the
+ * slot a new socket takes over when every slot it may use is taken. 128 bytes, page-aligned in the
+ * table: a packet's lookup, counts and stamp touch the first cache line only. */
+struct sockdiag_socket_slot {
+    __u64 active_jiffies;
+    struct sockdiag_egress_event egress;
+    __u64 reserved;
 };
 
 /* A socket's outcome. Written from the socket's own callbacks (often in softirq context), so
@@ -120,7 +130,7 @@ struct sockdiag_outcome_event {
 /* Per-CPU counters; the reader sums them over CPUs. */
 struct sockdiag_trace_stats {
     __u64 lost_events;          /* ring-buffer reservations that failed */
-    __u64 egress_untracked;     /* sockets not tracked because the egress map was full */
+    __u64 egress_untracked;     /* sockets not tracked: another socket took the slot at the same moment */
     __u64 egress_unattributed;  /* packets of a listening socket (SYN-ACKs of half-open connections) */
 };
 

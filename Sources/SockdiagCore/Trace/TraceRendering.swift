@@ -82,7 +82,7 @@ public struct TraceRenderer: Sendable {
             lines.append("  policy:          \(summary.redirects) redirected, \(summary.blockedSockets) sockets blocked")
         }
         var lost = "  lost events:     \(summary.counters.lostEvents)"
-        if summary.counters.egressUntracked > 0 { lost += ", \(summary.counters.egressUntracked) sockets untracked (egress map full)" }
+        if summary.counters.egressUntracked > 0 { lost += ", \(summary.counters.egressUntracked) sockets untracked (egress table)" }
         lines.append(summary.counters.lostEvents > 0 ? style.red(lost) : lost)
         if let readNs = summary.existingReadNs {
             lines.append("  open before:     \(summary.existingSockets) socket\(summary.existingSockets == 1 ? "" : "s") (read in \(TraceOutcome.duration(readNs)))")
