@@ -103,8 +103,13 @@ static __always_inline void store_addresses(struct sockdiag_outcome_event *e, st
         local[0] = sk->__sk_common.skc_rcv_saddr;
         remote[0] = sk->__sk_common.skc_daddr;
     } else {
-        bpf_core_read(e->local_addr, sizeof(e->local_addr), &sk->__sk_common.skc_v6_rcv_saddr);
-        bpf_core_read(e->remote_addr, sizeof(e->remote_addr), &sk->__sk_common.skc_v6_daddr);
+        /* Direct loads through the tracepoint's socket pointer, not a probe read per address. */
+        const __u32 *source = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32;
+        const __u32 *destination = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32;
+        for (int i = 0; i < 4; i++) {
+            local[i] = source[i];
+            remote[i] = destination[i];
+        }
     }
 }
 

@@ -29,6 +29,11 @@ final class TraceOutcomeTests: XCTestCase {
         let connect = try XCTUnwrap(lines.first { $0["event"] as? String == "connect" && $0["address"] as? String == "::1" })
         XCTAssertEqual(refused["cookie"] as? Int, connect["cookie"] as? Int)
         XCTAssertEqual(refused["pid"] as? Int, connect["pid"] as? Int)
+        // The socket's own IPv6 address and port as the kernel holds them, the port its SYN left from.
+        XCTAssertEqual(refused["local_address"] as? String, "::1")
+        let syn = lines.first { $0["event"] as? String == "egress" && $0["cookie"] as? Int == connect["cookie"] as? Int }
+        XCTAssertEqual(refused["local_port"] as? Int, syn?["local_port"] as? Int)
+        XCTAssertNotNil(syn?["local_port"] as? Int)
 
         let established = try XCTUnwrap(OutcomeFixture.outcome(lines, address: "127.0.0.1", port: port, kinds: ["established"]), result.stdout)
         XCTAssertGreaterThan(established["rtt_us"] as? Int ?? 0, 0)
