@@ -13,8 +13,12 @@ public final class PcapPacketSource {
     public let name: String
     /// The stdio buffer of a capture file's stream, freed after the stream is closed.
     private let fileBuffer: UnsafeMutableRawPointer?
+    /// A regular capture file mapped into memory, whose records `readAll` reads in place when they
+    /// are in the classic format (`WireClassicPcap`).
+    private let mapped: MappedFileRegion?
 
-    private init(handle: OpaquePointer, name: String, fileBuffer: UnsafeMutableRawPointer? = nil) throws(SockdiagError) {
+    private init(handle: OpaquePointer, name: String, fileBuffer: UnsafeMutableRawPointer? = nil,
+                 mapped: consuming MappedFileRegion? = nil) throws(SockdiagError) {
         let dlt = pcap_datalink(handle)
         guard let linkType = WireLinkType(dataLinkType: dlt) else {
             let dltName = pcap_datalink_val_to_name(dlt).map { String(cString: $0) } ?? "DLT \(dlt)"
@@ -26,6 +30,7 @@ public final class PcapPacketSource {
         self.linkType = linkType
         self.snapLength = pcap_snapshot(handle)
         self.name = name
+        self.mapped = mapped
     }
 
     deinit {
@@ -41,12 +46,18 @@ public final class PcapPacketSource {
     /// Reads a pcap or pcapng file from `file`, open already (standard input, a FIFO, a file
     /// checked when it was opened): its owner hands the number to libpcap, which closes it, also
     /// when the file is not a capture. `path` names it in messages.
-    public static func openFile(_ path: String, reading file: consuming FileDescriptor) throws(SockdiagError) -> PcapPacketSource {
-        try open(path, descriptor: file.release())
+    /// With `size` (a regular file of that many bytes), the file is also mapped for `readAll`; a file
+    /// that grows while it is read is read as far as it reached then.
+    public static func openFile(_ path: String, reading file: consuming FileDescriptor, size: Int? = nil) throws(SockdiagError) -> PcapPacketSource {
+        var mapped: MappedFileRegion? = nil
+        if let size, size > 0 {
+            do throws(Errno) { mapped = try MappedFileRegion(file, offset: 0, count: size, populate: true) } catch {}
+        }
+        return try open(path, descriptor: file.release(), mapped: mapped)
     }
 
     /// `descriptor` -1: open `path`.
-    private static func open(_ path: String, descriptor: Int32) throws(SockdiagError) -> PcapPacketSource {
+    private static func open(_ path: String, descriptor: Int32, mapped: consuming MappedFileRegion? = nil) throws(SockdiagError) -> PcapPacketSource {
         var buffer: UnsafeMutableRawPointer?
         var error: Int32 = 0
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
@@ -54,7 +65,7 @@ public final class PcapPacketSource {
             let message = error != 0 ? Errno(error).message : String(cString: errbuf)
             throw .invalidInput("\(path): cannot read as a capture file: \(message.isEmpty ? "unknown error" : message)")
         }
-        return try PcapPacketSource(handle: handle, name: path, fileBuffer: buffer)
+        return try PcapPacketSource(handle: handle, name: path, fileBuffer: buffer, mapped: mapped)
     }
 
     /// Opens a live capture: immediate delivery (no batching delay), a buffer big enough for
@@ -122,6 +133,18 @@ public final class PcapPacketSource {
     /// read, and libpcap's words are returned. Any other corruption is an error.
     @discardableResult
     public func readAll(_ body: (UnsafeRawBufferPointer, _ originalLength: Int, _ time: UInt64) -> Void) throws(SockdiagError) -> String? {
+        let readInPlace: Bool? = mapped?.withBytes { bytes in
+            guard let records = WireClassicPcap(bytes, snapshot: Int(snapLength)) else { return false }
+            records.forEachPacket(body)
+            return true
+        }
+        if readInPlace == true { return nil }
+        return try readAllThroughLibpcap(body)
+    }
+
+    /// `readAll` with every record read by libpcap, whatever the file's format.
+    @discardableResult
+    public func readAllThroughLibpcap(_ body: (UnsafeRawBufferPointer, _ originalLength: Int, _ time: UInt64) -> Void) throws(SockdiagError) -> String? {
         var header: UnsafeMutablePointer<pcap_pkthdr>?
         var data: UnsafePointer<UInt8>?
         while true {
@@ -129,7 +152,7 @@ public final class PcapPacketSource {
             if status == 1, let header, let data {
                 let h = header.pointee
                 body(UnsafeRawBufferPointer(start: data, count: Int(h.caplen)), Int(h.len),
-                     UInt64(h.ts.tv_sec) &* 1_000_000_000 &+ UInt64(h.ts.tv_usec))
+                     WireClassicPcap.time(seconds: Int64(h.ts.tv_sec), fraction: Int64(h.ts.tv_usec)))
                 continue
             }
             if status == PCAP_ERROR_BREAK { return nil }  // end of file

@@ -7,7 +7,7 @@ public enum WireCaptureReader {
     /// libpcap reads and closes it).
     public static func flows(from input: consuming InputFile) throws(SockdiagError) -> (WireFlowTable, WireCaptureSummary) {
         let path = input.displayName, bytes = input.size
-        let source = try PcapPacketSource.openFile(path, reading: input.takeDescriptor())
+        let source = try PcapPacketSource.openFile(path, reading: input.takeDescriptor(), size: bytes)
         let decoder = WirePacketDecoder(linkType: source.linkType)
         var table = WireFlowTable()
         if let bytes { table.reserveCapacity(flows: min(bytes / bytesPerFlowGuess, 1 << 22)) }
