@@ -37,19 +37,8 @@ final class CaptureInPlaceTests: XCTestCase {
         for precision in ["micro", "nano"] {
             let capture = scratch.appendingPathComponent("\(precision).pcap").path
             // A 96-byte snapshot: the larger datagrams are recorded cut, with their original length.
-            let tcpdump = Process()
-            tcpdump.executableURL = URL(fileURLWithPath: "/usr/bin/tcpdump")
-            tcpdump.arguments = ["-Z", "root", "-i", "lo", "--immediate-mode", "-U", "-s", "96", "--time-stamp-precision=\(precision)",
-                                 "-w", capture, "udp port \(port)"]
-            let errors = Pipe()
-            tcpdump.standardError = errors
-            tcpdump.standardOutput = FileHandle.nullDevice
-            try tcpdump.run()
-            var seen = Data()
-            let deadline = Date().addingTimeInterval(10)
-            while Date() < deadline, !String(decoding: seen, as: UTF8.self).contains("listening on") {
-                seen += errors.fileHandleForReading.availableData
-            }
+            let tcpdump = try WireTcpdump(interface: "lo", filter: "udp port \(port)", output: capture, snapshot: 96,
+                                          options: ["--time-stamp-precision=\(precision)"])
             let sent = try runProgram(OutcomeFixture.python3, ["-c", """
                 import socket
                 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -57,14 +46,11 @@ final class CaptureInPlaceTests: XCTestCase {
                     s.sendto(bytes(i * 7 % 256 for _ in range(i * 5)), ("127.0.0.1", \(port)))
                 """])
             XCTAssertEqual(sent.status, 0, sent.stderr)
-            usleep(300_000)
-            tcpdump.terminate()
-            tcpdump.waitUntilExit()
-            seen += errors.fileHandleForReading.readDataToEndOfFile()
+            tcpdump.stop()
 
             let oracle = try read(capture, inPlace: false)
             let inPlace = try read(capture, inPlace: true)
-            XCTAssertGreaterThanOrEqual(oracle.packets.count, 60, "\(precision): tcpdump recorded too few packets: \(String(decoding: seen, as: UTF8.self))")
+            XCTAssertGreaterThanOrEqual(oracle.packets.count, 60, "\(precision): tcpdump recorded too few packets")
             XCTAssertNil(oracle.endedEarly)
             XCTAssertNil(inPlace.endedEarly)
             XCTAssertEqual(inPlace.packets, oracle.packets, precision)

@@ -56,8 +56,10 @@ final class WireTcpdump {
     let process = Process()
     let errorPipe = Pipe()
 
-    init(interface: String, filter: String, output: String, namespace: String? = nil) throws {
-        let tcpdump = ["/usr/bin/tcpdump", "-Z", "root", "-i", interface, "--immediate-mode", "-U", "-s", "512", "-B", "16384", "-w", output, filter]
+    /// `options`: more of tcpdump's own (a timestamp precision, say).
+    init(interface: String, filter: String, output: String, namespace: String? = nil, snapshot: Int = 512, options: [String] = []) throws {
+        let tcpdump = ["/usr/bin/tcpdump", "-Z", "root", "-i", interface, "--immediate-mode", "-U", "-s", String(snapshot), "-B", "16384"]
+            + options + ["-w", output, filter]
         process.executableURL = URL(fileURLWithPath: namespace == nil ? tcpdump[0] : "/usr/sbin/ip")
         process.arguments = namespace.map { ["netns", "exec", $0] + tcpdump } ?? Array(tcpdump.dropFirst())
         process.standardError = errorPipe
