@@ -11,10 +11,10 @@
  * unreachable). A TCP connect that returned before any SYN left (no route, no source address, a
  * policy's EPERM) is `failed`, found when its socket is released without a SYN ever sent.
  * Sockets are chosen in the kernel: only those whose connect ran in the traced cgroup get an
- * `egress` entry at their connect hook or a `udp_connections` entry, and the tracepoints look at
- * nothing else. Every program returns "allow" and changes nothing. The ring and the lost-event
- * counters are trace.bpf.c's (the loader hands this object the same maps), so outcomes arrive in
- * one stream with the connects. */
+ * `egress` entry or a `udp_connections` entry, made by trace.bpf.c's connect programs
+ * (connect_state.h), and the tracepoints look at nothing else. Every program returns "allow" and
+ * changes nothing. The ring, the lost-event counters and those tables are trace.bpf.c's (the loader
+ * hands this object the same maps), so outcomes arrive in one stream with the connects. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>

@@ -208,7 +208,7 @@ int trace_egress(struct __sk_buff *skb)
     }
     __u64 cookie = bpf_get_socket_cookie(skb);
     struct sockdiag_socket_slot *slot = egress_entry(cookie);
-    /* A traced TCP connect's entry is made at its connect hook (outcome.bpf.c) with no packet: the
+    /* A traced TCP connect's entry is made at its connect hook (connect_state.h) with no packet: the
      * packet that takes the first count is the socket's first and reports it, as below. */
     if (slot && __sync_fetch_and_add(&slot->egress.packets, 1) != 0) {
         __sync_fetch_and_add(&slot->egress.bytes, skb->len);
