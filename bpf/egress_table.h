@@ -45,14 +45,9 @@ struct {
     __type(value, __u64);
 } egress_filter SEC(".maps");
 
-static __always_inline __u64 egress_hash(__u64 cookie)
-{
-    return cookie * 0x9E3779B97F4A7C15ULL; /* consecutive cookies spread over the words */
-}
-
 static __always_inline __u64 *egress_filter_word(__u64 cookie, __u64 *bit)
 {
-    __u64 hash = egress_hash(cookie);
+    __u64 hash = cookie * 0x9E3779B97F4A7C15ULL; /* consecutive cookies spread over the words */
     __u32 index = (hash >> 51) & (EGRESS_FILTER_WORDS - 1);
     *bit = 1ULL << ((hash >> 45) & 63);
     return bpf_map_lookup_elem(&egress_filter, &index);

@@ -193,6 +193,15 @@ static __always_inline void note_holder(struct sockdiag_egress_event *seen, stru
     bpf_get_current_comm(seen->holder_comm, sizeof(seen->holder_comm));
 }
 
+/* A packet of a socket whose first packet another took the first count of: its counts, its stamp
+ * (the table gives the least recently active slot away) and, for TCP, its holder. */
+static __always_inline void count_later_packet(struct sockdiag_socket_slot *slot, struct __sk_buff *skb, struct bpf_sock *sk)
+{
+    __sync_fetch_and_add(&slot->egress.bytes, skb->len);
+    slot->active_jiffies = bpf_jiffies64();
+    note_holder(&slot->egress, sk);
+}
+
 SEC("cgroup_skb/egress")
 int trace_egress(struct __sk_buff *skb)
 {
@@ -211,9 +220,7 @@ int trace_egress(struct __sk_buff *skb)
     /* A traced TCP connect's entry is made at its connect hook (connect_state.h) with no packet: the
      * packet that takes the first count is the socket's first and reports it, as below. */
     if (slot && __sync_fetch_and_add(&slot->egress.packets, 1) != 0) {
-        __sync_fetch_and_add(&slot->egress.bytes, skb->len);
-        slot->active_jiffies = bpf_jiffies64();
-        note_holder(&slot->egress, sk);
+        count_later_packet(slot, skb, sk);
         return ALLOW;
     }
     __u16 protocol = bpf_ntohs((__u16)skb->protocol);
@@ -252,7 +259,7 @@ int trace_egress(struct __sk_buff *skb)
         }
         /* Another CPU's packet of the same socket, just as new, took the first count. */
         if (__sync_fetch_and_add(&slot->egress.packets, 1) != 0) {
-            __sync_fetch_and_add(&slot->egress.bytes, skb->len);
+            count_later_packet(slot, skb, sk);
             return ALLOW;
         }
     }

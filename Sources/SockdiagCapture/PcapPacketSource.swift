@@ -46,11 +46,15 @@ public final class PcapPacketSource {
     /// Reads a pcap or pcapng file from `file`, open already (standard input, a FIFO, a file
     /// checked when it was opened): its owner hands the number to libpcap, which closes it, also
     /// when the file is not a capture. `path` names it in messages.
-    /// With `size` (a regular file of that many bytes), the file is also mapped for `readAll`; a file
-    /// that grows while it is read is read as far as it reached then.
+    /// With `size` (a regular file of that many bytes) and a classic pcap magic, the file is also
+    /// mapped for `readAll`; a file that grows while it is read is read as far as it reached then.
+    /// Any other file (pcapng) is left to libpcap alone, not mapped.
     public static func openFile(_ path: String, reading file: consuming FileDescriptor, size: Int? = nil) throws(SockdiagError) -> PcapPacketSource {
         var mapped: MappedFileRegion? = nil
-        if let size, size > 0 {
+        var magic: UInt32 = 0
+        if let size, size > 0,
+           (try? withUnsafeMutableBytes(of: &magic) { buffer throws(Errno) in try file.read(into: buffer, at: 0) }) == 4,
+           WireClassicPcap.nanosecondTimestamps(magic: magic) != nil {
             do throws(Errno) { mapped = try MappedFileRegion(file, offset: 0, count: size, populate: true) } catch {}
         }
         return try open(path, descriptor: file.release(), mapped: mapped)

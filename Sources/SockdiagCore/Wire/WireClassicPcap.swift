@@ -13,14 +13,21 @@ public struct WireClassicPcap {
     static let fileHeaderLength = 24
     static let recordHeaderLength = 16
 
+    /// Whether a file that starts with `magic` (its first 4 bytes, read in this machine's byte
+    /// order) has nanosecond timestamps; nil when it is not a classic pcap file in that order.
+    public static func nanosecondTimestamps(magic: UInt32) -> Bool? {
+        switch magic {
+        case 0xA1B2_C3D4: false
+        case 0xA1B2_3C4D: true
+        default: nil
+        }
+    }
+
     /// `snapshot`: the snapshot length libpcap settled on when it read the file header.
     public init?(_ bytes: UnsafeRawBufferPointer, snapshot: Int) {
-        guard bytes.count >= Self.fileHeaderLength else { return nil }
-        switch bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self) {
-        case 0xA1B2_C3D4: nanoseconds = false
-        case 0xA1B2_3C4D: nanoseconds = true
-        default: return nil
-        }
+        guard bytes.count >= Self.fileHeaderLength,
+              let nanoseconds = Self.nanosecondTimestamps(magic: bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self)) else { return nil }
+        self.nanoseconds = nanoseconds
         guard bytes.loadUnaligned(fromByteOffset: 4, as: UInt16.self) == 2,
               bytes.loadUnaligned(fromByteOffset: 6, as: UInt16.self) == 4 else { return nil }
         // Every record whole and within the snapshot length, or libpcap reads the file.
