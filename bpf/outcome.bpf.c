@@ -270,6 +270,12 @@ int outcome_receive_reset(__u64 *ctx)
 SEC("cgroup/sock_release")
 int outcome_sock_release(struct bpf_sock *sk)
 {
+    /* A socket its program has closed gives its table slot away before any that may still send
+     * (egress_claim takes the least recently active: stamp 0 is the oldest). */
+    __u64 cookie = bpf_get_socket_cookie(sk);
+    struct sockdiag_socket_slot *slot = egress_entry(cookie);
+    if (slot)
+        slot->active_jiffies = 0;
     if (sk->protocol != IPPROTO_TCP || sk->state != BPF_TCP_CLOSE || sk->dst_port != 0 || !current_is_traced())
         return ALLOW;
     struct sockdiag_outcome_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -281,7 +287,7 @@ int outcome_sock_release(struct bpf_sock *sk)
     e->kind = SOCKDIAG_EVENT_OUTCOME;
     e->outcome = SOCKDIAG_OUTCOME_FAILED;
     e->time_ns = bpf_ktime_get_ns();
-    e->cookie = bpf_get_socket_cookie(sk);
+    e->cookie = cookie;
     e->protocol = IPPROTO_TCP;
     e->family = sk->family;
     e->old_state = BPF_TCP_CLOSE;

@@ -92,8 +92,8 @@ struct sockdiag_egress_event {
 };
 
 /* A slot of trace's per-socket table (bpf/egress_table.h): the socket's egress entry, empty while
- * egress.cookie is 0, and when a packet of the socket last passed (jiffies), which decides the
- * slot a new socket takes over when every slot it may use is taken. 128 bytes, page-aligned in the
+ * egress.cookie is 0, and when a packet of the socket last passed (jiffies; 0 once its program
+ * closed it), which decides the slot a new socket takes over when every slot it may use is taken. 128 bytes, page-aligned in the
  * table: a packet's lookup, counts and stamp touch the first cache line only. */
 struct sockdiag_socket_slot {
     __u64 active_jiffies;
