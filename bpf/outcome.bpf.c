@@ -120,13 +120,12 @@ static __always_inline __u64 connect_start(struct sockdiag_egress_event *c)
     return c->time_ns + (__u64)c->connect_offset_us * 1000;
 }
 
-/* The socket's egress entry and its cookie, by the cookie the hooks made: NULL for a socket no hook
+/* The socket's table slot and its cookie, by the cookie the hooks made: NULL for a socket no hook
  * has seen, which gets no cookie from this. */
-static __always_inline struct sockdiag_egress_event *entry_of(struct sock *sk, __u64 *cookie)
+static __always_inline struct sockdiag_socket_slot *slot_of(struct sock *sk, __u64 *cookie)
 {
     *cookie = sk->__sk_common.skc_cookie.counter;
-    struct sockdiag_socket_slot *slot = *cookie ? egress_entry(*cookie) : 0;
-    return slot ? &slot->egress : 0;
+    return *cookie ? egress_entry(*cookie) : 0;
 }
 
 /* SYN_SENT: the SYN is about to leave. Start the clock, and note the packets so far to tell, at a
@@ -222,9 +221,15 @@ int outcome_state_change(__u64 *ctx)
     if (!sk || sk->sk_protocol != IPPROTO_TCP)
         return 0;
     __u64 cookie;
-    struct sockdiag_egress_event *c = entry_of(sk, &cookie);
-    if (!c)
+    struct sockdiag_socket_slot *slot = slot_of(sk, &cookie);
+    if (!slot)
         return 0;
+    struct sockdiag_egress_event *c = &slot->egress;
+    if (new_state == BPF_TCP_CLOSE) {
+        /* A closed socket gives its slot away before any that may still send (egress_claim takes
+         * the least recently active: stamp 0 is the oldest); a RST it sends next stamps it again. */
+        slot->active_jiffies = 0;
+    }
     if (new_state == BPF_TCP_SYN_SENT) {
         /* Only a socket whose connect hook ran in a traced process; an accepted one's entry is
          * its egress alone. */
@@ -255,9 +260,9 @@ int outcome_receive_reset(__u64 *ctx)
         return 0;
     /* Every RST the host receives comes here: only a traced connect's socket has a started entry. */
     __u64 cookie;
-    struct sockdiag_egress_event *c = entry_of(sk, &cookie);
-    if (c && (c->connect_flags & CONNECT_STARTED))
-        c->connect_flags |= SEEN_RESET;
+    struct sockdiag_socket_slot *slot = slot_of(sk, &cookie);
+    if (slot && (slot->egress.connect_flags & CONNECT_STARTED))
+        slot->egress.connect_flags |= SEEN_RESET;
     return 0;
 }
 
@@ -270,14 +275,18 @@ int outcome_receive_reset(__u64 *ctx)
 SEC("cgroup/sock_release")
 int outcome_sock_release(struct bpf_sock *sk)
 {
-    /* A socket its program has closed gives its table slot away before any that may still send
-     * (egress_claim takes the least recently active: stamp 0 is the oldest). */
-    __u64 cookie = bpf_get_socket_cookie(sk);
-    struct sockdiag_socket_slot *slot = egress_entry(cookie);
-    if (slot)
-        slot->active_jiffies = 0;
-    if (sk->protocol != IPPROTO_TCP || sk->state != BPF_TCP_CLOSE || sk->dst_port != 0 || !current_is_traced())
+    if (sk->protocol != IPPROTO_TCP) {
+        /* A socket its program has closed gives its table slot away before any that may still
+         * send (stamp 0 is the oldest); a TCP socket's is given at its change to CLOSE, whose
+         * tracepoint has already looked its slot up. */
+        struct sockdiag_socket_slot *slot = egress_entry(bpf_get_socket_cookie(sk));
+        if (slot)
+            slot->active_jiffies = 0;
         return ALLOW;
+    }
+    if (sk->state != BPF_TCP_CLOSE || sk->dst_port != 0 || !current_is_traced())
+        return ALLOW;
+    __u64 cookie = bpf_get_socket_cookie(sk);
     struct sockdiag_outcome_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
     if (!e) {
         count_lost();
