@@ -32,10 +32,13 @@ struct {
     __type(value, struct sockdiag_socket_slot);
 } egress SEC(".maps");
 
-/* Which cookies may have an entry: one bit per hash of the cookie, set before an entry is made
- * and never cleared. A packet of a socket whose bit is clear has no entry, which this says in a
- * word of 64 KiB kept in cache instead of reading the table's cold slots (the first packet of
- * every socket, and every packet of the sockets --pid leaves out). A set bit only means "look". */
+/* Which cookies may have an entry: one bit per cookie modulo the filter's 524,288 bits, set before
+ * an entry is made and never cleared. A packet of a socket whose bit is clear has no entry, which
+ * this says in a word of 64 KiB kept in cache instead of reading the table's cold slots (the first
+ * packet of every socket, and every packet of the sockets --pid leaves out). A set bit only means
+ * "look". The cookie's own bit, not a hash's: a CPU's run of cookies shares words, so the sockets
+ * it makes one after another test and set bits in a cache line just used, and the sockets of two
+ * processes on two CPUs seldom share a line that one of them writes. */
 #define EGRESS_FILTER_WORDS 8192
 
 struct {
@@ -47,9 +50,8 @@ struct {
 
 static __always_inline __u64 *egress_filter_word(__u64 cookie, __u64 *bit)
 {
-    __u64 hash = cookie * 0x9E3779B97F4A7C15ULL; /* consecutive cookies spread over the words */
-    __u32 index = (hash >> 51) & (EGRESS_FILTER_WORDS - 1);
-    *bit = 1ULL << ((hash >> 45) & 63);
+    __u32 index = (cookie >> 6) & (EGRESS_FILTER_WORDS - 1);
+    *bit = 1ULL << (cookie & 63);
     return bpf_map_lookup_elem(&egress_filter, &index);
 }
 
