@@ -279,7 +279,8 @@ int outcome_sock_release(struct bpf_sock *sk)
         /* A socket its program has closed gives its table slot away before any that may still
          * send (stamp 0 is the oldest); a TCP socket's is given at its change to CLOSE, whose
          * tracepoint has already looked its slot up. */
-        struct sockdiag_socket_slot *slot = egress_entry(bpf_get_socket_cookie(sk));
+        __u64 cookie = cookie_given(sk);
+        struct sockdiag_socket_slot *slot = cookie ? egress_entry(cookie) : 0;
         if (slot)
             slot->active_jiffies = 0;
         return ALLOW;

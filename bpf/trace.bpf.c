@@ -215,8 +215,8 @@ int trace_egress(struct __sk_buff *skb)
             s->egress_unattributed++;
         return ALLOW;
     }
-    __u64 cookie = bpf_get_socket_cookie(skb);
-    struct sockdiag_socket_slot *slot = egress_entry(cookie);
+    __u64 cookie = cookie_given(sk);
+    struct sockdiag_socket_slot *slot = cookie ? egress_entry(cookie) : 0;
     /* A traced TCP connect's entry is made at its connect hook (connect_state.h) with no packet: the
      * packet that takes the first count is the socket's first and reports it, as below. */
     if (slot && __sync_fetch_and_add(&slot->egress.packets, 1) != 0) {
@@ -230,6 +230,8 @@ int trace_egress(struct __sk_buff *skb)
      * (a traced connect was chosen at its connect hook, in the same process). */
     if (!slot && !current_is_traced())
         return ALLOW;
+    if (!cookie)
+        cookie = bpf_get_socket_cookie(skb);
 
     struct sockdiag_egress_event v = {};
     v.kind = SOCKDIAG_EVENT_EGRESS;
