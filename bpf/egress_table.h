@@ -17,7 +17,6 @@
 
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
-#include <bpf/bpf_core_read.h>
 #include "sockdiag_events.h"
 
 #define EGRESS_SLOTS 131072 /* a power of two */
@@ -66,23 +65,17 @@ static __always_inline void egress_filter_add(__u64 cookie)
         __sync_fetch_and_or(word, bit);
 }
 
-/* The kernel's socket, read in place; the verifier turns the cast into a move. */
-extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id__k) __ksym;
-
+/* A socket's cookie as the kernel holds it, read through a BTF pointer to the socket: 0 while no
+ * program has asked for it. */
 struct sock_common___cookie {
     struct {
         __s64 counter;
     } skc_cookie;
 } __attribute__((preserve_access_index));
 
-/* The cookie a program has already given the socket, 0 when none has, read without making one:
- * only a socket of a traced process is ever given one (a connect hook, or a first packet that
- * passed the process test), so each packet and state change of a socket --pid leaves out stops at
- * this test, touching nothing shared with the traced processes. */
-static __always_inline __u64 cookie_given(const void *sk)
+static __always_inline __u64 cookie_in_place(const void *kernel_socket)
 {
-    struct sock_common___cookie *common = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct sock_common___cookie));
-    return common->skc_cookie.counter;
+    return ((const struct sock_common___cookie *)kernel_socket)->skc_cookie.counter;
 }
 
 static __always_inline struct sockdiag_socket_slot *egress_slot(__u64 cookie, __u32 way)

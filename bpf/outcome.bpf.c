@@ -41,10 +41,6 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Minimal CO-RE views of what the tracepoints read: the addresses, ports and errors of a socket,
  * and the counters of its tcp_sock. libbpf relocates the offsets against the running kernel. */
-typedef struct {
-    __s64 counter;
-} atomic64_t;
-
 struct sock_common {
     __be32 skc_daddr;
     __be32 skc_rcv_saddr;
@@ -53,7 +49,6 @@ struct sock_common {
     unsigned long skc_flags;
     struct in6_addr skc_v6_daddr;
     struct in6_addr skc_v6_rcv_saddr;
-    atomic64_t skc_cookie;
 } __attribute__((preserve_access_index));
 
 struct sock {
@@ -124,7 +119,7 @@ static __always_inline __u64 connect_start(struct sockdiag_egress_event *c)
  * has seen, which gets no cookie from this. */
 static __always_inline struct sockdiag_socket_slot *slot_of(struct sock *sk, __u64 *cookie)
 {
-    *cookie = sk->__sk_common.skc_cookie.counter;
+    *cookie = cookie_in_place(sk);
     return *cookie ? egress_entry(*cookie) : 0;
 }
 
@@ -279,8 +274,7 @@ int outcome_sock_release(struct bpf_sock *sk)
         /* A socket its program has closed gives its table slot away before any that may still
          * send (stamp 0 is the oldest); a TCP socket's is given at its change to CLOSE, whose
          * tracepoint has already looked its slot up. */
-        __u64 cookie = cookie_given(sk);
-        struct sockdiag_socket_slot *slot = cookie ? egress_entry(cookie) : 0;
+        struct sockdiag_socket_slot *slot = egress_entry(bpf_get_socket_cookie(sk));
         if (slot)
             slot->active_jiffies = 0;
         return ALLOW;

@@ -202,6 +202,16 @@ static __always_inline void count_later_packet(struct sockdiag_socket_slot *slot
     note_holder(&slot->egress, sk);
 }
 
+/* A TCP socket's cookie read in place, 0 when no program has given it one; any other socket's as
+ * asked for. A TCP socket is given one only by a traced process (its connect hook, or a first
+ * packet that passed the process test), so each packet of a TCP socket --pid leaves out stops at
+ * "no cookie", touching nothing the traced processes write. */
+static __always_inline __u64 cookie_given(struct __sk_buff *skb, struct bpf_sock *sk)
+{
+    struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+    return tp ? cookie_in_place(tp) : bpf_get_socket_cookie(skb);
+}
+
 SEC("cgroup_skb/egress")
 int trace_egress(struct __sk_buff *skb)
 {
@@ -215,7 +225,7 @@ int trace_egress(struct __sk_buff *skb)
             s->egress_unattributed++;
         return ALLOW;
     }
-    __u64 cookie = cookie_given(sk);
+    __u64 cookie = cookie_given(skb, sk);
     struct sockdiag_socket_slot *slot = cookie ? egress_entry(cookie) : 0;
     /* A traced TCP connect's entry is made at its connect hook (connect_state.h) with no packet: the
      * packet that takes the first count is the socket's first and reports it, as below. */

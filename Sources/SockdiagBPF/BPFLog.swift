@@ -9,6 +9,6 @@ enum BPFLog {
         if error == .notPermitted {
             return .missingPrivilege("loading eBPF programs needs root (CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON)")
         }
-        return .system(call: "bpf_object__load", errno: error, context: "loading the \(what) programs (kernel 5.8 or newer with cgroup v2 BPF hooks is needed)")
+        return .system(call: "bpf_object__load", errno: error, context: "loading the \(what) programs (kernel 5.14 or newer with cgroup v2 BPF hooks and BTF is needed)")
     }
 }
