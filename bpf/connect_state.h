@@ -1,7 +1,10 @@
-/* What a traced connect leaves for bpf/outcome.bpf.c to follow, made by bpf/trace.bpf.c's connect
+/* What a traced connect leaves for the outcome programs to follow, made by bpf/trace.bpf.c's connect
  * programs in the same run that reports the connect: one program per connect hook, where a second
  * program of the outcome object cost the kernel's dispatch and the process test again per connect.
- * Both objects include this; the loader hands the outcome object the trace object's maps. */
+ * The connect hook is also where a TCP connect's clock starts: it runs once per attempt (the
+ * kernel runs it only on an unconnected socket), just before the kernel routes the connect and
+ * sends the SYN. Both objects include this; the loader hands the outcome object the trace object's
+ * maps. */
 #ifndef SOCKDIAG_CONNECT_STATE_H
 #define SOCKDIAG_CONNECT_STATE_H
 
@@ -16,9 +19,8 @@ enum connection_flags {
     SEEN_RESET = 1,       /* tcp_receive_reset ran for the socket */
     REPORTED_CONNECT = 2, /* its connect outcome was sent */
     REPORTED_END = 4,     /* its final outcome was sent */
-    CONNECT_STARTED = 8,  /* its current connect reached SYN_SENT: a traced connect from then on */
-    EVER_STARTED = 16,    /* a connect of the socket reached SYN_SENT before: time_ns is its SYN's */
-    CONNECT_HOOKED = 32,  /* a traced process's connect hook ran for it, its SYN_SENT not seen yet */
+    CONNECT_STARTED = 8,  /* a traced process's connect hook ran for its current connect */
+    EVER_STARTED = 16,    /* a connect of the socket started before: time_ns is that one's */
 };
 
 /* UDP, per socket: when its connect ran and what was seen. */
@@ -29,8 +31,8 @@ struct connection {
 };
 
 /* TCP, by socket cookie: the socket's entry of the egress table (egress_table.h), entered at the
- * connect hook, before the SYN is counted there, and never left, so a packet, a state change or
- * the close finds the socket with one lookup; the connect's state is in its connect_flags,
+ * connect hook, before the SYN is counted there, and never left, so a packet, a RST, an error or
+ * the socket's end finds the socket with one lookup; the connect's state is in its connect_flags,
  * connect_offset_us and connect_syn_mark. A table of its own, or socket storage (allocated,
  * charged and freed through RCU per connect), cost an insert and a delete or more per connect
  * besides the egress entry.
@@ -43,19 +45,29 @@ struct {
     __type(value, struct connection);
 } udp_connections SEC(".maps");
 
-/* A connect of a traced process in the cgroup (the caller has asked): TCP gets its table entry, so
- * that the state changes, which the tracepoint sees for every socket of the host, find it (its SYN
- * starts the clock); UDP its storage and the clock now. */
-static __always_inline void enter_connect(struct bpf_sock_addr *ctx, __u64 cookie)
+/* A connect of a traced process in the cgroup (the caller has asked), at `now`: TCP gets its table
+ * entry, so that its packets, its RST, its error and its end find it, with the connect's clock
+ * started and the packets so far noted (a connect that ends with none more sent no SYN); UDP its
+ * storage and the clock. */
+static __always_inline void enter_connect(struct bpf_sock_addr *ctx, __u64 cookie, __u64 now)
 {
     if (ctx->protocol == 6 /* IPPROTO_TCP */) {
-        /* A socket that connects again (after a failed connect, or one that sent before) keeps
-         * its entry and its counts. */
-        struct sockdiag_socket_slot *slot = egress_claim(cookie, bpf_ktime_get_ns());
-        if (slot)
-            slot->egress.connect_flags |= CONNECT_HOOKED;
-        else
+        /* A socket that connects again (after a failed connect) keeps its entry and its counts;
+         * its new connect's clock runs from an offset to the entry's time. */
+        struct sockdiag_socket_slot *slot = egress_claim(cookie, now);
+        if (!slot) {
             count_lost();
+            return;
+        }
+        struct sockdiag_egress_event *c = &slot->egress;
+        if ((c->connect_flags & EVER_STARTED) || c->packets) {
+            __u64 offset_us = (now - c->time_ns) / 1000;
+            c->connect_offset_us = offset_us > 0xffffffff ? 0xffffffff : offset_us;
+        } else {
+            c->time_ns = now;
+        }
+        c->connect_syn_mark = (__u16)c->packets;
+        c->connect_flags = CONNECT_STARTED | EVER_STARTED;
         return;
     }
     if (ctx->protocol != 17 /* IPPROTO_UDP */)
@@ -65,7 +77,7 @@ static __always_inline void enter_connect(struct bpf_sock_addr *ctx, __u64 cooki
         return;
     struct connection *c = bpf_sk_storage_get(&udp_connections, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
     if (c) {
-        c->start_ns = bpf_ktime_get_ns();
+        c->start_ns = now;
         c->flags = 0;
     }
 }

@@ -11,6 +11,7 @@
 #include "process_filter.h"
 #include "egress_table.h"
 #include "connect_state.h"
+#include "outcome_record.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -22,10 +23,10 @@ char LICENSE[] SEC("license") = "GPL";
 #define IPPROTO_UDP 17
 #define ALLOW 1
 
-static __always_inline void fill_task(struct sockdiag_sock_addr_event *e)
+static __always_inline void fill_task(struct sockdiag_sock_addr_event *e, __u64 now)
 {
     __u64 pid_tgid = current_pid_tgid_for_reader();
-    e->time_ns = bpf_ktime_get_ns();
+    e->time_ns = now;
     e->tgid = pid_tgid >> 32;
     e->tid = (__u32)pid_tgid;
     e->uid = (__u32)bpf_get_current_uid_gid();
@@ -35,14 +36,14 @@ static __always_inline void fill_task(struct sockdiag_sock_addr_event *e)
 
 /* A connect/sendmsg/bind event, reserved in the ring and filled with the calling task; NULL (and
  * counted as lost) when the ring is full. */
-static __always_inline struct sockdiag_sock_addr_event *new_sock_addr_event(__u32 hook)
+static __always_inline struct sockdiag_sock_addr_event *new_sock_addr_event(__u32 hook, __u64 now)
 {
     struct sockdiag_sock_addr_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
     if (!e) {
         count_lost();
         return 0;
     }
-    fill_task(e);
+    fill_task(e, now);
     e->kind = SOCKDIAG_EVENT_SOCK_ADDR;
     e->hook = hook;
     e->reserved = 0;
@@ -66,7 +67,8 @@ static __always_inline int report_sock_addr(struct bpf_sock_addr *ctx, __u32 hoo
     if (!current_is_traced())
         return ALLOW;
     __u64 cookie = bpf_get_socket_cookie(ctx);
-    struct sockdiag_sock_addr_event *e = new_sock_addr_event(hook);
+    __u64 now = bpf_ktime_get_ns();
+    struct sockdiag_sock_addr_event *e = new_sock_addr_event(hook, now);
     if (e) {
         e->cookie = cookie;
         e->socket_family = ctx->family;
@@ -81,7 +83,7 @@ static __always_inline int report_sock_addr(struct bpf_sock_addr *ctx, __u32 hoo
         bpf_ringbuf_submit(e, wakeup_flags());
     }
     if (hook == SOCKDIAG_HOOK_CONNECT4 || hook == SOCKDIAG_HOOK_CONNECT6)
-        enter_connect(ctx, cookie);
+        enter_connect(ctx, cookie, now);
     return ALLOW;
 }
 
@@ -101,7 +103,7 @@ static __always_inline int report_bind(struct bpf_sock *sk, __u32 hook)
 {
     if (!current_is_traced())
         return ALLOW;
-    struct sockdiag_sock_addr_event *e = new_sock_addr_event(hook);
+    struct sockdiag_sock_addr_event *e = new_sock_addr_event(hook, bpf_ktime_get_ns());
     if (!e)
         return ALLOW;
     e->cookie = bpf_get_socket_cookie(sk);
@@ -212,6 +214,32 @@ static __always_inline __u64 cookie_given(struct __sk_buff *skb, struct bpf_sock
     return tp ? cookie_in_place(tp) : bpf_get_socket_cookie(skb);
 }
 
+/* A traced connect's next steps, seen at its socket's packets. The first packet in a state past
+ * SYN_SENT follows the handshake (the ACK of the SYN-ACK, sent as the kernel completes it):
+ * `established`. A packet that leaves a socket in CLOSE is the RST of an abortive close by its
+ * program (SO_LINGER 0, or unread data): the kernel closes the socket, sends the RST, and only then
+ * clears the connection's counters, so the bytes are read here. */
+static __always_inline void follow_connect(struct sockdiag_socket_slot *slot, struct bpf_sock *sk)
+{
+    struct sockdiag_egress_event *c = &slot->egress;
+    __u8 flags = c->connect_flags;
+    if ((flags & (CONNECT_STARTED | REPORTED_END)) != CONNECT_STARTED)
+        return;
+    __u32 state = sk->state;
+    if (state == BPF_TCP_SYN_SENT || (state == BPF_TCP_CLOSE) != !!(flags & REPORTED_CONNECT))
+        return;
+    struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+    if (!tp)
+        return;
+    if (!(flags & REPORTED_CONNECT)) {
+        c->connect_flags = flags | REPORTED_CONNECT;
+        report_tcp(tp, c, c->cookie, SOCKDIAG_OUTCOME_ESTABLISHED, 0, SOCKDIAG_RESET_NONE, BPF_TCP_SYN_SENT);
+    } else {
+        c->connect_flags = flags | REPORTED_END;
+        report_tcp(tp, c, c->cookie, SOCKDIAG_OUTCOME_RESET, 0, SOCKDIAG_RESET_LOCAL, BPF_TCP_CLOSE);
+    }
+}
+
 SEC("cgroup_skb/egress")
 int trace_egress(struct __sk_buff *skb)
 {
@@ -231,6 +259,7 @@ int trace_egress(struct __sk_buff *skb)
      * packet that takes the first count is the socket's first and reports it, as below. */
     if (slot && __sync_fetch_and_add(&slot->egress.packets, 1) != 0) {
         count_later_packet(slot, skb, sk);
+        follow_connect(slot, sk);
         return ALLOW;
     }
     __u16 protocol = bpf_ntohs((__u16)skb->protocol);
@@ -272,6 +301,7 @@ int trace_egress(struct __sk_buff *skb)
         /* Another CPU's packet of the same socket, just as new, took the first count. */
         if (__sync_fetch_and_add(&slot->egress.packets, 1) != 0) {
             count_later_packet(slot, skb, sk);
+            follow_connect(slot, sk);
             return ALLOW;
         }
     }

@@ -32,7 +32,7 @@ public struct Tracer: ~Copyable {
 
     /// The outcome programs: the tracepoints, which look only at sockets the trace object's
     /// connect programs marked and so come before them, then the cgroup's releases.
-    static let outcomeTracepoints: [OutcomeBPF.Program] = [.outcomeStateChange, .outcomeReceiveReset, .outcomeErrorReport]
+    static let outcomeTracepoints: [OutcomeBPF.Program] = [.outcomeDestroy, .outcomeReceiveReset, .outcomeErrorReport]
     static let outcomeCgroupPrograms: [OutcomeBPF.Program] = [.outcomeSockRelease]
 
     /// --pid: the fork and exit tracepoints that keep the set of traced processes.

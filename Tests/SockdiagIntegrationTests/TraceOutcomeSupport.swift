@@ -12,6 +12,9 @@ enum OutcomeFixture {
     ///   `race/DELAY_MS/PORT/ADDR1/ADDR2`: Happy Eyeballs (RFC 8305): ADDR1 first, ADDR2 when ADDR1
     ///   fails or DELAY_MS passes, the first established wins and the other is closed;
     ///   `udp/PORT/ADDR`: a connected UDP socket sends twice;
+    ///   `abort/MS/PORT/ADDR`: a non-blocking connect closed with SO_LINGER 0 after MS;
+    ///   `rstclose/PORT/ADDR`: a blocking connect that sends `hello`, reads the answer to its end and
+    ///   closes with SO_LINGER 0 (a RST);
     ///   `sleep/MS`: the process stays a while.
     /// A winner sends `hello` and reads the answer to its end.
     static let pythonClient = """
@@ -103,6 +106,20 @@ enum OutcomeFixture {
             return errno.errorcode.get(error.errno, str(error.errno))
         return use(sock)
 
+    def abort(delay, port, address):
+        sock = start(address, port)
+        time.sleep(delay)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+        return "aborted"
+
+    def rstclose(port, address):
+        sock = socket.create_connection((address, port), timeout=5)
+        result = use(sock)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+        return result
+
     def udp(port, address):
         sock = socket.socket(family(address), socket.SOCK_DGRAM)
         sock.connect((address, port))
@@ -123,6 +140,10 @@ enum OutcomeFixture {
             result = race(int(parts[1]) / 1000, int(parts[2]), parts[3], parts[4])
         elif parts[0] == "connect":
             result = connect(int(parts[1]), parts[2])
+        elif parts[0] == "abort":
+            result = abort(int(parts[1]) / 1000, int(parts[2]), parts[3])
+        elif parts[0] == "rstclose":
+            result = rstclose(int(parts[1]), parts[2])
         elif parts[0] == "sleep":
             time.sleep(int(parts[1]) / 1000)
             result = "slept"

@@ -94,6 +94,21 @@ final class TraceOutcomeTests: XCTestCase {
         XCTAssertEqual(reset["bytes_sent"] as? Int, 5)
         XCTAssertEqual(reset["bytes_received"] as? Int, 62)
 
+        // The client's own abortive close, after the server's FIN: reset by it, with the bytes the
+        // kernel held as it sent the RST (it clears them just after).
+        let closingPort = TraceFixture.port(29)
+        let closingServer = try OutcomeFixture.Server(scratch, ports: [closingPort])
+        defer { closingServer.stop() }
+        let rstClose = "rstclose/\(closingPort)/127.0.0.1"
+        let local = try Sockdiag.run(["trace", "--json", "--", OutcomeFixture.python3, scratch.path("he.py"), rstClose])
+        XCTAssertEqual(OutcomeFixture.clientResult(rstClose, local.stderr), "62", local.stderr)
+        let localReset = try XCTUnwrap(OutcomeFixture.outcome(local.jsonLines, address: "127.0.0.1", port: closingPort, kinds: ["reset"]),
+                                       local.stdout)
+        XCTAssertEqual(localReset["reset_by"] as? String, "local")
+        XCTAssertTrue(localReset["error"] is NSNull, "\(localReset)")
+        XCTAssertEqual(localReset["bytes_sent"] as? Int, 5)
+        XCTAssertEqual(localReset["bytes_received"] as? Int, 62)
+
         let text = try Sockdiag.run(["trace", "--", OutcomeFixture.python3, scratch.path("he.py"), step])
         XCTAssertTrue(text.stdout.split(separator: "\n").contains { $0.contains(" reset ") && $0.contains("127.0.0.1:\(port)")
             && $0.contains("RST received, ECONNRESET, 5 B sent, 62 B received") }, text.stdout)
@@ -155,15 +170,20 @@ final class TraceOutcomeTests: XCTestCase {
         defer { server.stop() }
         let v6 = net.serverV6, v4 = net.serverV4
         let steps = ["connect/\(dropped)/\(v6)", "race/2000/\(rejected)/\(v6)/\(v4)", "race/250/\(rejected)/\(v6)/\(v4)",
-                     "race/250/\(dropped)/\(v6)/\(v4)"]
+                     "race/250/\(dropped)/\(v6)/\(v4)", "abort/300/\(dropped)/\(v6)"]
         let result = try runProgram("/usr/sbin/ip", ["netns", "exec", net.client, Sockdiag.executable.path, "trace", "--json", "--",
                                                      OutcomeFixture.python3, scratch.path("he.py")] + steps)
-        XCTAssertEqual(steps.map { OutcomeFixture.clientResult($0, result.stderr) }, ["ETIMEDOUT", "\(v4):62", "\(v4):62", "\(v4):62"], result.stderr)
+        XCTAssertEqual(steps.map { OutcomeFixture.clientResult($0, result.stderr) }, ["ETIMEDOUT", "\(v4):62", "\(v4):62", "\(v4):62", "aborted"],
+                       result.stderr)
         let lines = result.jsonLines
         let outcomes = OutcomeFixture.outcomes(lines).filter { $0["address"] as? String == v6 }
-        XCTAssertEqual(outcomes.map { $0["outcome"] as? String }, ["timed-out", "unreachable", "aborted", "aborted"], result.stdout)
-        guard outcomes.count == 4 else { return }
+        XCTAssertEqual(outcomes.map { $0["outcome"] as? String }, ["timed-out", "unreachable", "aborted", "aborted", "aborted"], result.stdout)
+        guard outcomes.count == 5 else { return }
         let (timedOut, noRoute, abortedAfterICMP, aborted) = (outcomes[0], outcomes[1], outcomes[2], outcomes[3])
+        // Closed with SO_LINGER 0 while its SYN went unanswered: the kernel's ECONNRESET for its own
+        // disconnect is no error the connect met.
+        XCTAssertTrue(outcomes[4]["error"] is NSNull, "\(outcomes[4])")
+        XCTAssertTrue((290_000_000..<900_000_000).contains(outcomes[4]["elapsed_ns"] as? Int ?? 0), "\(outcomes[4])")
         XCTAssertEqual(timedOut["error"] as? String, "ETIMEDOUT")
         let synsLeft = lines.last { $0["event"] as? String == "egress" && $0["cookie"] as? Int == timedOut["cookie"] as? Int }?["packets"] as? Int
         XCTAssertEqual(timedOut["syn_retransmits"] as? Int, synsLeft.map { $0 - 1 }, "every SYN after the first, as egress counted them")
