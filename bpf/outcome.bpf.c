@@ -61,6 +61,21 @@ static __always_inline void report_end(struct tcp_sock *tp, struct sockdiag_egre
     report_tcp(tp, c, cookie, reset_by ? SOCKDIAG_OUTCOME_RESET : SOCKDIAG_OUTCOME_CLOSED, error, reset_by, BPF_TCP_CLOSE);
 }
 
+/* A followed connect's socket that the kernel has closed: how its connect failed, if it never
+ * established (none if no SYN left: its release reports `failed`), else how its connection ended. */
+static __always_inline void report_closed(struct sock *sk, struct sockdiag_egress_event *c, __u64 cookie)
+{
+    struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+    if (!tp)
+        return;
+    if (!(c->connect_flags & REPORTED_CONNECT)) {
+        if (syn_left(c))
+            report_connect_failure(tp, c, cookie);
+        return;
+    }
+    report_end(tp, c, cookie);
+}
+
 /* A RST arrived for a socket, before the kernel closes it (its state and counters are as they
  * were): a traced connect in SYN_SENT was `refused`; an established one `reset` by the peer. */
 SEC("tp_btf/tcp_receive_reset")
@@ -112,15 +127,8 @@ int outcome_destroy(__u64 *ctx)
      * least recently active: stamp 0 is the oldest). */
     slot->active_jiffies = 0;
     struct sockdiag_egress_event *c = followed(slot);
-    struct tcp_sock *tp = c ? bpf_skc_to_tcp_sock(sk) : 0;
-    if (!tp)
-        return 0;
-    if (!(c->connect_flags & REPORTED_CONNECT)) {
-        if (syn_left(c))
-            report_connect_failure(tp, c, cookie);
-        return 0;
-    }
-    report_end(tp, c, cookie);
+    if (c)
+        report_closed(sk, c, cookie);
     return 0;
 }
 
@@ -178,15 +186,8 @@ int outcome_error_report(__u64 *ctx)
         __u64 cookie;
         struct sockdiag_socket_slot *slot = slot_of(sk, &cookie);
         struct sockdiag_egress_event *c = slot ? followed(slot) : 0;
-        struct tcp_sock *tp = c ? bpf_skc_to_tcp_sock(sk) : 0;
-        if (!tp)
-            return 0;
-        if (!(c->connect_flags & REPORTED_CONNECT)) {
-            if (syn_left(c))
-                report_connect_failure(tp, c, cookie);
-            return 0;
-        }
-        report_end(tp, c, cookie);
+        if (c)
+            report_closed(sk, c, cookie);
         return 0;
     }
     if (sk->sk_protocol != IPPROTO_UDP)
