@@ -108,14 +108,14 @@ struct sockdiag_outcome_event {
     __u32 outcome;       /* enum sockdiag_outcome */
     __u64 time_ns;       /* when it happened, CLOCK_MONOTONIC */
     __u64 cookie;
-    __u64 elapsed_ns;    /* since the SYN was sent (TCP) or since connect() (UDP); 0 on `failed` */
+    __u64 elapsed_ns;    /* since connect() ran (its connect hook); 0 on `failed` */
     __u64 bytes_sent;    /* payload bytes sent (retransmissions included), tcp_sock.bytes_sent */
     __u64 bytes_received;
     __u32 syn_retransmits; /* SYNs sent again before the outcome (total_retrans while SYN_SENT) */
     __u32 rtt_us;        /* smoothed RTT at the outcome; 0 when no sample was taken */
     __s32 error;         /* sk_err at the outcome (ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH...), 0 if none;
                           * on `aborted`, the ICMP error that had arrived (sk_err_soft) */
-    __u8 old_state;      /* TCP state left (BPF_TCP_SYN_SENT for connect outcomes) */
+    __u8 old_state;      /* BPF_TCP_SYN_SENT for a connect's outcome; at its end, the state a peer's RST found, else CLOSE */
     __u8 reset_by;       /* enum sockdiag_reset_by */
     __u8 protocol;       /* IPPROTO_TCP / IPPROTO_UDP */
     __u8 reserved;

@@ -85,7 +85,7 @@ public struct TraceOutcome: Hashable, Sendable {
     /// The socket's ends as the kernel holds them; nil for UDP, until the connect names the peer.
     public var local: SocketAddress?
     public var remote: SocketAddress?
-    /// Since the SYN left (TCP) or connect() ran (UDP).
+    /// Since connect() ran (its connect hook: for TCP, just before the kernel sends the SYN).
     public let elapsedNs: UInt64
     /// SYNs sent again before the connect's outcome; nil on `reset`/`closed`.
     public let synRetransmits: UInt32?

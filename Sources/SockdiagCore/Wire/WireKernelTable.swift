@@ -35,7 +35,7 @@ struct WireEgress: Sendable, Equatable {
 /// `outcome` records).
 struct WireOutcome: Sendable, Equatable {
     var connect: TraceOutcomeKind?
-    /// Since the SYN left, at the connect's outcome.
+    /// Since connect() ran, at the connect's outcome.
     var connectElapsedNs: UInt64?
     var error: Errno?
     /// `reset` or `closed`.
