@@ -1,8 +1,8 @@
 /* The per-socket table of sockdiag trace, shared by bpf/trace.bpf.c (which counts every packet
  * into it, and enters a traced TCP connect at its connect hook: connect_state.h) and
  * bpf/outcome.bpf.c (which keeps the connect's state in the same entry): one lookup by cookie per
- * packet or state change, one entry per socket, nothing deleted. The loader hands the outcome
- * object the trace object's maps.
+ * packet, RST, error or socket end, one entry per socket, nothing deleted. The loader hands the
+ * outcome object the trace object's maps.
  *
  * An array, not a hash map: a socket takes the first free slot of the EGRESS_WAYS from its home
  * slot with one compare-and-swap of its cookie, where an LRU hash map's insert took about 0.6 us
