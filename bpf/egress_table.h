@@ -105,9 +105,10 @@ static __always_inline struct sockdiag_socket_slot *egress_entry(__u64 cookie)
 
 /* A slot for `cookie`, with its egress cleared to the cookie, `time_ns` and no packet; or the
  * socket's own slot, if another CPU gave it one first. When every slot the cookie may take is
- * held, the socket takes over the one least recently active: a socket already closed first (its
- * release sets its stamp to 0), else the one whose last packet is oldest; its totals are lost.
- * NULL only when another socket took that slot at the same moment. */
+ * held, the socket takes over the one least recently active: a socket already closed first (a TCP
+ * socket's destruction, any other socket's release, sets its stamp to 0), else the one whose last
+ * packet is oldest; its totals are lost. NULL only when another socket took that slot at the same
+ * moment. */
 static __always_inline struct sockdiag_socket_slot *egress_claim(__u64 cookie, __u64 time_ns)
 {
     egress_filter_add(cookie);

@@ -172,9 +172,8 @@ struct sock___locked {
  * shutdown, close, or the backlog it processes on release): the socket is locked by that process.
  * Softirqs and timers send only while no process has it locked, and then the current task is
  * whichever one they interrupted. */
-static __always_inline int sent_by_holder(struct bpf_sock *sk)
+static __always_inline int sent_by_holder(struct tcp_sock *tp)
 {
-    struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
     /* A direct load through the BTF-typed pointer: cheaper than bpf_probe_read on every packet
      * a softirq sends. */
     return tp && ((struct sock___locked *)tp)->sk_lock.owned;
@@ -183,35 +182,16 @@ static __always_inline int sent_by_holder(struct bpf_sock *sk)
 /* The socket's holder is the process that last sent on it: an accepted socket a forked worker
  * serves, or one passed with SCM_RIGHTS, is named after the process that really uses it, not its
  * listener's. Looked at again only when the sending task is another process than the one known. */
-static __always_inline void note_holder(struct sockdiag_egress_event *seen, struct bpf_sock *sk)
+static __always_inline void note_holder(struct sockdiag_egress_event *seen, struct tcp_sock *tp)
 {
     if (seen->ip_protocol != IPPROTO_TCP)
         return;
     __u32 tgid = current_pid_tgid_for_reader() >> 32;
-    if (tgid == seen->tgid || !tgid || !sent_by_holder(sk))
+    if (tgid == seen->tgid || !tgid || !sent_by_holder(tp))
         return;
     seen->tgid = tgid;
     seen->holder_cgroup_id = bpf_get_current_cgroup_id();
     bpf_get_current_comm(seen->holder_comm, sizeof(seen->holder_comm));
-}
-
-/* A packet of a socket whose first packet another took the first count of: its counts, its stamp
- * (the table gives the least recently active slot away) and, for TCP, its holder. */
-static __always_inline void count_later_packet(struct sockdiag_socket_slot *slot, struct __sk_buff *skb, struct bpf_sock *sk)
-{
-    __sync_fetch_and_add(&slot->egress.bytes, skb->len);
-    slot->active_jiffies = bpf_jiffies64();
-    note_holder(&slot->egress, sk);
-}
-
-/* A TCP socket's cookie read in place, 0 when no program has given it one; any other socket's as
- * asked for. A TCP socket is given one only by a traced process (its connect hook, or a first
- * packet that passed the process test), so each packet of a TCP socket --pid leaves out stops at
- * "no cookie", touching nothing the traced processes write. */
-static __always_inline __u64 cookie_given(struct __sk_buff *skb, struct bpf_sock *sk)
-{
-    struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
-    return tp ? cookie_in_place(tp) : bpf_get_socket_cookie(skb);
 }
 
 /* A traced connect's next steps, seen at its socket's packets. The first packet in a state past
@@ -219,7 +199,7 @@ static __always_inline __u64 cookie_given(struct __sk_buff *skb, struct bpf_sock
  * `established`. A packet that leaves a socket in CLOSE is the RST of an abortive close by its
  * program (SO_LINGER 0, or unread data): the kernel closes the socket, sends the RST, and only then
  * clears the connection's counters, so the bytes are read here. */
-static __always_inline void follow_connect(struct sockdiag_socket_slot *slot, struct bpf_sock *sk)
+static __always_inline void follow_connect(struct sockdiag_socket_slot *slot, struct bpf_sock *sk, struct tcp_sock *tp)
 {
     struct sockdiag_egress_event *c = &slot->egress;
     __u8 flags = c->connect_flags;
@@ -228,7 +208,6 @@ static __always_inline void follow_connect(struct sockdiag_socket_slot *slot, st
     __u32 state = sk->state;
     if (state == BPF_TCP_SYN_SENT || (state == BPF_TCP_CLOSE) != !!(flags & REPORTED_CONNECT))
         return;
-    struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
     if (!tp)
         return;
     if (!(flags & REPORTED_CONNECT)) {
@@ -238,6 +217,18 @@ static __always_inline void follow_connect(struct sockdiag_socket_slot *slot, st
         c->connect_flags = flags | REPORTED_END;
         report_tcp(tp, c, c->cookie, SOCKDIAG_OUTCOME_RESET, 0, SOCKDIAG_RESET_LOCAL, BPF_TCP_CLOSE);
     }
+}
+
+/* A packet of a socket whose first packet another took the first count of: its counts, its stamp
+ * (the table gives the least recently active slot away), for TCP its holder, and a traced
+ * connect's next step. */
+static __always_inline void count_later_packet(struct sockdiag_socket_slot *slot, struct __sk_buff *skb, struct bpf_sock *sk,
+                                               struct tcp_sock *tp)
+{
+    __sync_fetch_and_add(&slot->egress.bytes, skb->len);
+    slot->active_jiffies = bpf_jiffies64();
+    note_holder(&slot->egress, tp);
+    follow_connect(slot, sk, tp);
 }
 
 SEC("cgroup_skb/egress")
@@ -253,13 +244,17 @@ int trace_egress(struct __sk_buff *skb)
             s->egress_unattributed++;
         return ALLOW;
     }
-    __u64 cookie = cookie_given(skb, sk);
+    /* A TCP socket's cookie is read in place, 0 when no program has given it one; any other
+     * socket's is asked for. A TCP socket is given one only by a traced process (its connect hook,
+     * or a first packet that passed the process test), so each packet of a TCP socket --pid leaves
+     * out stops at "no cookie", touching nothing the traced processes write. */
+    struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+    __u64 cookie = tp ? cookie_in_place(tp) : bpf_get_socket_cookie(skb);
     struct sockdiag_socket_slot *slot = cookie ? egress_entry(cookie) : 0;
     /* A traced TCP connect's entry is made at its connect hook (connect_state.h) with no packet: the
      * packet that takes the first count is the socket's first and reports it, as below. */
     if (slot && __sync_fetch_and_add(&slot->egress.packets, 1) != 0) {
-        count_later_packet(slot, skb, sk);
-        follow_connect(slot, sk);
+        count_later_packet(slot, skb, sk, tp);
         return ALLOW;
     }
     __u16 protocol = bpf_ntohs((__u16)skb->protocol);
@@ -283,7 +278,7 @@ int trace_egress(struct __sk_buff *skb)
     if (read_wire_view(skb, &v) < 0)
         return ALLOW;
     if (v.ip_protocol == IPPROTO_TCP) {
-        note_holder(&v, sk);
+        note_holder(&v, tp);
     } else {
         /* A datagram leaves from its sender's system call. */
         v.tgid = current_pid_tgid_for_reader() >> 32;
@@ -300,8 +295,7 @@ int trace_egress(struct __sk_buff *skb)
         }
         /* Another CPU's packet of the same socket, just as new, took the first count. */
         if (__sync_fetch_and_add(&slot->egress.packets, 1) != 0) {
-            count_later_packet(slot, skb, sk);
-            follow_connect(slot, sk);
+            count_later_packet(slot, skb, sk, tp);
             return ALLOW;
         }
     }
